@@ -1,0 +1,16 @@
+// The subcommands of `dynoherd`. Each Add*Command registers its CLI11 subcommand on `app`;
+// when the subcommand runs it stores the process exit status in `exit_code`.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+namespace dynoherd::cli {
+
+// Process exit statuses shared by every command.
+enum ExitCode : int {
+  kExitOk = 0,
+  kExitError = 1,
+  kExitChanges = 2,  // `plan`: actions planned (terraform's -detailed-exitcode)
+};
+
+}  // namespace dynoherd::cli

@@ -1,0 +1,43 @@
+// dynoherd: parses the command line and hands over to the command; nothing else lives here.
+#include <cstdio>
+
+#include "cli/commands.h"
+
+int main(int argc, char** argv) {
+  using namespace dynoherd::cli;
+  CLI::App app{
+      "dynoherd: a reconciling operator for Heroku formations. It restarts laggard dynos and\n"
+      "adds workers during latency events, as declared in FormationPolicy files.",
+      "dynoherd"};
+  app.set_version_flag("--version", std::string("dynoherd ") + DYNOHERD_VERSION);
+  app.require_subcommand(1);
+  app.fallthrough(false);
+  int exit_code = kExitOk;
+
+  CLI::App* help = app.add_subcommand("help", "Show help for dynoherd or one of its commands");
+  std::string help_topic;
+  help->add_option("command", help_topic, "The command to describe");
+  help->callback([&] {
+    CLI::App* target = &app;
+    if (!help_topic.empty()) {
+      try {
+        target = app.get_subcommand(help_topic);
+      } catch (const CLI::OptionNotFound&) {
+        std::fprintf(stderr, "dynoherd help: unknown command \"%s\"\n", help_topic.c_str());
+        exit_code = kExitError;
+        return;
+      }
+    }
+    // App::help() would describe the running `help` subcommand; format the target directly.
+    std::string text = target->get_formatter()->make_help(target, target->get_name(),
+                                                          CLI::AppFormatMode::Normal);
+    std::fputs(text.c_str(), stdout);
+  });
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  return exit_code;
+}

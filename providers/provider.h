@@ -1,0 +1,33 @@
+// The seam between the operator and a platform that runs formations: Heroku, or the simulator.
+// Implementations are the only code that acts on the world.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "reconciler/observation.h"
+
+namespace dynoherd::providers {
+
+struct AppState {
+  std::vector<reconciler::FormationState> formations;
+  std::vector<reconciler::DynoState> dynos;
+};
+
+struct ScaleRequest {
+  std::string type;
+  int quantity = 0;  // absolute, so a retried request cannot over-scale
+};
+
+class Provider {
+ public:
+  virtual ~Provider() = default;
+  virtual Result<AppState> Observe(const std::string& app) = 0;
+  virtual Status Scale(const std::string& app, const std::vector<ScaleRequest>& updates) = 0;
+  // Restart and Stop are never retried once the request may have reached the platform.
+  virtual Status Restart(const std::string& app, const std::string& dyno) = 0;
+  virtual Status Stop(const std::string& app, const std::string& dyno) = 0;
+};
+
+}  // namespace dynoherd::providers
