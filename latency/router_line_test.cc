@@ -1,0 +1,282 @@
+#include "latency/router_line.h"
+
+#include <doctest/doctest.h>
+
+#include <random>
+#include <string>
+
+using namespace dynoherd;
+using namespace dynoherd::latency;
+
+namespace {
+
+RouterLine Parse(std::string_view line, LineKind expected) {
+  RouterLine out;
+  LineKind kind = ParseRouterLogLine(line, out);
+  CHECK(kind == expected);
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("a current router line as heroku logs prints it") {
+  RouterLine line = Parse(
+      "2026-11-22T13:00:00.123456+00:00 heroku[router]: at=info method=GET path=\"/items\" "
+      "host=shop.herokuapp.com request_id=0d2c8f5e-1b1a-4c7e-9a51-3f2a1c9b7e10 "
+      "fwd=\"203.0.113.9\" dyno=web.3 connect=0ms service=123ms status=200 bytes=975 "
+      "protocol=https",
+      LineKind::kRouter);
+  REQUIRE(line.timestamp);
+  CHECK(FormatTimestamp(*line.timestamp) == "2026-11-22T13:00:00.123Z");
+  CHECK_FALSE(line.at_error);
+  CHECK(line.code.empty());
+  CHECK(line.dyno == "web.3");
+  CHECK(line.connect_ms == 0.0);
+  CHECK(line.service_ms == 123.0);
+  CHECK(line.status == 200);
+}
+
+TEST_CASE("Heroku's documented error examples") {
+  SUBCASE("H10 app crashed: empty dyno, connect and service") {
+    RouterLine line = Parse(
+        "2010-10-06T21:51:12-07:00 heroku[router]: at=error code=H10 desc=\"App crashed\" "
+        "method=GET path=\"/\" host=myapp.herokuapp.com fwd=17.17.17.17 dyno= connect= service= "
+        "status=503 bytes=",
+        LineKind::kRouter);
+    CHECK(line.at_error);
+    CHECK(line.code == "H10");
+    CHECK(line.dyno.empty());
+    CHECK_FALSE(line.connect_ms);
+    CHECK_FALSE(line.service_ms);
+    CHECK(line.status == 503);
+    // -07:00 is honoured: 21:51:12 in UTC-7 is 04:51:12 UTC the next day.
+    CHECK(FormatTimestamp(*line.timestamp) == "2010-10-07T04:51:12.000Z");
+  }
+  SUBCASE("H10 with an unquoted path (older documentation)") {
+    RouterLine line = Parse(
+        "2010-10-06T21:51:12-07:00 heroku[router]: at=error code=H10 desc=\"App crashed\" "
+        "method=GET path=/ host=myapp.herokuapp.com fwd=17.17.17.17 dyno= connect= service= "
+        "status=503 bytes=",
+        LineKind::kRouter);
+    CHECK(line.code == "H10");
+    CHECK(line.status == 503);
+  }
+  SUBCASE("H11 backlog too deep") {
+    RouterLine line = Parse(
+        "2010-10-06T21:51:07-07:00 heroku[router]: at=error code=H11 desc=\"Backlog too deep\" "
+        "method=GET path=\"/\" host=myapp.herokuapp.com fwd=17.17.17.17 dyno= connect= service= "
+        "status=503 bytes=",
+        LineKind::kRouter);
+    CHECK(line.code == "H11");
+    CHECK(line.dyno.empty());
+  }
+  SUBCASE("H12 request timeout") {
+    RouterLine line = Parse(
+        "2010-10-06T21:51:37-07:00 heroku[router]: at=error code=H12 desc=\"Request timeout\" "
+        "method=GET path=\"/\" host=myapp.herokuapp.com fwd=17.17.17.17 dyno=web.1 connect=6ms "
+        "service=30001ms status=503 bytes=0",
+        LineKind::kRouter);
+    CHECK(line.at_error);
+    CHECK(line.code == "H12");
+    CHECK(line.dyno == "web.1");
+    CHECK(line.connect_ms == 6.0);
+    CHECK(line.service_ms == 30001.0);
+  }
+  SUBCASE("H13 connection closed without response") {
+    RouterLine line = Parse(
+        "2010-10-06T21:51:37-07:00 heroku[router]: at=error code=H13 desc=\"Connection closed "
+        "without response\" method=GET path=\"/\" host=myapp.herokuapp.com fwd=17.17.17.17 "
+        "dyno=web.1 connect=3030ms service=9767ms status=503 bytes=0",
+        LineKind::kRouter);
+    CHECK(line.code == "H13");
+    CHECK(line.service_ms == 9767.0);
+  }
+  SUBCASE("H18 with a leading sock= key") {
+    RouterLine line = Parse(
+        "2013-04-17T19:04:52+00:00 heroku[router]: sock=backend at=error code=H18 "
+        "desc=\"Server Request Interrupted\" method=GET path=\"/\" host=myapp.herokuapp.com "
+        "fwd=17.17.17.17 dyno=web.1 connect=1ms service=4ms status=503 bytes=",
+        LineKind::kRouter);
+    CHECK(line.code == "H18");
+    CHECK(line.at_error);
+  }
+  SUBCASE("H19 backend connection timeout: connect but no service") {
+    RouterLine line = Parse(
+        "2010-10-06T21:51:07-07:00 heroku[router]: at=error code=H19 desc=\"Backend connection "
+        "timeout\" method=GET path=\"/\" host=myapp.herokuapp.com fwd=17.17.17.17 dyno=web.1 "
+        "connect=5001ms service= status=503 bytes=",
+        LineKind::kRouter);
+    CHECK(line.code == "H19");
+    CHECK(line.connect_ms == 5001.0);
+    CHECK_FALSE(line.service_ms);
+  }
+  SUBCASE("H20 app boot timeout") {
+    RouterLine line = Parse(
+        "2010-10-06T21:51:07-07:00 heroku[router]: at=error code=H20 desc=\"App boot timeout\" "
+        "method=GET path=\"/\" host=myapp.herokuapp.com fwd=17.17.17.17 dyno= connect= service= "
+        "status=503 bytes=",
+        LineKind::kRouter);
+    CHECK(line.code == "H20");
+  }
+  SUBCASE("H27 is a client-side warning, not a router error") {
+    RouterLine line = Parse(
+        "2014-03-20T14:22:00.203382+00:00 heroku[router]: sock=client at=warning code=H27 "
+        "desc=\"Client Request Interrupted\" method=POST path=\"/submit/\" "
+        "host=myapp.herokuapp.com fwd=17.17.17.17 dyno=web.1 connect=1ms service=0ms status=499 "
+        "bytes=",
+        LineKind::kRouter);
+    CHECK(line.code == "H27");
+    CHECK_FALSE(line.at_error);
+    CHECK(line.service_ms == 0.0);
+  }
+}
+
+TEST_CASE("lines that are not router lines are ignored, not malformed") {
+  Parse("", LineKind::kIgnored);
+  Parse("\r\n", LineKind::kIgnored);
+  Parse("2010-10-06T21:51:07-07:00 app[web.2]: Rendering post/list dyno=web.9 service=1ms",
+        LineKind::kIgnored);
+  Parse("2010-10-06T21:51:04-07:00 heroku[web.1]: State changed from down to starting",
+        LineKind::kIgnored);
+  Parse(
+      "2026-11-22T13:00:00+00:00 heroku[logplex]: Error L10 (output buffer overflow): 12 "
+      "messages dropped since 2026-11-22T12:59:00+00:00.",
+      LineKind::kIgnored);
+  Parse("just some text", LineKind::kIgnored);
+  Parse("12345", LineKind::kIgnored);
+  Parse("<13>1 2026-11-22T13:00:00+00:00 host app web.1 - hello dyno=web.2 service=5ms",
+        LineKind::kIgnored);
+}
+
+TEST_CASE("syslog lines and bare messages are router lines too") {
+  RouterLine syslog = Parse(
+      "<158>1 2012-11-30T06:45:29+00:00 host heroku router - at=info method=GET path=\"/\" "
+      "host=a.herokuapp.com dyno=web.2 connect=1ms service=17ms status=200 bytes=10\n",
+      LineKind::kRouter);
+  CHECK(syslog.dyno == "web.2");
+  CHECK(syslog.service_ms == 17.0);
+  CHECK(FormatTimestamp(*syslog.timestamp) == "2012-11-30T06:45:29.000Z");
+
+  RouterLine bare = Parse("at=info method=GET path=/ dyno=web.4 connect=0ms service=9ms status=204",
+                          LineKind::kRouter);
+  CHECK_FALSE(bare.timestamp);
+  CHECK(bare.dyno == "web.4");
+  CHECK(bare.status == 204);
+}
+
+TEST_CASE("a dyno= inside a quoted value never counts") {
+  RouterLine line = Parse(
+      "2026-11-22T13:00:00Z heroku[router]: at=info method=GET "
+      "path=\"/search?q=a dyno=web.9 service=1ms\" host=x fwd=\"1.2.3.4 dyno=web.8\" "
+      "desc=\"say \\\"dyno=web.7 service=2ms\\\" loudly\" dyno=web.1 connect=1ms service=250ms "
+      "status=200",
+      LineKind::kRouter);
+  CHECK(line.dyno == "web.1");
+  CHECK(line.service_ms == 250.0);
+}
+
+TEST_CASE("an unquoted path may contain '=' and keys without being taken for them") {
+  RouterLine line = Parse(
+      "2026-11-22T13:00:00Z heroku[router]: at=info method=GET path=/x?dyno=web.9&service=1ms "
+      "host=x dyno=web.2 connect=1ms service=40ms status=200",
+      LineKind::kRouter);
+  CHECK(line.dyno == "web.2");
+  CHECK(line.service_ms == 40.0);
+}
+
+TEST_CASE("the first occurrence of a key wins, unknown keys and bare words are skipped") {
+  RouterLine line = Parse(
+      "2026-11-22T13:00:00Z heroku[router]: at=info newkey=\"a b\" stray-word tls=1.3 "
+      "dyno=web.5 dyno=web.6 connect=2ms service=3ms status=201 service=999ms",
+      LineKind::kRouter);
+  CHECK(line.dyno == "web.5");
+  CHECK(line.service_ms == 3.0);
+  CHECK(line.status == 201);
+}
+
+TEST_CASE("Fir dyno names, fractional and second units") {
+  RouterLine line = Parse(
+      "2026-11-22T13:00:00Z heroku[router]: at=info dyno=web-1234abcde-123ab connect=0.5ms "
+      "service=1.25s status=200",
+      LineKind::kRouter);
+  CHECK(line.dyno == "web-1234abcde-123ab");
+  CHECK(line.connect_ms == 0.5);
+  CHECK(line.service_ms == 1250.0);
+}
+
+TEST_CASE("malformed router lines say what is wrong") {
+  auto problem = [](std::string_view text) {
+    RouterLine out;
+    CHECK(ParseRouterLogLine(text, out) == LineKind::kMalformed);
+    return std::string(out.problem);
+  };
+  CHECK(problem("2026-11-22T13:00:00Z heroku[router]: at=info path=\"/never closed dyno=web.1") ==
+        "unterminated quoted value");
+  CHECK(problem("2026-11-22T13:00:00Z heroku[router]: at=info dyno=web.1 service=fast") ==
+        "invalid service time");
+  CHECK(problem("2026-11-22T13:00:00Z heroku[router]: at=info dyno=web.1 service=-5ms") ==
+        "invalid service time");
+  CHECK(problem("2026-11-22T13:00:00Z heroku[router]: at=info dyno=web.1 connect=5us") ==
+        "invalid connect time");
+  CHECK(problem("2026-11-22T13:00:00Z heroku[router]: at=info dyno=web.1 status=2000") ==
+        "invalid status");
+  CHECK(problem("2026-11-22T13:00:00Z heroku[router]: at=info dyno=web;rm service=1ms") ==
+        "invalid dyno name");
+  CHECK(problem("2026-11-22T13:00:00Z heroku[router]: at=error code=H1234567890") ==
+        "invalid error code");
+  CHECK(problem("2026-13-22T13:00:00Z heroku[router]: at=info dyno=web.1") == "invalid timestamp");
+  CHECK(problem("2026-11-22T13:00:00Z heroku[router]: hello world") == "no router fields");
+  CHECK(problem("2026-11-22T13:00:00Z heroku[router]: ") == "no router fields");
+  std::string long_dyno =
+      "2026-11-22T13:00:00Z heroku[router]: at=info dyno=" + std::string(65, 'a') + " service=1ms";
+  CHECK(problem(long_dyno) == "invalid dyno name");
+}
+
+TEST_CASE("ParseMillis") {
+  std::optional<double> ms;
+  CHECK(ParseMillis("", ms));
+  CHECK_FALSE(ms);
+  CHECK(ParseMillis("0ms", ms));
+  CHECK(ms == 0.0);
+  CHECK(ParseMillis("42", ms));
+  CHECK(ms == 42.0);
+  CHECK(ParseMillis("2s", ms));
+  CHECK(ms == 2000.0);
+  CHECK(ParseMillis("999999999999999ms", ms));
+  CHECK_FALSE(ParseMillis("9999999999999999ms", ms));  // 16 digits
+  CHECK_FALSE(ParseMillis("1.ms", ms));
+  CHECK_FALSE(ParseMillis(".5ms", ms));
+  CHECK_FALSE(ParseMillis("5 ms", ms));
+  CHECK_FALSE(ParseMillis("5msx", ms));
+}
+
+TEST_CASE("a 100 KB line and binary garbage are handled without harm") {
+  std::string huge = "2026-11-22T13:00:00Z heroku[router]: at=info path=\"" +
+                     std::string(100 * 1024, 'x') + "\" dyno=web.1 service=7ms status=200";
+  RouterLine line = Parse(huge, LineKind::kRouter);
+  CHECK(line.dyno == "web.1");
+  CHECK(line.service_ms == 7.0);
+
+  std::mt19937_64 rng(7);
+  int routers = 0;
+  for (int i = 0; i < 2000; ++i) {
+    std::string garbage = "2026-11-22T13:00:00Z heroku[router]: ";
+    const size_t size = rng() % 300;
+    for (size_t k = 0; k < size; ++k)
+      garbage.push_back(static_cast<char>(rng() & 0xff));
+    RouterLine out;
+    LineKind kind = ParseRouterLogLine(garbage, out);
+    if (kind == LineKind::kRouter) {
+      ++routers;
+      // Whatever was read lies inside the input.
+      if (!out.dyno.empty()) {
+        CHECK(out.dyno.data() >= garbage.data());
+        CHECK(out.dyno.data() + out.dyno.size() <= garbage.data() + garbage.size());
+      }
+    } else if (kind == LineKind::kMalformed) {
+      CHECK_FALSE(out.problem.empty());
+    }
+  }
+  // Random bytes almost never form "at=", "dyno=" or "service=" keys.
+  CHECK(routers < 20);
+}
