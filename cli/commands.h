@@ -13,4 +13,7 @@ enum ExitCode : int {
   kExitChanges = 2,  // `plan`: actions planned (terraform's -detailed-exitcode)
 };
 
+// `analyze [FILE|-]`: per-dyno latency from router logs (cli/analyze_command.cc).
+void AddAnalyzeCommand(CLI::App& app, int& exit_code);
+
 }  // namespace dynoherd::cli

@@ -34,6 +34,8 @@ int main(int argc, char** argv) {
     std::fputs(text.c_str(), stdout);
   });
 
+  AddAnalyzeCommand(app, exit_code);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -25,7 +25,7 @@ void RouterLogStream::Problem(std::string text) {
 void RouterLogStream::ProcessLine(std::string_view line) {
   ++counts_.lines;
   RouterLine& parsed = batch_.emplace_back();
-  switch (ParseRouterLogLine(line, parsed)) {
+  switch (parser_.ParseLine(line, parsed)) {
     case LineKind::kRouter:
       ++counts_.router;
       return;
@@ -112,7 +112,7 @@ size_t RouterLogStream::ReadFrames(std::string_view buffer, bool final, uint64_t
     }
     ++counts_.lines;
     RouterLine& parsed = batch_.emplace_back();
-    switch (ParseRouterSyslogMessage(frame.message, parsed)) {
+    switch (parser_.ParseSyslog(frame.message, parsed)) {
       case LineKind::kRouter:
         ++counts_.router;
         continue;
@@ -225,6 +225,7 @@ std::span<const RouterLine> RouterLogStream::Finish() {
 DrainBatch ReadDrainBody(std::string_view body, size_t max_frame_bytes) {
   DrainBatch batch;
   LogplexReader reader(body, /*final=*/true, max_frame_bytes);
+  RouterLineParser parser;
   LogplexFrame frame;
   FramingProblem problem;
   for (;;) {
@@ -238,7 +239,7 @@ DrainBatch ReadDrainBody(std::string_view body, size_t max_frame_bytes) {
     }
     ++batch.counts.lines;
     RouterLine line;
-    switch (ParseRouterSyslogMessage(frame.message, line)) {
+    switch (parser.ParseSyslog(frame.message, line)) {
       case LineKind::kRouter:
         ++batch.counts.router;
         batch.router_lines.push_back(line);

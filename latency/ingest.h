@@ -66,6 +66,7 @@ class RouterLogStream {
   StreamOptions options_;
   InputFormat format_;
   IngestCounts counts_;
+  RouterLineParser parser_;
   std::vector<RouterLine> batch_;
   std::string pending_;      // first bytes, while the format is undecided
   std::string first_bytes_;  // pending_ once decided; batch_ may point into it

@@ -112,19 +112,29 @@ int64_t LatencyWindow::BucketIndex(TimePoint t) const {
 void LatencyWindow::AdvanceTo(int64_t index) {
   newest_index_ = index;
   // Dynos that vanished (restarted under a new name, scaled away) free their memory here.
-  std::erase_if(series_, [&](const auto& entry) {
+  const size_t erased = std::erase_if(series_, [&](const auto& entry) {
     return entry.second.newest_index <= index - options_.bucket_count;
   });
+  if (erased > 0) lookup_cache_.fill({});
 }
 
 LatencyWindow::Series* LatencyWindow::FindOrAdd(std::string_view dyno) {
-  if (auto it = series_.find(dyno); it != series_.end()) return &it->second;
-  if (series_.size() >= options_.max_dynos) return nullptr;
-  Series series;
-  series.formation = std::string(FormationOfDyno(dyno));
-  series.newest_index = kNoIndex;
-  series.buckets.resize(static_cast<size_t>(options_.bucket_count));
-  return &series_.emplace(std::string(dyno), std::move(series)).first->second;
+  uint32_t hash = 2166136261u;  // FNV-1a: dyno names are a few bytes
+  for (char c : dyno)
+    hash = (hash ^ static_cast<uint8_t>(c)) * 16777619u;
+  CachedSeries& cached = lookup_cache_[hash % lookup_cache_.size()];
+  if (cached.series != nullptr && cached.name == dyno) return cached.series;
+  auto it = series_.find(dyno);
+  if (it == series_.end()) {
+    if (series_.size() >= options_.max_dynos) return nullptr;
+    Series series;
+    series.formation = std::string(FormationOfDyno(dyno));
+    series.newest_index = kNoIndex;
+    series.buckets.resize(static_cast<size_t>(options_.bucket_count));
+    it = series_.emplace(std::string(dyno), std::move(series)).first;
+  }
+  cached = {it->first, &it->second};
+  return &it->second;
 }
 
 void LatencyWindow::Add(const RouterLine& line, TimePoint fallback_time) {

@@ -132,6 +132,14 @@ class LatencyWindow {
   int64_t bucket_nanos_ = 0;  // 0: unbounded window, a single bucket forever
   int64_t newest_index_;      // newest bucket recorded into or expired up to
   std::unordered_map<std::string, Series, NameHash, std::equal_to<>> series_;
+  // Dynos recently looked up, by a cheap hash of the name: most lines name one of a few dynos,
+  // and this spares the map's full hash and probe. Entries point into series_; cleared whenever
+  // a series is erased.
+  struct CachedSeries {
+    std::string_view name;
+    Series* series = nullptr;
+  };
+  std::array<CachedSeries, 64> lookup_cache_{};
   Series unattributed_;
   WindowCounts counts_;
 };

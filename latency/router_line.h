@@ -35,14 +35,45 @@ struct RouterLine {
 // message ("at=info ..."). A trailing "\r" or "\n" is ignored. `out` is overwritten.
 LineKind ParseRouterLogLine(std::string_view line, RouterLine& out);
 
-// The key=value message alone, as it arrives inside a logplex frame. Keys are matched exactly,
-// once (the first occurrence wins); unknown keys are skipped; quoted values may contain spaces, '='
-// and escaped quotes, so a `dyno=` inside a quoted path never counts. Leaves out.timestamp as is.
+// The key=value message alone, as it arrives inside a logplex frame. Leaves out.timestamp as is.
+// The grammar, for Heroku's lines and hostile ones alike:
+//  - A byte is inside quotes when an odd number of quotes come before it; inside quotes, a
+//    backslash escapes the next byte. So a `dyno=` inside a quoted path never counts.
+//  - A key is the run of non-space bytes before an '=' outside quotes. Only at, code, dyno,
+//    connect, service and status are read; the first occurrence of each wins; others are skipped.
+//  - A value is the quoted text after '="' up to the closing quote, or else the bytes up to the
+//    next space. Empty values are allowed and mean "none".
 LineKind ParseRouterMessage(std::string_view message, RouterLine& out);
+
+namespace detail {
+// The byte-at-a-time reference for ParseRouterMessage, and the vectorised parser with a given
+// instruction set: they give the same answers; exposed for the differential tests and the fuzzer.
+LineKind ParseRouterMessageScalar(std::string_view message, RouterLine& out);
+enum class Isa;
+LineKind ParseRouterMessageWith(Isa isa, std::string_view message, RouterLine& out);
+}  // namespace detail
 
 // A message read from a logplex frame: a router line when it comes from heroku/router, with the
 // frame's timestamp; kIgnored for every other source. `out` is overwritten.
 LineKind ParseRouterSyslogMessage(const SyslogMessage& message, RouterLine& out);
+
+// The same two, for a stream of lines: remembers the last timestamp's date and time to the second,
+// which consecutive lines nearly always share, so most lines only have their fraction read.
+// Not thread-safe; one per stream.
+class RouterLineParser {
+ public:
+  LineKind ParseLine(std::string_view line, RouterLine& out);
+  LineKind ParseSyslog(const SyslogMessage& message, RouterLine& out);
+
+ private:
+  std::optional<TimePoint> Timestamp(std::string_view text);
+
+  bool cached_ = false;
+  char cached_second_[19] = {};  // "YYYY-MM-DDTHH:MM:SS"
+  char cached_zone_[8] = {};     // "Z", "+00:00"
+  size_t cached_zone_size_ = 0;
+  int64_t cached_seconds_ = 0;  // Unix seconds of the two
+};
 
 // "123ms", "1.5ms", "2s" or a bare number of milliseconds. Empty gives nullopt with true; anything
 // else (signs, other units, more than 15 integer digits) gives false.

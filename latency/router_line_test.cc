@@ -2,8 +2,11 @@
 
 #include <doctest/doctest.h>
 
+#include <cstdio>
 #include <random>
 #include <string>
+
+#include "latency/byte_classes.h"
 
 using namespace dynoherd;
 using namespace dynoherd::latency;
@@ -279,4 +282,148 @@ TEST_CASE("a 100 KB line and binary garbage are handled without harm") {
   }
   // Random bytes almost never form "at=", "dyno=" or "service=" keys.
   CHECK(routers < 20);
+}
+
+namespace {
+
+std::string Describe(LineKind kind, const RouterLine& line) {
+  std::string out = std::to_string(static_cast<int>(kind)) + "|" + std::string(line.problem) + "|" +
+                    (line.at_error ? "E" : "-") + "|" + std::string(line.code) + "|" +
+                    std::string(line.dyno) + "|" +
+                    (line.connect_ms ? std::to_string(*line.connect_ms) : "none") + "|" +
+                    (line.service_ms ? std::to_string(*line.service_ms) : "none") + "|" +
+                    std::to_string(line.status);
+  if (kind != LineKind::kRouter) {
+    // Once malformed, which fields were read before the problem depends on how far each parser
+    // got; only the verdict and its reason must agree.
+    out = std::to_string(static_cast<int>(kind)) + "|" + std::string(line.problem);
+  }
+  return out;
+}
+
+// Random messages built from the pieces that matter: keys of ours and others, quotes, escapes,
+// spaces, '=' and values, so the parsers' edge cases come up often.
+std::string RandomMessage(std::mt19937_64& rng) {
+  static const char* const kPieces[] = {
+      "at=",
+      "at=error",
+      "at=info",
+      " ",
+      "  ",
+      "dyno=",
+      "dyno=web.1",
+      "code=H12",
+      "connect=",
+      "connect=1ms",
+      "service=",
+      "service=12ms",
+      "service=1.5s",
+      "status=",
+      "status=503",
+      "\"",
+      "\\\"",
+      "\\\\",
+      "=",
+      "path=\"/a b\"",
+      "path=/x?dyno=web.9",
+      "desc=\"",
+      "xdyno=web.2",
+      "fwd=\"1.2.3.4\"",
+      "host=a.b",
+      "bytes=12",
+      "web.3",
+      "12ms",
+      "\t",
+      "a",
+      "dyno=\"web.4\"",
+      "status=\"200\"",
+      "\"dyno=web.5\"",
+      "service=x",
+  };
+  std::string message;
+  const size_t pieces = rng() % 24;
+  for (size_t i = 0; i < pieces; ++i) {
+    if (rng() % 8 == 0) {
+      message.push_back(static_cast<char>(rng() & 0xff));
+    } else {
+      message += kPieces[rng() % std::size(kPieces)];
+    }
+    if (rng() % 10 < 7) message.push_back(' ');
+  }
+  return message;
+}
+
+}  // namespace
+
+TEST_CASE("the vectorised parser agrees with the scalar one, with every instruction set") {
+  std::mt19937_64 rng(2024);
+  std::vector<std::string> messages;
+  for (int i = 0; i < 20000; ++i)
+    messages.push_back(RandomMessage(rng));
+  // Long messages cross the 64-byte blocks and the 512-byte segments.
+  for (int i = 0; i < 300; ++i) {
+    std::string long_message;
+    while (long_message.size() < 200 + rng() % 1500)
+      long_message += RandomMessage(rng) + " ";
+    messages.push_back(long_message);
+  }
+  messages.push_back(std::string(700, ' ') + "dyno=web.1 at=info service=5ms");
+  messages.push_back("path=\"" + std::string(600, 'x') + " dyno=web.9\" dyno=web.1 at=info");
+  int routers = 0, malformed = 0, with_dyno = 0;
+  for (const std::string& message : messages) {
+    RouterLine scalar_line;
+    const LineKind scalar_kind = detail::ParseRouterMessageScalar(message, scalar_line);
+    routers += scalar_kind == LineKind::kRouter;
+    malformed += scalar_kind == LineKind::kMalformed;
+    with_dyno += !scalar_line.dyno.empty();
+    const std::string expected = Describe(scalar_kind, scalar_line);
+    for (detail::Isa isa : detail::SupportedIsas()) {
+      RouterLine line;
+      const LineKind kind = detail::ParseRouterMessageWith(isa, message, line);
+      CAPTURE(message);
+      CAPTURE(static_cast<int>(isa));
+      REQUIRE(Describe(kind, line) == expected);
+    }
+  }
+  // The inputs reach every outcome often, so the agreement means something.
+  CHECK(routers > 3000);
+  CHECK(malformed > 3000);
+  CHECK(with_dyno > 1000);
+}
+
+TEST_CASE("a stream parser's cached timestamps equal the general parser's") {
+  std::mt19937_64 rng(77);
+  RouterLineParser parser;
+  const char* const zones[] = {"Z", "+00:00", "-07:00", "+05:30", "z", "+0000", "", "+00:0"};
+  int checked = 0;
+  for (int i = 0; i < 20000; ++i) {
+    char stamp[64];
+    const int day = 1 + static_cast<int>(rng() % 31);
+    const int month = 1 + static_cast<int>(rng() % 13);  // 13: invalid on purpose
+    std::snprintf(stamp, sizeof stamp, "20%02d-%02d-%02dT%02d:%02d:%02d",
+                  static_cast<int>(rng() % 40), month, day, static_cast<int>(rng() % 25),
+                  static_cast<int>(rng() % 60), static_cast<int>(rng() % 61));
+    std::string text = stamp;
+    if (rng() % 4 != 0) {
+      text += "." + std::to_string(rng() % 1000000000).substr(0, 1 + rng() % 9);
+      if (rng() % 10 == 0) text += "123";  // beyond nanoseconds
+    }
+    text += zones[rng() % std::size(zones)];
+    // Runs of the same second exercise the cache; changes of zone must not reuse it.
+    for (int repeat = 0; repeat < 1 + static_cast<int>(rng() % 3); ++repeat) {
+      RouterLine out;
+      const LineKind kind = parser.ParseLine(text + " heroku[router]: at=info dyno=web.1", out);
+      const std::optional<TimePoint> expected = ParseTimestamp(text);
+      CAPTURE(text);
+      if (expected) {
+        REQUIRE(kind == LineKind::kRouter);
+        REQUIRE(out.timestamp == expected);
+        ++checked;
+      } else {
+        REQUIRE(kind == LineKind::kMalformed);
+        REQUIRE(out.problem == "invalid timestamp");
+      }
+    }
+  }
+  CHECK(checked > 10000);
 }
