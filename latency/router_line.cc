@@ -13,6 +13,8 @@ namespace {
 
 constexpr std::string_view kRouterTag = "heroku[router]:";
 constexpr size_t kMaxCodeBytes = 8;
+constexpr int kMinYear = 1900;
+constexpr int kMaxYear = 2200;
 
 // Bit i set when an odd number of bits at or below i are set: with quote bits, the bytes from an
 // opening quote up to (not including) its closing quote.
@@ -378,6 +380,13 @@ LineKind ParseRouterMessage(std::string_view message, RouterLine& out) {
 
 std::optional<TimePoint> RouterLineParser::Timestamp(std::string_view s) {
   const char* p = s.data();
+  // Nanosecond time points reach from 1677 to 2262; log lines outside a narrower range are
+  // garbage, and must not reach arithmetic that would overflow.
+  if (s.size() < 4 || !IsDigit(p[0]) || !IsDigit(p[1]) || !IsDigit(p[2]) || !IsDigit(p[3])) {
+    return std::nullopt;
+  }
+  const int year = TwoDigits(p) * 100 + TwoDigits(p + 2);
+  if (year < kMinYear || year > kMaxYear) return std::nullopt;
   if (s.size() < 20 || p[4] != '-' || p[7] != '-' || p[10] != 'T' || p[13] != ':' || p[16] != ':') {
     return ParseTimestamp(s);
   }

@@ -229,6 +229,11 @@ TEST_CASE("malformed router lines say what is wrong") {
         "invalid error code");
   CHECK(problem("2026-13-22T13:00:00Z heroku[router]: at=info dyno=web.1") == "invalid timestamp");
   CHECK(problem("2026-11-22T13:00:00Z heroku[router]: hello world") == "no router fields");
+  // Years whose nanoseconds would overflow a TimePoint (found by the fuzzer).
+  CHECK(problem("0112-11-30T06:45:29+00:00 heroku[router]: at=info dyno=web.1") ==
+        "invalid timestamp");
+  CHECK(problem("9999-11-30T06:45:29+0000 heroku[router]: at=info dyno=web.1") ==
+        "invalid timestamp");
   CHECK(problem("2026-11-22T13:00:00Z heroku[router]: ") == "no router fields");
   std::string long_dyno =
       "2026-11-22T13:00:00Z heroku[router]: at=info dyno=" + std::string(65, 'a') + " service=1ms";
