@@ -105,7 +105,8 @@ std::string RenderTable(const std::vector<std::vector<std::string>>& rows) {
   std::vector<size_t> widths;
   for (const auto& row : rows) {
     if (widths.size() < row.size()) widths.resize(row.size(), 0);
-    for (size_t c = 0; c < row.size(); ++c) widths[c] = std::max(widths[c], row[c].size());
+    for (size_t c = 0; c < row.size(); ++c)
+      widths[c] = std::max(widths[c], row[c].size());
   }
   std::string out;
   for (const auto& row : rows) {
@@ -116,7 +117,8 @@ std::string RenderTable(const std::vector<std::vector<std::string>>& rows) {
       if (c > 0) line += "  ";
       line += c == 0 ? cell + pad : pad + cell;
     }
-    while (!line.empty() && line.back() == ' ') line.pop_back();
+    while (!line.empty() && line.back() == ' ')
+      line.pop_back();
     out += line + "\n";
   }
   return out;
@@ -133,9 +135,12 @@ std::string ErrorsByCode(const std::vector<std::pair<std::string, int64_t>>& cod
 
 std::string_view FormatName(latency::InputFormat format) {
   switch (format) {
-    case latency::InputFormat::kLogplex: return "logplex";
-    case latency::InputFormat::kLines: return "lines";
-    case latency::InputFormat::kAuto: break;
+    case latency::InputFormat::kLogplex:
+      return "logplex";
+    case latency::InputFormat::kLines:
+      return "lines";
+    case latency::InputFormat::kAuto:
+      break;
   }
   return "auto";
 }
@@ -150,7 +155,8 @@ void PrintText(const AnalyzeFlags& flags, const Analysis& analysis,
                const latency::LatencyWindow& window, const std::vector<FormationResult>& results,
                spec::Statistic formation_statistic) {
   const latency::IngestCounts& c = analysis.counts;
-  std::printf("Read %lld %s: %lld router, %lld ignored, %lld malformed", static_cast<long long>(c.lines),
+  std::printf("Read %lld %s: %lld router, %lld ignored, %lld malformed",
+              static_cast<long long>(c.lines),
               analysis.format == latency::InputFormat::kLogplex ? "frames" : "lines",
               static_cast<long long>(c.router), static_cast<long long>(c.ignored),
               static_cast<long long>(c.malformed));
@@ -160,11 +166,13 @@ void PrintText(const AnalyzeFlags& flags, const Analysis& analysis,
   std::printf(".\n");
   if (!c.first_problem.empty()) std::printf("First problem: %s\n", c.first_problem.c_str());
   if (analysis.first_timestamp) {
-    std::printf("Router lines from %s to %s (%s)", FormatTimestamp(*analysis.first_timestamp).c_str(),
+    // Whole seconds: "8m20s" reads better than "8m19s995ms".
+    const auto span = std::chrono::round<std::chrono::seconds>(*analysis.last_timestamp -
+                                                               *analysis.first_timestamp);
+    std::printf("Router lines from %s to %s (%s)",
+                FormatTimestamp(*analysis.first_timestamp).c_str(),
                 FormatTimestamp(*analysis.last_timestamp).c_str(),
-                FormatDuration(std::chrono::duration_cast<Duration>(*analysis.last_timestamp -
-                                                                    *analysis.first_timestamp))
-                    .c_str());
+                FormatDuration(std::chrono::duration_cast<Duration>(span)).c_str());
     if (flags.window.empty()) {
       std::printf("; window: all of it.\n");
     } else {
@@ -173,7 +181,8 @@ void PrintText(const AnalyzeFlags& flags, const Analysis& analysis,
   }
   const latency::WindowCounts& w = window.counts();
   if (w.late > 0) {
-    std::printf("%lld lines older than the window were left out.\n", static_cast<long long>(w.late));
+    std::printf("%lld lines older than the window were left out.\n",
+                static_cast<long long>(w.late));
   }
   if (w.dropped_too_many_dynos > 0) {
     std::printf("%lld lines for dynos beyond the first %zu were left out.\n",
@@ -181,9 +190,10 @@ void PrintText(const AnalyzeFlags& flags, const Analysis& analysis,
   }
   for (const FormationResult& result : results) {
     int64_t requests = 0;
-    for (const auto& dyno : result.dynos) requests += dyno.stats.count;
-    std::printf("\n%s: %zu dynos, %lld timed requests\n", result.type.c_str(),
-                result.dynos.size(), static_cast<long long>(requests));
+    for (const auto& dyno : result.dynos)
+      requests += dyno.stats.count;
+    std::printf("\n%s: %zu dynos, %lld timed requests\n", result.type.c_str(), result.dynos.size(),
+                static_cast<long long>(requests));
     std::vector<std::vector<std::string>> rows = {
         {"DYNO", "REQUESTS", "MEAN", "P50", "P95", "P99", "MAX", "ERRORS"}};
     for (const latency::DynoReport& dyno : result.dynos) {
@@ -194,12 +204,20 @@ void PrintText(const AnalyzeFlags& flags, const Analysis& analysis,
                       std::to_string(s.errors)});
     }
     std::fputs(RenderTable(rows).c_str(), stdout);
+    std::vector<std::pair<std::string, int64_t>> codes;
     for (const latency::DynoReport& dyno : result.dynos) {
-      if (!dyno.errors_by_code.empty()) {
-        std::printf("  %s router errors: %s\n", dyno.dyno.c_str(),
-                    ErrorsByCode(dyno.errors_by_code).c_str());
+      for (const auto& [code, n] : dyno.errors_by_code) {
+        auto it = std::find_if(codes.begin(), codes.end(),
+                               [&](const auto& entry) { return entry.first == code; });
+        if (it == codes.end()) {
+          codes.emplace_back(code, n);
+        } else {
+          it->second += n;
+        }
       }
     }
+    std::sort(codes.begin(), codes.end());
+    if (!codes.empty()) std::printf("router errors: %s\n", ErrorsByCode(codes).c_str());
     const std::string statistic(spec::Name(formation_statistic));
     if (result.latency.value) {
       std::printf("formation %s: %s over %lld requests\n", statistic.c_str(),
@@ -223,18 +241,19 @@ void PrintText(const AnalyzeFlags& flags, const Analysis& analysis,
   }
 }
 
-nlohmann::json StatsJson(const reconciler::LatencyStats& s) {
-  auto seconds = [&](double v) -> nlohmann::json {
-    return s.count > 0 ? nlohmann::json(v) : nlohmann::json(nullptr);
+nlohmann::ordered_json StatsJson(const reconciler::LatencyStats& s) {
+  auto seconds = [&](double v) -> nlohmann::ordered_json {
+    return s.count > 0 ? nlohmann::ordered_json(v) : nlohmann::ordered_json(nullptr);
   };
-  return {{"requests", s.count}, {"mean", seconds(s.mean)}, {"p50", seconds(s.p50)},
+  return {{"requests", s.count},   {"mean", seconds(s.mean)}, {"p50", seconds(s.p50)},
           {"p95", seconds(s.p95)}, {"p99", seconds(s.p99)},   {"max", seconds(s.max)},
           {"errors", s.errors}};
 }
 
-nlohmann::json CodesJson(const std::vector<std::pair<std::string, int64_t>>& codes) {
-  nlohmann::json out = nlohmann::json::object();
-  for (const auto& [code, n] : codes) out[code] = n;
+nlohmann::ordered_json CodesJson(const std::vector<std::pair<std::string, int64_t>>& codes) {
+  nlohmann::ordered_json out = nlohmann::ordered_json::object();
+  for (const auto& [code, n] : codes)
+    out[code] = n;
   return out;
 }
 
@@ -242,29 +261,32 @@ void PrintJson(const AnalyzeFlags& flags, const Analysis& analysis,
                const latency::LatencyWindow& window, const std::vector<FormationResult>& results,
                spec::Statistic formation_statistic) {
   const latency::IngestCounts& c = analysis.counts;
-  nlohmann::json out;
-  out["input"] = {{"format", FormatName(analysis.format)},
-                  {"lines", c.lines},
-                  {"router", c.router},
-                  {"ignored", c.ignored},
-                  {"malformed", c.malformed},
-                  {"framing_problems", c.framing_problems},
-                  {"first_problem", c.first_problem.empty() ? nlohmann::json(nullptr)
-                                                            : nlohmann::json(c.first_problem)},
-                  {"late", window.counts().late},
-                  {"dropped_too_many_dynos", window.counts().dropped_too_many_dynos}};
-  out["window"] = {
-      {"from", analysis.first_timestamp ? nlohmann::json(FormatTimestamp(*analysis.first_timestamp))
-                                        : nlohmann::json(nullptr)},
-      {"to", analysis.last_timestamp ? nlohmann::json(FormatTimestamp(*analysis.last_timestamp))
-                                     : nlohmann::json(nullptr)},
-      {"seconds", flags.window.empty() ? nlohmann::json(nullptr)
-                                       : nlohmann::json(ToSeconds(window.options().window))}};
-  nlohmann::json formations = nlohmann::json::array();
+  nlohmann::ordered_json out;
+  out["input"] = {
+      {"format", FormatName(analysis.format)},
+      {"lines", c.lines},
+      {"router", c.router},
+      {"ignored", c.ignored},
+      {"malformed", c.malformed},
+      {"framing_problems", c.framing_problems},
+      {"first_problem", c.first_problem.empty() ? nlohmann::ordered_json(nullptr)
+                                                : nlohmann::ordered_json(c.first_problem)},
+      {"late", window.counts().late},
+      {"dropped_too_many_dynos", window.counts().dropped_too_many_dynos}};
+  out["window"] = {{"from", analysis.first_timestamp
+                                ? nlohmann::ordered_json(FormatTimestamp(*analysis.first_timestamp))
+                                : nlohmann::ordered_json(nullptr)},
+                   {"to", analysis.last_timestamp
+                              ? nlohmann::ordered_json(FormatTimestamp(*analysis.last_timestamp))
+                              : nlohmann::ordered_json(nullptr)},
+                   {"seconds", flags.window.empty()
+                                   ? nlohmann::ordered_json(nullptr)
+                                   : nlohmann::ordered_json(ToSeconds(window.options().window))}};
+  nlohmann::ordered_json formations = nlohmann::ordered_json::array();
   for (const FormationResult& result : results) {
-    nlohmann::json dynos = nlohmann::json::array();
+    nlohmann::ordered_json dynos = nlohmann::ordered_json::array();
     for (const latency::DynoReport& dyno : result.dynos) {
-      nlohmann::json entry = {{"dyno", dyno.dyno}};
+      nlohmann::ordered_json entry = {{"dyno", dyno.dyno}};
       entry.update(StatsJson(dyno.stats));
       entry["errors_by_code"] = CodesJson(dyno.errors_by_code);
       dynos.push_back(std::move(entry));
@@ -272,11 +294,12 @@ void PrintJson(const AnalyzeFlags& flags, const Analysis& analysis,
     formations.push_back(
         {{"type", result.type},
          {"statistic", spec::Name(formation_statistic)},
-         {"value", result.latency.value ? nlohmann::json(*result.latency.value)
-                                        : nlohmann::json(nullptr)},
+         {"value", result.latency.value ? nlohmann::ordered_json(*result.latency.value)
+                                        : nlohmann::ordered_json(nullptr)},
          {"sample_count", result.latency.sample_count},
-         {"unknown_reason", result.latency.value ? nlohmann::json(nullptr)
-                                                 : nlohmann::json(result.latency.unknown_reason)},
+         {"unknown_reason", result.latency.value
+                                ? nlohmann::ordered_json(nullptr)
+                                : nlohmann::ordered_json(result.latency.unknown_reason)},
          {"dynos", std::move(dynos)}});
   }
   out["formations"] = std::move(formations);
@@ -291,9 +314,10 @@ int RunAnalyze(const AnalyzeFlags& flags) {
     std::fprintf(stderr, "dynoherd analyze: %s\n", message.c_str());
     return kExitError;
   };
-  const auto formation_statistic = ParseName(
-      flags.formation_statistic, {spec::Statistic::kMean, spec::Statistic::kP50,
-                                  spec::Statistic::kP95, spec::Statistic::kP99, spec::Statistic::kMax});
+  const auto formation_statistic =
+      ParseName(flags.formation_statistic,
+                {spec::Statistic::kMean, spec::Statistic::kP50, spec::Statistic::kP95,
+                 spec::Statistic::kP99, spec::Statistic::kMax});
   if (!formation_statistic) {
     return fail("--formation-statistic: unknown statistic \"" + flags.formation_statistic +
                 "\" (expected mean, p50, p95, p99 or max)");
@@ -353,10 +377,10 @@ int RunAnalyze(const AnalyzeFlags& flags) {
 
 void AddAnalyzeCommand(CLI::App& app, int& exit_code) {
   auto flags = std::make_shared<AnalyzeFlags>();
-  CLI::App* command = app.add_subcommand(
-      "analyze",
-      "Show the per-dyno latency dynoherd would see in router logs, e.g.\n"
-      "  heroku logs -a APP -s heroku -d router -n 1500 | dynoherd analyze");
+  CLI::App* command =
+      app.add_subcommand("analyze",
+                         "Show the per-dyno latency dynoherd would see in router logs, e.g.\n"
+                         "  heroku logs -a APP -s heroku -d router -n 1500 | dynoherd analyze");
   command->add_option("file", flags->input, "Router log lines or logplex frames; - for stdin")
       ->capture_default_str();
   command->add_option("-o,--output", flags->output, "Output format")
