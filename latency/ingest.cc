@@ -11,12 +11,25 @@ constexpr size_t kFrameHeaderBytes = 8;
 // Leading blank lines are kept while the format is undecided; past this, it is lines.
 constexpr size_t kMaxUndecidedBytes = 4096;
 
-const char* FindNewline(const char* p, const char* end) {
-  const void* hit = std::memchr(p, '\n', static_cast<size_t>(end - p));
-  return hit ? static_cast<const char*>(hit) : nullptr;
-}
+// The newlines of a buffer in order. memchr is vectorised; a scanner of AVX-512 newline masks
+// over 512-byte batches measured slower, lines being a few hundred bytes.
+struct NewlineFinder {
+  const char* p;
+  const char* end;
+  const char* Next() {
+    const void* hit = std::memchr(p, '\n', static_cast<size_t>(end - p));
+    if (hit == nullptr) return nullptr;
+    p = static_cast<const char*>(hit) + 1;
+    return p - 1;
+  }
+};
 
 }  // namespace
+
+RouterLine& RouterLogStream::NextSlot() {
+  if (batch_size_ == batch_.size()) batch_.emplace_back();
+  return batch_[batch_size_];
+}
 
 void RouterLogStream::Problem(std::string text) {
   if (counts_.first_problem.empty()) counts_.first_problem = std::move(text);
@@ -24,10 +37,11 @@ void RouterLogStream::Problem(std::string text) {
 
 void RouterLogStream::ProcessLine(std::string_view line) {
   ++counts_.lines;
-  RouterLine& parsed = batch_.emplace_back();
+  RouterLine& parsed = NextSlot();
   switch (parser_.ParseLine(line, parsed)) {
     case LineKind::kRouter:
       ++counts_.router;
+      ++batch_size_;
       return;
     case LineKind::kIgnored:
       ++counts_.ignored;
@@ -37,7 +51,6 @@ void RouterLogStream::ProcessLine(std::string_view line) {
       Problem("line " + std::to_string(counts_.lines) + ": " + std::string(parsed.problem));
       break;
   }
-  batch_.pop_back();
 }
 
 void RouterLogStream::LineTooLong() {
@@ -50,8 +63,9 @@ void RouterLogStream::LineTooLong() {
 void RouterLogStream::FeedLines(std::string_view bytes) {
   const char* p = bytes.data();
   const char* const end = p + bytes.size();
+  NewlineFinder newlines{p, end};
   if (skipping_long_line_ || !carry_.empty()) {
-    const char* newline = FindNewline(p, end);
+    const char* newline = newlines.Next();
     if (newline == nullptr) {
       if (skipping_long_line_) return;
       if (carry_.size() + bytes.size() > options_.max_line_bytes) {
@@ -77,9 +91,7 @@ void RouterLogStream::FeedLines(std::string_view bytes) {
     }
     p = newline + 1;
   }
-  while (p < end) {
-    const char* newline = FindNewline(p, end);
-    if (newline == nullptr) break;
+  for (const char* newline = newlines.Next(); newline != nullptr; newline = newlines.Next()) {
     const size_t size = static_cast<size_t>(newline - p);
     if (size > options_.max_line_bytes) {
       LineTooLong();
@@ -111,10 +123,11 @@ size_t RouterLogStream::ReadFrames(std::string_view buffer, bool final, uint64_t
       continue;
     }
     ++counts_.lines;
-    RouterLine& parsed = batch_.emplace_back();
+    RouterLine& parsed = NextSlot();
     switch (parser_.ParseSyslog(frame.message, parsed)) {
       case LineKind::kRouter:
         ++counts_.router;
+        ++batch_size_;
         continue;
       case LineKind::kIgnored:
         ++counts_.ignored;
@@ -125,7 +138,6 @@ size_t RouterLogStream::ReadFrames(std::string_view buffer, bool final, uint64_t
                 std::string(parsed.problem));
         break;
     }
-    batch_.pop_back();
   }
   resyncing_ = reader.resyncing();
   return reader.consumed();
@@ -186,22 +198,22 @@ bool RouterLogStream::Decide(bool final) {
 }
 
 std::span<const RouterLine> RouterLogStream::Feed(std::string_view bytes) {
-  batch_.clear();
+  batch_size_ = 0;
   first_bytes_.clear();
   if (format_ != InputFormat::kAuto) {
     Dispatch(bytes, false);
-    return batch_;
+    return Batch();
   }
   pending_.append(bytes);
   if (Decide(false)) {
     first_bytes_.swap(pending_);  // lives until the next call, like `bytes` would
     Dispatch(first_bytes_, false);
   }
-  return batch_;
+  return Batch();
 }
 
 std::span<const RouterLine> RouterLogStream::Finish() {
-  batch_.clear();
+  batch_size_ = 0;
   first_bytes_.clear();
   if (format_ == InputFormat::kAuto) {
     Decide(true);
@@ -219,7 +231,7 @@ std::span<const RouterLine> RouterLogStream::Finish() {
     carry_.clear();
     ProcessLine(assembled_);
   }
-  return batch_;
+  return Batch();
 }
 
 DrainBatch ReadDrainBody(std::string_view body, size_t max_frame_bytes) {

@@ -60,6 +60,8 @@ class RouterLogStream {
   // stops once `stop_after` bytes are consumed. Returns the bytes consumed.
   size_t ReadFrames(std::string_view buffer, bool final, uint64_t base, size_t stop_after);
   void ProcessLine(std::string_view line);
+  RouterLine& NextSlot();
+  std::span<const RouterLine> Batch() const { return {batch_.data(), batch_size_}; }
   void LineTooLong();
   void Problem(std::string text);
 
@@ -67,7 +69,10 @@ class RouterLogStream {
   InputFormat format_;
   IngestCounts counts_;
   RouterLineParser parser_;
+  // Router lines of the current call: the first batch_size_ of batch_, whose slots are reused
+  // from call to call (parsing overwrites a slot; only a router line keeps it).
   std::vector<RouterLine> batch_;
+  size_t batch_size_ = 0;
   std::string pending_;      // first bytes, while the format is undecided
   std::string first_bytes_;  // pending_ once decided; batch_ may point into it
   std::string carry_;        // a line or frame cut by the end of the last chunk

@@ -340,9 +340,8 @@ LineKind ParseRouterMessageScalar(std::string_view message, RouterLine& out) {
 // The same grammar as the scalar parser, 64 bytes at a time: the quote bits of a block give,
 // through a prefix XOR, which bytes are inside quotes; only the '=' outside quotes are looked
 // at, and only those after one of our keys cost more than a few instructions. A message with a
-// backslash (escaped quotes) goes to the scalar parser.
-LineKind ParseRouterMessageWith(Isa isa, std::string_view message, RouterLine& out) {
-  ResetFields(out);
+// backslash (escaped quotes) goes to the scalar parser. REQUIRES: `out`'s fields are cleared.
+LineKind ParseFields(Isa isa, std::string_view message, RouterLine& out) {
   MessageFields fields(out);
   const char* const begin = message.data();
   const char* const end = begin + message.size();
@@ -365,6 +364,11 @@ LineKind ParseRouterMessageWith(Isa isa, std::string_view message, RouterLine& o
     }
   }
   return fields.Finish(inside_carry != 0);
+}
+
+LineKind ParseRouterMessageWith(Isa isa, std::string_view message, RouterLine& out) {
+  ResetFields(out);
+  return ParseFields(isa, message, out);
 }
 
 }  // namespace detail
@@ -431,7 +435,7 @@ LineKind RouterLineParser::ParseSyslog(const SyslogMessage& message, RouterLine&
   if (!IsRouterMessage(message)) return LineKind::kIgnored;
   out.timestamp = Timestamp(message.timestamp);
   if (!out.timestamp) return Malformed(out, "invalid timestamp");
-  return ParseRouterMessage(message.message, out);
+  return detail::ParseFields(kIsa, message.message, out);
 }
 
 LineKind RouterLineParser::ParseLine(std::string_view line, RouterLine& out) {
@@ -450,14 +454,14 @@ LineKind RouterLineParser::ParseLine(std::string_view line, RouterLine& out) {
     out.timestamp = Timestamp(line.substr(0, space));
     if (!out.timestamp) return Malformed(out, "invalid timestamp");
     rest.remove_prefix(kRouterTag.size());
-    return ParseRouterMessage(rest, out);
+    return detail::ParseFields(kIsa, rest, out);
   }
   if (first == '<') {
     SyslogMessage syslog;
     if (!ParseSyslogMessage(line, syslog)) return LineKind::kIgnored;
     return ParseSyslog(syslog, out);
   }
-  if (line.starts_with("at=")) return ParseRouterMessage(line, out);
+  if (line.starts_with("at=")) return detail::ParseFields(kIsa, line, out);
   return LineKind::kIgnored;
 }
 
