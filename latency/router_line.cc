@@ -382,17 +382,17 @@ LineKind ParseRouterMessage(std::string_view message, RouterLine& out) {
   return detail::ParseRouterMessageWith(kIsa, message, out);
 }
 
-std::optional<TimePoint> RouterLineParser::Timestamp(std::string_view s) {
+bool RouterLineParser::Timestamp(std::string_view s, TimePoint& out) {
   const char* p = s.data();
   // Nanosecond time points reach from 1677 to 2262; log lines outside a narrower range are
   // garbage, and must not reach arithmetic that would overflow.
   if (s.size() < 4 || !IsDigit(p[0]) || !IsDigit(p[1]) || !IsDigit(p[2]) || !IsDigit(p[3])) {
-    return std::nullopt;
+    return false;
   }
   const int year = TwoDigits(p) * 100 + TwoDigits(p + 2);
-  if (year < kMinYear || year > kMaxYear) return std::nullopt;
+  if (year < kMinYear || year > kMaxYear) return false;
   if (s.size() < 20 || p[4] != '-' || p[7] != '-' || p[10] != 'T' || p[13] != ':' || p[16] != ':') {
-    return ParseTimestamp(s);
+    return General(s, out);
   }
   size_t i = 19;
   int64_t nanos = 0;
@@ -405,20 +405,20 @@ std::optional<TimePoint> RouterLineParser::Timestamp(std::string_view s) {
       ++i;
     }
     const size_t digits = i - start;
-    if (digits == 0) return std::nullopt;
+    if (digits == 0) return false;
     static constexpr int64_t kScale[10] = {
         1'000'000'000, 100'000'000, 10'000'000, 1'000'000, 100'000, 10'000, 1'000, 100, 10, 1};
     nanos = fraction * kScale[digits < 9 ? digits : 9];
   }
   const std::string_view zone = s.substr(i);
-  if (!cached_ || !SameSecond(p, cached_second_) ||
-      zone != std::string_view(cached_zone_, cached_zone_size_)) {
+  if (!cached_ || !SameSecond(p, cached_second_) || !SameZone(zone)) {
     const std::optional<int64_t> seconds = UnixSeconds(p, zone);
-    if (!seconds) return ParseTimestamp(s);  // rare spellings ("+0000"), or invalid
+    if (!seconds) return General(s, out);  // rare spellings ("+0000"), or invalid
     if (zone.size() > sizeof cached_zone_) {
       cached_ = false;
-      return TimePoint(std::chrono::duration_cast<TimePoint::duration>(
+      out = TimePoint(std::chrono::duration_cast<TimePoint::duration>(
           std::chrono::seconds(*seconds) + std::chrono::nanoseconds(nanos)));
+      return true;
     }
     std::memcpy(cached_second_, p, sizeof cached_second_);
     std::memcpy(cached_zone_, zone.data(), zone.size());
@@ -426,15 +426,40 @@ std::optional<TimePoint> RouterLineParser::Timestamp(std::string_view s) {
     cached_seconds_ = *seconds;
     cached_ = true;
   }
-  return TimePoint(std::chrono::duration_cast<TimePoint::duration>(
+  // Returned through `out` rather than an optional: GCC builds the optional on the stack and
+  // reads it back wider than it wrote it, a store-forwarding stall on every line.
+  out = TimePoint(std::chrono::duration_cast<TimePoint::duration>(
       std::chrono::seconds(cached_seconds_) + std::chrono::nanoseconds(nanos)));
+  return true;
+}
+
+bool RouterLineParser::General(std::string_view s, TimePoint& out) {
+  const std::optional<TimePoint> parsed = ParseTimestamp(s);
+  if (!parsed) return false;
+  out = *parsed;
+  return true;
+}
+
+bool RouterLineParser::SameZone(std::string_view zone) const {
+  if (zone.size() != cached_zone_size_) return false;
+  if (zone.size() == 6) {  // "+00:00": two fixed-size loads instead of a call
+    uint32_t a, b;
+    uint16_t c, d;
+    std::memcpy(&a, zone.data(), 4);
+    std::memcpy(&b, cached_zone_, 4);
+    std::memcpy(&c, zone.data() + 4, 2);
+    std::memcpy(&d, cached_zone_ + 4, 2);
+    return a == b && c == d;
+  }
+  return zone == std::string_view(cached_zone_, cached_zone_size_);
 }
 
 LineKind RouterLineParser::ParseSyslog(const SyslogMessage& message, RouterLine& out) {
   out = RouterLine{};
   if (!IsRouterMessage(message)) return LineKind::kIgnored;
-  out.timestamp = Timestamp(message.timestamp);
-  if (!out.timestamp) return Malformed(out, "invalid timestamp");
+  TimePoint timestamp;
+  if (!Timestamp(message.timestamp, timestamp)) return Malformed(out, "invalid timestamp");
+  out.timestamp = timestamp;
   return detail::ParseFields(kIsa, message.message, out);
 }
 
@@ -447,12 +472,17 @@ LineKind RouterLineParser::ParseLine(std::string_view line, RouterLine& out) {
   const char first = line.front();
   if (first >= '0' && first <= '9') {
     // "<timestamp> <source>[<process>]: <message>"
-    const size_t space = line.find(' ');
+    // Heroku's timestamps are 32 bytes ("2026-11-22T13:00:00.123456+00:00"): look there first.
+    const size_t space = line.size() > 32 && line[32] == ' ' ? size_t{32} : line.find(' ');
     if (space == std::string_view::npos) return LineKind::kIgnored;
     std::string_view rest = line.substr(space + 1);
-    if (rest.substr(0, kRouterTag.size()) != kRouterTag) return LineKind::kIgnored;
-    out.timestamp = Timestamp(line.substr(0, space));
-    if (!out.timestamp) return Malformed(out, "invalid timestamp");
+    if (rest.size() < kRouterTag.size() ||
+        std::memcmp(rest.data(), kRouterTag.data(), kRouterTag.size()) != 0) {
+      return LineKind::kIgnored;
+    }
+    TimePoint timestamp;
+    if (!Timestamp(line.substr(0, space), timestamp)) return Malformed(out, "invalid timestamp");
+    out.timestamp = timestamp;
     rest.remove_prefix(kRouterTag.size());
     return detail::ParseFields(kIsa, rest, out);
   }

@@ -66,7 +66,9 @@ class RouterLineParser {
   LineKind ParseSyslog(const SyslogMessage& message, RouterLine& out);
 
  private:
-  std::optional<TimePoint> Timestamp(std::string_view text);
+  bool Timestamp(std::string_view text, TimePoint& out);
+  static bool General(std::string_view text, TimePoint& out);
+  bool SameZone(std::string_view zone) const;
 
   bool cached_ = false;
   char cached_second_[19] = {};  // "YYYY-MM-DDTHH:MM:SS"
