@@ -11,26 +11,33 @@ namespace {
 enum StreamId : uint64_t { kArrivals = 0, kRouting = 1, kService = 2, kStreamsPerFormation = 3 };
 
 // Nearest rank: the smallest sample with at least `quantile` of the samples at or below it.
-double NearestRank(const std::vector<float>& sorted, double quantile) {
-  const double rank = std::ceil(quantile * static_cast<double>(sorted.size()));
-  const size_t index = static_cast<size_t>(std::max(1.0, rank)) - 1;
-  return sorted[std::min(index, sorted.size() - 1)];
+size_t NearestRankIndex(size_t size, double quantile) {
+  const double rank = std::ceil(quantile * static_cast<double>(size));
+  return std::min(static_cast<size_t>(std::max(1.0, rank)), size) - 1;
 }
 
+// Exact nearest-rank percentiles without a full sort: each nth_element partitions the range
+// below the previous one, so the whole costs linear time. Reorders `seconds`.
 reconciler::LatencyStats StatsOf(std::vector<float>& seconds, int64_t errors) {
   reconciler::LatencyStats stats;
   stats.errors = errors;
   stats.count = static_cast<int64_t>(seconds.size());
   if (seconds.empty()) return stats;
-  std::sort(seconds.begin(), seconds.end());
   double sum = 0;
   for (float s : seconds)
     sum += s;
   stats.mean = sum / static_cast<double>(seconds.size());
-  stats.p50 = NearestRank(seconds, 0.50);
-  stats.p95 = NearestRank(seconds, 0.95);
-  stats.p99 = NearestRank(seconds, 0.99);
-  stats.max = seconds.back();
+  stats.max = *std::max_element(seconds.begin(), seconds.end());
+  auto end = seconds.end();
+  double* targets[] = {&stats.p99, &stats.p95, &stats.p50};
+  const double quantiles[] = {0.99, 0.95, 0.50};
+  for (int i = 0; i < 3; ++i) {
+    auto nth = seconds.begin() +
+               static_cast<std::ptrdiff_t>(NearestRankIndex(seconds.size(), quantiles[i]));
+    std::nth_element(seconds.begin(), nth, end);
+    *targets[i] = *nth;
+    end = nth;
+  }
   return stats;
 }
 
@@ -262,12 +269,17 @@ reconciler::FormationLatency FormationModel::Latency(int64_t now_step, int64_t w
   std::map<int, int64_t> errors;
   for (const Dyno& d : dynos_)
     per_dyno[d.number];  // every dyno that exists, even without samples
-  std::vector<float> all;
   const int64_t from = std::max(now_step - window_steps, recent_first_step_);
-  for (int64_t step = from; step < now_step; ++step) {
-    const auto index = static_cast<size_t>(step - recent_first_step_);
-    if (index >= recent_.size()) break;
-    for (const Sample& s : recent_[index]) {
+  const auto first = static_cast<size_t>(from - recent_first_step_);
+  const auto last =
+      std::min(recent_.size(), static_cast<size_t>(std::max(from, now_step) - recent_first_step_));
+  size_t total = 0;
+  for (size_t i = first; i < last; ++i)
+    total += recent_[i].size();
+  std::vector<float> all;
+  all.reserve(total);
+  for (size_t i = first; i < last; ++i) {
+    for (const Sample& s : recent_[i]) {
       per_dyno[s.dyno].push_back(s.seconds);
       if (s.error) ++errors[s.dyno];
       all.push_back(s.seconds);
