@@ -45,7 +45,6 @@ struct Timeline {
     return ToSeconds(step) * static_cast<double>(step_index);
   }
   int64_t StepsCeil(Duration d) const { return (d.count() + step.count() - 1) / step.count(); }
-  int64_t StepsFloor(Duration d) const { return d.count() / step.count(); }
 };
 
 // What really happened to a formation over a time range: the ground truth that `simulate
@@ -85,7 +84,6 @@ class FormationModel {
   void Restart(int number, int64_t step, int64_t delay_steps, bool stop);
   // A noisy neighbour: the dyno's work takes `factor` times longer until it restarts.
   void SetSlowdown(int number, double factor);
-  double slowdown(int number) const { return dynos_[static_cast<size_t>(number - 1)].slowdown; }
 
   void AppendState(AppState& state) const;
   // Web: per-dyno request latencies completed in [now_step - window_steps, now_step) and the
