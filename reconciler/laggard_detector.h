@@ -17,25 +17,24 @@ namespace dynoherd::reconciler {
 struct LaggardCandidate {
   std::string dyno;
   LatencyStats stats;
-  std::string
-      ineligible_reason;  // non-empty: never judged, for this reason ("state starting", ...)
+  std::string ineligible_reason;  // non-empty: never judged, for this reason ("state starting", ...)
 };
 
 struct LaggardVerdict {
   std::string dyno;
   bool judged = false;
-  std::string reason;           // why not judged, or the finding in words with its numbers
-  double value = 0;             // the compared statistic (seconds)
-  std::optional<double> score;  // z-score (leave-one-out, population) or modified z-score (mad)
-  double reference = 0;  // what the dyno was compared with: the others' mean (median for mad)
-  bool slow = false;     // statistically and practically significant (minLatency, minRatio)
+  std::string reason;            // why not judged, or the finding in words with its numbers
+  double value = 0;              // the compared statistic (seconds)
+  std::optional<double> score;   // z-score (leave-one-out, population) or modified z-score (mad)
+  double reference = 0;          // what the dyno was compared with: the others' mean (median for mad)
+  bool slow = false;             // statistically and practically significant (minLatency, minRatio)
 };
 
 struct LaggardReport {
   std::vector<LaggardVerdict> verdicts;  // one per candidate, in input order
   bool decided = false;                  // false: fewer than minDynos judged; see no_verdict_reason
   std::string no_verdict_reason;
-  std::vector<std::string> slow;  // names of slow dynos, highest score first
+  std::vector<std::string> slow;         // names of slow dynos, highest score first
 };
 
 LaggardReport DetectLaggards(const spec::LaggardSpec& spec,

@@ -4,16 +4,11 @@ namespace dynoherd::reconciler {
 
 double LatencyStats::Get(spec::Statistic statistic) const {
   switch (statistic) {
-    case spec::Statistic::kMean:
-      return mean;
-    case spec::Statistic::kP50:
-      return p50;
-    case spec::Statistic::kP95:
-      return p95;
-    case spec::Statistic::kP99:
-      return p99;
-    case spec::Statistic::kMax:
-      return max;
+    case spec::Statistic::kMean: return mean;
+    case spec::Statistic::kP50: return p50;
+    case spec::Statistic::kP95: return p95;
+    case spec::Statistic::kP99: return p99;
+    case spec::Statistic::kMax: return max;
   }
   return p50;
 }

@@ -29,13 +29,13 @@ struct DynoState {
 
 // One dyno's requests in the window.
 struct LatencyStats {
-  int64_t count = 0;  // requests timed
+  int64_t count = 0;       // requests timed
   double mean = 0;
   double p50 = 0;
   double p95 = 0;
   double p99 = 0;
   double max = 0;
-  int64_t errors = 0;  // router errors (H10, H12, H13, ...) attributed to the dyno
+  int64_t errors = 0;      // router errors (H10, H12, H13, ...) attributed to the dyno
 
   double Get(spec::Statistic statistic) const;
 };
