@@ -47,25 +47,10 @@ std::string Number(double x) {
   return buf;
 }
 
-std::string Fixed1(double x) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.1f", x);
-  return buf;
-}
-
-// "4.1 sd above" or "0.3 sd below": the sign lives in the word.
-std::string SdDistance(double score) {
-  return Fixed1(std::fabs(score)) + (score < 0 ? " sd below" : " sd above");
-}
-
-std::string Plural(size_t n, std::string_view one, std::string_view many) {
-  return std::to_string(n) + " " + std::string(n == 1 ? one : many);
-}
-
 struct Scored {
   double score = 0;
-  double reference = 0;    // what minRatio compares with
-  std::string comparison;  // "4.1 sd above the other 5 dynos (mean 140ms)"
+  double reference = 0;  // what minRatio compares with: the others' mean, or the median (mad)
+  double centre = 0;     // what the reason quotes: the others' mean, the mean of all, the median
 };
 
 // Each dyno against the mean and sample sd of the others.
@@ -84,10 +69,7 @@ std::vector<Scored> ScoreLeaveOneOut(const std::vector<double>& values) {
       if (j != i) squares += (values[j] - mean) * (values[j] - mean);
     }
     const double sd = n >= 3 ? std::sqrt(squares / (others - 1)) : 0.0;
-    out[i].score = (values[i] - mean) / std::max(sd, SdFloor(mean));
-    out[i].reference = mean;
-    out[i].comparison = SdDistance(out[i].score) + " the other " + Plural(n - 1, "dyno", "dynos") +
-                        " (mean " + FormatLatency(mean) + ")";
+    out[i] = {(values[i] - mean) / std::max(sd, SdFloor(mean)), mean, mean};
   }
   return out;
 }
@@ -105,11 +87,8 @@ std::vector<Scored> ScorePopulation(const std::vector<double>& values) {
   const double sum = std::accumulate(values.begin(), values.end(), 0.0);
   std::vector<Scored> out(n);
   for (size_t i = 0; i < n; ++i) {
-    double z = sd > 0 ? (values[i] - mean) / sd : 0.0;
-    out[i].score = std::clamp(z, -bound, bound);
-    out[i].reference = (sum - values[i]) / static_cast<double>(n - 1);
-    out[i].comparison = SdDistance(out[i].score) + " the mean of all " + std::to_string(n) +
-                        " dynos (" + FormatLatency(mean) + ")";
+    const double z = sd > 0 ? (values[i] - mean) / sd : 0.0;
+    out[i] = {std::clamp(z, -bound, bound), (sum - values[i]) / static_cast<double>(n - 1), mean};
   }
   return out;
 }
@@ -125,13 +104,41 @@ std::vector<Scored> ScoreMad(const std::vector<double>& values) {
   const double spread = mad > 0 ? mad * kMadToSd : kMeanAdToSd * Mean(deviations);
   const double scale = std::max(spread, SdFloor(median));
   std::vector<Scored> out(n);
-  for (size_t i = 0; i < n; ++i) {
-    out[i].score = (values[i] - median) / scale;
-    out[i].reference = median;
-    out[i].comparison = "modified z " + Fixed1(out[i].score) + " against the median of " +
-                        std::to_string(n) + " dynos (" + FormatLatency(median) + ")";
-  }
+  for (size_t i = 0; i < n; ++i)
+    out[i] = {(values[i] - median) / scale, median, median};
   return out;
+}
+
+// The finding in words: "p50 612ms, 4.1 sd above the other 5 dynos (mean 140ms)". One snprintf:
+// the detector runs over every dyno of every formation, every pass.
+std::string Describe(spec::LaggardMethod method, spec::Statistic statistic, double value,
+                     const Scored& s, size_t n) {
+  const std::string latency = FormatLatency(value);
+  const std::string centre = FormatLatency(s.centre);
+  const std::string statistic_name(spec::Name(statistic));
+  const char* name = statistic_name.c_str();
+  const char* direction = s.score < 0 ? "below" : "above";
+  char buf[200];
+  switch (method) {
+    case spec::LaggardMethod::kLeaveOneOut:
+      std::snprintf(buf, sizeof buf, "%s %s, %.1f sd %s the other %zu %s (mean %s)", name,
+                    latency.c_str(), std::fabs(s.score), direction, n - 1,
+                    n == 2 ? "dyno" : "dynos", centre.c_str());
+      break;
+    case spec::LaggardMethod::kPopulation:
+      std::snprintf(buf, sizeof buf, "%s %s, %.1f sd %s the mean of all %zu dynos (%s)", name,
+                    latency.c_str(), std::fabs(s.score), direction, n, centre.c_str());
+      break;
+    case spec::LaggardMethod::kMad:
+      std::snprintf(buf, sizeof buf, "%s %s, modified z %.1f against the median of %zu dynos (%s)",
+                    name, latency.c_str(), s.score, n, centre.c_str());
+      break;
+  }
+  return buf;
+}
+
+std::string Plural(size_t n, std::string_view one, std::string_view many) {
+  return std::to_string(n) + " " + std::string(n == 1 ? one : many);
 }
 
 }  // namespace
@@ -195,13 +202,15 @@ LaggardReport DetectLaggards(const spec::LaggardSpec& spec,
     const Scored& s = scored[k];
     v.score = s.score;
     v.reference = s.reference;
-    v.reason = statistic + " " + FormatLatency(v.value) + ", " + s.comparison;
+    v.reason = Describe(spec.method, spec.statistic, v.value, s, judged.size());
     if (s.score <= spec.sigma) continue;
     if (v.value <= min_latency) {
       v.reason += "; not slow: under minLatency " + FormatDuration(spec.min_latency);
     } else if (v.value < spec.min_ratio * s.reference) {
-      v.reason += "; not slow: " + Fixed1(s.reference > 0 ? v.value / s.reference : 0) + "x " +
-                  reference_name + ", minRatio is " + Number(spec.min_ratio);
+      char ratio[32];
+      std::snprintf(ratio, sizeof ratio, "%.1fx ", s.reference > 0 ? v.value / s.reference : 0.0);
+      v.reason += "; not slow: " + std::string(ratio) + reference_name + ", minRatio is " +
+                  Number(spec.min_ratio);
     } else {
       v.slow = true;
       slow.push_back(judged[k]);
