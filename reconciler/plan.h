@@ -3,6 +3,7 @@
 // controller applies, logs, prints and exports it. Plain data.
 #pragma once
 
+#include <nlohmann/json_fwd.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -108,5 +109,9 @@ struct Plan {
   const FormationPlan* FindFormation(std::string_view type) const;
   FormationPlan* FindFormation(std::string_view type);
 };
+
+// The plan for programs (`plan --output json`): camelCase keys, RFC 3339 timestamps, latencies in
+// seconds, null for what is unknown. The Undo data is internal and not included.
+nlohmann::json ToJson(const Plan& plan);
 
 }  // namespace dynoherd::reconciler

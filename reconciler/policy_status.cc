@@ -160,6 +160,14 @@ std::string Index(const std::string& path, size_t i) {
 
 }  // namespace
 
+json ToJson(const Condition& c) {
+  return {{"type", c.type},
+          {"status", Name(c.status)},
+          {"reason", c.reason},
+          {"message", c.message},
+          {"lastTransitionTime", FormatTimestamp(c.last_transition_time)}};
+}
+
 json ToJson(const PolicyStatus& status) {
   json formations = json::array();
   for (const auto& f : status.formations) {
@@ -171,13 +179,8 @@ json ToJson(const PolicyStatus& status) {
                           {"reason", r.reason}});
     }
     json conditions = json::array();
-    for (const auto& c : f.conditions) {
-      conditions.push_back({{"type", c.type},
-                            {"status", Name(c.status)},
-                            {"reason", c.reason},
-                            {"message", c.message},
-                            {"lastTransitionTime", FormatTimestamp(c.last_transition_time)}});
-    }
+    for (const auto& c : f.conditions)
+      conditions.push_back(ToJson(c));
     const EventStatus& e = f.event;
     formations.push_back(
         {{"type", f.type},

@@ -85,6 +85,8 @@ struct PolicyStatus {
 
 // JSON with camelCase keys and RFC 3339 timestamps, the form of the state file and of `/status`.
 nlohmann::json ToJson(const PolicyStatus& status);
+nlohmann::json ToJson(
+    const Condition& condition);  // type, status, reason, message, lastTransitionTime
 // Unknown keys are ignored; a missing or mistyped field is an error naming its path
 // ("formations[1].event.startedAt: expected an RFC 3339 timestamp").
 Result<PolicyStatus> PolicyStatusFromJson(const nlohmann::json& json);

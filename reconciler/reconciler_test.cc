@@ -874,3 +874,38 @@ TEST_CASE("the restart history keeps the newest entries") {
   CHECK(restarts.front().at == T(1));
   CHECK(restarts.back().at == T(100000));
 }
+
+TEST_CASE("the plan as JSON, for programs") {
+  spec::FormationSpec web = Web(6);
+  World w(Policy({web, Worker(2)}));
+  w.AddFormation("web", 6);
+  w.AddWebDynos({140, 135, 612, 150, 138, 142}, T(1000));
+  w.AddFormation("worker", 2);
+  w.SetLatency("worker", 2.41);
+  w.SetEmptyStatus();
+  Plan p = w.PlanAt(T(1000));
+  RecordActionFailure(p, 1, Status::Unavailable("HTTP 503"));
+  const nlohmann::json j = ToJson(p);
+  CHECK(j["policy"] == "shop");
+  CHECK(j["apply"] == true);
+  CHECK(j["plannedAt"] == FormatTimestamp(T(1000)));
+  REQUIRE(j["actions"].size() == 2);
+  CHECK(j["actions"][0] == nlohmann::json::parse(R"j({"kind": "scale", "cause": "latency-event",
+      "formation": "worker", "from": 2, "to": 3, "summary": "scale 2 -> 3",
+      "reason": "latency event: p95 2.41s > 2s (step 1 of 2)", "failed": false})j"));
+  CHECK(j["actions"][1]["dyno"] == "web.3");
+  CHECK(j["actions"][1]["failed"] == true);
+  CHECK(j["actions"][1]["error"] == "HTTP 503");
+  const auto& web_json = j["formations"][0];
+  CHECK(web_json["observedQuantity"] == 6);
+  CHECK(web_json["baseline"] == nlohmann::json::parse(R"({"kind": "declared", "quantity": 6})"));
+  CHECK(web_json["latency"]["seconds"].is_null());
+  CHECK(web_json["laggards"]["decided"] == true);
+  CHECK(web_json["laggards"]["verdicts"][2]["slow"] == true);
+  CHECK(web_json["laggards"]["verdicts"][2]["score"].get<double>() > 2);
+  const auto& worker_json = j["formations"][1];
+  CHECK(worker_json["event"]["inEvent"] == true);
+  CHECK(worker_json["event"]["depth"] == 1);
+  CHECK(worker_json["latency"]["seconds"] == 2.41);
+  CHECK(worker_json["conditions"][1]["type"] == "LatencyEvent");
+}
