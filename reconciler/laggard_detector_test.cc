@@ -260,3 +260,13 @@ TEST_CASE("the statistic chooses what is compared") {
   CHECK(Verdict(r, "web.5").value == 2.0);
   CHECK(Verdict(r, "web.5").reason.starts_with("p95 2s, "));
 }
+
+TEST_CASE("several laggards mask each other under leave-one-out; mad still finds them") {
+  auto dynos = Dynos({140, 135, 612, 150, 138, 142, 700, 690, 141, 139, 137});
+  LaggardReport loo = DetectLaggards(Spec(), dynos);
+  // 700 and 690 scrape past sigma 2 (z 2.12 and 2.04); 612 does not (z 1.54).
+  CHECK(loo.slow == std::vector<std::string>{"web.7", "web.8"});
+  CHECK(*Verdict(loo, "web.3").score == doctest::Approx(1.54).epsilon(0.01));
+  LaggardReport mad = DetectLaggards(Spec(spec::LaggardMethod::kMad), dynos);
+  CHECK(mad.slow == std::vector<std::string>{"web.7", "web.8", "web.3"});
+}

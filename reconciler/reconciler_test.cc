@@ -909,3 +909,41 @@ TEST_CASE("the plan as JSON, for programs") {
   CHECK(worker_json["latency"]["seconds"] == 2.41);
   CHECK(worker_json["conditions"][1]["type"] == "LatencyEvent");
 }
+
+TEST_CASE("the worked latency event of docs/decisions.md") {
+  spec::FormationSpec f = Worker(4);
+  f.type = "web";
+  f.autoscale->restored_threshold = 1500ms;
+  f.autoscale->alert_interval = 2min;
+  f.autoscale->max_duration = 20min;
+  World w(Policy({f}));
+  w.AddFormation("web", 4, T(0));
+  struct Step {
+    double minute;
+    double p95;
+    std::string action;  // "" for none
+    std::string reason_or_note;
+  };
+  const std::vector<Step> timeline = {
+      {0, 1.2, "", ""},
+      {1, 2.41, "scale 4 -> 5", "latency event: p95 2.41s > 2s (step 1 of 2)"},
+      {2, 2.6, "", "next step in 1m (alertInterval 2m)"},
+      {3, 2.5, "scale 5 -> 6", "latency event: p95 2.5s > 2s (step 2 of 2)"},
+      {5, 2.2, "", "at the ceiling: 6 = baseline 4 + maxExtraWorkers 2"},
+      {7, 1.8, "", "p95 1.8s is above restoredThreshold 1.5s: holding 6 until it is at or below"},
+      {9, 1.4, "scale 6 -> 4", "latency restored: p95 1.4s <= 1.5s after 8m"},
+  };
+  for (const Step& s : timeline) {
+    CAPTURE(s.minute);
+    w.SetLatency("web", s.p95);
+    Plan p = w.Pass(T(s.minute * 60));
+    if (s.action.empty()) {
+      CHECK(p.actions.empty());
+      if (!s.reason_or_note.empty()) CHECK(HasNote(p.formations[0], s.reason_or_note));
+    } else {
+      REQUIRE(p.actions.size() == 1);
+      CHECK(p.actions[0].Summary() == s.action);
+      CHECK(p.actions[0].reason == s.reason_or_note);
+    }
+  }
+}
