@@ -52,17 +52,11 @@ std::string Action::Summary() const {
 }
 
 const FormationPlan* Plan::FindFormation(std::string_view type) const {
-  for (const auto& f : formations) {
-    if (f.type == type) return &f;
-  }
-  return nullptr;
+  return FindByType(formations, type);
 }
 
 FormationPlan* Plan::FindFormation(std::string_view type) {
-  for (auto& f : formations) {
-    if (f.type == type) return &f;
-  }
-  return nullptr;
+  return FindByType(formations, type);
 }
 
 namespace {

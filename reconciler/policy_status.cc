@@ -20,10 +20,7 @@ std::string_view Name(ConditionStatus status) {
 }
 
 const Condition* FindCondition(const std::vector<Condition>& conditions, std::string_view type) {
-  for (const auto& c : conditions) {
-    if (c.type == type) return &c;
-  }
-  return nullptr;
+  return FindByType(conditions, type);
 }
 
 std::optional<TimePoint> FormationStatus::LastRestartAt() const {
@@ -35,17 +32,11 @@ std::optional<TimePoint> FormationStatus::LastRestartAt() const {
 }
 
 const FormationStatus* PolicyStatus::FindFormation(std::string_view type) const {
-  for (const auto& f : formations) {
-    if (f.type == type) return &f;
-  }
-  return nullptr;
+  return FindByType(formations, type);
 }
 
 FormationStatus* PolicyStatus::FindFormation(std::string_view type) {
-  for (auto& f : formations) {
-    if (f.type == type) return &f;
-  }
-  return nullptr;
+  return FindByType(formations, type);
 }
 
 namespace {

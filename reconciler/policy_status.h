@@ -38,6 +38,16 @@ struct Condition {
 
 const Condition* FindCondition(const std::vector<Condition>& conditions, std::string_view type);
 
+// The element of `items` (formations, conditions) whose `type` is `type`, or nullptr.
+template <typename Items>
+auto* FindByType(Items& items, std::string_view type) {
+  decltype(&*items.begin()) found = nullptr;
+  for (auto& item : items) {
+    if (item.type == type) return &item;
+  }
+  return found;
+}
+
 struct RestartRecord {
   std::string dyno;
   TimePoint at{};

@@ -44,13 +44,11 @@ void SetCondition(std::vector<Condition>& conditions, const std::vector<Conditio
   const Condition* before = FindCondition(previous, type);
   Condition c{std::string(type), status, std::move(reason), std::move(message),
               before && before->status == status ? before->last_transition_time : now};
-  for (auto& existing : conditions) {
-    if (existing.type == type) {
-      existing = std::move(c);
-      return;
-    }
+  if (Condition* existing = FindByType(conditions, type)) {
+    *existing = std::move(c);
+  } else {
+    conditions.push_back(std::move(c));
   }
-  conditions.push_back(std::move(c));
 }
 
 // What the latency-event and baseline rules decided for one formation.
