@@ -26,7 +26,7 @@ PolicyStatus Sample() {
   worker.event.last_step_at = At("2026-11-22T13:02:00Z");
   worker.event.captured_baseline = 3;
   worker.conditions.push_back({"LatencyEvent", ConditionStatus::kTrue, "LatencyHigh",
-                               "p95 2.41s > latencyThreshold 2s for 5m; depth 2 of 2",
+                               "p95 2.41s > latencyThreshold 2s for 5m",
                                At("2026-11-22T13:00:00Z")});
   FormationStatus web;
   web.type = "web";

@@ -317,17 +317,17 @@ class ScalePlanner {
     } else {
       where = LatencyNow() + " > restoredThreshold " + Threshold(autoscale().restored_threshold);
     }
-    const std::string depth = "depth " + std::to_string(out_.if_applied.depth) + " of " +
-                              std::to_string(autoscale().max_extra_workers);
+    // The depth is not in the message: it depends on whether the step is made (paused, failed);
+    // FormationPlan::event_depth and the status carry it.
     c.status = ConditionStatus::kTrue;
     if (autoscale().max_duration && lasted > *autoscale().max_duration) {
       plan_.event_exceeded_max_duration = true;
       c.reason = "ExceededMaxDuration";
       c.message = "the latency event has lasted " + Ago(lasted) + ", over maxDuration " +
-                  FormatDuration(*autoscale().max_duration) + ": " + where + "; " + depth;
+                  FormatDuration(*autoscale().max_duration) + ": " + where;
     } else {
       c.reason = "LatencyHigh";
-      c.message = where + " for " + Ago(lasted) + "; " + depth;
+      c.message = where + " for " + Ago(lasted);
     }
     out_.latency_event = std::move(c);
   }
