@@ -424,17 +424,13 @@ std::vector<LaggardCandidate> BuildCandidates(const spec::FormationSpec& spec,
   return out;
 }
 
-struct LaggardOutcome {
-  std::vector<Action> actions;
-};
-
 // Applies the operational limits to the detector's slow dynos and picks which to act on.
-LaggardOutcome PlanLaggards(const spec::FormationSpec& spec, const FormationState& formation,
-                            const std::vector<const DynoState*>& dynos,
-                            const FormationLatency* latency, const FormationStatus* previous,
-                            bool scaling, TimePoint now, std::mt19937_64& rng,
-                            FormationPlan& plan) {
-  LaggardOutcome out;
+std::vector<Action> PlanLaggards(const spec::FormationSpec& spec, const FormationState& formation,
+                                 const std::vector<const DynoState*>& dynos,
+                                 const FormationLatency* latency, const FormationStatus* previous,
+                                 bool scaling, TimePoint now, std::mt19937_64& rng,
+                                 FormationPlan& plan) {
+  std::vector<Action> out;
   const spec::LaggardSpec& laggards = *spec.laggards;
   LaggardReport report = DetectLaggards(laggards, BuildCandidates(spec, dynos, latency, now));
   plan.laggards_decided = report.decided;
@@ -511,7 +507,7 @@ LaggardOutcome PlanLaggards(const spec::FormationSpec& spec, const FormationStat
     a.formation = spec.type;
     a.dyno = name;
     a.reason = "laggard: " + it->reason;
-    out.actions.push_back(std::move(a));
+    out.push_back(std::move(a));
   }
   return out;
 }
@@ -566,6 +562,99 @@ void SetPaused(std::vector<Condition>& conditions, const std::vector<Condition>&
   }
 }
 
+// What one formation contributes to the plan.
+struct FormationOutcome {
+  FormationPlan plan;
+  FormationStatus status;
+  std::optional<Action> scale;
+  std::vector<Action> dyno_actions;
+};
+
+// The formation is not in the app: nothing can be scaled or restarted, and what the status recorded
+// (event, captured baseline, restarts) is kept as it was for when it comes back.
+void PlanMissingFormation(const spec::Policy& policy, const spec::FormationSpec& spec,
+                          const FormationStatus* before, TimePoint now, FormationOutcome& out) {
+  if (before) out.status.event = before->event;
+  out.plan.undo.event_if_not_scaled = out.status.event;
+  const auto& previous = out.plan.undo.previous_conditions;
+  auto& conditions = out.plan.conditions;
+  const std::string missing = "formation " + spec.type + " not found in app " + policy.app +
+                              " (is it in the release's Procfile?)";
+  SetCondition(conditions, previous, kReady, ConditionStatus::kFalse, "FormationMissing", missing,
+               now);
+  if (spec.autoscale) {
+    SetCondition(conditions, previous, kLatencyEvent,
+                 out.status.event.started_at ? ConditionStatus::kTrue : ConditionStatus::kUnknown,
+                 "FormationMissing", missing, now);
+  }
+  SetDegraded(conditions, previous, "FormationMissing", {missing}, now);
+  SetPaused(conditions, previous, policy.paused, now);
+}
+
+FormationOutcome PlanFormation(const spec::Policy& policy, const spec::FormationSpec& spec,
+                               const Observation& observation, const FormationStatus* before,
+                               bool apply, TimePoint now, std::mt19937_64& rng) {
+  FormationOutcome out;
+  FormationPlan& fp = out.plan;
+  fp.type = spec.type;
+  out.status.type = spec.type;
+  if (before) {
+    fp.undo.previous_conditions = before->conditions;
+    out.status.restarts = before->restarts;
+  }
+  const std::vector<Condition>& previous = fp.undo.previous_conditions;
+
+  const FormationState* formation = observation.FindFormation(spec.type);
+  if (!formation) {
+    PlanMissingFormation(policy, spec, before, now, out);
+    out.status.conditions = fp.conditions;
+    return out;
+  }
+  fp.observed_quantity = formation->quantity;
+  const FormationLatency* latency = nullptr;
+  if (auto it = observation.latency.find(spec.type); it != observation.latency.end()) {
+    latency = &it->second;
+  }
+
+  ScaleOutcome scale = ScalePlanner(spec, *formation, latency, before, now, fp).Run();
+  out.scale = std::move(scale.action);
+  out.status.event = apply ? scale.if_applied : scale.if_not_applied;
+  fp.undo.event_if_not_scaled = scale.if_not_applied;
+  fp.event_depth = out.status.event.depth;
+
+  const std::vector<const DynoState*> dynos = DynosOf(observation, spec.type);
+  if (spec.laggards) {
+    out.dyno_actions =
+        PlanLaggards(spec, *formation, dynos, latency, before, out.scale.has_value(), now, rng, fp);
+  }
+  if (apply) {
+    auto& restarts = out.status.restarts;
+    for (const Action& a : out.dyno_actions) {
+      restarts.push_back({a.dyno, now, spec.laggards->action, a.reason});
+    }
+    if (restarts.size() > kMaxRestartHistory) {
+      restarts.erase(restarts.begin(),
+                     restarts.end() - static_cast<std::ptrdiff_t>(kMaxRestartHistory));
+    }
+  }
+
+  SetReady(fp, dynos, previous, now);
+  if (scale.latency_event) {
+    const Condition& c = *scale.latency_event;
+    SetCondition(fp.conditions, previous, kLatencyEvent, c.status, c.reason, c.message, now);
+  }
+  std::vector<std::string> problems;
+  if (!scale.degraded.empty()) {
+    problems.push_back(scale.degraded);
+  } else if (!latency && spec.laggards) {
+    problems.push_back("latency not observed: no laggard verdict");
+  }
+  SetDegraded(fp.conditions, previous, "LatencyUnknown", problems, now);
+  SetPaused(fp.conditions, previous, policy.paused, now);
+  out.status.conditions = fp.conditions;
+  return out;
+}
+
 }  // namespace
 
 Plan Reconcile(const spec::Policy& policy, const Observation& observation,
@@ -584,91 +673,16 @@ Plan Reconcile(const spec::Policy& policy, const Observation& observation,
   plan.status.app = policy.app;
   plan.status.updated_at = now;
 
-  std::vector<Action> scale_actions;
   std::vector<Action> dyno_actions;
   for (const spec::FormationSpec& spec : policy.formations) {
-    FormationPlan fp;
-    fp.type = spec.type;
     const FormationStatus* before = previous ? previous->FindFormation(spec.type) : nullptr;
-    const std::vector<Condition> no_conditions;
-    const std::vector<Condition>& previous_conditions = before ? before->conditions : no_conditions;
-    fp.undo.previous_conditions = previous_conditions;
-
-    FormationStatus status;
-    status.type = spec.type;
-    if (before) status.restarts = before->restarts;
-
-    const FormationState* formation = observation.FindFormation(spec.type);
-    if (!formation) {
-      // Nothing can be scaled or restarted; what the status recorded is kept as it was.
-      if (before) status.event = before->event;
-      fp.undo.event_if_not_scaled = status.event;
-      const std::string missing = "formation " + spec.type + " not found in app " + policy.app +
-                                  " (is it in the release's Procfile?)";
-      SetCondition(fp.conditions, previous_conditions, kReady, ConditionStatus::kFalse,
-                   "FormationMissing", missing, now);
-      if (spec.autoscale) {
-        SetCondition(fp.conditions, previous_conditions, kLatencyEvent,
-                     status.event.started_at ? ConditionStatus::kTrue : ConditionStatus::kUnknown,
-                     "FormationMissing", missing, now);
-      }
-      SetDegraded(fp.conditions, previous_conditions, "FormationMissing", {missing}, now);
-      SetPaused(fp.conditions, previous_conditions, policy.paused, now);
-      status.conditions = fp.conditions;
-      plan.formations.push_back(std::move(fp));
-      plan.status.formations.push_back(std::move(status));
-      continue;
-    }
-    fp.observed_quantity = formation->quantity;
-
-    const FormationLatency* latency = nullptr;
-    if (auto it = observation.latency.find(spec.type); it != observation.latency.end()) {
-      latency = &it->second;
-    }
-    ScaleOutcome scale = ScalePlanner(spec, *formation, latency, before, now, fp).Run();
-
-    const std::vector<const DynoState*> dynos = DynosOf(observation, spec.type);
-    LaggardOutcome laggards;
-    if (spec.laggards) {
-      laggards = PlanLaggards(spec, *formation, dynos, latency, before, scale.action.has_value(),
-                              now, rng, fp);
-    }
-
-    status.event = plan.apply ? scale.if_applied : scale.if_not_applied;
-    fp.undo.event_if_not_scaled = scale.if_not_applied;
-    fp.event_depth = status.event.depth;
-    if (plan.apply) {
-      for (const Action& a : laggards.actions) {
-        status.restarts.push_back({a.dyno, now, spec.laggards->action, a.reason});
-      }
-      if (status.restarts.size() > kMaxRestartHistory) {
-        status.restarts.erase(
-            status.restarts.begin(),
-            status.restarts.end() - static_cast<std::ptrdiff_t>(kMaxRestartHistory));
-      }
-    }
-
-    SetReady(fp, dynos, previous_conditions, now);
-    if (scale.latency_event) {
-      const Condition& c = *scale.latency_event;
-      SetCondition(fp.conditions, previous_conditions, kLatencyEvent, c.status, c.reason, c.message,
-                   now);
-    }
-    std::vector<std::string> problems;
-    if (!scale.degraded.empty()) problems.push_back(scale.degraded);
-    if (!latency && spec.laggards && problems.empty())
-      problems.push_back("latency not observed: no laggard verdict");
-    SetDegraded(fp.conditions, previous_conditions, "LatencyUnknown", problems, now);
-    SetPaused(fp.conditions, previous_conditions, policy.paused, now);
-    status.conditions = fp.conditions;
-
-    if (scale.action) scale_actions.push_back(std::move(*scale.action));
-    for (auto& a : laggards.actions)
+    FormationOutcome f = PlanFormation(policy, spec, observation, before, plan.apply, now, rng);
+    if (f.scale) plan.actions.push_back(std::move(*f.scale));  // scales first: one batch
+    for (auto& a : f.dyno_actions)
       dyno_actions.push_back(std::move(a));
-    plan.formations.push_back(std::move(fp));
-    plan.status.formations.push_back(std::move(status));
+    plan.formations.push_back(std::move(f.plan));
+    plan.status.formations.push_back(std::move(f.status));
   }
-  plan.actions = std::move(scale_actions);
   for (auto& a : dyno_actions)
     plan.actions.push_back(std::move(a));
   return plan;
