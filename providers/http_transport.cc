@@ -197,7 +197,6 @@ void Configure(CURL* curl, const HttpRequest& request, const TransportOptions& o
   curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 2L);
   if (!options.ca_bundle.empty()) curl_easy_setopt(curl, CURLOPT_CAINFO, options.ca_bundle.c_str());
   curl_easy_setopt(curl, CURLOPT_SUPPRESS_CONNECT_HEADERS, 1L);
-  curl_easy_setopt(curl, CURLOPT_ACCEPT_ENCODING, "");  // whatever libcurl can decode
   curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(options.connect_timeout.count()));
   curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(total_timeout.count()));
   curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, cfg.error_buffer);
@@ -332,6 +331,12 @@ std::string_view StreamEndName(StreamEnd end) {
   return "unknown";
 }
 
+std::optional<TimePoint> ParseHttpDate(const std::string& text) {
+  const time_t t = curl_getdate(text.c_str(), nullptr);
+  if (t < 0) return std::nullopt;
+  return std::chrono::system_clock::from_time_t(t);
+}
+
 std::string HostOfUrl(const std::string& url) {
   EnsureCurlInitialized();
   CURLU* u = curl_url();
@@ -369,6 +374,7 @@ HttpResult HttpTransport::Send(const HttpRequest& request) const {
   ex.max_body_bytes = options_.max_body_bytes;
   Configured cfg;
   Configure(curl, request, options_, total_timeout, ex, cfg);
+  curl_easy_setopt(curl, CURLOPT_ACCEPT_ENCODING, "");  // whatever libcurl can decode
   curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, OnBody);
   curl_easy_setopt(curl, CURLOPT_WRITEDATA, &ex);
 
@@ -403,6 +409,7 @@ StreamResult HttpTransport::Stream(const HttpRequest& request, const StreamLimit
   ex.limits = &limits;
   Configured cfg;
   Configure(curl, request, options_, limits.max_duration, ex, cfg);
+  // No Accept-Encoding: a compressing server may hold lines back until its buffer fills.
   curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, OnStreamData);
   curl_easy_setopt(curl, CURLOPT_WRITEDATA, &ex);
   curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);

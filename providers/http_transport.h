@@ -37,17 +37,18 @@ class HttpHeaders {
   std::vector<std::pair<std::string, std::string>> fields_;
 };
 
+// Every field has a default, so designated initializers may name only what they need.
 struct HttpRequest {
   std::string method = "GET";
-  std::string url;
-  std::vector<std::pair<std::string, std::string>> headers;  // {"Accept", "application/json"}
-  std::string body;  // sent as is; POST, PUT and PATCH send it even when empty
+  std::string url{};
+  std::vector<std::pair<std::string, std::string>> headers{};  // {"Accept", "application/json"}
+  std::string body{};  // sent as is; POST, PUT and PATCH send it even when empty
   // Open a new connection instead of reusing a kept-alive one. libcurl silently sends a request a
   // second time when a reused connection dies before any answer arrives; requests that must never
   // be sent twice (a dyno restart) set this so that cannot happen.
   bool fresh_connection = false;
   // Replaces TransportOptions::total_timeout for this request (e.g. what is left of a retry budget).
-  std::optional<Duration> total_timeout;
+  std::optional<Duration> total_timeout{};
 };
 
 struct HttpResponse {
@@ -60,8 +61,8 @@ struct TransportOptions {
   Duration connect_timeout = 5s;  // TCP and TLS handshake
   Duration total_timeout = 30s;   // the whole exchange, connection included
   size_t max_body_bytes = 32u << 20;  // a larger body fails the request instead of eating memory
-  std::string user_agent;             // sent when the request has no User-Agent of its own
-  std::string ca_bundle;              // a PEM file of trusted CAs; empty = the system's store
+  std::string user_agent{};           // sent when the request has no User-Agent of its own
+  std::string ca_bundle{};            // a PEM file of trusted CAs; empty = the system's store
 };
 
 // Why an exchange produced no complete HTTP response.
@@ -133,6 +134,9 @@ class HttpTransport {
  private:
   TransportOptions options_;
 };
+
+// An HTTP date ("Wed, 21 Oct 2026 07:28:00 GMT", as in Retry-After); nullopt when it is not one.
+std::optional<TimePoint> ParseHttpDate(const std::string& text);
 
 // "api.heroku.com" or "127.0.0.1:8080" from a URL: the part that is safe to show. Empty when the
 // URL cannot be parsed.

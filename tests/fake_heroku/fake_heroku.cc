@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <httplib.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -219,6 +220,10 @@ class FakeHttpServer final : public httplib::Server {
       }
       open_.insert(sock);
     }
+    // Headers and body go out in separate writes; without this, Nagle and the client's delayed
+    // ACK stall every answer by 40 ms.
+    const int one = 1;
+    ::setsockopt(sock, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     ConnectionStream stream(sock, stopping_);
     t_connection = &stream;
     while (!stopping_ && stream.WaitForRequest()) {
@@ -387,12 +392,15 @@ class FakeHeroku::Impl {
       HandleAdmin(req, res);
       return;
     }
+    // The path as sent, still percent-encoded (httplib decodes req.path): a name holding "%2F"
+    // must stay one segment, as it does at Heroku.
+    const std::string path = req.target.substr(0, req.target.find('?'));
     std::unique_lock lock(mu_);
-    const int64_t seq = Record(req);
-    if (req.path.rfind("/logplex/", 0) == 0) {
-      HandleLogplex(req, res);
+    const int64_t seq = Record(req, path);
+    if (path.rfind("/logplex/", 0) == 0) {
+      HandleLogplex(req, path, res);
     } else {
-      HandleApi(req, res, lock);
+      HandleApi(req, path, res, lock);
     }
     // Found again by number: a slow answer releases the lock, and the list may be cleared meanwhile.
     for (auto it = requests_.rbegin(); it != requests_.rend(); ++it) {
@@ -557,11 +565,11 @@ class FakeHeroku::Impl {
 
   // --- recording ---
 
-  int64_t Record(const httplib::Request& req) {
+  int64_t Record(const httplib::Request& req, const std::string& path) {
     RecordedRequest r;
     r.seq = ++seq_;
     r.method = req.method;
-    r.path = req.path;
+    r.path = path;
     const size_t q = req.target.find('?');
     if (q != std::string::npos) r.query = req.target.substr(q + 1);
     for (const auto& [name, value] : req.headers) {
@@ -580,7 +588,7 @@ class FakeHeroku::Impl {
 
   // --- Platform API ---
 
-  void HandleApi(const httplib::Request& req, httplib::Response& res,
+  void HandleApi(const httplib::Request& req, const std::string& path, httplib::Response& res,
                  std::unique_lock<std::mutex>& lock) {
     const std::string request_id = Hex(scenario_.seed, 8) + "-0000-4000-8000-" + Hex(seq_, 12);
     res.set_header("Request-Id", request_id);
@@ -589,7 +597,7 @@ class FakeHeroku::Impl {
       return;
     }
     Refill();
-    const bool free_call = req.path == "/account/rate-limits";
+    const bool free_call = path == "/account/rate-limits";
     if (!free_call) {
       if (rate_remaining_ <= 0) {
         SetError(res, 429, "rate_limit", "");
@@ -599,7 +607,7 @@ class FakeHeroku::Impl {
       --rate_remaining_;
     }
 
-    std::optional<Fault> fault = TakeFault(req.method, req.path);
+    std::optional<Fault> fault = TakeFault(req.method, path);
     if (fault && fault->kind == FaultKind::kSlow) {
       stop_cv_.wait_for(lock, fault->delay, [&] { return stopping_; });
       fault.reset();
@@ -616,8 +624,12 @@ class FakeHeroku::Impl {
       res.status = 200;
       res.set_content("[{\"id\": \"01234567\", \"type\": \"web\", \"quantity\": ", "application/json");
     } else {
-      Route(req, res);
-      if (req.method == "GET" && (res.status == 200 || res.status == 206)) ApplyEtag(req, res);
+      Route(req, path, res);
+      // A body about to be cut must be sent, not revalidated away by a 304.
+      const bool truncating = fault && fault->kind == FaultKind::kTruncate;
+      if (req.method == "GET" && (res.status == 200 || res.status == 206) && !truncating) {
+        ApplyEtag(req, res);
+      }
     }
     res.set_header("RateLimit-Remaining", std::to_string(rate_remaining_));
     if (fault && fault->kind == FaultKind::kTruncate) Truncate(res);
@@ -681,18 +693,18 @@ class FakeHeroku::Impl {
                              });
   }
 
-  void Route(const httplib::Request& req, httplib::Response& res) {
+  void Route(const httplib::Request& req, const std::string& path, httplib::Response& res) {
     static const std::regex kAppPath(R"(^/apps/([^/]+)(/.*)?$)");
-    if (req.method == "GET" && req.path == "/account/rate-limits") {
+    if (req.method == "GET" && path == "/account/rate-limits") {
       SetJson(res, 200, {{"remaining", rate_remaining_}});
       return;
     }
     std::smatch m;
-    if (!std::regex_match(req.path, m, kAppPath)) {
+    if (!std::regex_match(path, m, kAppPath)) {
       SetError(res, 404, "not_found", "The requested API endpoint was not found.");
       return;
     }
-    AppRecord* app = FindApp(m[1]);
+    AppRecord* app = FindApp(httplib::detail::decode_url(m[1], false));
     if (app == nullptr) {
       SetError(res, 404, "not_found", "Couldn't find that app.");
       return;
@@ -712,11 +724,11 @@ class FakeHeroku::Impl {
     } else if (rest == "/formation" && req.method == "PATCH") {
       BatchUpdate(*app, req, res);
     } else if (std::regex_match(rest, sub, kFormationType) && req.method == "GET") {
-      FormationRecord* f = FindFormation(*app, sub[1]);
+      FormationRecord* f = FindFormation(*app, httplib::detail::decode_url(sub[1], false));
       if (f == nullptr) return SetError(res, 404, "not_found", "Couldn't find that formation.");
       SetJson(res, 200, FormationJson(*app, *f));
     } else if (std::regex_match(rest, sub, kFormationType) && req.method == "PATCH") {
-      SingleUpdate(*app, sub[1], req, res);
+      SingleUpdate(*app, httplib::detail::decode_url(sub[1], false), req, res);
     } else if (rest == "/dynos" && req.method == "GET") {
       std::vector<json> items;
       for (const DynoRecord& d : app->dynos) items.push_back(DynoJson(*app, d));
@@ -725,16 +737,16 @@ class FakeHeroku::Impl {
       for (DynoRecord& d : app->dynos) Restart(*app, d, "starting");
       SetJson(res, 202, json::object());
     } else if (std::regex_match(rest, sub, kDyno) && req.method == "GET") {
-      DynoRecord* d = FindDyno(*app, sub[1]);
+      DynoRecord* d = FindDyno(*app, httplib::detail::decode_url(sub[1], false));
       if (d == nullptr) return SetError(res, 404, "not_found", "Couldn't find that dyno.");
       SetJson(res, 200, DynoJson(*app, *d));
     } else if (std::regex_match(rest, sub, kDyno) && req.method == "DELETE") {
-      DynoRecord* d = FindDyno(*app, sub[1]);
+      DynoRecord* d = FindDyno(*app, httplib::detail::decode_url(sub[1], false));
       if (d == nullptr) return SetError(res, 404, "not_found", "Couldn't find that dyno.");
       Restart(*app, *d, "starting");
       SetJson(res, 202, json::object());
     } else if (std::regex_match(rest, sub, kDynoStop) && req.method == "POST") {
-      DynoRecord* d = FindDyno(*app, sub[1]);
+      DynoRecord* d = FindDyno(*app, httplib::detail::decode_url(sub[1], false));
       if (d == nullptr) return SetError(res, 404, "not_found", "Couldn't find that dyno.");
       Restart(*app, *d, "down");  // the dyno manager starts it again after the delay
       SetJson(res, 202, json::object());
@@ -968,11 +980,11 @@ class FakeHeroku::Impl {
 
   // --- logplex ---
 
-  void HandleLogplex(const httplib::Request& req, httplib::Response& res) {
+  void HandleLogplex(const httplib::Request& req, const std::string& path, httplib::Response& res) {
     static const std::regex kSession(R"(^/logplex/sessions/([^/]+)$)");
     std::smatch m;
     auto it = sessions_.end();
-    if (std::regex_match(req.path, m, kSession)) it = sessions_.find(m[1]);
+    if (std::regex_match(path, m, kSession)) it = sessions_.find(m[1]);
     if (it == sessions_.end() || req.get_param_value("srv") != it->second.secret) {
       res.status = 404;
       res.set_content("no such log session\n", "text/plain");
@@ -984,7 +996,7 @@ class FakeHeroku::Impl {
                       "text/plain");
       return;
     }
-    std::optional<Fault> fault = TakeFault(req.method, req.path);
+    std::optional<Fault> fault = TakeFault(req.method, path);
     if (fault && fault->kind == FaultKind::kDrop) {
       if (t_connection != nullptr) t_connection->Drop();
       res.status = 500;
