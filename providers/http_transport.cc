@@ -21,9 +21,10 @@ bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
 }
 
 std::string_view Trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' ||
-                        s.back() == '\n')) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
+    s.remove_prefix(1);
+  while (!s.empty() &&
+         (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n')) {
     s.remove_suffix(1);
   }
   return s;
@@ -36,28 +37,48 @@ void EnsureCurlInitialized() {
 
 // One easy handle per thread. curl_easy_reset clears the options but keeps the live connections,
 // the TLS session cache and the DNS cache: that is what makes keep-alive work across requests.
-class ThreadHandle {
- public:
-  ThreadHandle() : handle_(curl_easy_init()) {}
+struct ThreadHandle {
+  ThreadHandle() : handle(curl_easy_init()) {}
   ~ThreadHandle() {
-    if (handle_ != nullptr) curl_easy_cleanup(handle_);
+    if (handle != nullptr) curl_easy_cleanup(handle);
   }
   ThreadHandle(const ThreadHandle&) = delete;
   ThreadHandle& operator=(const ThreadHandle&) = delete;
-  CURL* Fresh() {
-    if (handle_ != nullptr) curl_easy_reset(handle_);
-    return handle_;
-  }
-
- private:
-  CURL* handle_;
+  CURL* handle;
+  bool busy = false;
 };
 
-CURL* AcquireThreadHandle() {
-  EnsureCurlInitialized();
-  thread_local ThreadHandle handle;
-  return handle.Fresh();
-}
+// The thread's handle for one exchange; a nested exchange (a stream callback that sends a request)
+// gets a handle of its own instead of resetting the one in use.
+class HandleLease {
+ public:
+  HandleLease() {
+    EnsureCurlInitialized();
+    thread_local ThreadHandle thread_handle;
+    if (!thread_handle.busy && thread_handle.handle != nullptr) {
+      shared_ = &thread_handle;
+      shared_->busy = true;
+      curl_easy_reset(shared_->handle);
+      handle_ = shared_->handle;
+    } else {
+      handle_ = curl_easy_init();
+    }
+  }
+  ~HandleLease() {
+    if (shared_ != nullptr) {
+      shared_->busy = false;
+    } else if (handle_ != nullptr) {
+      curl_easy_cleanup(handle_);
+    }
+  }
+  HandleLease(const HandleLease&) = delete;
+  HandleLease& operator=(const HandleLease&) = delete;
+  CURL* get() const { return handle_; }
+
+ private:
+  ThreadHandle* shared_ = nullptr;
+  CURL* handle_ = nullptr;
+};
 
 class HeaderList {
  public:
@@ -94,11 +115,13 @@ size_t OnHeaderLine(char* data, size_t size, size_t count, void* user) {
   const size_t n = size * count;
   std::string_view line(data, n);
   line = Trim(line);
-  // A new status line starts a new header block (after "100 Continue", or a proxy's CONNECT answer).
+  // A new status line starts a new header block (after "100 Continue", or a proxy's CONNECT
+  // answer).
   if (line.substr(0, 5) == "HTTP/") {
     ex->headers.Clear();
   } else if (size_t colon = line.find(':'); colon != std::string_view::npos && colon > 0) {
-    ex->headers.Add(std::string(Trim(line.substr(0, colon))), std::string(Trim(line.substr(colon + 1))));
+    ex->headers.Add(std::string(Trim(line.substr(0, colon))),
+                    std::string(Trim(line.substr(colon + 1))));
   }
   return n;
 }
@@ -177,7 +200,8 @@ std::string SafeDetail(const char* error_buffer, const std::string& url) {
   std::string path = PathAndQuery(url);
   if (path.size() > 1) hide.push_back(path);
   std::string text = Redact(error_buffer, hide);
-  while (!text.empty() && (text.back() == '\n' || text.back() == '.')) text.pop_back();
+  while (!text.empty() && (text.back() == '\n' || text.back() == '.'))
+    text.pop_back();
   return text;
 }
 
@@ -197,7 +221,8 @@ void Configure(CURL* curl, const HttpRequest& request, const TransportOptions& o
   curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 2L);
   if (!options.ca_bundle.empty()) curl_easy_setopt(curl, CURLOPT_CAINFO, options.ca_bundle.c_str());
   curl_easy_setopt(curl, CURLOPT_SUPPRESS_CONNECT_HEADERS, 1L);
-  curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(options.connect_timeout.count()));
+  curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS,
+                   static_cast<long>(options.connect_timeout.count()));
   curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(total_timeout.count()));
   curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, cfg.error_buffer);
   if (request.fresh_connection) curl_easy_setopt(curl, CURLOPT_FRESH_CONNECT, 1L);
@@ -218,9 +243,11 @@ void Configure(CURL* curl, const HttpRequest& request, const TransportOptions& o
   } else if (request.method == "HEAD") {
     curl_easy_setopt(curl, CURLOPT_NOBODY, 1L);
   } else {
-    if (request.method != "POST") curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, request.method.c_str());
+    if (request.method != "POST")
+      curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, request.method.c_str());
     if (IsBodyMethod(request.method) || !request.body.empty()) {
-      curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(request.body.size()));
+      curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE,
+                       static_cast<curl_off_t>(request.body.size()));
       curl_easy_setopt(curl, CURLOPT_POSTFIELDS, request.body.c_str());
     }
   }
@@ -243,7 +270,8 @@ std::pair<Status, TransportFailure> DescribeFailure(CURLcode code, CURL* curl, c
   const std::string curl_text = curl_easy_strerror(code);
   switch (code) {
     case CURLE_COULDNT_RESOLVE_HOST:
-      return {Status::Unavailable("resolve " + host + ": host not found"), TransportFailure::kNotSent};
+      return {Status::Unavailable("resolve " + host + ": host not found"),
+              TransportFailure::kNotSent};
     case CURLE_COULDNT_RESOLVE_PROXY:
       return {Status::Unavailable("resolve the proxy for " + host + ": host not found"),
               TransportFailure::kNotSent};
@@ -270,15 +298,16 @@ std::pair<Status, TransportFailure> DescribeFailure(CURLcode code, CURL* curl, c
     case CURLE_SSL_CIPHER:
     case CURLE_SSL_ENGINE_NOTFOUND:
     case CURLE_SSL_ENGINE_SETFAILED:
-      return {Status::Unavailable("TLS with " + host + ": " +
-                                  (error_buffer[0] != 0 ? SafeDetail(error_buffer, request.url)
-                                                        : curl_text)),
+      return {Status::Unavailable(
+                  "TLS with " + host + ": " +
+                  (error_buffer[0] != 0 ? SafeDetail(error_buffer, request.url) : curl_text)),
               TransportFailure::kNotSent};
     case CURLE_URL_MALFORMAT:
     case CURLE_UNSUPPORTED_PROTOCOL:
-      return {Status::InvalidArgument("invalid URL for " + (host.empty() ? "an HTTP request" : host) +
-                                      " (only http and https URLs are accepted)"),
-              TransportFailure::kNotSent};
+      return {
+          Status::InvalidArgument("invalid URL for " + (host.empty() ? "an HTTP request" : host) +
+                                  " (only http and https URLs are accepted)"),
+          TransportFailure::kNotSent};
     case CURLE_ABORTED_BY_CALLBACK:
       return {Status::Aborted(exchange + ": stopped"), TransportFailure::kAborted};
     case CURLE_WRITE_ERROR:
@@ -289,8 +318,9 @@ std::pair<Status, TransportFailure> DescribeFailure(CURLcode code, CURL* curl, c
       }
       break;
     case CURLE_GOT_NOTHING:
-      return {Status::Unavailable(exchange + ": the server closed the connection without answering"),
-              ex.request_started ? TransportFailure::kConnectionLost : TransportFailure::kNotSent};
+      return {
+          Status::Unavailable(exchange + ": the server closed the connection without answering"),
+          ex.request_started ? TransportFailure::kConnectionLost : TransportFailure::kNotSent};
     case CURLE_SEND_ERROR:
     case CURLE_RECV_ERROR:
     case CURLE_PARTIAL_FILE:
@@ -322,11 +352,16 @@ std::optional<std::string> HttpHeaders::Get(std::string_view name) const {
 
 std::string_view StreamEndName(StreamEnd end) {
   switch (end) {
-    case StreamEnd::kEndOfBody: return "end of body";
-    case StreamEnd::kByteLimit: return "byte limit";
-    case StreamEnd::kTimeLimit: return "time limit";
-    case StreamEnd::kStopped: return "stopped";
-    case StreamEnd::kReceiverDone: return "receiver done";
+    case StreamEnd::kEndOfBody:
+      return "end of body";
+    case StreamEnd::kByteLimit:
+      return "byte limit";
+    case StreamEnd::kTimeLimit:
+      return "time limit";
+    case StreamEnd::kStopped:
+      return "stopped";
+    case StreamEnd::kReceiverDone:
+      return "receiver done";
   }
   return "unknown";
 }
@@ -363,7 +398,8 @@ HttpTransport::HttpTransport(TransportOptions options) : options_(std::move(opti
 
 HttpResult HttpTransport::Send(const HttpRequest& request) const {
   HttpResult result;
-  CURL* curl = AcquireThreadHandle();
+  HandleLease lease;
+  CURL* curl = lease.get();
   if (curl == nullptr) {
     result.status = Status::Internal("libcurl could not create a handle");
     result.failure = TransportFailure::kNotSent;
@@ -397,7 +433,8 @@ HttpResult HttpTransport::Send(const HttpRequest& request) const {
 StreamResult HttpTransport::Stream(const HttpRequest& request, const StreamLimits& limits,
                                    const std::function<bool(std::string_view)>& on_data) const {
   StreamResult result;
-  CURL* curl = AcquireThreadHandle();
+  HandleLease lease;
+  CURL* curl = lease.get();
   if (curl == nullptr) {
     result.status = Status::Internal("libcurl could not create a handle");
     result.failure = TransportFailure::kNotSent;

@@ -3,9 +3,9 @@
 // request, returns the status, headers and body, and says precisely what failed when there is none.
 //
 // One libcurl easy handle is kept per thread and reused, so consecutive requests to the same host
-// share a kept-alive connection (and its TLS session). TLS certificates are always verified; proxies
-// come from the environment (http_proxy, https_proxy, no_proxy) exactly as libcurl reads them.
-// Only http and https URLs are accepted, and redirects are never followed.
+// share a kept-alive connection (and its TLS session). TLS certificates are always verified;
+// proxies come from the environment (http_proxy, https_proxy, no_proxy) exactly as libcurl reads
+// them. Only http and https URLs are accepted, and redirects are never followed.
 #pragma once
 
 #include <atomic>
@@ -47,7 +47,8 @@ struct HttpRequest {
   // second time when a reused connection dies before any answer arrives; requests that must never
   // be sent twice (a dyno restart) set this so that cannot happen.
   bool fresh_connection = false;
-  // Replaces TransportOptions::total_timeout for this request (e.g. what is left of a retry budget).
+  // Replaces TransportOptions::total_timeout for this request (e.g. what is left of a retry
+  // budget).
   std::optional<Duration> total_timeout{};
 };
 
@@ -58,8 +59,8 @@ struct HttpResponse {
 };
 
 struct TransportOptions {
-  Duration connect_timeout = 5s;  // TCP and TLS handshake
-  Duration total_timeout = 30s;   // the whole exchange, connection included
+  Duration connect_timeout = 5s;      // TCP and TLS handshake
+  Duration total_timeout = 30s;       // the whole exchange, connection included
   size_t max_body_bytes = 32u << 20;  // a larger body fails the request instead of eating memory
   std::string user_agent{};           // sent when the request has no User-Agent of its own
   std::string ca_bundle{};            // a PEM file of trusted CAs; empty = the system's store

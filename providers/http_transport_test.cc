@@ -108,7 +108,8 @@ TEST_CASE("a request carries its headers and body; response headers are found in
   REQUIRE_MESSAGE(r.ok(), r.status.message());
   CHECK(r.response.status == 200);
   CHECK(r.response.headers.Get("request-id").has_value());
-  CHECK(r.response.headers.Get("RATELIMIT-REMAINING") == r.response.headers.Get("RateLimit-Remaining"));
+  CHECK(r.response.headers.Get("RATELIMIT-REMAINING") ==
+        r.response.headers.Get("RateLimit-Remaining"));
   CHECK_FALSE(r.response.headers.Get("X-Not-There").has_value());
   CHECK(r.response.body.find("\"quantity\":2") != std::string::npos);
 
@@ -135,14 +136,17 @@ TEST_CASE("requests from one thread reuse the connection unless a fresh one is a
   CHECK(requests[2].remote_port != requests[1].remote_port);
 }
 
-TEST_CASE("libcurl resends a request whose reused connection dies unanswered; a fresh connection prevents it") {
+TEST_CASE(
+    "libcurl resends a request whose reused connection dies unanswered; a fresh connection "
+    "prevents it") {
   Fixture f;
   HttpTransport transport;
   REQUIRE(transport.Send(f.Api("GET", "/apps/shop/formation")).ok());  // a kept-alive connection
   f.fake->AddFault(F("{kind: drop, method: DELETE}"));
   HttpResult reused = transport.Send(f.Api("DELETE", "/apps/shop/dynos/web.1"));
   int deletes = 0;
-  for (const auto& r : f.fake->Requests()) deletes += r.method == "DELETE";
+  for (const auto& r : f.fake->Requests())
+    deletes += r.method == "DELETE";
   // This is why non-idempotent calls ask for a fresh connection.
   CHECK(deletes == 2);
   CHECK(reused.ok());
@@ -154,7 +158,8 @@ TEST_CASE("libcurl resends a request whose reused connection dies unanswered; a 
   once.fresh_connection = true;
   HttpResult fresh = transport.Send(once);
   deletes = 0;
-  for (const auto& r : f.fake->Requests()) deletes += r.method == "DELETE";
+  for (const auto& r : f.fake->Requests())
+    deletes += r.method == "DELETE";
   CHECK(deletes == 1);
   CHECK_FALSE(fresh.ok());
   CHECK(fresh.failure == TransportFailure::kConnectionLost);
@@ -166,11 +171,14 @@ TEST_CASE("libcurl resends a request whose reused connection dies unanswered; a 
 TEST_CASE("a refused connection was never sent, and says so") {
   const int port = ClosedPort();
   HttpTransport transport;
-  HttpResult r = transport.Send({.method = "DELETE", .url = "http://127.0.0.1:" + std::to_string(port) + "/apps/x/dynos/web.1"});
+  HttpResult r =
+      transport.Send({.method = "DELETE",
+                      .url = "http://127.0.0.1:" + std::to_string(port) + "/apps/x/dynos/web.1"});
   REQUIRE_FALSE(r.ok());
   CHECK(r.RequestNeverSent());
   CHECK(r.status.code() == Status::Code::kUnavailable);
-  CHECK(r.status.message() == "connect to 127.0.0.1:" + std::to_string(port) + ": Connection refused");
+  CHECK(r.status.message() ==
+        "connect to 127.0.0.1:" + std::to_string(port) + ": Connection refused");
 }
 
 TEST_CASE("a connect that hangs times out after the connect timeout, naming the host") {
@@ -192,7 +200,8 @@ TEST_CASE("a connect that hangs times out after the connect timeout, naming the 
   const std::string host = "127.0.0.1:" + std::to_string(ntohs(addr.sin_port));
   HttpTransport transport({.connect_timeout = 200ms, .total_timeout = 5s});
   HttpResult r = transport.Send({.url = "http://" + host + "/"});
-  for (int fd : fillers) close(fd);
+  for (int fd : fillers)
+    close(fd);
   close(listener);
   REQUIRE_FALSE(r.ok());
   CHECK(r.RequestNeverSent());
@@ -208,7 +217,8 @@ TEST_CASE("an answer slower than the total timeout fails as a timeout after send
   REQUIRE_FALSE(r.ok());
   CHECK(r.failure == TransportFailure::kTimedOut);
   CHECK(r.status.code() == Status::Code::kDeadlineExceeded);
-  CHECK(r.status.message() == "GET " + HostOfUrl(f.fake->base_url()) + ": no complete response within 300ms");
+  CHECK(r.status.message() ==
+        "GET " + HostOfUrl(f.fake->base_url()) + ": no complete response within 300ms");
   // A per-request timeout overrides the transport's.
   HttpRequest quick = f.Api("GET", "/apps/shop/formation");
   quick.total_timeout = 2s;
@@ -222,13 +232,15 @@ TEST_CASE("a body cut short and a body too large are failures, not answers") {
   HttpResult cut = transport.Send(f.Api("GET", "/apps/shop/dynos"));
   REQUIRE_FALSE(cut.ok());
   CHECK(cut.failure == TransportFailure::kConnectionLost);
-  CHECK(cut.status.message().find("connection lost before a complete response") != std::string::npos);
+  CHECK(cut.status.message().find("connection lost before a complete response") !=
+        std::string::npos);
 
   HttpTransport small({.max_body_bytes = 100});
   HttpResult big = small.Send(f.Api("GET", "/apps/shop/dynos"));
   REQUIRE_FALSE(big.ok());
   CHECK(big.failure == TransportFailure::kTooLarge);
-  CHECK(big.status.message() == "GET " + HostOfUrl(f.fake->base_url()) + ": response larger than 100 bytes");
+  CHECK(big.status.message() ==
+        "GET " + HostOfUrl(f.fake->base_url()) + ": response larger than 100 bytes");
 }
 
 TEST_CASE("only http and https URLs are fetched") {
@@ -244,18 +256,23 @@ TEST_CASE("TLS certificates are verified; a CA bundle can be given") {
                             SourcePath("tests/fake_heroku/testdata/localhost-key.pem").c_str());
   REQUIRE(server.is_valid());
   server.set_keep_alive_max_count(1);  // so stop() need not wait out a kept-alive connection
-  server.Get("/", [](const httplib::Request&, httplib::Response& res) { res.set_content("ok", "text/plain"); });
+  server.Get("/", [](const httplib::Request&, httplib::Response& res) {
+    res.set_content("ok", "text/plain");
+  });
   const int port = server.bind_to_any_port("127.0.0.1");
   std::thread thread([&] { server.listen_after_bind(); });
-  while (!server.is_running()) std::this_thread::yield();
+  while (!server.is_running())
+    std::this_thread::yield();
   const std::string url = "https://127.0.0.1:" + std::to_string(port) + "/";
 
   HttpResult untrusted = HttpTransport().Send({.url = url});
   CHECK_FALSE(untrusted.ok());
   CHECK(untrusted.RequestNeverSent());
-  CHECK(untrusted.status.message().rfind("TLS with 127.0.0.1:" + std::to_string(port) + ": ", 0) == 0);
+  CHECK(untrusted.status.message().rfind("TLS with 127.0.0.1:" + std::to_string(port) + ": ", 0) ==
+        0);
 
-  HttpTransport trusting({.ca_bundle = SourcePath("tests/fake_heroku/testdata/localhost-cert.pem")});
+  HttpTransport trusting(
+      {.ca_bundle = SourcePath("tests/fake_heroku/testdata/localhost-cert.pem")});
   HttpResult trusted = trusting.Send({.url = url});
   CHECK_MESSAGE(trusted.ok(), trusted.status.message());
   CHECK(trusted.response.body == "ok");
@@ -303,7 +320,8 @@ TEST_CASE("a stream hands over the body as it comes, within its limits") {
     CHECK(received.size() == 1000);
   }
   SUBCASE("up to the time limit of a tailing session") {
-    StreamResult r = transport.Stream({.url = f.LogplexUrl(true)}, {.max_duration = 300ms}, collect);
+    StreamResult r =
+        transport.Stream({.url = f.LogplexUrl(true)}, {.max_duration = 300ms}, collect);
     REQUIRE_MESSAGE(r.status.ok(), r.status.message());
     CHECK(r.end == StreamEnd::kTimeLimit);
     CHECK(std::count(received.begin(), received.end(), '\n') == 600);
@@ -320,12 +338,13 @@ TEST_CASE("a stream hands over the body as it comes, within its limits") {
   }
   SUBCASE("until the stop flag is set") {
     std::atomic<bool> stop{false};
-    StreamResult r = transport.Stream({.url = f.LogplexUrl(true)}, {.max_duration = 20s, .stop = &stop},
-                                      [&](std::string_view chunk) {
-                                        received += chunk;
-                                        stop = true;  // as another thread would
-                                        return true;
-                                      });
+    StreamResult r =
+        transport.Stream({.url = f.LogplexUrl(true)}, {.max_duration = 20s, .stop = &stop},
+                         [&](std::string_view chunk) {
+                           received += chunk;
+                           stop = true;  // as another thread would
+                           return true;
+                         });
     REQUIRE(r.status.ok());
     CHECK(r.end == StreamEnd::kStopped);
   }
@@ -340,9 +359,25 @@ TEST_CASE("a stream hands over the body as it comes, within its limits") {
   }
 }
 
+TEST_CASE("a request sent from inside a stream callback does not disturb the stream") {
+  Fixture f;
+  HttpTransport transport({.user_agent = "dynoherd-test/1"});
+  std::string received;
+  int nested_ok = 0;
+  StreamResult r = transport.Stream({.url = f.LogplexUrl(false)}, {}, [&](std::string_view chunk) {
+    received += chunk;
+    if (nested_ok == 0) nested_ok += transport.Send(f.Api("GET", "/apps/shop/formation")).ok();
+    return true;
+  });
+  REQUIRE(r.status.ok());
+  CHECK(nested_ok == 1);
+  CHECK(std::count(received.begin(), received.end(), '\n') == 600);
+}
+
 TEST_CASE("HostOfUrl shows the host and port, never the path or credentials") {
   CHECK(HostOfUrl("https://api.heroku.com/apps/x") == "api.heroku.com");
-  CHECK(HostOfUrl("https://logs.example.com:8443/sessions/s3cret?srv=abc") == "logs.example.com:8443");
+  CHECK(HostOfUrl("https://logs.example.com:8443/sessions/s3cret?srv=abc") ==
+        "logs.example.com:8443");
   CHECK(HostOfUrl("https://user:pw@host.example/") == "host.example");
   CHECK(HostOfUrl("not a url").empty());
 }

@@ -7,7 +7,6 @@
 #include <thread>
 
 #include "providers/heroku/heroku_json.h"
-#include "providers/heroku/heroku_token.h"
 
 namespace dynoherd::providers::heroku {
 namespace {
@@ -18,8 +17,10 @@ constexpr size_t kMaxCachedPages = 512;
 
 std::optional<int> ParseInt(std::string_view text) {
   int value = 0;
-  while (!text.empty() && text.front() == ' ') text.remove_prefix(1);
-  while (!text.empty() && text.back() == ' ') text.remove_suffix(1);
+  while (!text.empty() && text.front() == ' ')
+    text.remove_prefix(1);
+  while (!text.empty() && text.back() == ' ')
+    text.remove_suffix(1);
   auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
   if (ec != std::errc() || ptr != text.data() + text.size()) return std::nullopt;
   return value;
@@ -27,8 +28,10 @@ std::optional<int> ParseInt(std::string_view text) {
 
 bool ContainsIgnoreCase(std::string_view haystack, std::string_view needle) {
   auto it = std::search(haystack.begin(), haystack.end(), needle.begin(), needle.end(),
-                        [](char a, char b) { return std::tolower(static_cast<unsigned char>(a)) ==
-                                                    std::tolower(static_cast<unsigned char>(b)); });
+                        [](char a, char b) {
+                          return std::tolower(static_cast<unsigned char>(a)) ==
+                                 std::tolower(static_cast<unsigned char>(b));
+                        });
   return it != haystack.end();
 }
 
@@ -36,29 +39,55 @@ bool ContainsIgnoreCase(std::string_view haystack, std::string_view needle) {
 Status WithMessage(const Status& s, std::string message) {
   Status out;
   switch (s.code()) {
-    case Status::Code::kOk: return s;
-    case Status::Code::kInvalidArgument: out = Status::InvalidArgument(std::move(message)); break;
-    case Status::Code::kNotFound: out = Status::NotFound(std::move(message)); break;
-    case Status::Code::kAlreadyExists: out = Status::AlreadyExists(std::move(message)); break;
-    case Status::Code::kFailedPrecondition: out = Status::FailedPrecondition(std::move(message)); break;
-    case Status::Code::kPermissionDenied: out = Status::PermissionDenied(std::move(message)); break;
-    case Status::Code::kUnauthenticated: out = Status::Unauthenticated(std::move(message)); break;
-    case Status::Code::kResourceExhausted: out = Status::ResourceExhausted(std::move(message)); break;
-    case Status::Code::kUnavailable: out = Status::Unavailable(std::move(message)); break;
-    case Status::Code::kDeadlineExceeded: out = Status::DeadlineExceeded(std::move(message)); break;
-    case Status::Code::kAborted: out = Status::Aborted(std::move(message)); break;
-    case Status::Code::kInternal: out = Status::Internal(std::move(message)); break;
+    case Status::Code::kOk:
+      return s;
+    case Status::Code::kInvalidArgument:
+      out = Status::InvalidArgument(std::move(message));
+      break;
+    case Status::Code::kNotFound:
+      out = Status::NotFound(std::move(message));
+      break;
+    case Status::Code::kAlreadyExists:
+      out = Status::AlreadyExists(std::move(message));
+      break;
+    case Status::Code::kFailedPrecondition:
+      out = Status::FailedPrecondition(std::move(message));
+      break;
+    case Status::Code::kPermissionDenied:
+      out = Status::PermissionDenied(std::move(message));
+      break;
+    case Status::Code::kUnauthenticated:
+      out = Status::Unauthenticated(std::move(message));
+      break;
+    case Status::Code::kResourceExhausted:
+      out = Status::ResourceExhausted(std::move(message));
+      break;
+    case Status::Code::kUnavailable:
+      out = Status::Unavailable(std::move(message));
+      break;
+    case Status::Code::kDeadlineExceeded:
+      out = Status::DeadlineExceeded(std::move(message));
+      break;
+    case Status::Code::kAborted:
+      out = Status::Aborted(std::move(message));
+      break;
+    case Status::Code::kInternal:
+      out = Status::Internal(std::move(message));
+      break;
   }
   if (s.api_error()) out = out.WithApiError(*s.api_error());
   return out;
 }
 
 std::string OneLine(std::string text) {
-  std::replace_if(text.begin(), text.end(), [](char c) { return c == '\n' || c == '\r'; }, ' ');
+  std::replace_if(
+      text.begin(), text.end(), [](char c) { return c == '\n' || c == '\r'; }, ' ');
   return text;
 }
 
-std::string RequestIdOf(const HttpHeaders& headers) { return headers.Get("Request-Id").value_or(""); }
+std::string RequestIdOf(const HttpHeaders& headers) {
+  return headers.Get("Request-Id").value_or("");
+}
 
 // Splits a byte stream into lines, dropping (and counting) lines longer than the limit.
 class LineSplitter {
@@ -131,6 +160,18 @@ struct HerokuClient::Call {
   std::string cache_key;  // non-empty: conditional GET with the cached ETag
 };
 
+Result<HerokuClientOptions> HerokuClientOptionsFromEnvironment(const EnvLookup& env) {
+  HerokuClientOptions options;
+  Result<std::string> url = ResolveHerokuApiUrl(env);
+  if (!url.ok()) return url.status();
+  Result<HerokuToken> token = ResolveHerokuToken(env);
+  if (!token.ok()) return token.status();
+  options.api_url = *url;
+  options.token = token->value;
+  options.token_source = token->source;
+  return options;
+}
+
 SleepFunction RealSleep() {
   return [](Duration d) {
     std::this_thread::sleep_for(d);
@@ -157,9 +198,11 @@ Result<std::unique_ptr<HerokuClient>> HerokuClient::Create(HerokuClientOptions o
                                                            const Clock& clock, SleepFunction sleep,
                                                            Logger& logger) {
   if (options.token.empty()) {
-    return Status::Unauthenticated("no Heroku API token: set HEROKU_API_KEY, or run `heroku login`");
+    return Status::Unauthenticated(
+        "no Heroku API token: set HEROKU_API_KEY, or run `heroku login`");
   }
-  while (!options.api_url.empty() && options.api_url.back() == '/') options.api_url.pop_back();
+  while (!options.api_url.empty() && options.api_url.back() == '/')
+    options.api_url.pop_back();
   if (Status s = ValidateHerokuApiUrl(options.api_url); !s.ok()) return s;
   if (options.retry.max_attempts < 1) return Status::InvalidArgument("retry attempts must be >= 1");
   if (options.retry.initial_backoff <= Duration::zero() ||
@@ -204,7 +247,8 @@ Duration HerokuClient::BackoffFor(int retry_number) {
   const int64_t initial = options_.retry.initial_backoff.count();
   const int64_t cap = options_.retry.max_backoff.count();
   int64_t d = initial;
-  for (int i = 1; i < retry_number && d < cap; ++i) d *= 2;
+  for (int i = 1; i < retry_number && d < cap; ++i)
+    d *= 2;
   d = std::min(d, cap);
   std::lock_guard lock(mu_);
   std::uniform_int_distribution<int64_t> jitter(d / 2, d);
@@ -213,7 +257,8 @@ Duration HerokuClient::BackoffFor(int retry_number) {
 
 void HerokuClient::ObserveRateLimit(const HttpHeaders& headers, int http_status) {
   std::optional<int> remaining;
-  if (std::optional<std::string> value = headers.Get("RateLimit-Remaining")) remaining = ParseInt(*value);
+  if (std::optional<std::string> value = headers.Get("RateLimit-Remaining"))
+    remaining = ParseInt(*value);
   if (!remaining && http_status == 429) remaining = 0;
   if (!remaining) return;
   std::lock_guard lock(mu_);
@@ -243,8 +288,9 @@ Status HerokuClient::CheckBudget(const std::string& what) {
   const auto refill_seconds =
       static_cast<int64_t>(std::ceil((reserve - remaining) * 60.0 / kRefillPerMinute));
   const std::string eta = FormatDuration(std::chrono::seconds(refill_seconds));
-  logger_.Warn("Heroku API budget below the reserve: skipping the call",
-               {{"call", what}, {"remaining", remaining}, {"reserve", reserve}, {"refill_eta", eta}});
+  logger_.Warn(
+      "Heroku API budget below the reserve: skipping the call",
+      {{"call", what}, {"remaining", remaining}, {"reserve", reserve}, {"refill_eta", eta}});
   return Status::ResourceExhausted(what + ": skipped: the Heroku API budget is low (" +
                                    std::to_string(remaining) + " calls left, reserve " +
                                    std::to_string(reserve) +
@@ -262,10 +308,12 @@ Status HerokuClient::DescribeHttpError(const Call& call, const HttpResponse& res
 
   Status status;
   if (code == 422 && ContainsIgnoreCase(error.message, "preboot")) {
-    status = Status::Unavailable("formation locked by a release, retrying next pass (" + detail + ")");
+    status =
+        Status::Unavailable("formation locked by a release, retrying next pass (" + detail + ")");
   } else if (code == 401) {
-    status = Status::Unauthenticated(detail + "; check the API token from " + options_.token_source +
-                                     " (`heroku auth:token` shows the current one)");
+    status =
+        Status::Unauthenticated(detail + "; check the API token from " + options_.token_source +
+                                " (`heroku auth:token` shows the current one)");
   } else if (code == 403) {
     status = Status::PermissionDenied(detail);
   } else if (code == 404) {
@@ -295,7 +343,8 @@ Result<HttpResponse> HerokuClient::Execute(const Call& call) {
   request.url = Url(call.path);
   request.headers = {{"Accept", kAccept}, {"Authorization", "Bearer " + options_.token}};
   if (!call.body.empty()) request.headers.emplace_back("Content-Type", "application/json");
-  for (const auto& header : call.headers) request.headers.push_back(header);
+  for (const auto& header : call.headers)
+    request.headers.push_back(header);
   request.body = call.body;
   // libcurl resends a request by itself when a reused connection dies before answering; a call
   // that must not be sent twice gets a connection of its own.
@@ -328,11 +377,15 @@ Result<HttpResponse> HerokuClient::Execute(const Call& call) {
     if (result.ok()) {
       HttpResponse& response = result.response;
       ObserveRateLimit(response.headers, response.status);
-      logger_.Debug("heroku api call",
-                    {{"method", call.method}, {"path", call.path}, {"status", response.status},
-                     {"duration_ms", static_cast<int64_t>(duration_ms)},
-                     {"request_id", RequestIdOf(response.headers)}, {"attempt", attempt},
-                     {"ratelimit_remaining", response.headers.Get("RateLimit-Remaining").value_or("")}});
+      logger_.Debug(
+          "heroku api call",
+          {{"method", call.method},
+           {"path", call.path},
+           {"status", response.status},
+           {"duration_ms", static_cast<int64_t>(duration_ms)},
+           {"request_id", RequestIdOf(response.headers)},
+           {"attempt", attempt},
+           {"ratelimit_remaining", response.headers.Get("RateLimit-Remaining").value_or("")}});
       if (response.status == 304 && cached) return cached->response;
       if (response.status >= 200 && response.status <= 299) {
         if (options_.use_etags && !call.cache_key.empty()) {
@@ -346,23 +399,24 @@ Result<HttpResponse> HerokuClient::Execute(const Call& call) {
       }
       failure = DescribeHttpError(call, response);
       // A 429 or 5xx answer means Heroku saw the request: only idempotent calls go again.
-      retryable = call.idempotent && (response.status == 429 || response.status == 500 ||
-                                      response.status == 502 || response.status == 503 ||
-                                      response.status == 504);
+      retryable = call.idempotent &&
+                  (response.status == 429 || response.status == 500 || response.status == 502 ||
+                   response.status == 503 || response.status == 504);
       if (std::optional<std::string> value = response.headers.Get("Retry-After")) {
         if (std::optional<int> seconds = ParseInt(*value); seconds && *seconds >= 0) {
           retry_after = std::chrono::seconds(*seconds);
         } else if (std::optional<TimePoint> at = ParseHttpDate(*value)) {
-          retry_after = std::max(Duration::zero(),
-                                 std::chrono::duration_cast<Duration>(*at - clock_.Now()));
+          retry_after =
+              std::max(Duration::zero(), std::chrono::duration_cast<Duration>(*at - clock_.Now()));
         }
       }
     } else {
       failure = result.status.WithContext(call.what);
       retryable = call.idempotent || result.RequestNeverSent();
-      logger_.Debug("heroku api call failed",
-                    {{"method", call.method}, {"path", call.path}, {"error", result.status.message()},
-                     {"attempt", attempt}});
+      logger_.Debug("heroku api call failed", {{"method", call.method},
+                                               {"path", call.path},
+                                               {"error", result.status.message()},
+                                               {"attempt", attempt}});
     }
 
     if (!retryable) return Sanitize(failure);
@@ -380,7 +434,9 @@ Result<HttpResponse> HerokuClient::Execute(const Call& call) {
                        FormatDuration(options_.retry.max_total) + ")"));
     }
     logger_.Warn("heroku api call failed; retrying",
-                 {{"call", call.what}, {"attempt", attempt}, {"wait", FormatDuration(wait)},
+                 {{"call", call.what},
+                  {"attempt", attempt},
+                  {"wait", FormatDuration(wait)},
                   {"error", Redact(failure.message(), {options_.token})}});
     {
       std::lock_guard lock(mu_);
@@ -407,17 +463,20 @@ Result<std::vector<std::string>> HerokuClient::GetAllPages(const std::string& pa
     if (response->status != 206) return bodies;
     range = response->headers.Get("Next-Range");
     if (!range || range->empty()) {
-      return Status::Unavailable(what + ": Heroku answered 206 Partial Content without Next-Range (request id " +
-                                 RequestIdOf(response->headers) + ")");
+      return Status::Unavailable(
+          what + ": Heroku answered 206 Partial Content without Next-Range (request id " +
+          RequestIdOf(response->headers) + ")");
     }
   }
   return Status::Unavailable(what + ": the list did not end after " +
                              std::to_string(options_.max_pages) + " pages");
 }
 
-Result<std::vector<reconciler::FormationState>> HerokuClient::ListFormations(const std::string& app) {
+Result<std::vector<reconciler::FormationState>> HerokuClient::ListFormations(
+    const std::string& app) {
   const std::string what = "list formations of " + app;
-  Result<std::vector<std::string>> pages = GetAllPages("/apps/" + EscapePathSegment(app) + "/formation", what);
+  Result<std::vector<std::string>> pages =
+      GetAllPages("/apps/" + EscapePathSegment(app) + "/formation", what);
   if (!pages.ok()) return pages.status();
   std::vector<reconciler::FormationState> out;
   for (const std::string& body : *pages) {
@@ -430,7 +489,8 @@ Result<std::vector<reconciler::FormationState>> HerokuClient::ListFormations(con
 
 Result<std::vector<reconciler::DynoState>> HerokuClient::ListDynos(const std::string& app) {
   const std::string what = "list dynos of " + app;
-  Result<std::vector<std::string>> pages = GetAllPages("/apps/" + EscapePathSegment(app) + "/dynos", what);
+  Result<std::vector<std::string>> pages =
+      GetAllPages("/apps/" + EscapePathSegment(app) + "/dynos", what);
   if (!pages.ok()) return pages.status();
   std::vector<reconciler::DynoState> out;
   for (const std::string& body : *pages) {
@@ -441,10 +501,12 @@ Result<std::vector<reconciler::DynoState>> HerokuClient::ListDynos(const std::st
   return out;
 }
 
-Status HerokuClient::UpdateFormations(const std::string& app, const std::vector<ScaleRequest>& updates) {
+Status HerokuClient::UpdateFormations(const std::string& app,
+                                      const std::vector<ScaleRequest>& updates) {
   if (updates.empty()) return Status::Ok();
   std::string what = "scale " + app + " to";
-  for (const ScaleRequest& u : updates) what += " " + u.type + "=" + std::to_string(u.quantity);
+  for (const ScaleRequest& u : updates)
+    what += " " + u.type + "=" + std::to_string(u.quantity);
   Call call;
   call.method = "PATCH";
   call.path = "/apps/" + EscapePathSegment(app) + "/formation";
@@ -468,14 +530,16 @@ Status HerokuClient::RestartDyno(const std::string& app, const std::string& dyno
 Status HerokuClient::StopDyno(const std::string& app, const std::string& dyno) {
   Call call;
   call.method = "POST";
-  call.path = "/apps/" + EscapePathSegment(app) + "/dynos/" + EscapePathSegment(dyno) + "/actions/stop";
+  call.path =
+      "/apps/" + EscapePathSegment(app) + "/dynos/" + EscapePathSegment(dyno) + "/actions/stop";
   call.what = "stop dyno " + dyno + " of " + app;
   call.idempotent = false;
   Result<HttpResponse> response = Execute(call);
   return response.ok() ? Status::Ok() : response.status();
 }
 
-Result<LogSession> HerokuClient::CreateLogSession(const std::string& app, const LogSessionRequest& request) {
+Result<LogSession> HerokuClient::CreateLogSession(const std::string& app,
+                                                  const LogSessionRequest& request) {
   Call call;
   call.method = "POST";
   call.path = "/apps/" + EscapePathSegment(app) + "/log-sessions";
@@ -500,8 +564,8 @@ Result<LogReadSummary> HerokuClient::ReadLogSession(const LogSession& session,
   LogReadSummary summary;
   LineSplitter splitter(limits.max_line_bytes, on_line, summary);
   StreamLimits stream_limits{limits.max_bytes, limits.max_duration, limits.stop};
-  StreamResult result = transport_.Stream(request, stream_limits,
-                                          [&](std::string_view chunk) { return splitter.Feed(chunk); });
+  StreamResult result = transport_.Stream(
+      request, stream_limits, [&](std::string_view chunk) { return splitter.Feed(chunk); });
   const std::vector<std::string> secrets = {options_.token, session.url};
   if (!result.status.ok()) {
     Status s = result.status.WithContext(what);
@@ -514,9 +578,11 @@ Result<LogReadSummary> HerokuClient::ReadLogSession(const LogSession& session,
   }
   if (result.end == StreamEnd::kEndOfBody) splitter.Finish();
   summary.end = result.end;
-  logger_.Debug("heroku log session read",
-                {{"app", session.app}, {"host", host}, {"lines", summary.lines},
-                 {"bytes", summary.bytes}, {"end", StreamEndName(result.end)}});
+  logger_.Debug("heroku log session read", {{"app", session.app},
+                                            {"host", host},
+                                            {"lines", summary.lines},
+                                            {"bytes", summary.bytes},
+                                            {"end", StreamEndName(result.end)}});
   return summary;
 }
 

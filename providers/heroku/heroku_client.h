@@ -24,6 +24,7 @@
 #include "common/logging.h"
 #include "common/status.h"
 #include "common/time.h"
+#include "providers/heroku/heroku_token.h"
 #include "providers/http_transport.h"
 #include "providers/provider.h"
 #include "reconciler/observation.h"
@@ -42,7 +43,7 @@ struct HerokuClientOptions {
   std::string api_url = "https://api.heroku.com";  // see ResolveHerokuApiUrl
   std::string token;                               // the secret
   std::string token_source = "HEROKU_API_KEY";     // named when Heroku rejects the token
-  TransportOptions transport;  // user_agent defaults to "dynoherd/<version>"
+  TransportOptions transport;                      // user_agent defaults to "dynoherd/<version>"
   RetryPolicy retry;
   // Below this RateLimit-Remaining, calls are skipped (reads and actions alike) until the budget
   // refills, leaving the rest to people and deploys sharing the account. 0 turns the guard off.
@@ -58,6 +59,10 @@ struct HerokuClientOptions {
   Duration budget_check_interval = 10s;
   uint64_t jitter_seed = 0;  // 0 = seeded from std::random_device
 };
+
+// Options with the API URL and token from the environment (see heroku_token.h): HEROKU_API_URL,
+// HEROKU_API_KEY, else ~/.netrc. The rest keep their defaults.
+Result<HerokuClientOptions> HerokuClientOptionsFromEnvironment(const EnvLookup& env);
 
 // Waits `d`; returns false when woken early to shut down. Injected so tests take no wall time.
 using SleepFunction = std::function<bool(Duration d)>;
@@ -96,7 +101,7 @@ using LineHandler = std::function<bool(std::string_view line)>;
 
 // Counters for metrics and the status page.
 struct ApiStats {
-  int64_t calls = 0;         // HTTP requests sent to the Platform API (retries included)
+  int64_t calls = 0;  // HTTP requests sent to the Platform API (retries included)
   int64_t retries = 0;
   int64_t budget_skips = 0;  // calls not made because the budget was below the reserve
   std::optional<int> rate_limit_remaining;  // last seen; nullopt before the first answer
@@ -107,8 +112,9 @@ class HerokuClient {
  public:
   // Checks the options (a token, an acceptable API URL, sane retry bounds). `clock`, `logger` and
   // whatever `sleep` refers to must outlive the client.
-  static Result<std::unique_ptr<HerokuClient>> Create(HerokuClientOptions options, const Clock& clock,
-                                                      SleepFunction sleep, Logger& logger);
+  static Result<std::unique_ptr<HerokuClient>> Create(HerokuClientOptions options,
+                                                      const Clock& clock, SleepFunction sleep,
+                                                      Logger& logger);
 
   // GET /apps/{app}/formation, every page.
   Result<std::vector<reconciler::FormationState>> ListFormations(const std::string& app);
@@ -121,7 +127,8 @@ class HerokuClient {
   // POST /apps/{app}/dynos/{dyno}/actions/stop. Never sent twice.
   Status StopDyno(const std::string& app, const std::string& dyno);
   // POST /apps/{app}/log-sessions.
-  Result<LogSession> CreateLogSession(const std::string& app, const LogSessionRequest& request = {});
+  Result<LogSession> CreateLogSession(const std::string& app,
+                                      const LogSessionRequest& request = {});
   // GET the session's logplex URL (no token sent) and hand each complete line to `on_line`,
   // within `limits`. A line cut by a limit is dropped, not delivered.
   Result<LogReadSummary> ReadLogSession(const LogSession& session, const LogReadLimits& limits,
@@ -139,7 +146,8 @@ class HerokuClient {
     HttpResponse response;
   };
 
-  HerokuClient(HerokuClientOptions options, const Clock& clock, SleepFunction sleep, Logger& logger);
+  HerokuClient(HerokuClientOptions options, const Clock& clock, SleepFunction sleep,
+               Logger& logger);
 
   Result<HttpResponse> Execute(const Call& call);
   Result<std::vector<std::string>> GetAllPages(const std::string& path, const std::string& what);

@@ -57,7 +57,8 @@ TEST_CASE("every call carries Heroku's headers, and writes carry exact JSON bodi
   CHECK(sent[0].Header("Range") == "id ..; max=1000");
   CHECK(sent[1].method == "PATCH");
   CHECK(sent[1].path == "/apps/shop/formation");
-  CHECK(sent[1].body == R"({"updates":[{"quantity":5,"type":"web"},{"quantity":2,"type":"worker"}]})");
+  CHECK(sent[1].body ==
+        R"({"updates":[{"quantity":5,"type":"web"},{"quantity":2,"type":"worker"}]})");
   CHECK(sent[1].Header("Content-Type") == "application/json");
   CHECK(sent[2].method == "DELETE");
   CHECK(sent[2].path == "/apps/shop/dynos/web.1");
@@ -89,7 +90,8 @@ TEST_CASE("the dyno list follows every Next-Range through 206 pages until a 200"
   auto dynos = h.client->ListDynos("big");
   REQUIRE_MESSAGE(dynos.ok(), dynos.status().message());
   std::set<std::string> names;
-  for (const auto& d : *dynos) names.insert(d.name);
+  for (const auto& d : *dynos)
+    names.insert(d.name);
   CHECK(names.size() == 10);
   CHECK(names.count("web.10") == 1);
 
@@ -156,7 +158,8 @@ TEST_CASE("a 503 on a restart is reported, never retried") {
   Status s = h.client->RestartDyno("shop", "web.3");
   REQUIRE_FALSE(s.ok());
   CHECK(s.code() == Status::Code::kUnavailable);
-  CHECK(s.message().rfind("restart dyno web.3 of shop: Heroku answered 503 service_unavailable: ", 0) == 0);
+  CHECK(s.message().rfind("restart dyno web.3 of shop: Heroku answered 503 service_unavailable: ",
+                          0) == 0);
   REQUIRE(s.api_error().has_value());
   CHECK(s.api_error()->http_status == 503);
   CHECK(s.api_error()->error_id == "service_unavailable");
@@ -174,7 +177,8 @@ TEST_CASE("a dropped connection on restart or stop is not retried, even after a 
   h.fake->AddFault(F("{kind: drop, method: POST, path: /apps/shop/dynos/*}"));
   Status restart = h.client->RestartDyno("shop", "web.1");
   Status stop = h.client->StopDyno("shop", "web.2");
-  CHECK(restart.message().find("the server closed the connection without answering") != std::string::npos);
+  CHECK(restart.message().find("the server closed the connection without answering") !=
+        std::string::npos);
   CHECK(stop.message().rfind("stop dyno web.2 of shop: ", 0) == 0);
   CHECK(h.Sent("DELETE").size() == 1);
   CHECK(h.Sent("POST").size() == 1);
@@ -203,8 +207,9 @@ TEST_CASE("a 429 with Retry-After is honoured on the injected clock") {
     CHECK(h.waits == std::vector<Duration>{7s});
   }
   SUBCASE("as an HTTP date") {
-    h.fake->AddFault(F("{method: GET, path: /apps/shop/dynos, status: 429, "
-                       "retryAfter: 'Sun, 22 Nov 2026 13:00:09 GMT'}"));
+    h.fake->AddFault(
+        F("{method: GET, path: /apps/shop/dynos, status: 429, "
+          "retryAfter: 'Sun, 22 Nov 2026 13:00:09 GMT'}"));
     REQUIRE(h.client->ListDynos("shop").ok());
     CHECK(h.waits == std::vector<Duration>{9s});
   }
@@ -236,9 +241,10 @@ TEST_CASE("a Retry-After beyond the retry limit ends the call at once") {
   auto dynos = h.client->ListDynos("shop");
   REQUIRE_FALSE(dynos.ok());
   CHECK(dynos.status().code() == Status::Code::kResourceExhausted);
-  CHECK(dynos.status().message().find(
-            "(not retried: the next attempt would start after 2m, beyond the retry limit of 30s)") !=
-        std::string::npos);
+  CHECK(
+      dynos.status().message().find(
+          "(not retried: the next attempt would start after 2m, beyond the retry limit of 30s)") !=
+      std::string::npos);
   CHECK(h.waits.empty());
   CHECK(h.Sent("GET").size() == 1);
 }
@@ -262,7 +268,8 @@ TEST_CASE("retries are bounded in count and in total time") {
     h.fake->AddFault(F("{method: GET, status: 503, times: 0}"));
     REQUIRE_FALSE(h.client->ListFormations("shop").ok());
     Duration waited{0};
-    for (Duration w : h.waits) waited += w;
+    for (Duration w : h.waits)
+      waited += w;
     CHECK(waited <= 10s);
     CHECK(h.Sent("GET").size() < 10);
   }
@@ -290,7 +297,8 @@ TEST_CASE("a 422 during a deploy says the formation is locked, and is not retrie
   Status s = h.client->UpdateFormations("shop", {{"web", 6}});
   REQUIRE_FALSE(s.ok());
   CHECK(s.code() == Status::Code::kUnavailable);
-  CHECK(s.message().rfind("scale shop to web=6: formation locked by a release, retrying next pass (Heroku answered 422 invalid_params: Cannot change formation",
+  CHECK(s.message().rfind("scale shop to web=6: formation locked by a release, retrying next pass "
+                          "(Heroku answered 422 invalid_params: Cannot change formation",
                           0) == 0);
   REQUIRE(s.api_error().has_value());
   CHECK(s.api_error()->http_status == 422);
@@ -308,8 +316,9 @@ TEST_CASE("401 and 404 become clear errors") {
   auto missing = h.client->ListFormations("nope");
   REQUIRE_FALSE(missing.ok());
   CHECK(missing.status().code() == Status::Code::kNotFound);
-  CHECK(missing.status().message().rfind(
-            "list formations of nope: Heroku answered 404 not_found: Couldn't find that app. (request id ", 0) == 0);
+  CHECK(missing.status().message().rfind("list formations of nope: Heroku answered 404 not_found: "
+                                         "Couldn't find that app. (request id ",
+                                         0) == 0);
   CHECK(h.Sent("GET").size() == 1);
 
   auto wrong = h.MakeClient(log, [](HerokuClientOptions& o) {
@@ -319,9 +328,11 @@ TEST_CASE("401 and 404 become clear errors") {
   auto denied = wrong->ListDynos("shop");
   REQUIRE_FALSE(denied.ok());
   CHECK(denied.status().code() == Status::Code::kUnauthenticated);
-  CHECK(denied.status().message().find("Heroku answered 401 unauthorized: Invalid credentials provided.") !=
+  CHECK(denied.status().message().find(
+            "Heroku answered 401 unauthorized: Invalid credentials provided.") !=
         std::string::npos);
-  CHECK(denied.status().message().find("check the API token from /home/me/.netrc") != std::string::npos);
+  CHECK(denied.status().message().find("check the API token from /home/me/.netrc") !=
+        std::string::npos);
   CHECK(denied.status().message().find("HRKU-wrong-secret") == std::string::npos);
   CHECK(h.Sent("GET").size() == 2);  // 401 is not retried
 }
@@ -349,12 +360,14 @@ TEST_CASE("malformed JSON and a truncated body are clear errors") {
   h.fake->AddFault(F("{kind: malformed-json, path: /apps/shop/dynos}"));
   auto bad = h.client->ListDynos("shop");
   REQUIRE_FALSE(bad.ok());
-  CHECK(bad.status().message().rfind("list dynos of shop: malformed JSON from Heroku (at byte ", 0) == 0);
+  CHECK(bad.status().message().rfind("list dynos of shop: malformed JSON from Heroku (at byte ",
+                                     0) == 0);
 
   h.fake->AddFault(F("{kind: truncate, path: /apps/shop/dynos}"));
   auto cut = h.client->ListDynos("shop");
   REQUIRE_FALSE(cut.ok());
-  CHECK(cut.status().message().find("connection lost before a complete response") != std::string::npos);
+  CHECK(cut.status().message().find("connection lost before a complete response") !=
+        std::string::npos);
 }
 
 TEST_CASE("below the reserve, calls are skipped with a WARN until the budget refills") {
@@ -435,13 +448,15 @@ TEST_CASE("a log session is read line by line from logplex, which never gets the
   CHECK(summary->end == StreamEnd::kEndOfBody);
   CHECK(summary->lines == 4 * 30 + 2);
   CHECK(lines.size() == 122);
-  for (const auto& line : lines) CHECK(line.find(" heroku[router]: at=") != std::string::npos);
+  for (const auto& line : lines)
+    CHECK(line.find(" heroku[router]: at=") != std::string::npos);
 
   const auto logplex = h.Sent("GET", "/logplex/");
   REQUIRE(logplex.size() == 1);
   CHECK(logplex[0].status == 200);
   CHECK_FALSE(logplex[0].Header("Authorization").has_value());
-  for (const auto& [name, value] : logplex[0].headers) CHECK(value.find(kToken) == std::string::npos);
+  for (const auto& [name, value] : logplex[0].headers)
+    CHECK(value.find(kToken) == std::string::npos);
   CHECK(logplex[0].path.find(kToken) == std::string::npos);
   CHECK(logplex[0].query.find(kToken) == std::string::npos);
   CHECK(h.fake->BudgetedApiCalls().size() == 1);  // the session; reading it is not an API call
@@ -463,7 +478,8 @@ TEST_CASE("log reads stop at their limits and never hand over a cut line") {
     CHECK(summary->bytes == 5000);
     CHECK(lines.size() > 5);
     CHECK(lines.size() < 40);
-    for (const auto& line : lines) CHECK(line.ends_with("protocol=https"));
+    for (const auto& line : lines)
+      CHECK(line.ends_with("protocol=https"));
   }
   SUBCASE("time, on a tailing session") {
     auto session = h.client->CreateLogSession("shop", {.tail = true});
@@ -493,16 +509,18 @@ apps:
     formations: [{type: web, quantity: 1}]
     logs:
       default: {count: 3}
-      extraLines: [")") + std::string(20000, 'x') + R"(", "tail line"]
+      extraLines: [")") + std::string(20000, 'x') +
+                               R"(", "tail line"]
 )";
   Harness h(log, {}, scenario.c_str());
   auto session = h.client->CreateLogSession("noisy");
   REQUIRE(session.ok());
   std::vector<std::string> lines;
-  auto summary = h.client->ReadLogSession(*session, {.max_line_bytes = 16 << 10}, [&](std::string_view l) {
-    lines.emplace_back(l);
-    return true;
-  });
+  auto summary =
+      h.client->ReadLogSession(*session, {.max_line_bytes = 16 << 10}, [&](std::string_view l) {
+        lines.emplace_back(l);
+        return true;
+      });
   REQUIRE(summary.ok());
   CHECK(summary->long_lines_dropped == 1);
   CHECK(lines.size() == 4);
@@ -518,8 +536,9 @@ TEST_CASE("an expired log session is an error that does not show its URL") {
   expired.url = expired.url.substr(0, expired.url.find("srv=") + 4) + "stale-secret";
   auto summary = h.client->ReadLogSession(expired, {}, [](std::string_view) { return true; });
   REQUIRE_FALSE(summary.ok());
-  CHECK(summary.status().message() == "read the log session of shop: " + HostOfUrl(h.fake->base_url()) +
-                                          " answered 404 (the session expired or does not exist)");
+  CHECK(summary.status().message() ==
+        "read the log session of shop: " + HostOfUrl(h.fake->base_url()) +
+            " answered 404 (the session expired or does not exist)");
 }
 
 TEST_CASE("the free rate-limit endpoint updates the budget") {
@@ -537,7 +556,8 @@ TEST_CASE("bad options are refused when the client is created") {
   ManualClock clock(kStart);
   NullLogger log;
   HerokuClientOptions o;
-  CHECK(HerokuClient::Create(o, clock, nullptr, log).status().code() == Status::Code::kUnauthenticated);
+  CHECK(HerokuClient::Create(o, clock, nullptr, log).status().code() ==
+        Status::Code::kUnauthenticated);
   o.token = kToken;
   o.api_url = "http://api.example.com";
   CHECK(HerokuClient::Create(o, clock, nullptr, log).status().message().find("must use https") !=

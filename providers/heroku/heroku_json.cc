@@ -12,19 +12,20 @@ Result<json> Parse(std::string_view body) {
   try {
     return json::parse(body);
   } catch (const json::parse_error& e) {
-    return Status::Unavailable("malformed JSON from Heroku (at byte " + std::to_string(e.byte) + " of " +
-                               std::to_string(body.size()) + ")");
+    return Status::Unavailable("malformed JSON from Heroku (at byte " + std::to_string(e.byte) +
+                               " of " + std::to_string(body.size()) + ")");
   }
 }
 
 Status FieldError(size_t index, std::string_view field, std::string_view problem) {
-  return Status::Unavailable("unexpected answer from Heroku: item " + std::to_string(index) + ": \"" +
-                             std::string(field) + "\" " + std::string(problem));
+  return Status::Unavailable("unexpected answer from Heroku: item " + std::to_string(index) +
+                             ": \"" + std::string(field) + "\" " + std::string(problem));
 }
 
 Result<std::string> RequiredString(const json& item, size_t index, const char* field) {
   auto it = item.find(field);
-  if (it == item.end() || !it->is_string()) return FieldError(index, field, "is missing or not a string");
+  if (it == item.end() || !it->is_string())
+    return FieldError(index, field, "is missing or not a string");
   return it->get<std::string>();
 }
 
@@ -46,7 +47,8 @@ Result<TimePoint> OptionalTime(const json& item, size_t index, const char* field
 Result<json> ParseArray(std::string_view body) {
   Result<json> doc = Parse(body);
   if (!doc.ok()) return doc;
-  if (!doc->is_array()) return Status::Unavailable("unexpected answer from Heroku: expected a JSON array");
+  if (!doc->is_array())
+    return Status::Unavailable("unexpected answer from Heroku: expected a JSON array");
   for (size_t i = 0; i < doc->size(); ++i) {
     if (!(*doc)[i].is_object()) return FieldError(i, "", "is not an object");
   }
@@ -109,7 +111,8 @@ Result<std::vector<reconciler::DynoState>> ParseDynoPage(std::string_view body) 
 Result<std::string> ParseLogplexUrl(std::string_view body) {
   Result<json> doc = Parse(body);
   if (!doc.ok()) return doc.status();
-  if (!doc->is_object()) return Status::Unavailable("unexpected answer from Heroku: expected an object");
+  if (!doc->is_object())
+    return Status::Unavailable("unexpected answer from Heroku: expected an object");
   std::string url = OptionalString(*doc, "logplex_url");
   if (url.rfind("https://", 0) != 0 && url.rfind("http://", 0) != 0) {
     return Status::Unavailable("unexpected answer from Heroku: no http(s) \"logplex_url\"");
@@ -134,16 +137,20 @@ HerokuErrorBody ParseErrorBody(std::string_view body) {
 
 std::string FormationBatchBody(const std::vector<ScaleRequest>& updates) {
   json list = json::array();
-  for (const ScaleRequest& u : updates) list.push_back({{"type", u.type}, {"quantity", u.quantity}});
+  for (const ScaleRequest& u : updates)
+    list.push_back({{"type", u.type}, {"quantity", u.quantity}});
   return json{{"updates", list}}.dump();
 }
 
-std::string LogSessionBody(std::string_view dyno_name, std::string_view source, int lines, bool tail) {
-  return json{{"dyno_name", dyno_name}, {"lines", lines}, {"source", source}, {"tail", tail}}.dump();
+std::string LogSessionBody(std::string_view dyno_name, std::string_view source, int lines,
+                           bool tail) {
+  return json{{"dyno_name", dyno_name}, {"lines", lines}, {"source", source}, {"tail", tail}}
+      .dump();
 }
 
 std::string FormationOfDynoName(std::string_view name) {
-  if (size_t dot = name.find('.'); dot != std::string_view::npos) return std::string(name.substr(0, dot));
+  if (size_t dot = name.find('.'); dot != std::string_view::npos)
+    return std::string(name.substr(0, dot));
   // Fir: <type>-<release hash>-<suffix>; a type may itself contain dashes.
   size_t last = name.rfind('-');
   if (last != std::string_view::npos && last > 0) {

@@ -36,7 +36,8 @@ HerokuErrorBody ParseErrorBody(std::string_view body);
 std::string FormationBatchBody(const std::vector<ScaleRequest>& updates);
 
 // The body of a log-session request.
-std::string LogSessionBody(std::string_view dyno_name, std::string_view source, int lines, bool tail);
+std::string LogSessionBody(std::string_view dyno_name, std::string_view source, int lines,
+                           bool tail);
 
 // The formation a dyno name belongs to: "web.3" -> "web", "web-1234abcde-123ab" -> "web".
 std::string FormationOfDynoName(std::string_view name);

@@ -55,7 +55,8 @@ TEST_CASE("bad bodies fail with where and what, never the body") {
   auto not_array = ParseFormationPage(R"({"id":"not_found"})");
   CHECK(not_array.status().message() == "unexpected answer from Heroku: expected a JSON array");
 
-  auto bad_quantity = ParseFormationPage(R"([{"type":"web","quantity":1},{"type":"worker","quantity":"2"}])");
+  auto bad_quantity =
+      ParseFormationPage(R"([{"type":"web","quantity":1},{"type":"worker","quantity":"2"}])");
   CHECK(bad_quantity.status().message() ==
         "unexpected answer from Heroku: item 1: \"quantity\" is missing or not a count");
 
@@ -69,12 +70,14 @@ TEST_CASE("bad bodies fail with where and what, never the body") {
 }
 
 TEST_CASE("error bodies, log sessions and rate limits") {
-  HerokuErrorBody e = ParseErrorBody(R"({"id":"rate_limit","message":"slow down","url":"https://x"})");
+  HerokuErrorBody e =
+      ParseErrorBody(R"({"id":"rate_limit","message":"slow down","url":"https://x"})");
   CHECK(e.id == "rate_limit");
   CHECK(e.message == "slow down");
   CHECK(ParseErrorBody("<html>503</html>").id.empty());
 
-  auto url = ParseLogplexUrl(R"({"id":"s1","logplex_url":"https://logs.example/sessions/abc?srv=1"})");
+  auto url =
+      ParseLogplexUrl(R"({"id":"s1","logplex_url":"https://logs.example/sessions/abc?srv=1"})");
   REQUIRE(url.ok());
   CHECK(*url == "https://logs.example/sessions/abc?srv=1");
   CHECK_FALSE(ParseLogplexUrl(R"({"logplex_url":"ftp://x"})").ok());

@@ -33,7 +33,8 @@ TEST_CASE("Observe maps formations and dynos") {
   REQUIRE_MESSAGE(state.ok(), state.status().message());
   REQUIRE(state->formations.size() == 2);
   std::map<std::string, reconciler::FormationState> formations;
-  for (const auto& f : state->formations) formations[f.type] = f;
+  for (const auto& f : state->formations)
+    formations[f.type] = f;
   CHECK(formations["web"].quantity == 4);
   CHECK(formations["web"].size == "standard-1X");
   CHECK(formations["worker"].quantity == 1);
@@ -72,7 +73,8 @@ TEST_CASE("a converged pass costs at most 3 API calls and makes no writes") {
     const auto calls = h.fake->BudgetedApiCalls();
     CHECK(calls.size() == 3);
     for (const auto& c : calls) {
-      const bool read = c.method == "GET" || (c.method == "POST" && c.path == "/apps/shop/log-sessions");
+      const bool read =
+          c.method == "GET" || (c.method == "POST" && c.path == "/apps/shop/log-sessions");
       CHECK_MESSAGE(read, c.method << " " << c.path);
     }
     h.clock.Advance(std::chrono::seconds(60));
@@ -143,7 +145,8 @@ TEST_CASE("no failure path shows the token or the log session's secret") {
   h.fake->ClearFaults();
   h.fake->AddFault(F("{method: GET, status: 429, retryAfter: '120'}"));
   keep(provider.Observe("shop").status());
-  h.fake->AddFault(F("{method: PATCH, status: 422, message: 'Cannot change formation for a preboot app.'}"));
+  h.fake->AddFault(
+      F("{method: PATCH, status: 422, message: 'Cannot change formation for a preboot app.'}"));
   keep(provider.Scale("shop", {{"web", 2}}));
   h.fake->AddFault(F("{kind: drop, method: DELETE}"));
   keep(provider.Restart("shop", "web.1"));
@@ -170,12 +173,14 @@ TEST_CASE("no failure path shows the token or the log session's secret") {
   keep(h.client->ReadLogSession(unreachable, {}, [](std::string_view) { return true; }).status());
 
   // A rejected token, the budget guard, and an unreachable API.
-  auto wrong = h.MakeClient(logger, [](HerokuClientOptions& o) { o.token = "HRKU-another-secret"; });
+  auto wrong =
+      h.MakeClient(logger, [](HerokuClientOptions& o) { o.token = "HRKU-another-secret"; });
   keep(HerokuProvider(*wrong).Observe("shop").status());
   h.fake->SetRateLimitRemaining(10);
   keep(provider.Observe("shop").status());
   keep(provider.Observe("shop").status());
-  auto offline = h.MakeClient(logger, [](HerokuClientOptions& o) { o.api_url = "http://127.0.0.1:1"; });
+  auto offline =
+      h.MakeClient(logger, [](HerokuClientOptions& o) { o.api_url = "http://127.0.0.1:1"; });
   keep(HerokuProvider(*offline).Restart("shop", "web.1"));
 
   std::fclose(out);

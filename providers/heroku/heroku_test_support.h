@@ -65,20 +65,21 @@ struct Harness {
     client = MakeClient(logger, tweak);
   }
 
-  std::unique_ptr<HerokuClient> MakeClient(Logger& logger,
-                                           const std::function<void(HerokuClientOptions&)>& tweak = {}) {
+  std::unique_ptr<HerokuClient> MakeClient(
+      Logger& logger, const std::function<void(HerokuClientOptions&)>& tweak = {}) {
     HerokuClientOptions options;
     options.api_url = fake->base_url();
     options.token = kToken;
     options.jitter_seed = 7;
     if (tweak) tweak(options);
-    auto created = HerokuClient::Create(options, clock,
-                                        [this](Duration d) {
-                                          waits.push_back(d);
-                                          clock.Advance(d);
-                                          return true;
-                                        },
-                                        logger);
+    auto created = HerokuClient::Create(
+        options, clock,
+        [this](Duration d) {
+          waits.push_back(d);
+          clock.Advance(d);
+          return true;
+        },
+        logger);
     REQUIRE_MESSAGE(created.ok(), created.status().message());
     return std::move(created).value();
   }

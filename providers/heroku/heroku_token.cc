@@ -40,7 +40,8 @@ std::vector<std::string> NetrcWords(const std::string& text) {
     if (c == ' ' || c == '\t' || c == '\r' || c == '\n') {
       ++i;
     } else if (c == '#') {
-      while (i < text.size() && text[i] != '\n') ++i;
+      while (i < text.size() && text[i] != '\n')
+        ++i;
     } else if (c == '"') {
       std::string word;
       for (++i; i < text.size() && text[i] != '"'; ++i) {
@@ -118,7 +119,8 @@ Result<HerokuToken> ResolveHerokuToken(const EnvLookup& env) {
       "stores one in ~/.netrc under machine api.heroku.com";
   std::optional<std::string> home = env("HOME");
   if (!home || home->empty()) {
-    return Status::Unauthenticated("no Heroku API token: " + how + " (HOME is not set, so no ~/.netrc was read)");
+    return Status::Unauthenticated("no Heroku API token: " + how +
+                                   " (HOME is not set, so no ~/.netrc was read)");
   }
   const std::string path = *home + "/.netrc";
   std::ifstream in(path);
@@ -131,8 +133,9 @@ Result<HerokuToken> ResolveHerokuToken(const EnvLookup& env) {
                                    " has no machine api.heroku.com)");
   }
   if (entry.password.empty()) {
-    return Status::Unauthenticated("no Heroku API token: the api.heroku.com entry of " + path +
-                                   " has no password; run `heroku login` again, or set HEROKU_API_KEY");
+    return Status::Unauthenticated(
+        "no Heroku API token: the api.heroku.com entry of " + path +
+        " has no password; run `heroku login` again, or set HEROKU_API_KEY");
   }
   HerokuToken token{entry.password, path};
   if (Status s = CheckTokenCharacters(token.value, token.source); !s.ok()) return s;
@@ -148,8 +151,9 @@ Status ValidateHerokuApiUrl(const std::string& url) {
     return Status::InvalidArgument("HEROKU_API_URL is not an http or https URL");
   }
   if (http && !IsLoopbackHost(host)) {
-    return Status::InvalidArgument("HEROKU_API_URL must use https (plain http is allowed only to "
-                                   "127.0.0.1 or localhost): the API token would travel in clear text");
+    return Status::InvalidArgument(
+        "HEROKU_API_URL must use https (plain http is allowed only to "
+        "127.0.0.1 or localhost): the API token would travel in clear text");
   }
   return Status::Ok();
 }
@@ -158,7 +162,8 @@ Result<std::string> ResolveHerokuApiUrl(const EnvLookup& env) {
   std::string url = env("HEROKU_API_URL").value_or("");
   url = Trim(url);
   if (url.empty()) url = kDefaultHerokuApiUrl;
-  while (!url.empty() && url.back() == '/') url.pop_back();
+  while (!url.empty() && url.back() == '/')
+    url.pop_back();
   if (Status s = ValidateHerokuApiUrl(url); !s.ok()) return s;
   return url;
 }

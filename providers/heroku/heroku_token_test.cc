@@ -7,6 +7,8 @@
 #include <fstream>
 #include <map>
 
+#include "providers/heroku/heroku_client.h"
+
 using namespace dynoherd;
 using namespace dynoherd::providers::heroku;
 
@@ -38,7 +40,8 @@ struct TempHome {
 
 TEST_CASE("HEROKU_API_KEY comes first, trimmed") {
   TempHome home("machine api.heroku.com login a@b.c password FROM-NETRC\n");
-  auto token = ResolveHerokuToken(FakeEnv({{"HEROKU_API_KEY", " HRKU-env \n"}, {"HOME", home.dir}}));
+  auto token =
+      ResolveHerokuToken(FakeEnv({{"HEROKU_API_KEY", " HRKU-env \n"}, {"HOME", home.dir}}));
   REQUIRE(token.ok());
   CHECK(token->value == "HRKU-env");
   CHECK(token->source == "HEROKU_API_KEY");
@@ -50,7 +53,8 @@ TEST_CASE("~/.netrc's api.heroku.com entry is used when HEROKU_API_KEY is unset 
       "machine git.heroku.com\n  login a@b.c\n  password GIT-TOKEN\n"
       "machine api.heroku.com\n  login a@b.c\n  password 01234567-89ab-cdef-0123-456789abcdef\n"
       "default login x password DEFAULT\n");
-  for (auto env : {FakeEnv({{"HOME", home.dir}}), FakeEnv({{"HOME", home.dir}, {"HEROKU_API_KEY", ""}})}) {
+  for (auto env :
+       {FakeEnv({{"HOME", home.dir}}), FakeEnv({{"HOME", home.dir}, {"HEROKU_API_KEY", ""}})}) {
     auto token = ResolveHerokuToken(env);
     REQUIRE_MESSAGE(token.ok(), token.status().message());
     CHECK(token->value == "01234567-89ab-cdef-0123-456789abcdef");
@@ -59,7 +63,8 @@ TEST_CASE("~/.netrc's api.heroku.com entry is used when HEROKU_API_KEY is unset 
 }
 
 TEST_CASE("one-line netrc entries and quoted passwords work") {
-  TempHome home("machine api.heroku.com login me password \"HRKU-quoted\" machine other password x");
+  TempHome home(
+      "machine api.heroku.com login me password \"HRKU-quoted\" machine other password x");
   auto token = ResolveHerokuToken(FakeEnv({{"HOME", home.dir}}));
   REQUIRE(token.ok());
   CHECK(token->value == "HRKU-quoted");
@@ -112,4 +117,16 @@ TEST_CASE("the API URL defaults to Heroku and refuses plain http beyond this mac
   REQUIRE_FALSE(clear.ok());
   CHECK(clear.status().message().find("must use https") != std::string::npos);
   CHECK_FALSE(ResolveHerokuApiUrl(FakeEnv({{"HEROKU_API_URL", "ftp://x"}})).ok());
+}
+
+TEST_CASE("client options come from the environment, naming where the token came from") {
+  TempHome home("machine api.heroku.com login me password HRKU-netrc\n");
+  auto options = HerokuClientOptionsFromEnvironment(
+      FakeEnv({{"HOME", home.dir}, {"HEROKU_API_URL", "http://127.0.0.1:9/"}}));
+  REQUIRE(options.ok());
+  CHECK(options->api_url == "http://127.0.0.1:9");
+  CHECK(options->token == "HRKU-netrc");
+  CHECK(options->token_source == home.dir + "/.netrc");
+  CHECK(options->api_reserve == 300);
+  CHECK_FALSE(HerokuClientOptionsFromEnvironment(FakeEnv({})).ok());
 }

@@ -48,7 +48,9 @@ class ConnectionStream final : public httplib::Stream {
  public:
   ConnectionStream(int fd, const std::atomic<bool>& stopping) : fd_(fd), stopping_(stopping) {}
 
-  bool is_readable() const override { return !pending_.empty() || !raw_.empty() || Poll(POLLIN, kIoTimeoutMs); }
+  bool is_readable() const override {
+    return !pending_.empty() || !raw_.empty() || Poll(POLLIN, kIoTimeoutMs);
+  }
 
   bool is_writable() const override {
     if (dropped_ || stopping_) return false;
@@ -206,7 +208,8 @@ class FakeHttpServer final : public httplib::Server {
   void ShutdownConnections() {
     stopping_ = true;
     std::lock_guard lock(mu_);
-    for (int fd : open_) ::shutdown(fd, SHUT_RDWR);
+    for (int fd : open_)
+      ::shutdown(fd, SHUT_RDWR);
   }
   const std::atomic<bool>& stopping() const { return stopping_; }
 
@@ -253,40 +256,60 @@ std::string HerokuTime(TimePoint t) {
 
 std::string DefaultErrorId(int status) {
   switch (status) {
-    case 400: return "bad_request";
-    case 401: return "unauthorized";
-    case 402: return "delinquent";
-    case 403: return "forbidden";
-    case 404: return "not_found";
-    case 406: return "not_acceptable";
-    case 409: return "conflict";
-    case 410: return "gone";
-    case 416: return "requested_range_not_satisfiable";
-    case 422: return "invalid_params";
-    case 429: return "rate_limit";
-    case 503: return "service_unavailable";
-    default: return status >= 500 ? "internal_server_error" : "bad_request";
+    case 400:
+      return "bad_request";
+    case 401:
+      return "unauthorized";
+    case 402:
+      return "delinquent";
+    case 403:
+      return "forbidden";
+    case 404:
+      return "not_found";
+    case 406:
+      return "not_acceptable";
+    case 409:
+      return "conflict";
+    case 410:
+      return "gone";
+    case 416:
+      return "requested_range_not_satisfiable";
+    case 422:
+      return "invalid_params";
+    case 429:
+      return "rate_limit";
+    case 503:
+      return "service_unavailable";
+    default:
+      return status >= 500 ? "internal_server_error" : "bad_request";
   }
 }
 
 std::string DefaultErrorMessage(int status) {
   switch (status) {
-    case 401: return "Invalid credentials provided.";
-    case 403: return "You do not have access to that app.";
-    case 404: return "Couldn't find that app.";
+    case 401:
+      return "Invalid credentials provided.";
+    case 403:
+      return "You do not have access to that app.";
+    case 404:
+      return "Couldn't find that app.";
     case 406:
       return "Please specify a version along with Heroku's API MIME type. For example, "
              "`Accept: application/vnd.heroku+json; version=3`.";
-    case 422: return "Invalid params.";
+    case 422:
+      return "Invalid params.";
     case 429:
       return "Your account reached the API rate limit\nPlease wait a few minutes before making "
              "new requests";
-    case 503: return "API is temporarily unavailable.";
-    default: return status >= 500 ? "Internal server error." : "Bad request.";
+    case 503:
+      return "API is temporarily unavailable.";
+    default:
+      return status >= 500 ? "Internal server error." : "Bad request.";
   }
 }
 
-void SetError(httplib::Response& res, int status, const std::string& id, const std::string& message) {
+void SetError(httplib::Response& res, int status, const std::string& id,
+              const std::string& message) {
   res.status = status;
   json body = {{"id", id.empty() ? DefaultErrorId(status) : id},
                {"message", message.empty() ? DefaultErrorMessage(status) : message},
@@ -302,13 +325,15 @@ void SetJson(httplib::Response& res, int status, const json& body) {
 std::string Hex(uint64_t v, int digits) {
   static const char* kDigits = "0123456789abcdef";
   std::string s(digits, '0');
-  for (int i = digits - 1; i >= 0; --i, v >>= 4) s[i] = kDigits[v & 0xf];
+  for (int i = digits - 1; i >= 0; --i, v >>= 4)
+    s[i] = kDigits[v & 0xf];
   return s;
 }
 
 uint64_t Fnv1a(std::string_view s) {
   uint64_t h = 1469598103934665603ULL;
-  for (unsigned char c : s) h = (h ^ c) * 1099511628211ULL;
+  for (unsigned char c : s)
+    h = (h ^ c) * 1099511628211ULL;
   return h;
 }
 
@@ -377,8 +402,10 @@ class FakeHeroku::Impl {
         id_rng_(scenario_.seed),
         rate_remaining_(scenario_.rate_limit_remaining),
         last_refill_(clock.Now()) {
-    for (const Fault& f : scenario_.faults) faults_.push_back({f});
-    for (const AppSpec& spec : scenario_.apps) apps_.push_back(BuildApp(spec));
+    for (const Fault& f : scenario_.faults)
+      faults_.push_back({f});
+    for (const AppSpec& spec : scenario_.apps)
+      apps_.push_back(BuildApp(spec));
   }
 
   FakeHttpServer server;
@@ -402,7 +429,8 @@ class FakeHeroku::Impl {
     } else {
       HandleApi(req, path, res, lock);
     }
-    // Found again by number: a slow answer releases the lock, and the list may be cleared meanwhile.
+    // Found again by number: a slow answer releases the lock, and the list may be cleared
+    // meanwhile.
     for (auto it = requests_.rbegin(); it != requests_.rend(); ++it) {
       if (it->seq != seq) continue;
       it->status = (t_connection != nullptr && t_connection->dropped()) ? 0 : res.status;
@@ -471,7 +499,8 @@ class FakeHeroku::Impl {
     AppRecord* a = FindApp(app);
     if (a == nullptr) return out;
     AdvanceDynos(*a);
-    for (const DynoRecord& d : a->dynos) out.push_back({d.id, d.name, d.type, d.state, d.updated_at});
+    for (const DynoRecord& d : a->dynos)
+      out.push_back({d.id, d.name, d.type, d.state, d.updated_at});
     return out;
   }
   const std::string& token() const { return scenario_.token; }
@@ -489,7 +518,8 @@ class FakeHeroku::Impl {
     if (!app.spec.fir_names) return type + "." + std::to_string(number);
     static const char* kAlnum = "abcdefghijklmnopqrstuvwxyz0123456789";
     std::string suffix;
-    for (int i = 0; i < 5; ++i) suffix += kAlnum[id_rng_() % 36];
+    for (int i = 0; i < 5; ++i)
+      suffix += kAlnum[id_rng_() % 36];
     return type + "-" + Hex(Fnv1a(app.spec.name + type) & 0xfffffffffULL, 9) + "-" + suffix;
   }
 
@@ -503,7 +533,8 @@ class FakeHeroku::Impl {
       app.formations.push_back({NewId(), f, now - 24h, now - 1h});
     }
     if (!spec.dynos.empty()) {
-      for (const DynoSpec& d : spec.dynos) app.dynos.push_back(MakeDyno(app, d.name, d.type, d.state, now - 1h));
+      for (const DynoSpec& d : spec.dynos)
+        app.dynos.push_back(MakeDyno(app, d.name, d.type, d.state, now - 1h));
     } else {
       for (const FormationSpec& f : spec.formations) {
         for (int i = 1; i <= f.quantity; ++i) {
@@ -622,7 +653,8 @@ class FakeHeroku::Impl {
       if (fault->retry_after) res.set_header("Retry-After", *fault->retry_after);
     } else if (fault && fault->kind == FaultKind::kMalformedJson) {
       res.status = 200;
-      res.set_content("[{\"id\": \"01234567\", \"type\": \"web\", \"quantity\": ", "application/json");
+      res.set_content("[{\"id\": \"01234567\", \"type\": \"web\", \"quantity\": ",
+                      "application/json");
     } else {
       Route(req, path, res);
       // A body about to be cut must be sent, not revalidated away by a 304.
@@ -652,7 +684,8 @@ class FakeHeroku::Impl {
     }
     if (!req.body.empty() &&
         req.get_header_value("Content-Type").rfind("application/json", 0) != 0) {
-      SetError(res, 400, "bad_request", "Request bodies must be JSON (Content-Type: application/json).");
+      SetError(res, 400, "bad_request",
+               "Request bodies must be JSON (Content-Type: application/json).");
       return false;
     }
     return true;
@@ -672,7 +705,9 @@ class FakeHeroku::Impl {
 
   void ApplyEtag(const httplib::Request& req, httplib::Response& res) {
     const std::string etag =
-        "\"" + Hex(Fnv1a(res.body + res.get_header_value("Next-Range") + std::to_string(res.status)), 16) + "\"";
+        "\"" +
+        Hex(Fnv1a(res.body + res.get_header_value("Next-Range") + std::to_string(res.status)), 16) +
+        "\"";
     res.set_header("ETag", etag);
     if (req.get_header_value("If-None-Match") == etag) {
       res.status = 304;
@@ -719,7 +754,8 @@ class FakeHeroku::Impl {
       SetJson(res, 200, AppJson(*app));
     } else if (rest == "/formation" && req.method == "GET") {
       std::vector<json> items;
-      for (const FormationRecord& f : app->formations) items.push_back(FormationJson(*app, f));
+      for (const FormationRecord& f : app->formations)
+        items.push_back(FormationJson(*app, f));
       RespondList(req, res, std::move(items));
     } else if (rest == "/formation" && req.method == "PATCH") {
       BatchUpdate(*app, req, res);
@@ -731,10 +767,12 @@ class FakeHeroku::Impl {
       SingleUpdate(*app, httplib::detail::decode_url(sub[1], false), req, res);
     } else if (rest == "/dynos" && req.method == "GET") {
       std::vector<json> items;
-      for (const DynoRecord& d : app->dynos) items.push_back(DynoJson(*app, d));
+      for (const DynoRecord& d : app->dynos)
+        items.push_back(DynoJson(*app, d));
       RespondList(req, res, std::move(items));
     } else if (rest == "/dynos" && req.method == "DELETE") {
-      for (DynoRecord& d : app->dynos) Restart(*app, d, "starting");
+      for (DynoRecord& d : app->dynos)
+        Restart(*app, d, "starting");
       SetJson(res, 202, json::object());
     } else if (std::regex_match(rest, sub, kDyno) && req.method == "GET") {
       DynoRecord* d = FindDyno(*app, httplib::detail::decode_url(sub[1], false));
@@ -787,8 +825,9 @@ class FakeHeroku::Impl {
             {"id", f.id},
             {"quantity", f.spec.quantity},
             {"size", f.spec.size},
-            {"dyno_size", {{"id", Hex(Fnv1a(f.spec.size), 8) + "-0000-4000-8000-000000000000"},
-                           {"name", f.spec.size}}},
+            {"dyno_size",
+             {{"id", Hex(Fnv1a(f.spec.size), 8) + "-0000-4000-8000-000000000000"},
+              {"name", f.spec.size}}},
             {"type", f.spec.type},
             {"updated_at", HerokuTime(f.updated_at)}};
   }
@@ -901,7 +940,8 @@ class FakeHeroku::Impl {
       }
     } else if (quantity < count) {
       std::set<std::string> remove;
-      for (int i = count - 1; i >= quantity; --i) remove.insert(of_type[i]->name);
+      for (int i = count - 1; i >= quantity; --i)
+        remove.insert(of_type[i]->name);
       std::erase_if(app.dynos, [&](const DynoRecord& d) { return remove.count(d.name) > 0; });
     }
     if (f.spec.quantity != quantity) f.updated_at = now;
@@ -1011,21 +1051,21 @@ class FakeHeroku::Impl {
     auto lines = std::make_shared<std::vector<std::string>>(SessionLines(s));
     const bool tail = s.tail;
     res.status = 200;
-    res.set_chunked_content_provider(
-        "text/plain", [this, lines, tail, next = size_t{0}](size_t, httplib::DataSink& sink) mutable {
-          for (; next < lines->size(); ++next) {
-            const std::string line = (*lines)[next] + "\n";
-            if (!sink.is_writable() || !sink.write(line.data(), line.size())) return false;
-          }
-          if (!tail) {
-            sink.done();
-            return true;
-          }
-          // A tailing session stays open, as logplex does, until the reader leaves or we stop.
-          std::unique_lock lock(mu_);
-          stop_cv_.wait_for(lock, std::chrono::milliseconds(100), [&] { return stopping_; });
-          return !stopping_ && sink.is_writable();
-        });
+    res.set_chunked_content_provider("text/plain", [this, lines, tail, next = size_t{0}](
+                                                       size_t, httplib::DataSink& sink) mutable {
+      for (; next < lines->size(); ++next) {
+        const std::string line = (*lines)[next] + "\n";
+        if (!sink.is_writable() || !sink.write(line.data(), line.size())) return false;
+      }
+      if (!tail) {
+        sink.done();
+        return true;
+      }
+      // A tailing session stays open, as logplex does, until the reader leaves or we stop.
+      std::unique_lock lock(mu_);
+      stop_cv_.wait_for(lock, std::chrono::milliseconds(100), [&] { return stopping_; });
+      return !stopping_ && sink.is_writable();
+    });
   }
 
   std::vector<std::string> SessionLines(const LogSession& s) {
@@ -1039,16 +1079,19 @@ class FakeHeroku::Impl {
       std::vector<RouterLogSource> sources;
       for (const DynoRecord& d : app->dynos) {
         const auto& types = app->spec.log_types;
-        if (d.state != "up" || std::find(types.begin(), types.end(), d.type) == types.end()) continue;
+        if (d.state != "up" || std::find(types.begin(), types.end(), d.type) == types.end())
+          continue;
         auto p = app->spec.profiles.find(d.name);
-        LatencyProfile profile = p != app->spec.profiles.end() ? p->second : app->spec.default_profile;
+        LatencyProfile profile =
+            p != app->spec.profiles.end() ? p->second : app->spec.default_profile;
         if (d.restarted) {
           profile.laggard_factor = 1;
           profile.h12 = 0;
         }
         sources.push_back({d.name, profile, d.up_since});
       }
-      out = GenerateRouterLines(app->spec.name, sources, clock_.Now(), app->spec.log_window, s.seed);
+      out =
+          GenerateRouterLines(app->spec.name, sources, clock_.Now(), app->spec.log_window, s.seed);
       if (static_cast<int>(out.size()) > s.lines) out.erase(out.begin(), out.end() - s.lines);
     }
     out.insert(out.end(), app->spec.extra_log_lines.begin(), app->spec.extra_log_lines.end());
@@ -1067,10 +1110,17 @@ class FakeHeroku::Impl {
       json out = json::array();
       for (const RecordedRequest& r : requests_) {
         json headers = json::array();
-        for (const auto& [name, value] : r.headers) headers.push_back({name, value});
-        out.push_back({{"seq", r.seq}, {"method", r.method}, {"path", r.path}, {"query", r.query},
-                       {"headers", headers}, {"body", r.body}, {"status", r.status},
-                       {"remotePort", r.remote_port}, {"at", FormatTimestamp(r.at)}});
+        for (const auto& [name, value] : r.headers)
+          headers.push_back({name, value});
+        out.push_back({{"seq", r.seq},
+                       {"method", r.method},
+                       {"path", r.path},
+                       {"query", r.query},
+                       {"headers", headers},
+                       {"body", r.body},
+                       {"status", r.status},
+                       {"remotePort", r.remote_port},
+                       {"at", FormatTimestamp(r.at)}});
       }
       SetJson(res, 200, out);
     } else if (req.path == "/__admin/requests" && req.method == "DELETE") {
@@ -1087,13 +1137,17 @@ class FakeHeroku::Impl {
         }
         json dynos = json::array();
         for (const DynoRecord& d : app.dynos) {
-          dynos.push_back({{"name", d.name}, {"type", d.type}, {"state", d.state},
+          dynos.push_back({{"name", d.name},
+                           {"type", d.type},
+                           {"state", d.state},
                            {"updated_at", HerokuTime(d.updated_at)}});
         }
         apps.push_back({{"name", app.spec.name}, {"formations", formations}, {"dynos", dynos}});
       }
-      SetJson(res, 200, {{"now", FormatTimestamp(clock_.Now())},
-                         {"rateLimitRemaining", rate_remaining_}, {"apps", apps}});
+      SetJson(res, 200,
+              {{"now", FormatTimestamp(clock_.Now())},
+               {"rateLimitRemaining", rate_remaining_},
+               {"apps", apps}});
     } else if (req.path == "/__admin/faults" && req.method == "POST") {
       Result<Fault> fault = ParseFault(req.body);
       if (!fault.ok()) return SetError(res, 400, "bad_request", fault.status().message());
@@ -1113,12 +1167,14 @@ class FakeHeroku::Impl {
       SetJson(res, 200, {{"remaining", rate_remaining_}});
     } else if (req.path == "/__admin/clock/advance" && req.method == "POST") {
       if (manual_clock_ == nullptr) {
-        return SetError(res, 409, "conflict", "The fake runs on the system clock (--clock manual).");
+        return SetError(res, 409, "conflict",
+                        "The fake runs on the system clock (--clock manual).");
       }
       json body = json::parse(req.body, nullptr, false);
-      Result<Duration> by = body.is_object() && body["by"].is_string()
-                                ? ParseDuration(body["by"].get<std::string>())
-                                : Result<Duration>(Status::InvalidArgument("expected {\"by\": \"30s\"}"));
+      Result<Duration> by =
+          body.is_object() && body["by"].is_string()
+              ? ParseDuration(body["by"].get<std::string>())
+              : Result<Duration>(Status::InvalidArgument("expected {\"by\": \"30s\"}"));
       if (!by.ok()) return SetError(res, 400, "bad_request", by.status().message());
       manual_clock_->Advance(*by);
       SetJson(res, 200, {{"now", FormatTimestamp(clock_.Now())}});
@@ -1156,7 +1212,9 @@ Result<std::unique_ptr<FakeHeroku>> FakeHeroku::Start(Scenario scenario, const C
                                                       int port) {
   auto impl = std::make_unique<Impl>(std::move(scenario), clock);
   Impl* raw = impl.get();
-  auto handler = [raw](const httplib::Request& req, httplib::Response& res) { raw->Handle(req, res); };
+  auto handler = [raw](const httplib::Request& req, httplib::Response& res) {
+    raw->Handle(req, res);
+  };
   raw->server.Get(".*", handler);
   raw->server.Post(".*", handler);
   raw->server.Patch(".*", handler);
@@ -1181,12 +1239,22 @@ Result<std::unique_ptr<FakeHeroku>> FakeHeroku::Start(Scenario scenario, const C
 }
 
 FakeHeroku::FakeHeroku(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
-FakeHeroku::~FakeHeroku() { Stop(); }
+FakeHeroku::~FakeHeroku() {
+  Stop();
+}
 
-int FakeHeroku::port() const { return impl_->port; }
-std::string FakeHeroku::base_url() const { return "http://127.0.0.1:" + std::to_string(impl_->port); }
-const std::string& FakeHeroku::token() const { return impl_->token(); }
-std::vector<RecordedRequest> FakeHeroku::Requests() const { return impl_->Requests(); }
+int FakeHeroku::port() const {
+  return impl_->port;
+}
+std::string FakeHeroku::base_url() const {
+  return "http://127.0.0.1:" + std::to_string(impl_->port);
+}
+const std::string& FakeHeroku::token() const {
+  return impl_->token();
+}
+std::vector<RecordedRequest> FakeHeroku::Requests() const {
+  return impl_->Requests();
+}
 std::vector<RecordedRequest> FakeHeroku::BudgetedApiCalls() const {
   std::vector<RecordedRequest> out;
   for (RecordedRequest& r : impl_->Requests()) {
@@ -1194,16 +1262,33 @@ std::vector<RecordedRequest> FakeHeroku::BudgetedApiCalls() const {
   }
   return out;
 }
-void FakeHeroku::ClearRequests() { impl_->ClearRequests(); }
-void FakeHeroku::AddFault(Fault fault) { impl_->AddFault(std::move(fault)); }
-void FakeHeroku::ClearFaults() { impl_->ClearFaults(); }
-int FakeHeroku::RateLimitRemaining() const { return impl_->RateLimitRemaining(); }
-void FakeHeroku::SetRateLimitRemaining(int remaining) { impl_->SetRateLimitRemaining(remaining); }
-std::optional<int> FakeHeroku::FormationQuantity(const std::string& app, const std::string& type) const {
+void FakeHeroku::ClearRequests() {
+  impl_->ClearRequests();
+}
+void FakeHeroku::AddFault(Fault fault) {
+  impl_->AddFault(std::move(fault));
+}
+void FakeHeroku::ClearFaults() {
+  impl_->ClearFaults();
+}
+int FakeHeroku::RateLimitRemaining() const {
+  return impl_->RateLimitRemaining();
+}
+void FakeHeroku::SetRateLimitRemaining(int remaining) {
+  impl_->SetRateLimitRemaining(remaining);
+}
+std::optional<int> FakeHeroku::FormationQuantity(const std::string& app,
+                                                 const std::string& type) const {
   return impl_->FormationQuantity(app, type);
 }
-std::vector<DynoView> FakeHeroku::Dynos(const std::string& app) const { return impl_->Dynos(app); }
-void FakeHeroku::EnableAdminRoutes(ManualClock* manual_clock) { impl_->EnableAdmin(manual_clock); }
-void FakeHeroku::Stop() { impl_->Stop(); }
+std::vector<DynoView> FakeHeroku::Dynos(const std::string& app) const {
+  return impl_->Dynos(app);
+}
+void FakeHeroku::EnableAdminRoutes(ManualClock* manual_clock) {
+  impl_->EnableAdmin(manual_clock);
+}
+void FakeHeroku::Stop() {
+  impl_->Stop();
+}
 
 }  // namespace dynoherd::fake_heroku

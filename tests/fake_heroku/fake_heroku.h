@@ -22,13 +22,13 @@ namespace dynoherd::fake_heroku {
 struct RecordedRequest {
   int64_t seq = 0;  // 1, 2, ... in arrival order
   std::string method;
-  std::string path;   // without the query
-  std::string query;  // without the '?'
+  std::string path;                                          // without the query
+  std::string query;                                         // without the '?'
   std::vector<std::pair<std::string, std::string>> headers;  // as received
   std::string body;
-  int status = 0;         // what the fake answered; 0 = dropped without an answer
-  int remote_port = 0;    // the client's port: equal ports = one kept-alive connection
-  TimePoint at{};         // on the fake's clock
+  int status = 0;       // what the fake answered; 0 = dropped without an answer
+  int remote_port = 0;  // the client's port: equal ports = one kept-alive connection
+  TimePoint at{};       // on the fake's clock
 
   std::optional<std::string> Header(std::string_view name) const;  // case-insensitive
   bool IsLogplex() const { return path.rfind("/logplex/", 0) == 0; }

@@ -2,11 +2,12 @@
 //   fake-heroku --scenario FILE [--port N] [--port-file PATH] [--clock system|manual]
 // Prints "fake-heroku listening on http://127.0.0.1:PORT" once it accepts connections, serves until
 // SIGINT or SIGTERM, and exits 0. Exit 2: bad flags or scenario; 1: cannot listen.
+#include <pthread.h>
+
 #include <CLI/CLI.hpp>
 #include <csignal>
 #include <cstdio>
 #include <fstream>
-#include <pthread.h>
 
 #include "tests/fake_heroku/fake_heroku.h"
 
@@ -34,7 +35,8 @@ int main(int argc, char** argv) {
   std::string port_file;
   std::string clock_kind = "system";
   app.add_option("--scenario", scenario_path, "Scenario file (YAML or JSON)")->required();
-  app.add_option("--port", port, "Port on 127.0.0.1 (0: any free port)")->check(CLI::Range(0, 65535));
+  app.add_option("--port", port, "Port on 127.0.0.1 (0: any free port)")
+      ->check(CLI::Range(0, 65535));
   app.add_option("--port-file", port_file, "Write the bound port to this file once listening");
   app.add_option("--clock", clock_kind,
                  "system, or manual: starts at the scenario's startTime and moves only on "

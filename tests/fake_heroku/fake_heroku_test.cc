@@ -38,7 +38,8 @@ apps:
       default: {medianMs: 100, count: 40}
       dynos:
         web.3: {laggardFactor: 6, h12: 2}
-)", "shop");
+)",
+                                     "shop");
   REQUIRE(s.ok());
   return *s;
 }
@@ -106,7 +107,8 @@ TEST_CASE("dynos come in 206 pages linked by Next-Range until a 200") {
     if (range) h.emplace("Range", *range);
     auto r = f.client->Get("/apps/shop/dynos", h);
     REQUIRE(r);
-    for (const json& d : json::parse(r->body)) names.push_back(d["name"]);
+    for (const json& d : json::parse(r->body))
+      names.push_back(d["name"]);
     if (r->status == 200) break;
     REQUIRE(r->status == 206);
     range = r->get_header_value("Next-Range");
@@ -128,9 +130,10 @@ TEST_CASE("dynos come in 206 pages linked by Next-Range until a 200") {
 
 TEST_CASE("scale, restart and stop change the fake's state on its own clock") {
   Fixture f;
-  auto r = f.client->Patch("/apps/shop/formation", HerokuHeaders(),
-                           R"({"updates":[{"type":"web","quantity":3},{"type":"worker","quantity":2}]})",
-                           "application/json");
+  auto r =
+      f.client->Patch("/apps/shop/formation", HerokuHeaders(),
+                      R"({"updates":[{"type":"web","quantity":3},{"type":"worker","quantity":2}]})",
+                      "application/json");
   REQUIRE(r);
   CHECK(r->status == 200);
   CHECK(f.fake->FormationQuantity("shop", "web") == 3);
@@ -164,8 +167,8 @@ TEST_CASE("scale, restart and stop change the fake's state on its own clock") {
   CHECK(find("web.1").state == "up");
   CHECK(find("worker.2").state == "up");
 
-  r = f.client->Patch("/apps/shop/formation", HerokuHeaders(), R"({"updates":[{"type":"web","quantity":-1}]})",
-                      "application/json");
+  r = f.client->Patch("/apps/shop/formation", HerokuHeaders(),
+                      R"({"updates":[{"type":"web","quantity":-1}]})", "application/json");
   REQUIRE(r);
   CHECK(r->status == 422);
   r = f.client->Delete("/apps/shop/dynos/web.9", HerokuHeaders());
@@ -202,12 +205,14 @@ TEST_CASE("ETags answer 304 for an unchanged list") {
   r = f.client->Get("/apps/shop/formation", h);
   CHECK(r->status == 304);
   CHECK(r->body.empty());
-  f.client->Patch("/apps/shop/formation/web", HerokuHeaders(), R"({"quantity": 2})", "application/json");
+  f.client->Patch("/apps/shop/formation/web", HerokuHeaders(), R"({"quantity": 2})",
+                  "application/json");
   r = f.client->Get("/apps/shop/formation", h);
   CHECK(r->status == 200);
 }
 
-TEST_CASE("faults: errors with Retry-After, drops, malformed JSON, truncation, each as often as asked") {
+TEST_CASE(
+    "faults: errors with Retry-After, drops, malformed JSON, truncation, each as often as asked") {
   Fixture f;
   f.fake->AddFault(F("{method: GET, path: /apps/shop/formation, status: 429, retryAfter: '3'}"));
   auto r = f.client->Get("/apps/shop/formation", HerokuHeaders());
@@ -267,8 +272,8 @@ TEST_CASE("log sessions stream generated router lines from the fake itself, with
 
   // After a restart web.3 is cured, and it serves no requests until it is up again.
   f.client->Delete("/apps/shop/dynos/web.3", HerokuHeaders());
-  r = f.client->Post("/apps/shop/log-sessions", HerokuHeaders(), R"({"dyno_name":"router","lines":1500})",
-                     "application/json");
+  r = f.client->Post("/apps/shop/log-sessions", HerokuHeaders(),
+                     R"({"dyno_name":"router","lines":1500})", "application/json");
   const std::string url2 = json::parse(r->body)["logplex_url"];
   logs = f.client->Get(url2.substr(prefix.size()));
   CHECK(logs->body.find("dyno=web.3 ") == std::string::npos);
@@ -286,10 +291,11 @@ TEST_CASE("fake-heroku runs as a process with admin routes") {
                              "apps:\n  - name: shop\n    formations: [{type: web, quantity: 2}]\n";
   const std::string binary = std::string(build_dir) + "/fake-heroku";
   const std::string port_file = dir + "/port";
-  std::vector<std::string> args = {binary, "--scenario", scenario, "--port-file", port_file,
-                                   "--clock", "manual"};
+  std::vector<std::string> args = {binary,    "--scenario", scenario, "--port-file",
+                                   port_file, "--clock",    "manual"};
   std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
+  for (auto& a : args)
+    argv.push_back(a.data());
   argv.push_back(nullptr);
   int out[2];
   REQUIRE(pipe(out) == 0);

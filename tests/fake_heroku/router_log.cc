@@ -24,7 +24,8 @@ std::string RequestId(std::mt19937_64& rng) {
 
 uint64_t HashName(const std::string& s) {
   uint64_t h = 1469598103934665603ULL;  // FNV-1a
-  for (unsigned char c : s) h = (h ^ c) * 1099511628211ULL;
+  for (unsigned char c : s)
+    h = (h ^ c) * 1099511628211ULL;
   return h;
 }
 
@@ -81,8 +82,9 @@ std::vector<std::string> GenerateRouterLines(const std::string& app,
                 "ms service=" + std::to_string(std::max<long>(1, std::lround(service_ms))) +
                 "ms status=200 bytes=" + std::to_string(bytes(rng)) + " protocol=https";
       } else {
-        line += "at=error code=H12 desc=\"Request timeout\"" + common + " connect=" +
-                std::to_string(connect(rng)) + "ms service=30001ms status=503 bytes=0 protocol=https";
+        line += "at=error code=H12 desc=\"Request timeout\"" + common +
+                " connect=" + std::to_string(connect(rng)) +
+                "ms service=30001ms status=503 bytes=0 protocol=https";
       }
       lines.emplace_back(at, std::move(line));
     }
@@ -91,7 +93,8 @@ std::vector<std::string> GenerateRouterLines(const std::string& app,
                    [](const auto& a, const auto& b) { return a.first < b.first; });
   std::vector<std::string> out;
   out.reserve(lines.size());
-  for (auto& [at, line] : lines) out.push_back(std::move(line));
+  for (auto& [at, line] : lines)
+    out.push_back(std::move(line));
   return out;
 }
 

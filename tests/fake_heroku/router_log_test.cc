@@ -15,7 +15,8 @@ namespace {
 const TimePoint kNow = TimePoint{} + 1795352400s;  // 2026-11-22T13:00:00Z
 
 std::map<std::string, std::vector<int>> ServiceByDyno(const std::vector<std::string>& lines) {
-  static const std::regex kInfo(R"(at=info .* dyno=(\S+) connect=\d+ms service=(\d+)ms status=200)");
+  static const std::regex kInfo(
+      R"(at=info .* dyno=(\S+) connect=\d+ms service=(\d+)ms status=200)");
   std::map<std::string, std::vector<int>> out;
   for (const std::string& line : lines) {
     std::smatch m;
@@ -46,7 +47,8 @@ TEST_CASE("router lines look like Heroku's and are deterministic for a seed") {
 
   static const std::regex kLine(
       R"(^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}\+00:00 heroku\[router\]: at=(info|error) .*method=GET path="/[^"]*" host=shop\.herokuapp\.com request_id=[0-9a-f-]{36} fwd="203\.0\.113\.\d+" dyno=web\.[12] connect=\dms service=\d+ms status=\d{3} bytes=\d+ protocol=https$)");
-  for (const std::string& line : lines) CHECK_MESSAGE(std::regex_match(line, kLine), line);
+  for (const std::string& line : lines)
+    CHECK_MESSAGE(std::regex_match(line, kLine), line);
   CHECK(std::is_sorted(lines.begin(), lines.end()));  // timestamps are fixed-width: oldest first
   CHECK(lines.front() >= "2026-11-22T12:55:00");
   CHECK(lines.back() < "2026-11-22T13:00:00");

@@ -160,7 +160,8 @@ AppSpec ReadApp(const YAML::Node& node, const std::string& path) {
       app.default_profile = ReadProfile(def, path + ".logs.default", app.default_profile);
     }
     if (YAML::Node dynos = lm.Get("dynos")) {
-      if (!dynos.IsMap()) Fail(dynos, path + ".logs.dynos: expected a mapping of dyno name to profile");
+      if (!dynos.IsMap())
+        Fail(dynos, path + ".logs.dynos: expected a mapping of dyno name to profile");
       for (const auto& entry : dynos) {
         const std::string name = entry.first.as<std::string>();
         app.profiles[name] =
@@ -220,7 +221,8 @@ Scenario ReadScenario(const YAML::Node& root) {
 bool Fault::Matches(std::string_view m, std::string_view p) const {
   if (!method.empty() && method != m) return false;
   if (path.empty()) return p.substr(0, 9) != "/logplex/";
-  if (path.back() == '*') return p.substr(0, path.size() - 1) == std::string_view(path).substr(0, path.size() - 1);
+  if (path.back() == '*')
+    return p.substr(0, path.size() - 1) == std::string_view(path).substr(0, path.size() - 1);
   return p == path;
 }
 

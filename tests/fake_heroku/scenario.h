@@ -19,11 +19,11 @@ using namespace std::chrono_literals;
 
 // How one dyno's requests look in the router log of a log session.
 struct LatencyProfile {
-  double median_ms = 100;      // medianMs: median service time
-  int count = 100;             // count: requests in a full window
-  double spread = 0.25;        // spread: sigma of the log-normal around the median
-  double laggard_factor = 1;   // laggardFactor: multiplies service times until the dyno restarts
-  int h12 = 0;                 // h12: "Request timeout" errors in the window, until it restarts
+  double median_ms = 100;     // medianMs: median service time
+  int count = 100;            // count: requests in a full window
+  double spread = 0.25;       // spread: sigma of the log-normal around the median
+  double laggard_factor = 1;  // laggardFactor: multiplies service times until the dyno restarts
+  int h12 = 0;                // h12: "Request timeout" errors in the window, until it restarts
 };
 
 struct FormationSpec {
@@ -41,16 +41,16 @@ struct DynoSpec {
 
 struct AppSpec {
   std::string name;
-  bool fir_names = false;           // naming: fir -> "web-1234abcde-123ab", classic -> "web.1"
-  Duration restart_delay = 20s;     // restartDelay: starting (or down) this long, then up
+  bool fir_names = false;        // naming: fir -> "web-1234abcde-123ab", classic -> "web.1"
+  Duration restart_delay = 20s;  // restartDelay: starting (or down) this long, then up
   std::vector<FormationSpec> formations;
-  std::vector<DynoSpec> dynos;      // empty: `quantity` dynos per formation, all up
+  std::vector<DynoSpec> dynos;  // empty: `quantity` dynos per formation, all up
   // logs:
-  Duration log_window = 5min;       // logs.window: how far back a session's lines reach
-  std::vector<std::string> log_types = {"web"};  // logs.types: formations the router serves
-  LatencyProfile default_profile;   // logs.default
+  Duration log_window = 5min;  // logs.window: how far back a session's lines reach
+  std::vector<std::string> log_types = {"web"};    // logs.types: formations the router serves
+  LatencyProfile default_profile;                  // logs.default
   std::map<std::string, LatencyProfile> profiles;  // logs.dynos, by dyno name
-  std::vector<std::string> extra_log_lines;      // logs.extraLines: appended verbatim
+  std::vector<std::string> extra_log_lines;        // logs.extraLines: appended verbatim
 };
 
 enum class FaultKind {
@@ -66,8 +66,8 @@ struct Fault {
   std::string method;  // empty = any method
   std::string path;    // exact path, or a prefix ending in '*'; empty = any Platform API path
   int status = 503;
-  std::string id;       // the error id; empty = the usual id for `status`
-  std::string message;  // empty = a usual message for `status`
+  std::string id;                          // the error id; empty = the usual id for `status`
+  std::string message;                     // empty = a usual message for `status`
   std::optional<std::string> retry_after;  // Retry-After header, sent as given
   Duration delay = 0ms;
   int skip = 0;   // let this many matching requests through first
@@ -79,8 +79,8 @@ struct Fault {
 struct Scenario {
   std::string token = "HRKU-fake-token-0000";
   uint64_t seed = 1;
-  TimePoint start_time{};      // startTime: where a manual clock starts
-  int page_size = 200;         // pageSize: list page size when the client sends no max
+  TimePoint start_time{};          // startTime: where a manual clock starts
+  int page_size = 200;             // pageSize: list page size when the client sends no max
   bool require_user_agent = true;  // requireUserAgent: 400 without a User-Agent
   // rateLimit:
   int rate_limit_remaining = 4500;

@@ -27,7 +27,8 @@ apps:
 faults:
   - {method: GET, path: /apps/shop/dynos, status: 429, retryAfter: "3", times: 1}
   - {kind: slow, delay: 2s, path: "/apps/*"}
-)", "test.yaml");
+)",
+                                     "test.yaml");
   REQUIRE_MESSAGE(s.ok(), s.status().message());
   CHECK(s->token == "HRKU-abc");
   CHECK(s->seed == 9);
@@ -83,4 +84,10 @@ TEST_CASE("a single fault parses from JSON for the admin route") {
   CHECK(f->status == 422);
   CHECK(f->message == "preboot");
   CHECK_FALSE(ParseFault(R"({"status": 1000})").ok());
+}
+
+TEST_CASE("the sample scenarios load") {
+  Result<Scenario> shop = LoadScenario("tests/fake_heroku/scenarios/shop.yaml");
+  REQUIRE_MESSAGE(shop.ok(), shop.status().message());
+  CHECK(shop->apps[0].profiles.at("web.3").laggard_factor == 5);
 }
