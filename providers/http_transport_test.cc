@@ -12,27 +12,22 @@
 #include <cstdlib>
 #include <thread>
 
+#include "providers/heroku/heroku_test_support.h"
 #include "tests/fake_heroku/fake_heroku.h"
 
 using namespace dynoherd;
 using namespace dynoherd::providers;
 using namespace dynoherd::fake_heroku;
 using namespace std::chrono_literals;
+using dynoherd::providers::heroku::testing::ClosedPort;
+using dynoherd::providers::heroku::testing::F;
 
 namespace {
-
-const TimePoint kStart = TimePoint{} + 1795352400s;
 
 Scenario MakeScenario(const char* yaml) {
   Result<Scenario> s = ParseScenario(yaml, "test");
   REQUIRE_MESSAGE(s.ok(), s.status().message());
   return *s;
-}
-
-Fault F(const char* yaml) {
-  Result<Fault> f = ParseFault(yaml);
-  REQUIRE_MESSAGE(f.ok(), f.status().message());
-  return *f;
 }
 
 const char* kShop = R"(
@@ -44,7 +39,7 @@ apps:
 )";
 
 struct Fixture {
-  ManualClock clock{kStart};
+  ManualClock clock{heroku::testing::kStart};
   std::unique_ptr<FakeHeroku> fake;
 
   Fixture() {
@@ -78,19 +73,6 @@ struct Fixture {
     return r.response.body.substr(start, r.response.body.find('"', start) - start);
   }
 };
-
-// A port nothing listens on.
-int ClosedPort() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  socklen_t len = sizeof addr;
-  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  close(fd);
-  return ntohs(addr.sin_port);
-}
 
 std::string SourcePath(const std::string& relative) {
   const char* root = std::getenv("DYNOHERD_SOURCE_DIR");
@@ -385,6 +367,6 @@ TEST_CASE("HostOfUrl shows the host and port, never the path or credentials") {
 TEST_CASE("HTTP dates parse for Retry-After") {
   std::optional<TimePoint> t = ParseHttpDate("Sun, 22 Nov 2026 13:00:07 GMT");
   REQUIRE(t);
-  CHECK(*t == kStart + 7s);
+  CHECK(*t == heroku::testing::kStart + 7s);
   CHECK_FALSE(ParseHttpDate("soon").has_value());
 }

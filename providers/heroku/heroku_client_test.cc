@@ -3,9 +3,6 @@
 #include "providers/heroku/heroku_client.h"
 
 #include <doctest/doctest.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <set>
 
@@ -20,18 +17,6 @@ namespace {
 
 constexpr const char* kPreboot =
     "Cannot change formation for a preboot app until release phase and preboot complete.";
-
-int ClosedPort() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  socklen_t len = sizeof addr;
-  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  close(fd);
-  return ntohs(addr.sin_port);
-}
 
 }  // namespace
 
@@ -570,4 +555,28 @@ TEST_CASE("bad options are refused when the client is created") {
   REQUIRE(ok.ok());
   CHECK((*ok)->options().api_url == "https://api.heroku.com");
   CHECK((*ok)->options().transport.user_agent == std::string("dynoherd/") + DYNOHERD_VERSION);
+}
+
+TEST_CASE("a shutdown during a retry wait ends the call at once") {
+  CapturingLogger log;
+  Harness h(log);
+  h.fake->AddFault(F("{method: GET, status: 503, times: 0}"));
+  int waits = 0;
+  HerokuClientOptions options;
+  options.api_url = h.fake->base_url();
+  options.token = kToken;
+  auto client = HerokuClient::Create(
+      options, h.clock,
+      [&](Duration) {
+        ++waits;
+        return false;  // woken to shut down
+      },
+      log);
+  REQUIRE(client.ok());
+  auto f = (*client)->ListFormations("shop");
+  REQUIRE_FALSE(f.ok());
+  CHECK(f.status().code() == Status::Code::kAborted);
+  CHECK(f.status().message() == "list formations of shop: stopped while waiting to retry");
+  CHECK(waits == 1);
+  CHECK(h.Sent("GET").size() == 1);
 }

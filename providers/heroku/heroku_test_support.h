@@ -4,6 +4,9 @@
 #pragma once
 
 #include <doctest/doctest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <functional>
 #include <memory>
@@ -47,6 +50,19 @@ inline fake_heroku::Fault F(const char* yaml) {
   Result<fake_heroku::Fault> f = fake_heroku::ParseFault(yaml);
   REQUIRE_MESSAGE(f.ok(), f.status().message());
   return *f;
+}
+
+// A port on 127.0.0.1 that nothing listens on (it was free a moment ago).
+inline int ClosedPort() {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+  socklen_t len = sizeof addr;
+  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  close(fd);
+  return ntohs(addr.sin_port);
 }
 
 struct Harness {
