@@ -535,6 +535,36 @@ TEST_CASE("every field of the loader's table is in the schema with the same shap
   }
 }
 
+TEST_CASE("docs/spec.md lists every field of every object with its default") {
+  std::ifstream in("docs/spec.md");
+  REQUIRE_MESSAGE(in.good(), "run the tests from the source root");
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  const std::string docs = buffer.str();
+  for (const ObjectType* type : AllObjectTypes()) {
+    INFO(type->name);
+    size_t start = docs.find("\n### " + type->name + ":");
+    REQUIRE(start != std::string::npos);
+    size_t end = docs.find("\n#", start + 1);
+    const std::string section = docs.substr(start, end - start);
+    size_t rows = 0;
+    for (size_t at = section.find("\n| `"); at != std::string::npos;
+         at = section.find("\n| `", at + 1)) {
+      ++rows;
+    }
+    CHECK(rows == type->fields.size());
+    for (const Field& field : type->fields) {
+      std::string expected = field.required ? "**required**"
+                             : field.default_value
+                                 ? "`" + FormatFieldValue(field, *field.default_value) + "`"
+                                 : "none";
+      CHECK_MESSAGE(
+          section.find("\n| `" + field.name + "` | " + expected + " |") != std::string::npos,
+          field.name << " should read: | `" << field.name << "` | " << expected);
+    }
+  }
+}
+
 TEST_CASE("DurationPattern accepts exactly what ParseDuration parses") {
   std::regex pattern{std::string(DurationPattern())};
   for (const char* text :
