@@ -8,7 +8,7 @@ namespace dynoherd::cli {
 
 void AddSchemaCommand(CLI::App& app, int& exit_code) {
   CLI::App* command = app.add_subcommand(
-      "schema", "Print the JSON Schema (draft 2020-12) of FormationPolicy files on stdout.");
+      "schema", "Print the FormationPolicy JSON Schema (draft 2020-12) for editors and CI");
   command->footer(
       "Point an editor at it (yaml-language-server, VS Code's YAML extension):\n"
       "  dynoherd schema > formationpolicy.schema.json\n"
