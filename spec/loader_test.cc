@@ -815,34 +815,20 @@ TEST_CASE("multi-document files: each document is a policy, empty ones are skipp
 }
 
 TEST_CASE("three mistakes in one file give three located errors") {
-  LoadResult result = ParsePolicies(R"(apiVersion: dynoherd/v1
-kind: FormationPolicy
-metadata:
-  name: shop-web
-spec:
-  app: shop
-  interval: 5s
-  formations:
-    - type: web
-      latency: {window: 5m}
-      laggards:
-        sigmaa: 2
-      autoscale:
-        latencyThreshold: 1s
-        restoredThreshold: 2s
-)",
-                                    "policies/shop.yaml", Env());
+  const std::string file = "tests/fixtures/three-mistakes.yaml";
+  std::istringstream no_stdin;
+  LoadResult result = LoadPolicies({file}, Env(), no_stdin);
   CHECK(result.policies.empty());
   REQUIRE(result.errors.size() == 3);
-  CHECK(result.errors[0].ToString() ==
-        "policies/shop.yaml:7:13: spec.interval: must be >= 10s "
-        "(got 5s)");
+  CHECK(result.errors[0].ToString() == file + ":7:13: spec.interval: must be >= 10s (got 5s)");
   CHECK(result.errors[1].ToString() ==
-        "policies/shop.yaml:12:9: spec.formations[0].laggards.sigmaa: unknown field \"sigmaa\" "
-        "(did you mean \"sigma\"?)");
+        file +
+            ":12:9: spec.formations[0].laggards.sigmaa: unknown field \"sigmaa\" (did you "
+            "mean \"sigma\"?)");
   CHECK(result.errors[2].ToString() ==
-        "policies/shop.yaml:15:28: spec.formations[0].autoscale.restoredThreshold: must be <= "
-        "latencyThreshold 1s (got 2s)");
+        file +
+            ":15:28: spec.formations[0].autoscale.restoredThreshold: must be <= "
+            "latencyThreshold 1s (got 2s)");
   CHECK(result.errors[2].location.line == 15);
   CHECK(result.errors[2].location.column == 28);
   CHECK(result.errors[2].field == "spec.formations[0].autoscale.restoredThreshold");

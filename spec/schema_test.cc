@@ -16,6 +16,7 @@
 
 #include "spec/fields.h"
 #include "spec/loader.h"
+#include "tests/support/policy_documents.h"
 
 namespace dynoherd::spec {
 namespace {
@@ -83,31 +84,23 @@ void Walk(const json& object, const std::string& path, const Pointer& pointer,
 
 // Documents that together reach every field. JSON is YAML, so they load as they are.
 std::vector<json> Bases() {
-  json heroku = {{"apiVersion", "dynoherd/v1"},
-                 {"kind", "FormationPolicy"},
-                 {"metadata", {{"name", "shop"}}},
-                 {"spec",
-                  {{"app", "shop"},
-                   {"formations",
-                    {{{"type", "web"},
-                      {"latency", json::object()},
-                      {"laggards", json::object()},
-                      {"autoscale", {{"latencyThreshold", "10m"}}}}}}}}};
+  json heroku = testing::HerokuPolicyDocument();
+  // The largest latencyThreshold, so restoredThreshold can reach its own maximum.
+  heroku["spec"]["formations"][0]["autoscale"]["latencyThreshold"] = "10m";
   json prometheus = heroku;
   prometheus["spec"]["formations"][0]["latency"] = {
       {"source", "prometheus"}, {"url", "http://127.0.0.1:9090"}, {"query", "up"}};
-  json sim = heroku;
-  sim["metadata"]["name"] = "demo";
-  sim["spec"]["provider"] = "sim";
-  sim["spec"]["formations"][0]["latency"] = {{"source", "sim"}};
-  sim["spec"]["sim"] = {
-      {"formations", {{"web", {{"quantity", 3}, {"serviceTime", "100ms"}, {"rps", 10}}}}},
-      {"incidents", {{{"at", "30s"}, {"kind", "surge"}, {"formation", "web"}, {"factor", 2}}}}};
+  json sim = testing::SimPolicyDocument();
+  sim["spec"]["formations"][0]["autoscale"]["latencyThreshold"] = "10m";
+  // One incident each, early enough for the shortest simulation (1m).
+  json noisy = sim["spec"]["sim"]["incidents"][0];
+  json surge = sim["spec"]["sim"]["incidents"][1];
+  noisy["at"] = surge["at"] = "30s";
+  sim["spec"]["sim"]["incidents"] = json::array({surge});
   json sim_worker = sim;
   sim_worker["spec"]["sim"]["formations"]["web"] = {{"jobTime", "1s"}, {"jobsPerSecond", 1}};
   json sim_noisy = sim;
-  sim_noisy["spec"]["sim"]["incidents"][0] = {
-      {"at", "30s"}, {"kind", "noisy-neighbor"}, {"dyno", "web.1"}, {"factor", 2}};
+  sim_noisy["spec"]["sim"]["incidents"] = json::array({noisy});
   return {heroku, prometheus, sim, sim_worker, sim_noisy};
 }
 

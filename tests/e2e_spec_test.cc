@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "tests/support/policy_documents.h"
 #include "tests/support/subprocess.h"
 #include "tests/support/temp_dir.h"
 
@@ -29,23 +30,6 @@ std::string ReadFile(const std::string& path) {
   return text.str();
 }
 
-const char* const kThreeMistakes = R"(apiVersion: dynoherd/v1
-kind: FormationPolicy
-metadata:
-  name: shop-web
-spec:
-  app: shop
-  interval: 5s
-  formations:
-    - type: web
-      latency: {window: 5m}
-      laggards:
-        sigmaa: 2
-      autoscale:
-        latencyThreshold: 1s
-        restoredThreshold: 2s
-)";
-
 TEST_CASE("validate -f examples/ exits 0 and counts the policies") {
   ProcessResult r = Dynoherd({"validate", "-f", "examples/"});
   CHECK(r.exit_code == 0);
@@ -54,8 +38,7 @@ TEST_CASE("validate -f examples/ exits 0 and counts the policies") {
 }
 
 TEST_CASE("validate: a file with three mistakes prints three located errors and exits 1") {
-  TempDir dir;
-  std::string file = dir.Write("shop.yaml", kThreeMistakes);
+  const std::string file = "tests/fixtures/three-mistakes.yaml";
   ProcessResult r = Dynoherd({"validate", "-f", file});
   CHECK(r.exit_code == 1);
   CHECK(r.out == "");
@@ -71,9 +54,9 @@ TEST_CASE("validate reads stdin with -, expands ${VAR} from its environment") {
   const std::string policy =
       "apiVersion: dynoherd/v1\nkind: FormationPolicy\nmetadata: {name: shop}\n"
       "spec: {app: '${HEROKU_APP_NAME}', formations: [{type: web}]}\n";
-  ProcessResult ok = Dynoherd({"validate", "-f", "-"},
-                              {.env = {{"HEROKU_APP_NAME", "shop-production"}},
-                               .stdin_data = policy});
+  ProcessResult ok =
+      Dynoherd({"validate", "-f", "-"},
+               {.env = {{"HEROKU_APP_NAME", "shop-production"}}, .stdin_data = policy});
   CHECK(ok.exit_code == 0);
   CHECK(ok.out == "1 policy valid\n");
 
@@ -91,8 +74,7 @@ TEST_CASE("validate takes several -f: files, directories and stdin together") {
             "apiVersion: dynoherd/v1\nkind: FormationPolicy\nmetadata: {name: b}\n"
             "spec: {app: shop, formations: [{type: worker}]}\n");
   ProcessResult r = Dynoherd(
-      {"validate", "-f", "examples/shop-web.yaml", "-f", (dir.path() / "more").string(), "-f",
-       "-"},
+      {"validate", "-f", "examples/shop-web.yaml", "-f", (dir.path() / "more").string(), "-f", "-"},
       {.stdin_data = "apiVersion: dynoherd/v1\nkind: FormationPolicy\nmetadata: {name: c}\n"
                      "spec: {app: shop, formations: [{type: web}]}\n"});
   CHECK(r.err == "");
@@ -160,32 +142,15 @@ TEST_CASE("an independent validator accepts the schema and the examples") {
   std::vector<std::string> examples = {"examples/demo.yaml", "examples/shop-web.yaml",
                                        "examples/shop-worker.yaml"};
   auto verdicts = SchemaVerdicts(schema, examples);
-  for (const auto& example : examples) CHECK(verdicts[example] == "valid");
+  for (const auto& example : examples)
+    CHECK(verdicts[example] == "valid");
 }
 
 json HerokuPolicy() {
-  return {{"apiVersion", "dynoherd/v1"},
-          {"kind", "FormationPolicy"},
-          {"metadata", {{"name", "shop"}}},
-          {"spec",
-           {{"app", "shop"},
-            {"formations",
-             {{{"type", "web"},
-               {"latency", json::object()},
-               {"laggards", json::object()},
-               {"autoscale", {{"latencyThreshold", "2s"}}}}}}}}};
+  return HerokuPolicyDocument();
 }
-
 json SimPolicy() {
-  json p = HerokuPolicy();
-  p["spec"]["provider"] = "sim";
-  p["spec"]["formations"][0]["latency"] = {{"source", "sim"}};
-  p["spec"]["sim"] = {
-      {"formations", {{"web", {{"quantity", 3}, {"serviceTime", "100ms"}, {"rps", 10}}}}},
-      {"incidents",
-       {{{"at", "1m"}, {"kind", "noisy-neighbor"}, {"dyno", "web.1"}, {"factor", 2}},
-        {{"at", "2m"}, {"kind", "surge"}, {"formation", "web"}, {"factor", 2}}}}};
-  return p;
+  return SimPolicyDocument();
 }
 
 struct Case {
@@ -284,12 +249,13 @@ TEST_CASE("the schema and the loader agree on a corpus of documents, rule by rul
   std::string schema = dir.Write("schema.json", Dynoherd({"schema"}).out);
   std::vector<Case> corpus = Corpus();
   std::vector<std::string> files;
-  for (const auto& c : corpus) files.push_back(dir.Write(c.name + ".json", c.document.dump(2)));
+  for (const auto& c : corpus)
+    files.push_back(dir.Write(c.name + ".json", c.document.dump(2)));
   auto verdicts = SchemaVerdicts(schema, files);
   for (size_t i = 0; i < corpus.size(); ++i) {
     INFO(corpus[i].name << ": schema says " << verdicts[files[i]]);
-    ProcessResult loader = Dynoherd({"validate", "-f", files[i]},
-                                    {.env = {{"HEROKU_APP_NAME", "shop-production"}}});
+    ProcessResult loader =
+        Dynoherd({"validate", "-f", files[i]}, {.env = {{"HEROKU_APP_NAME", "shop-production"}}});
     INFO("loader says " << loader.err);
     CHECK((loader.exit_code == 0) == corpus[i].loader_valid);
     CHECK((verdicts[files[i]] == "valid") == corpus[i].schema_valid);
