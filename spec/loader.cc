@@ -5,14 +5,12 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
-#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <regex>
 #include <set>
-#include <sstream>
 
 #include "spec/fields.h"
 #include "spec/suggest.h"
@@ -120,12 +118,9 @@ std::optional<int64_t> ParseInteger(const std::string& text) {
   return negative ? -value : value;
 }
 
+// A finite float from a core-schema float or integer; nullopt for .inf, .nan and overflow.
 std::optional<double> ParseFloat(const std::string& text) {
-  if (text.find("inf") != std::string::npos || text.find("Inf") != std::string::npos ||
-      text.find("INF") != std::string::npos || text.find("nan") != std::string::npos ||
-      text.find("NaN") != std::string::npos || text.find("NAN") != std::string::npos) {
-    return std::nullopt;
-  }
+  if (std::optional<int64_t> integer = ParseInteger(text)) return static_cast<double>(*integer);
   char* end = nullptr;
   double value = std::strtod(text.c_str(), &end);
   if (end != text.c_str() + text.size() || !std::isfinite(value)) return std::nullopt;

@@ -439,6 +439,23 @@ TEST_CASE("numbers out of range name the bound") {
         "99999999999999999999999)\n");
 }
 
+TEST_CASE("numbers in every YAML 1.2 spelling; infinities are not numbers") {
+  auto sigma = [](std::string value) {
+    return Web("      latency: {}\n      laggards:\n        sigma: " + value + "\n");
+  };
+  CHECK(LoadOne(sigma("0x3")).formations[0].laggards->sigma == 3.0);
+  CHECK(LoadOne(sigma("0o7")).formations[0].laggards->sigma == 7.0);
+  CHECK(LoadOne(sigma("2.5e0")).formations[0].laggards->sigma == 2.5);
+  CHECK(LoadOne(sigma(".5")).formations[0].laggards->sigma == 0.5);
+  CHECK(Errors(sigma(".inf")) ==
+        "t.yaml:11:16: spec.formations[0].laggards.sigma: must be a finite number (got .inf)\n");
+  CHECK(Errors(sigma(".nan")) ==
+        "t.yaml:11:16: spec.formations[0].laggards.sigma: must be a finite number (got .nan)\n");
+  CHECK(Errors(sigma("1e999")) ==
+        "t.yaml:11:16: spec.formations[0].laggards.sigma: must be a finite number (got 1e999)\n");
+  CHECK(LoadOne(Web("      quantity: 0x10\n")).formations[0].quantity == 16);
+}
+
 TEST_CASE("durations: units are required, ranges are checked") {
   CHECK(Errors(Web(R"(
       latency:
