@@ -227,8 +227,9 @@ class DocumentLoader {
   // Where to report a missing field: at the key of the mapping that lacks it.
   SourceLocation ParentAt(const std::string& parent_path) const { return KeyAt(parent_path); }
 
-  // Calls `visit(name, value, path)` for each entry of `node` (a mapping), after recording where
-  // it is and rejecting non-string and duplicate keys.
+  // Calls `visit(name, value, path, place)` for each entry of `node` (a mapping), rejecting
+  // non-string and duplicate keys. A duplicate also marks the first one's path as broken, so
+  // rules between fields leave it alone: which of the two was meant is anyone's guess.
   template <typename Visit>
   void ForEachEntry(const YAML::Node& node, const std::string& path, Visit visit) {
     std::map<std::string, SourceLocation> seen;
