@@ -13,4 +13,9 @@ enum ExitCode : int {
   kExitChanges = 2,  // `plan`: actions planned (terraform's -detailed-exitcode)
 };
 
+// `validate -f PATH...`: checks policy files (cli/validate_command.cc).
+void AddValidateCommand(CLI::App& app, int& exit_code);
+// `schema`: prints the FormationPolicy JSON Schema (cli/schema_command.cc).
+void AddSchemaCommand(CLI::App& app, int& exit_code);
+
 }  // namespace dynoherd::cli
