@@ -13,6 +13,10 @@ enum ExitCode : int {
   kExitChanges = 2,  // `plan`: actions planned (terraform's -detailed-exitcode)
 };
 
+// `validate -f PATH...`: checks policy files (cli/validate_command.cc).
+void AddValidateCommand(CLI::App& app, int& exit_code);
+// `schema`: prints the FormationPolicy JSON Schema (cli/schema_command.cc).
+void AddSchemaCommand(CLI::App& app, int& exit_code);
 // `analyze [FILE|-]`: per-dyno latency from router logs (cli/analyze_command.cc).
 void AddAnalyzeCommand(CLI::App& app, int& exit_code);
 

@@ -29,11 +29,13 @@ int main(int argc, char** argv) {
       }
     }
     // App::help() would describe the running `help` subcommand; format the target directly.
-    std::string text = target->get_formatter()->make_help(target, target->get_name(),
-                                                          CLI::AppFormatMode::Normal);
+    std::string text =
+        target->get_formatter()->make_help(target, target->get_name(), CLI::AppFormatMode::Normal);
     std::fputs(text.c_str(), stdout);
   });
 
+  AddValidateCommand(app, exit_code);
+  AddSchemaCommand(app, exit_code);
   AddAnalyzeCommand(app, exit_code);
 
   try {

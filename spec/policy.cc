@@ -9,69 +9,90 @@ std::string SourceLocation::ToString() const {
 
 std::string_view Name(ProviderKind v) {
   switch (v) {
-    case ProviderKind::kHeroku: return "heroku";
-    case ProviderKind::kSim: return "sim";
+    case ProviderKind::kHeroku:
+      return "heroku";
+    case ProviderKind::kSim:
+      return "sim";
   }
   return "?";
 }
 
 std::string_view Name(LatencySourceKind v) {
   switch (v) {
-    case LatencySourceKind::kRouterLogs: return "router-logs";
-    case LatencySourceKind::kPrometheus: return "prometheus";
-    case LatencySourceKind::kSim: return "sim";
+    case LatencySourceKind::kRouterLogs:
+      return "router-logs";
+    case LatencySourceKind::kPrometheus:
+      return "prometheus";
+    case LatencySourceKind::kSim:
+      return "sim";
   }
   return "?";
 }
 
 std::string_view Name(RouterLogsVia v) {
   switch (v) {
-    case RouterLogsVia::kSession: return "session";
-    case RouterLogsVia::kDrain: return "drain";
+    case RouterLogsVia::kSession:
+      return "session";
+    case RouterLogsVia::kDrain:
+      return "drain";
   }
   return "?";
 }
 
 std::string_view Name(Statistic v) {
   switch (v) {
-    case Statistic::kMean: return "mean";
-    case Statistic::kP50: return "p50";
-    case Statistic::kP95: return "p95";
-    case Statistic::kP99: return "p99";
-    case Statistic::kMax: return "max";
+    case Statistic::kMean:
+      return "mean";
+    case Statistic::kP50:
+      return "p50";
+    case Statistic::kP95:
+      return "p95";
+    case Statistic::kP99:
+      return "p99";
+    case Statistic::kMax:
+      return "max";
   }
   return "?";
 }
 
 std::string_view Name(LaggardMethod v) {
   switch (v) {
-    case LaggardMethod::kLeaveOneOut: return "leave-one-out";
-    case LaggardMethod::kPopulation: return "population";
-    case LaggardMethod::kMad: return "mad";
+    case LaggardMethod::kLeaveOneOut:
+      return "leave-one-out";
+    case LaggardMethod::kPopulation:
+      return "population";
+    case LaggardMethod::kMad:
+      return "mad";
   }
   return "?";
 }
 
 std::string_view Name(LaggardAction v) {
   switch (v) {
-    case LaggardAction::kRestart: return "restart";
-    case LaggardAction::kStop: return "stop";
+    case LaggardAction::kRestart:
+      return "restart";
+    case LaggardAction::kStop:
+      return "stop";
   }
   return "?";
 }
 
 std::string_view Name(LaggardSelect v) {
   switch (v) {
-    case LaggardSelect::kWorst: return "worst";
-    case LaggardSelect::kRandom: return "random";
+    case LaggardSelect::kWorst:
+      return "worst";
+    case LaggardSelect::kRandom:
+      return "random";
   }
   return "?";
 }
 
 std::string_view Name(IncidentKind v) {
   switch (v) {
-    case IncidentKind::kNoisyNeighbor: return "noisy-neighbor";
-    case IncidentKind::kSurge: return "surge";
+    case IncidentKind::kNoisyNeighbor:
+      return "noisy-neighbor";
+    case IncidentKind::kSurge:
+      return "surge";
   }
   return "?";
 }

@@ -21,6 +21,8 @@ struct SourceLocation {
   int line = 0;      // 1-based; 0 when unknown
   int column = 0;    // 1-based
   std::string ToString() const;
+
+  bool operator==(const SourceLocation&) const = default;
 };
 
 enum class ProviderKind { kHeroku, kSim };
@@ -50,50 +52,61 @@ struct CountOrPercent {
   // (rounding down would forbid every restart on small formations).
   int Resolve(int total) const;
   std::string ToString() const;  // "1" or "25%"
+
+  bool operator==(const CountOrPercent&) const = default;
 };
 
 struct LatencySpec {
   LatencySourceKind source = LatencySourceKind::kRouterLogs;
-  Duration window = 5min;                    // window
-  Statistic statistic = Statistic::kP95;     // statistic: formation latency used by autoscale
+  Duration window = 5min;                       // window
+  Statistic statistic = Statistic::kP95;        // statistic: formation latency used by autoscale
   RouterLogsVia via = RouterLogsVia::kSession;  // via (router-logs only)
-  std::string url;                           // url (prometheus only; required there)
-  std::string query;                         // query (prometheus only; required there)
-  std::string dyno_label = "dyno";           // dynoLabel (prometheus only)
+  std::string url;                              // url (prometheus only; required there)
+  std::string query;                            // query (prometheus only; required there)
+  std::string dyno_label = "dyno";              // dynoLabel (prometheus only)
+
+  bool operator==(const LatencySpec&) const = default;
 };
 
 struct LaggardSpec {
   double sigma = 2.0;
   LaggardMethod method = LaggardMethod::kLeaveOneOut;
-  Statistic statistic = Statistic::kP50;     // mean | p50 | p95 only
-  double min_ratio = 1.5;                    // minRatio
-  int min_dynos = 3;                         // minDynos
-  int min_samples = 30;                      // minSamples
-  Duration min_latency = 200ms;              // minLatency
+  Statistic statistic = Statistic::kP50;  // mean | p50 | p95 only
+  double min_ratio = 1.5;                 // minRatio
+  int min_dynos = 3;                      // minDynos
+  int min_samples = 30;                   // minSamples
+  Duration min_latency = 200ms;           // minLatency
   LaggardAction action = LaggardAction::kRestart;
   LaggardSelect select = LaggardSelect::kWorst;
-  int max_per_cycle = 1;                     // maxPerCycle
+  int max_per_cycle = 1;  // maxPerCycle
   Duration cooldown = 10min;
   CountOrPercent max_unavailable = {true, 25};  // maxUnavailable
-  Duration startup_grace = 2min;             // startupGrace
-  bool during_event = false;                 // duringEvent
+  Duration startup_grace = 2min;                // startupGrace
+  bool during_event = false;                    // duringEvent
+
+  bool operator==(const LaggardSpec&) const = default;
 };
 
 struct AutoscaleSpec {
-  Duration latency_threshold{0};             // latencyThreshold (required)
-  Duration restored_threshold{0};            // restoredThreshold; the loader fills latencyThreshold when omitted
-  Duration alert_interval = 2min;            // alertInterval
-  int max_extra_workers = 2;                 // maxExtraWorkers
-  std::optional<Duration> max_duration;      // maxDuration
+  Duration latency_threshold{0};  // latencyThreshold (required)
+  Duration restored_threshold{
+      0};  // restoredThreshold; the loader fills latencyThreshold when omitted
+  Duration alert_interval = 2min;        // alertInterval
+  int max_extra_workers = 2;             // maxExtraWorkers
+  std::optional<Duration> max_duration;  // maxDuration
+
+  bool operator==(const AutoscaleSpec&) const = default;
 };
 
 struct FormationSpec {
   std::string type;
-  std::optional<int> quantity;               // declared baseline; nullopt = captured at event start
-  std::optional<LatencySpec> latency;        // present whenever laggards or autoscale is
+  std::optional<int> quantity;         // declared baseline; nullopt = captured at event start
+  std::optional<LatencySpec> latency;  // present whenever laggards or autoscale is
   std::optional<LaggardSpec> laggards;
   std::optional<AutoscaleSpec> autoscale;
-  SourceLocation location;                   // of this formation's entry
+  SourceLocation location;  // of this formation's entry
+
+  bool operator==(const FormationSpec&) const = default;
 };
 
 // spec.sim: the embedded simulator's world (provider: sim).
@@ -101,41 +114,49 @@ struct SimFormationSpec {
   std::string type;
   int quantity = 1;
   // A web formation has serviceTime and rps; a worker formation has jobTime and jobsPerSecond.
-  std::optional<Duration> service_time;      // serviceTime: median request service time on a quiet dyno
-  std::optional<double> rps;                 // requests per second to the whole formation
-  std::optional<Duration> job_time;          // jobTime: median job run time
-  std::optional<double> jobs_per_second;     // jobsPerSecond arriving in the queue
+  std::optional<Duration> service_time;  // serviceTime: median request service time on a quiet dyno
+  std::optional<double> rps;             // requests per second to the whole formation
+  std::optional<Duration> job_time;      // jobTime: median job run time
+  std::optional<double> jobs_per_second;  // jobsPerSecond arriving in the queue
+
+  bool operator==(const SimFormationSpec&) const = default;
 };
 
 struct SimIncidentSpec {
-  Duration at{0};                            // simulated time since start
+  Duration at{0};  // simulated time since start
   IncidentKind kind = IncidentKind::kNoisyNeighbor;
-  std::string dyno;                          // noisy-neighbor: the dyno slowed down until it restarts
-  std::string formation;                     // surge: the formation whose load grows
-  double factor = 1.0;                       // slowdown (noisy-neighbor) or load multiplier (surge)
-  std::optional<Duration> duration;          // for (surge); nullopt = until the end
+  std::string dyno;                  // noisy-neighbor: the dyno slowed down until it restarts
+  std::string formation;             // surge: the formation whose load grows
+  double factor = 1.0;               // slowdown (noisy-neighbor) or load multiplier (surge)
+  std::optional<Duration> duration;  // for (surge); nullopt = until the end
+
+  bool operator==(const SimIncidentSpec&) const = default;
 };
 
 struct SimSpec {
   uint64_t seed = 42;
-  double speed = 30;                         // simulated seconds per wall second in `run`
-  Duration duration = 30min;                 // simulated time, then `run` ends with a summary
-  Duration restart_delay = 20s;              // restartDelay: a restarted or new dyno is `starting` this long
+  double speed = 30;             // simulated seconds per wall second in `run`
+  Duration duration = 30min;     // simulated time, then `run` ends with a summary
+  Duration restart_delay = 20s;  // restartDelay: a restarted or new dyno is `starting` this long
   std::vector<SimFormationSpec> formations;  // in file order
   std::vector<SimIncidentSpec> incidents;
+
+  bool operator==(const SimSpec&) const = default;
 };
 
 struct Policy {
-  std::string name;                          // metadata.name
-  std::string app;                           // spec.app, after ${VAR} expansion
+  std::string name;  // metadata.name
+  std::string app;   // spec.app, after ${VAR} expansion
   ProviderKind provider = ProviderKind::kHeroku;
   bool paused = false;
   Duration interval = 60s;
   std::vector<FormationSpec> formations;
-  std::optional<SimSpec> sim;                // present iff provider is sim
-  SourceLocation location;                   // of the document
+  std::optional<SimSpec> sim;  // present iff provider is sim
+  SourceLocation location;     // of the document
 
   const FormationSpec* FindFormation(std::string_view type) const;
+
+  bool operator==(const Policy&) const = default;
 };
 
 }  // namespace dynoherd::spec

@@ -1,37 +1,29 @@
-// `dynoherd analyze` end to end: the real binary on fixture files, through a shell.
+// `dynoherd analyze` end to end: the real binary on fixture files.
 #include <doctest/doctest.h>
-#include <sys/wait.h>
 
-#include <array>
-#include <cstdio>
-#include <cstdlib>
+#include <fstream>
+#include <iterator>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
+
+#include "tests/support/subprocess.h"
 
 namespace {
 
-struct Run {
-  int exit_code = -1;
-  std::string out;  // stdout, and stderr when asked for
-};
+using dynoherd::testing::ProcessResult;
 
-std::string Binary() {
-  const char* dir = std::getenv("DYNOHERD_BUILD_DIR");
-  return std::string(dir ? dir : "build") + "/dynoherd";
+// Runs `dynoherd analyze ARGS` from the source root (the test's working directory).
+ProcessResult Analyze(std::vector<std::string> args, std::string stdin_data = "") {
+  args.insert(args.begin(), "analyze");
+  return dynoherd::testing::RunProcess(dynoherd::testing::DynoherdBinary(),
+                                       {.args = args, .stdin_data = std::move(stdin_data)});
 }
 
-// Runs `dynoherd ARGS` from the source root (the test's working directory).
-Run Dynoherd(const std::string& args) {
-  Run run;
-  FILE* pipe = popen((Binary() + " " + args).c_str(), "r");
-  REQUIRE(pipe != nullptr);
-  std::array<char, 4096> buffer;
-  size_t n;
-  while ((n = std::fread(buffer.data(), 1, buffer.size(), pipe)) > 0)
-    run.out.append(buffer.data(), n);
-  const int status = pclose(pipe);
-  run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return run;
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  REQUIRE(in.good());
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
 }
 
 const std::string kLog = "tests/fixtures/analyze/router.log";
@@ -49,7 +41,7 @@ const nlohmann::json& Dyno(const nlohmann::json& formation, const std::string& n
 }  // namespace
 
 TEST_CASE("analyze prints a table per formation, the counts and the formation statistic") {
-  Run run = Dynoherd("analyze " + kLog);
+  ProcessResult run = Analyze({kLog});
   CHECK(run.exit_code == 0);
   CHECK(run.out.find("Read 35 lines: 32 router, 2 ignored, 1 malformed.") != std::string::npos);
   CHECK(run.out.find("First problem: line 35: unterminated quoted value") != std::string::npos);
@@ -68,7 +60,7 @@ TEST_CASE("analyze prints a table per formation, the counts and the formation st
 }
 
 TEST_CASE("analyze --output json has the numbers in seconds") {
-  Run run = Dynoherd("analyze --output json " + kLog);
+  ProcessResult run = Analyze({"--output", "json", kLog});
   REQUIRE(run.exit_code == 0);
   const nlohmann::json out = nlohmann::json::parse(run.out);
   CHECK(out["input"]["lines"] == 35);
@@ -93,11 +85,11 @@ TEST_CASE("analyze --output json has the numbers in seconds") {
 }
 
 TEST_CASE("analyze reads stdin, logplex frames, and the last --window of the input") {
-  Run stdin_run = Dynoherd("analyze --output json - < " + kLog);
+  ProcessResult stdin_run = Analyze({"--output", "json", "-"}, ReadFile(kLog));
   REQUIRE(stdin_run.exit_code == 0);
   CHECK(nlohmann::json::parse(stdin_run.out)["formations"][0]["sample_count"] == 31);
 
-  Run frames = Dynoherd("analyze --output json " + kFrames);
+  ProcessResult frames = Analyze({"--output", "json", kFrames});
   REQUIRE(frames.exit_code == 0);
   const nlohmann::json framed = nlohmann::json::parse(frames.out);
   CHECK(framed["input"]["format"] == "logplex");
@@ -106,7 +98,7 @@ TEST_CASE("analyze reads stdin, logplex frames, and the last --window of the inp
   CHECK(framed["formations"][0]["sample_count"] == 30);
 
   // The last two minutes of the file: 13:02:59 to 13:04:59, in 12-second buckets.
-  Run window = Dynoherd("analyze --output json --window 2m " + kLog);
+  ProcessResult window = Analyze({"--output", "json", "--window", "2m", kLog});
   REQUIRE(window.exit_code == 0);
   const nlohmann::json windowed = nlohmann::json::parse(window.out);
   CHECK(windowed["window"]["seconds"] == 120.0);
@@ -117,29 +109,29 @@ TEST_CASE("analyze reads stdin, logplex frames, and the last --window of the inp
 }
 
 TEST_CASE("analyze --formation and --formation-statistic") {
-  Run run = Dynoherd("analyze --formation web --formation-statistic max " + kLog);
+  ProcessResult run = Analyze({"--formation", "web", "--formation-statistic", "max", kLog});
   CHECK(run.exit_code == 0);
   CHECK(run.out.find("formation max: 30s over 31 requests") != std::string::npos);
-  Run none = Dynoherd("analyze --formation worker " + kLog);
+  ProcessResult none = Analyze({"--formation", "worker", kLog});
   CHECK(none.exit_code == 0);
   CHECK(none.out.find("formation p95: unknown (no router lines for worker)") != std::string::npos);
 }
 
 TEST_CASE("analyze explains bad input and bad flags") {
-  Run missing = Dynoherd("analyze tests/fixtures/analyze/no-such-file.log 2>&1");
+  ProcessResult missing = Analyze({"tests/fixtures/analyze/no-such-file.log"});
   CHECK(missing.exit_code == 1);
-  CHECK(missing.out.find("dynoherd analyze: cannot open tests/fixtures/analyze/no-such-file.log: "
+  CHECK(missing.err.find("dynoherd analyze: cannot open tests/fixtures/analyze/no-such-file.log: "
                          "No such file or directory") != std::string::npos);
-  Run directory = Dynoherd("analyze tests/fixtures 2>&1");
+  ProcessResult directory = Analyze({"tests/fixtures"});
   CHECK(directory.exit_code == 1);
-  CHECK(directory.out.find("tests/fixtures: read failed: Is a directory") != std::string::npos);
-  Run window = Dynoherd("analyze --window 5 " + kLog + " 2>&1");
+  CHECK(directory.err.find("tests/fixtures: read failed: Is a directory") != std::string::npos);
+  ProcessResult window = Analyze({"--window", "5", kLog});
   CHECK(window.exit_code == 1);
-  CHECK(window.out.find("--window: duration \"5\" needs a unit") != std::string::npos);
-  Run statistic = Dynoherd("analyze --formation-statistic p42 " + kLog + " 2>&1");
+  CHECK(window.err.find("--window: duration \"5\" needs a unit") != std::string::npos);
+  ProcessResult statistic = Analyze({"--formation-statistic", "p42", kLog});
   CHECK(statistic.exit_code == 1);
-  CHECK(statistic.out.find("unknown statistic \"p42\"") != std::string::npos);
-  Run nothing = Dynoherd("analyze - < /dev/null");
+  CHECK(statistic.err.find("unknown statistic \"p42\"") != std::string::npos);
+  ProcessResult nothing = Analyze({"-"});
   CHECK(nothing.exit_code == 0);
   CHECK(nothing.out.find("No router lines found.") != std::string::npos);
 }

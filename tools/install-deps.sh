@@ -9,6 +9,7 @@ packages=(
   doctest-dev libcli11-dev libcpp-httplib-dev libfmt-dev
   prometheus   # promtool for the metrics and alert-rule tests, prometheus for the live scrape test
   python3      # the end-to-end harness helpers and the benchmark's baseline parser
+  python3-jsonschema python3-yaml  # tests check `dynoherd schema` with an independent 2020-12 validator
   curl ca-certificates
 )
 

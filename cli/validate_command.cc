@@ -1,0 +1,37 @@
+// `dynoherd validate -f PATH...`: checks policy files offline, as a pull-request check would.
+#include <cstdio>
+#include <memory>
+
+#include "cli/commands.h"
+#include "cli/policy_files.h"
+
+namespace dynoherd::cli {
+
+void AddValidateCommand(CLI::App& app, int& exit_code) {
+  CLI::App* command = app.add_subcommand(
+      "validate", "Check FormationPolicy files offline: syntax, fields, types, ranges, rules");
+  auto files = std::make_shared<PolicyFileArgs>();
+  AddPolicyFilesOption(*command, *files);
+  command->footer(
+      "Checks everything dynoherd would check before acting, contacting nothing.\n"
+      "Prints \"N policies valid\" and exits 0, or prints every error as\n"
+      "FILE:LINE:COL: FIELD.PATH: message on stderr and exits 1.\n"
+      "\n"
+      "Examples:\n"
+      "  dynoherd validate -f policies/\n"
+      "  dynoherd validate -f shop-web.yaml -f shop-worker.yaml\n"
+      "  git show main:policies/shop.yaml | dynoherd validate -f -\n"
+      "\n"
+      "Fields and rules: docs/spec.md");
+  command->callback([files, &exit_code] {
+    auto policies = LoadPoliciesOrReport(*files);
+    if (!policies) {
+      exit_code = kExitError;
+      return;
+    }
+    std::printf("%zu %s valid\n", policies->size(), policies->size() == 1 ? "policy" : "policies");
+    exit_code = kExitOk;
+  });
+}
+
+}  // namespace dynoherd::cli

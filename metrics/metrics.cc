@@ -1,0 +1,263 @@
+#include "metrics/metrics.h"
+
+#include <prometheus/text_serializer.h>
+
+#include <algorithm>
+#include <utility>
+
+namespace dynoherd::metrics {
+
+namespace {
+
+template <typename T>
+prometheus::Family<T>& Build(prometheus::Registry& registry, const std::string& name,
+                             const std::string& help) {
+  if constexpr (std::is_same_v<T, prometheus::Gauge>) {
+    return prometheus::BuildGauge().Name(name).Help(help).Register(registry);
+  } else if constexpr (std::is_same_v<T, prometheus::Counter>) {
+    return prometheus::BuildCounter().Name(name).Help(help).Register(registry);
+  } else {
+    return prometheus::BuildHistogram().Name(name).Help(help).Register(registry);
+  }
+}
+
+template <typename T>
+void RemoveSeries(prometheus::Family<T>& family, const prometheus::Labels& labels) {
+  if (family.Has(labels)) {
+    if constexpr (std::is_same_v<T, prometheus::Histogram>) {
+      family.Remove(&family.Add(labels, prometheus::Histogram::BucketBoundaries{}));
+    } else {
+      family.Remove(&family.Add(labels));
+    }
+  }
+}
+
+const prometheus::Histogram::BucketBoundaries kPassBuckets = {0.05, 0.1, 0.25, 0.5, 1,
+                                                              2.5,  5,   10,   30,  60};
+const char* const kConditionStatuses[] = {"True", "False", "Unknown"};
+
+}  // namespace
+
+// The label sets one formation exported, so that they can be removed when it goes away.
+struct Metrics::FormationSeries {
+  std::set<std::pair<prometheus::Family<prometheus::Gauge>*, Labels>> gauges;
+  std::set<std::pair<prometheus::Family<prometheus::Counter>*, Labels>> counters;
+};
+
+Metrics::Metrics(const std::string& version)
+    : registry_(std::make_shared<prometheus::Registry>()),
+      build_info_(
+          Build<prometheus::Gauge>(*registry_, "dynoherd_build_info",
+                                   "Always 1; the version label says which dynoherd runs.")),
+      reconcile_total_(
+          Build<prometheus::Counter>(*registry_, "dynoherd_reconcile_total",
+                                     "Reconcile passes by policy and result (ok, error).")),
+      reconcile_duration_(Build<prometheus::Histogram>(
+          *registry_, "dynoherd_reconcile_duration_seconds", "Duration of one reconcile pass.")),
+      last_reconcile_(Build<prometheus::Gauge>(
+          *registry_, "dynoherd_last_reconcile_timestamp_seconds",
+          "Unix time at the end of the last successful pass of the policy.")),
+      formation_quantity_(Build<prometheus::Gauge>(*registry_, "dynoherd_formation_quantity",
+                                                   "Observed dyno quantity of the formation.")),
+      formation_desired_(Build<prometheus::Gauge>(*registry_, "dynoherd_formation_desired_quantity",
+                                                  "Quantity the last plan wants.")),
+      formation_baseline_(Build<prometheus::Gauge>(
+          *registry_, "dynoherd_formation_baseline_quantity",
+          "Quantity outside latency events: declared, or recorded at the event's start.")),
+      formation_max_(Build<prometheus::Gauge>(
+          *registry_, "dynoherd_formation_max_quantity",
+          "Largest quantity autoscale may reach (baseline + maxExtraWorkers).")),
+      formation_latency_(Build<prometheus::Gauge>(
+          *registry_, "dynoherd_formation_latency_seconds",
+          "The formation latency statistic over the window; absent when unknown.")),
+      formation_threshold_(Build<prometheus::Gauge>(
+          *registry_, "dynoherd_formation_latency_threshold_seconds",
+          "Autoscale thresholds: kind=start (latencyThreshold) and kind=restored.")),
+      dyno_latency_(Build<prometheus::Gauge>(*registry_, "dynoherd_dyno_latency_seconds",
+                                             "Per-dyno latency over the window.")),
+      dyno_zscore_(Build<prometheus::Gauge>(*registry_, "dynoherd_dyno_zscore",
+                                            "The laggard detector's score for the dyno.")),
+      event_active_(Build<prometheus::Gauge>(*registry_, "dynoherd_latency_event_active",
+                                             "1 while the formation is in a latency event.")),
+      event_depth_(Build<prometheus::Gauge>(*registry_, "dynoherd_latency_event_depth",
+                                            "Extra workers added for the current latency event.")),
+      event_duration_(Build<prometheus::Gauge>(
+          *registry_, "dynoherd_latency_event_duration_seconds",
+          "How long the current latency event has lasted; 0 outside events.")),
+      event_max_duration_(
+          Build<prometheus::Gauge>(*registry_, "dynoherd_latency_event_max_duration_seconds",
+                                   "The policy's maxDuration for latency events, when set.")),
+      restarts_total_(Build<prometheus::Counter>(*registry_, "dynoherd_dyno_restarts_total",
+                                                 "Laggard dynos restarted or stopped.")),
+      scale_changes_total_(Build<prometheus::Counter>(*registry_, "dynoherd_scale_changes_total",
+                                                      "Formation scale changes by direction.")),
+      condition_(Build<prometheus::Gauge>(
+          *registry_, "dynoherd_condition",
+          "1 for the current status of each condition type of the formation, 0 for the others.")),
+      heroku_requests_total_(Build<prometheus::Counter>(
+          *registry_, "dynoherd_heroku_requests_total",
+          "Heroku Platform API calls by method and HTTP code (0: no HTTP answer).")),
+      heroku_ratelimit_remaining_(
+          Build<prometheus::Gauge>(*registry_, "dynoherd_heroku_ratelimit_remaining",
+                                   "The last RateLimit-Remaining Heroku answered.")),
+      router_lines_total_(Build<prometheus::Counter>(
+          *registry_, "dynoherd_router_lines_total",
+          "Router log lines read, by result (parsed, ignored, malformed).")),
+      spec_reload_errors_total_(
+          Build<prometheus::Counter>(*registry_, "dynoherd_spec_reload_errors_total",
+                                     "Spec reloads rejected because the new set was invalid.")) {
+  build_info_.Add({{"version", version}}).Set(1);
+  // Counters with a fixed label set start at 0, so rate() works from the first scrape.
+  for (const char* result : {"parsed", "ignored", "malformed"}) {
+    router_lines_total_.Add({{"result", result}});
+  }
+  spec_reload_errors_total_.Add({});
+}
+
+Metrics::~Metrics() = default;
+
+void Metrics::RecordPass(const std::string& policy, bool ok, double duration_seconds,
+                         TimePoint end) {
+  reconcile_total_.Add({{"policy", policy}, {"result", "ok"}});
+  reconcile_total_.Add({{"policy", policy}, {"result", "error"}});
+  reconcile_total_.Add({{"policy", policy}, {"result", ok ? "ok" : "error"}}).Increment();
+  reconcile_duration_.Add({{"policy", policy}}, kPassBuckets).Observe(duration_seconds);
+  if (ok) last_reconcile_.Add({{"policy", policy}}).Set(ToUnixSeconds(end));
+}
+
+void Metrics::RecordFormation(const FormationSample& s) {
+  const Labels base = {{"policy", s.policy}, {"app", s.app}, {"formation", s.formation}};
+  auto with = [&base](std::initializer_list<std::pair<const std::string, std::string>> extra) {
+    Labels l = base;
+    l.insert(extra);
+    return l;
+  };
+  std::vector<std::pair<prometheus::Family<prometheus::Gauge>*, std::pair<Labels, double>>> next;
+  auto set = [&next](prometheus::Family<prometheus::Gauge>& family, Labels labels, double value) {
+    next.push_back({&family, {std::move(labels), value}});
+  };
+
+  set(formation_quantity_, base, s.observed_quantity);
+  set(formation_desired_, base, s.desired_quantity);
+  if (s.baseline_quantity) set(formation_baseline_, base, *s.baseline_quantity);
+  if (s.max_quantity) set(formation_max_, base, *s.max_quantity);
+  if (s.latency_seconds)
+    set(formation_latency_, with({{"statistic", s.statistic}}), *s.latency_seconds);
+  if (s.latency_threshold_seconds) {
+    set(formation_threshold_, with({{"kind", "start"}}), *s.latency_threshold_seconds);
+  }
+  if (s.restored_threshold_seconds) {
+    set(formation_threshold_, with({{"kind", "restored"}}), *s.restored_threshold_seconds);
+  }
+  set(event_active_, base, s.event_active ? 1 : 0);
+  set(event_depth_, base, s.event_depth);
+  set(event_duration_, base, s.event_active ? s.event_duration_seconds : 0);
+  if (s.event_max_duration_seconds) set(event_max_duration_, base, *s.event_max_duration_seconds);
+  for (const auto& d : s.dynos) {
+    const std::pair<const char*, std::optional<double>> stats[] = {
+        {"mean", d.mean}, {"p50", d.p50}, {"p95", d.p95}, {"p99", d.p99}};
+    for (const auto& [name, value] : stats) {
+      if (value) set(dyno_latency_, with({{"dyno", d.dyno}, {"statistic", name}}), *value);
+    }
+    if (d.zscore) set(dyno_zscore_, with({{"dyno", d.dyno}}), *d.zscore);
+  }
+  for (const auto& c : s.conditions) {
+    for (const char* status : kConditionStatuses) {
+      set(condition_,
+          {{"policy", s.policy}, {"formation", s.formation}, {"type", c.type}, {"status", status}},
+          c.status == status ? 1 : 0);
+    }
+  }
+
+  std::lock_guard lock(mu_);
+  policy_apps_[s.policy].insert(s.app);
+  auto& slot = series_[s.policy][s.formation];
+  if (!slot) slot = std::make_unique<FormationSeries>();
+  std::set<std::pair<prometheus::Family<prometheus::Gauge>*, Labels>> now_present;
+  for (const auto& [family, labelled] : next)
+    now_present.insert({family, labelled.first});
+  for (const auto& old : slot->gauges) {
+    if (!now_present.count(old)) RemoveSeries(*old.first, old.second);
+  }
+  for (auto& [family, labelled] : next)
+    family->Add(labelled.first).Set(labelled.second);
+  slot->gauges = std::move(now_present);
+}
+
+void Metrics::CountRestart(const std::string& policy, const std::string& app,
+                           const std::string& formation, const std::string& action) {
+  Labels labels = {{"policy", policy}, {"app", app}, {"formation", formation}, {"action", action}};
+  restarts_total_.Add(labels).Increment();
+  std::lock_guard lock(mu_);
+  auto& slot = series_[policy][formation];
+  if (!slot) slot = std::make_unique<FormationSeries>();
+  slot->counters.insert({&restarts_total_, labels});
+}
+
+void Metrics::CountScale(const std::string& policy, const std::string& app,
+                         const std::string& formation, const std::string& direction) {
+  Labels labels = {
+      {"policy", policy}, {"app", app}, {"formation", formation}, {"direction", direction}};
+  scale_changes_total_.Add(labels).Increment();
+  std::lock_guard lock(mu_);
+  auto& slot = series_[policy][formation];
+  if (!slot) slot = std::make_unique<FormationSeries>();
+  slot->counters.insert({&scale_changes_total_, labels});
+}
+
+void Metrics::CountHerokuRequest(const std::string& method, int http_code) {
+  heroku_requests_total_.Add({{"method", method}, {"code", std::to_string(http_code)}}).Increment();
+}
+
+void Metrics::SetHerokuRateLimitRemaining(int remaining) {
+  heroku_ratelimit_remaining_.Add({}).Set(remaining);
+}
+
+void Metrics::CountRouterLines(const std::string& result, uint64_t n) {
+  router_lines_total_.Add({{"result", result}}).Increment(static_cast<double>(n));
+}
+
+void Metrics::CountSpecReloadError() {
+  spec_reload_errors_total_.Add({}).Increment();
+}
+
+void Metrics::RemoveFormationLocked(const std::string& policy, const std::string& formation) {
+  auto p = series_.find(policy);
+  if (p == series_.end()) return;
+  auto f = p->second.find(formation);
+  if (f == p->second.end()) return;
+  for (const auto& [family, labels] : f->second->gauges)
+    RemoveSeries(*family, labels);
+  for (const auto& [family, labels] : f->second->counters)
+    RemoveSeries(*family, labels);
+  p->second.erase(f);
+}
+
+void Metrics::RetainFormations(const std::string& policy, const std::set<std::string>& formations) {
+  std::lock_guard lock(mu_);
+  auto p = series_.find(policy);
+  if (p != series_.end()) {
+    std::vector<std::string> gone;
+    for (const auto& [formation, unused] : p->second) {
+      if (!formations.count(formation)) gone.push_back(formation);
+    }
+    for (const auto& formation : gone)
+      RemoveFormationLocked(policy, formation);
+  }
+  if (formations.empty()) {
+    series_.erase(policy);
+    policy_apps_.erase(policy);
+    for (const char* result : {"ok", "error"}) {
+      RemoveSeries(reconcile_total_, {{"policy", policy}, {"result", result}});
+    }
+    RemoveSeries(reconcile_duration_, {{"policy", policy}});
+    RemoveSeries(last_reconcile_, {{"policy", policy}});
+  }
+}
+
+std::string Metrics::Serialize() const {
+  prometheus::TextSerializer serializer;
+  return serializer.Serialize(registry_->Collect());
+}
+
+}  // namespace dynoherd::metrics

@@ -1,0 +1,119 @@
+// dynoherd's Prometheus metrics. The names and labels are a contract (docs/metrics.md): dashboards
+// and alerts are built on them. Series of dynos, formations and policies that are gone are removed,
+// so cardinality follows what is running. Thread-safe.
+#pragma once
+
+#include <prometheus/counter.h>
+#include <prometheus/family.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "common/time.h"
+
+namespace dynoherd::metrics {
+
+// One dyno as the last pass saw it. Latencies in seconds; absent values are not exported.
+struct DynoSample {
+  std::string dyno;
+  std::optional<double> mean, p50, p95, p99;
+  std::optional<double> zscore;
+};
+
+struct ConditionSample {
+  std::string type;    // Ready, LatencyEvent, Degraded, Paused
+  std::string status;  // True, False, Unknown
+};
+
+// Everything the last pass knows about one formation.
+struct FormationSample {
+  std::string policy, app, formation;
+  int observed_quantity = 0;
+  int desired_quantity = 0;
+  std::optional<int> baseline_quantity;
+  std::optional<int> max_quantity;        // baseline + maxExtraWorkers, with autoscale
+  std::string statistic;                  // the formation statistic's name, e.g. "p95"
+  std::optional<double> latency_seconds;  // absent when unknown
+  std::optional<double> latency_threshold_seconds;
+  std::optional<double> restored_threshold_seconds;
+  bool event_active = false;
+  int event_depth = 0;
+  double event_duration_seconds = 0;
+  std::optional<double> event_max_duration_seconds;
+  std::vector<DynoSample> dynos;  // the full current set: others are removed
+  std::vector<ConditionSample> conditions;
+};
+
+class Metrics {
+ public:
+  explicit Metrics(const std::string& version);
+  ~Metrics();
+
+  std::shared_ptr<prometheus::Registry> registry() const { return registry_; }
+
+  // One pass over a policy ended. `end` is exported only for successful passes.
+  void RecordPass(const std::string& policy, bool ok, double duration_seconds, TimePoint end);
+  // Replaces everything exported for this formation.
+  void RecordFormation(const FormationSample& sample);
+  void CountRestart(const std::string& policy, const std::string& app, const std::string& formation,
+                    const std::string& action);  // action: restart | stop
+  void CountScale(const std::string& policy, const std::string& app, const std::string& formation,
+                  const std::string& direction);                      // direction: up | down
+  void CountHerokuRequest(const std::string& method, int http_code);  // 0: no HTTP answer
+  void SetHerokuRateLimitRemaining(int remaining);
+  void CountRouterLines(const std::string& result, uint64_t n);  // parsed | ignored | malformed
+  void CountSpecReloadError();
+
+  // Removes every series of formations of `policy` not in `formations`, or of the whole policy
+  // when `formations` is empty (after a reload dropped it).
+  void RetainFormations(const std::string& policy, const std::set<std::string>& formations);
+
+  // The Prometheus text exposition format (version 0.0.4).
+  std::string Serialize() const;
+
+ private:
+  using Labels = prometheus::Labels;
+  struct FormationSeries;  // what one formation exported, to remove it later
+
+  void RemoveFormationLocked(const std::string& policy, const std::string& formation);
+
+  std::shared_ptr<prometheus::Registry> registry_;
+  prometheus::Family<prometheus::Gauge>& build_info_;
+  prometheus::Family<prometheus::Counter>& reconcile_total_;
+  prometheus::Family<prometheus::Histogram>& reconcile_duration_;
+  prometheus::Family<prometheus::Gauge>& last_reconcile_;
+  prometheus::Family<prometheus::Gauge>& formation_quantity_;
+  prometheus::Family<prometheus::Gauge>& formation_desired_;
+  prometheus::Family<prometheus::Gauge>& formation_baseline_;
+  prometheus::Family<prometheus::Gauge>& formation_max_;
+  prometheus::Family<prometheus::Gauge>& formation_latency_;
+  prometheus::Family<prometheus::Gauge>& formation_threshold_;
+  prometheus::Family<prometheus::Gauge>& dyno_latency_;
+  prometheus::Family<prometheus::Gauge>& dyno_zscore_;
+  prometheus::Family<prometheus::Gauge>& event_active_;
+  prometheus::Family<prometheus::Gauge>& event_depth_;
+  prometheus::Family<prometheus::Gauge>& event_duration_;
+  prometheus::Family<prometheus::Gauge>& event_max_duration_;
+  prometheus::Family<prometheus::Counter>& restarts_total_;
+  prometheus::Family<prometheus::Counter>& scale_changes_total_;
+  prometheus::Family<prometheus::Gauge>& condition_;
+  prometheus::Family<prometheus::Counter>& heroku_requests_total_;
+  prometheus::Family<prometheus::Gauge>& heroku_ratelimit_remaining_;
+  prometheus::Family<prometheus::Counter>& router_lines_total_;
+  prometheus::Family<prometheus::Counter>& spec_reload_errors_total_;
+
+  mutable std::mutex mu_;
+  // policy -> formation -> the label sets it exported, per family
+  std::map<std::string, std::map<std::string, std::unique_ptr<FormationSeries>>> series_;
+  std::map<std::string, std::set<std::string>> policy_apps_;  // for counters labelled by app
+};
+
+}  // namespace dynoherd::metrics

@@ -1,0 +1,178 @@
+#include "metrics/metrics.h"
+
+#include <doctest/doctest.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <string>
+
+using namespace dynoherd;
+using namespace dynoherd::metrics;
+using namespace std::chrono_literals;
+
+namespace {
+
+bool Has(const std::string& text, const std::string& needle) {
+  return text.find(needle) != std::string::npos;
+}
+
+FormationSample WebSample() {
+  FormationSample s;
+  s.policy = "shop-web";
+  s.app = "shop";
+  s.formation = "web";
+  s.observed_quantity = 4;
+  s.desired_quantity = 5;
+  s.baseline_quantity = 4;
+  s.max_quantity = 6;
+  s.statistic = "p95";
+  s.latency_seconds = 2.41;
+  s.latency_threshold_seconds = 2;
+  s.restored_threshold_seconds = 1;
+  s.event_active = true;
+  s.event_depth = 1;
+  s.event_duration_seconds = 30;
+  s.dynos = {{"web.1", 0.1, 0.09, 0.2, 0.3, 0.5}, {"web.2", 0.6, 0.61, 0.9, 1.2, 4.1}};
+  s.conditions = {{"Ready", "False"}, {"LatencyEvent", "True"}};
+  return s;
+}
+
+}  // namespace
+
+TEST_CASE("every contract metric is exported with its labels") {
+  Metrics m("1.2.3");
+  m.RecordPass("shop-web", true, 0.3, TimePoint{} + 1795352400s);
+  m.RecordFormation(WebSample());
+  m.CountRestart("shop-web", "shop", "web", "restart");
+  m.CountScale("shop-web", "shop", "web", "up");
+  m.CountHerokuRequest("GET", 200);
+  m.SetHerokuRateLimitRemaining(4321);
+  m.CountRouterLines("parsed", 10);
+  m.CountSpecReloadError();
+  std::string text = m.Serialize();
+
+  CHECK(Has(text, "dynoherd_build_info{version=\"1.2.3\"} 1"));
+  CHECK(Has(text, "dynoherd_reconcile_total{policy=\"shop-web\",result=\"ok\"} 1"));
+  CHECK(Has(text, "dynoherd_reconcile_total{policy=\"shop-web\",result=\"error\"} 0"));
+  CHECK(Has(text, "dynoherd_reconcile_duration_seconds_count{policy=\"shop-web\"} 1"));
+  CHECK(Has(text, "dynoherd_last_reconcile_timestamp_seconds{policy=\"shop-web\"} 1795352400"));
+  CHECK(Has(text,
+            "dynoherd_formation_quantity{app=\"shop\",formation=\"web\",policy=\"shop-web\"} 4"));
+  CHECK(Has(
+      text,
+      "dynoherd_formation_desired_quantity{app=\"shop\",formation=\"web\",policy=\"shop-web\"} 5"));
+  CHECK(Has(text,
+            "dynoherd_formation_latency_seconds{app=\"shop\",formation=\"web\",policy=\"shop-web\","
+            "statistic=\"p95\"} 2.41"));
+  CHECK(Has(text,
+            "dynoherd_dyno_latency_seconds{app=\"shop\",dyno=\"web.2\",formation=\"web\",policy="
+            "\"shop-web\",statistic=\"p50\"} 0.61"));
+  CHECK(Has(text,
+            "dynoherd_dyno_zscore{app=\"shop\",dyno=\"web.2\",formation=\"web\",policy=\"shop-"
+            "web\"} 4.1"));
+  CHECK(Has(text,
+            "dynoherd_latency_event_active{app=\"shop\",formation=\"web\",policy=\"shop-web\"} 1"));
+  CHECK(Has(text,
+            "dynoherd_latency_event_depth{app=\"shop\",formation=\"web\",policy=\"shop-web\"} 1"));
+  CHECK(Has(text,
+            "dynoherd_dyno_restarts_total{action=\"restart\",app=\"shop\",formation=\"web\",policy="
+            "\"shop-web\"} 1"));
+  CHECK(Has(text,
+            "dynoherd_scale_changes_total{app=\"shop\",direction=\"up\",formation=\"web\",policy="
+            "\"shop-web\"} 1"));
+  CHECK(Has(text,
+            "dynoherd_condition{formation=\"web\",policy=\"shop-web\",status=\"True\",type="
+            "\"LatencyEvent\"} 1"));
+  CHECK(Has(text,
+            "dynoherd_condition{formation=\"web\",policy=\"shop-web\",status=\"False\",type="
+            "\"LatencyEvent\"} 0"));
+  CHECK(Has(text, "dynoherd_heroku_requests_total{code=\"200\",method=\"GET\"} 1"));
+  CHECK(Has(text, "dynoherd_heroku_ratelimit_remaining 4321"));
+  CHECK(Has(text, "dynoherd_router_lines_total{result=\"parsed\"} 10"));
+  CHECK(Has(text, "dynoherd_router_lines_total{result=\"malformed\"} 0"));
+  CHECK(Has(text, "dynoherd_spec_reload_errors_total 1"));
+}
+
+TEST_CASE("a failed pass counts but does not move the last-success timestamp") {
+  Metrics m("1");
+  m.RecordPass("p", true, 0.1, TimePoint{} + 100s);
+  m.RecordPass("p", false, 0.1, TimePoint{} + 200s);
+  std::string text = m.Serialize();
+  CHECK(Has(text, "dynoherd_reconcile_total{policy=\"p\",result=\"error\"} 1"));
+  CHECK(Has(text, "dynoherd_last_reconcile_timestamp_seconds{policy=\"p\"} 100"));
+}
+
+TEST_CASE("series of dynos that are gone are removed") {
+  Metrics m("1");
+  FormationSample s = WebSample();
+  m.RecordFormation(s);
+  CHECK(Has(m.Serialize(), "dyno=\"web.2\""));
+  s.dynos.pop_back();
+  m.RecordFormation(s);
+  std::string text = m.Serialize();
+  CHECK_FALSE(Has(text, "dyno=\"web.2\""));
+  CHECK(Has(text, "dyno=\"web.1\""));
+}
+
+TEST_CASE("unknown latency removes the formation latency series instead of leaving it stale") {
+  Metrics m("1");
+  FormationSample s = WebSample();
+  m.RecordFormation(s);
+  s.latency_seconds.reset();
+  m.RecordFormation(s);
+  CHECK_FALSE(Has(m.Serialize(), "dynoherd_formation_latency_seconds{"));
+}
+
+TEST_CASE("formations and policies dropped by a reload disappear, counters included") {
+  Metrics m("1");
+  FormationSample web = WebSample();
+  FormationSample worker = WebSample();
+  worker.formation = "worker";
+  worker.dynos.clear();
+  m.RecordPass("shop-web", true, 0.1, TimePoint{} + 1s);
+  m.RecordFormation(web);
+  m.RecordFormation(worker);
+  m.CountScale("shop-web", "shop", "worker", "up");
+  m.RetainFormations("shop-web", {"web"});
+  std::string text = m.Serialize();
+  CHECK_FALSE(Has(text, "formation=\"worker\""));
+  CHECK(Has(text, "formation=\"web\""));
+  m.RetainFormations("shop-web", {});
+  text = m.Serialize();
+  CHECK_FALSE(Has(text, "shop-web"));
+  CHECK(Has(text, "dynoherd_build_info"));
+}
+
+TEST_CASE("the exposition passes promtool check metrics") {
+  if (std::system("command -v promtool >/dev/null 2>&1") != 0) {
+    MESSAGE("promtool not installed (Debian package prometheus); skipping the promtool check");
+    return;
+  }
+  Metrics m("0.1.0");
+  m.RecordPass("shop-web", true, 0.3, TimePoint{} + 1795352400s);
+  m.RecordFormation(WebSample());
+  m.CountRestart("shop-web", "shop", "web", "restart");
+  m.CountHerokuRequest("PATCH", 200);
+  m.SetHerokuRateLimitRemaining(10);
+  char path[] = "/tmp/dynoherd-metrics-XXXXXX";
+  int fd = mkstemp(path);
+  REQUIRE(fd >= 0);
+  close(fd);
+  {
+    std::ofstream out(path);
+    out << m.Serialize();
+  }
+  std::string cmd = std::string("promtool check metrics < ") + path + " 2>&1";
+  FILE* pipe = popen(cmd.c_str(), "r");
+  REQUIRE(pipe);
+  std::string output;
+  char buf[256];
+  while (std::fgets(buf, sizeof buf, pipe))
+    output += buf;
+  int rc = pclose(pipe);
+  std::remove(path);
+  INFO(output);
+  CHECK(rc == 0);
+}

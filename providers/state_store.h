@@ -1,0 +1,62 @@
+// The status file: every policy's PolicyStatus in one versioned JSON file (`--state PATH`).
+// Written atomically (temporary file in the same directory, fsync, rename, fsync of the directory)
+// and locked (flock on PATH.lock) for as long as a process holds the store, so two dynoherds never
+// act on the same formations from different memories. A file this version cannot read is an error
+// naming it: dynoherd never resets a state file behind the user's back.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/status.h"
+#include "reconciler/policy_status.h"
+
+namespace dynoherd::providers {
+
+// The default --state: $XDG_STATE_HOME/dynoherd/state.json when that is an absolute path, else
+// $HOME/.local/state/dynoherd/state.json. Empty arguments mean unset.
+Result<std::string> DefaultStatePath(std::string_view xdg_state_home, std::string_view home);
+Result<std::string> DefaultStatePath();  // from the environment
+
+class StateStore {
+ public:
+  static constexpr int kVersion = 1;  // the file format this build reads and writes
+
+  // Creates the directory if needed, takes the lock (held until the store is destroyed) and reads
+  // the file; a missing file is an empty state. Another process (or store) holding the lock gets
+  // FailedPrecondition "another dynoherd holds PATH".
+  static Result<std::unique_ptr<StateStore>> Open(const std::string& path);
+  // Reads without locking, for looking while another dynoherd runs (`plan`, `status`). The file
+  // is always replaced whole, so a read never sees half a write. Save fails on such a store.
+  static Result<std::unique_ptr<StateStore>> OpenReadOnly(const std::string& path);
+
+  ~StateStore();
+  StateStore(const StateStore&) = delete;
+  StateStore& operator=(const StateStore&) = delete;
+
+  const std::string& path() const { return path_; }
+
+  // The saved status of a policy, or nullptr if none was ever saved.
+  const reconciler::PolicyStatus* Find(std::string_view policy) const;
+  std::vector<std::string> Policies() const;  // sorted
+
+  // Replace statuses in memory; Write puts every status into the file at once.
+  void Put(reconciler::PolicyStatus status);
+  void Remove(std::string_view policy);
+  Status Write();
+  // Put + Write.
+  Status Save(reconciler::PolicyStatus status);
+
+ private:
+  StateStore(std::string path, int lock_fd) : path_(std::move(path)), lock_fd_(lock_fd) {}
+  Status Read();
+
+  std::string path_;
+  int lock_fd_ = -1;  // -1: read-only
+  std::map<std::string, reconciler::PolicyStatus, std::less<>> statuses_;
+};
+
+}  // namespace dynoherd::providers

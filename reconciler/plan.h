@@ -1,0 +1,117 @@
+// What one pass decided: the actions with their reasons, what was seen and concluded per formation,
+// and the status to save. Produced by reconciler::Reconcile (reconciler/reconciler.h); the
+// controller applies, logs, prints and exports it. Plain data.
+#pragma once
+
+#include <nlohmann/json_fwd.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/time.h"
+#include "reconciler/laggard_detector.h"
+#include "reconciler/policy_status.h"
+#include "spec/policy.h"
+
+namespace dynoherd::reconciler {
+
+enum class ActionKind { kScale, kRestart, kStop };
+std::string_view Name(ActionKind kind);  // "scale", "restart", "stop"
+
+// Why an action is planned; a stable word for logs and metrics labels.
+enum class ActionCause {
+  kDrift,         // the formation is not at its declared baseline outside an event
+  kLatencyEvent,  // a step up during a latency event
+  kRestored,      // the event ended: back to the baseline
+  kCeiling,       // above baseline + maxExtraWorkers
+  kLaggard,       // a dyno far slower than its siblings
+};
+std::string_view Name(
+    ActionCause cause);  // "drift", "latency-event", "restored", "ceiling", "laggard"
+
+struct Action {
+  ActionKind kind = ActionKind::kScale;
+  ActionCause cause = ActionCause::kDrift;
+  std::string formation;  // process type
+  std::string dyno;       // restart and stop
+  int from_quantity = 0;  // scale: as observed
+  int to_quantity = 0;    // scale: absolute, so a repeated request cannot over-scale
+  // For people, numbers included: "latency event: p95 2.41s > 2s (step 1 of 2)",
+  // "laggard: p50 612ms, 4.1 sd above the other 5 dynos (mean 140ms)".
+  std::string reason;
+
+  // Set by RecordActionFailure.
+  bool failed = false;
+  std::string error;
+
+  std::string Summary() const;  // "scale 4 -> 5", "restart web.3", "stop web.3"
+};
+
+enum class BaselineKind {
+  kNone,      // no quantity declared and none captured: the formation's size is left alone
+  kDeclared,  // `quantity` in the spec
+  kCaptured,  // recorded at the start of the current event (amigo's way)
+};
+std::string_view Name(BaselineKind kind);  // "none", "declared", "captured"
+
+struct FormationPlan {
+  std::string type;
+
+  std::optional<int> observed_quantity;  // nullopt: the formation is not in the app
+  std::optional<int> desired_quantity;   // what this pass wants; nullopt: no opinion
+  BaselineKind baseline_kind = BaselineKind::kNone;
+  std::optional<int> baseline;
+
+  // The formation latency autoscale reads (spec latency.statistic); nullopt = unknown.
+  spec::Statistic statistic = spec::Statistic::kP95;
+  std::optional<double> latency_seconds;
+  int64_t latency_samples = 0;
+  std::string latency_unknown_reason;
+
+  // Latency event, as it stands after this pass (only with autoscale).
+  bool in_event = false;
+  std::optional<TimePoint> event_started_at;
+  bool event_start_estimated =
+      false;            // the status was lost: derived from the formation (decisions.md)
+  int event_depth = 0;  // dynos over the baseline once the planned step is made
+  int max_depth = 0;    // maxExtraWorkers
+  bool event_exceeded_max_duration = false;  // the caller logs an ERROR
+
+  // Laggards: one verdict per dyno of the formation, in observation order.
+  bool laggards_decided = false;
+  std::vector<LaggardVerdict> verdicts;
+
+  // Decisions not to act, and why: "next step in 1m20s (alertInterval 2m)", "cooldown: ...".
+  std::vector<std::string> notes;
+
+  std::vector<Condition> conditions;  // Ready, LatencyEvent (with autoscale), Degraded, Paused
+
+  // What RecordActionFailure needs to take back this formation's planned changes. Not for display.
+  struct Undo {
+    EventStatus event_if_not_scaled;
+    std::vector<Condition> previous_conditions;
+  } undo;
+};
+
+struct Plan {
+  std::string policy;
+  std::string app;
+  TimePoint planned_at{};
+  bool apply = true;  // false when the policy is paused: report the actions, do not apply them
+  std::vector<Action> actions;            // scale actions first, then restarts and stops
+  std::vector<FormationPlan> formations;  // in spec order
+  std::vector<std::string> notes;         // about the whole policy
+  // The status to save once the actions are applied. It assumes every action succeeds when `apply`
+  // and that none happened when not; report failures with RecordActionFailure before saving.
+  PolicyStatus status;
+
+  const FormationPlan* FindFormation(std::string_view type) const;
+  FormationPlan* FindFormation(std::string_view type);
+};
+
+// The plan for programs (`plan --output json`): camelCase keys, RFC 3339 timestamps, latencies in
+// seconds, null for what is unknown. The Undo data is internal and not included.
+nlohmann::json ToJson(const Plan& plan);
+
+}  // namespace dynoherd::reconciler

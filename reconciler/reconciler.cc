@@ -1,0 +1,720 @@
+#include "reconciler/reconciler.h"
+
+#include <algorithm>
+#include <set>
+#include <utility>
+
+namespace dynoherd::reconciler {
+namespace {
+
+using std::chrono::duration_cast;
+using std::chrono::seconds;
+
+// Time from `from` to `now`, never negative (a timestamp from a skewed clock counts as just now).
+Duration Elapsed(TimePoint from, TimePoint now) {
+  return now > from ? duration_cast<Duration>(now - from) : Duration(0);
+}
+
+// "8m", "1m20s": whole seconds are enough for people.
+std::string Ago(Duration d) {
+  return FormatDuration(duration_cast<seconds>(d));
+}
+
+std::string Latency(spec::Statistic statistic, double seconds) {
+  return std::string(spec::Name(statistic)) + " " + FormatLatency(seconds);
+}
+
+std::string Threshold(Duration d) {
+  return FormatLatency(ToSeconds(d));
+}
+
+std::string Join(const std::vector<std::string>& parts, std::string_view separator) {
+  std::string out;
+  for (const auto& p : parts) {
+    if (!out.empty()) out += separator;
+    out += p;
+  }
+  return out;
+}
+
+// Sets `type` in `conditions`, keeping the previous transition time while the status is unchanged.
+void SetCondition(std::vector<Condition>& conditions, const std::vector<Condition>& previous,
+                  std::string_view type, ConditionStatus status, std::string reason,
+                  std::string message, TimePoint now) {
+  const Condition* before = FindCondition(previous, type);
+  Condition c{std::string(type), status, std::move(reason), std::move(message),
+              before && before->status == status ? before->last_transition_time : now};
+  if (Condition* existing = FindByType(conditions, type)) {
+    *existing = std::move(c);
+  } else {
+    conditions.push_back(std::move(c));
+  }
+}
+
+// What the latency-event and baseline rules decided for one formation.
+struct ScaleOutcome {
+  std::optional<Action> action;
+  EventStatus if_applied;                  // the event status once `action` is made
+  EventStatus if_not_applied;              // the event status if it is not (paused, or it failed)
+  std::string degraded;                    // why the formation cannot be decided, if so
+  std::optional<Condition> latency_event;  // type, status, reason, message; time set by the caller
+};
+
+class ScalePlanner {
+ public:
+  ScalePlanner(const spec::FormationSpec& spec, const FormationState& formation,
+               const FormationLatency* latency, const FormationStatus* previous, TimePoint now,
+               FormationPlan& plan)
+      : spec_(spec),
+        formation_(formation),
+        latency_(latency),
+        previous_(previous),
+        now_(now),
+        plan_(plan),
+        q_(formation.quantity) {}
+
+  ScaleOutcome Run() {
+    if (!spec_.autoscale) {
+      // A declared quantity without autoscale is a plain desired state: corrected both ways.
+      if (spec_.quantity) {
+        plan_.baseline_kind = BaselineKind::kDeclared;
+        plan_.baseline = plan_.desired_quantity = *spec_.quantity;
+        ScaleTo(*spec_.quantity, ActionCause::kDrift, DriftReason(*spec_.quantity));
+      }
+      return std::move(out_);
+    }
+    ReadLatency();
+    DecideEvent();
+    DecideQuantity();
+    RecordEvent();
+    if (!latency_value_) {
+      out_.degraded = "latency unknown (" + plan_.latency_unknown_reason + "): holding " +
+                      std::to_string(plan_.desired_quantity.value_or(q_)) +
+                      "; no event starts, ends or steps, nothing scales down";
+    }
+    return std::move(out_);
+  }
+
+ private:
+  const spec::AutoscaleSpec& autoscale() const { return *spec_.autoscale; }
+  bool declared() const { return spec_.quantity.has_value(); }
+
+  void ReadLatency() {
+    plan_.statistic = spec_.latency ? spec_.latency->statistic : spec::Statistic::kP95;
+    plan_.max_depth = autoscale().max_extra_workers;
+    if (!latency_) {
+      plan_.latency_unknown_reason = "latency not observed";
+      return;
+    }
+    latency_value_ = latency_->value;
+    plan_.latency_seconds = latency_value_;
+    plan_.latency_samples = latency_->sample_count;
+    if (!latency_value_) {
+      plan_.latency_unknown_reason =
+          latency_->unknown_reason.empty() ? "no value" : latency_->unknown_reason;
+    }
+  }
+
+  std::string LatencyNow() const { return Latency(plan_.statistic, *latency_value_); }
+
+  // Event membership. With the status, the event is what it recorded; without it (lost, one-shot
+  // run), a declared formation above its baseline is taken to be in an event.
+  void DecideEvent() {
+    const double high = ToSeconds(autoscale().latency_threshold);
+    const double low = ToSeconds(autoscale().restored_threshold);
+    if (previous_) {
+      was_in_event_ = previous_->event.started_at.has_value();
+    } else {
+      was_in_event_ = declared() && *spec_.quantity > 0 && q_ > *spec_.quantity;
+    }
+    in_event_ = was_in_event_;
+    if (latency_value_) {
+      above_ = *latency_value_ > high;
+      if (above_)
+        in_event_ = true;
+      else if (*latency_value_ <= low)
+        in_event_ = false;
+    }
+
+    if (declared()) {
+      baseline_ = *spec_.quantity;
+    } else if (previous_ && previous_->event.captured_baseline) {
+      baseline_ = previous_->event.captured_baseline;  // still held: an event resumes with it
+    } else if (in_event_) {
+      baseline_ = q_;  // captured now, at the start of the event
+    }
+    plan_.baseline = baseline_;
+    plan_.baseline_kind = declared()  ? BaselineKind::kDeclared
+                          : baseline_ ? BaselineKind::kCaptured
+                                      : BaselineKind::kNone;
+
+    if (!in_event_) return;
+    if (was_in_event_ && previous_ && previous_->event.started_at) {
+      started_at_ = *previous_->event.started_at;
+    } else if (was_in_event_) {
+      // Status lost mid-event: steps are at least alertInterval apart and the first is made when
+      // the event starts, so the event began no later than the last change minus the steps since.
+      // Never earlier than the truth: maxDuration may be flagged late, never early.
+      plan_.event_start_estimated = true;
+      const int depth = std::clamp(q_ - *baseline_, 1, std::max(autoscale().max_extra_workers, 1));
+      started_at_ =
+          formation_.updated_at == TimePoint{}
+              ? now_
+              : std::min(now_, formation_.updated_at - (depth - 1) * autoscale().alert_interval);
+    } else {
+      started_at_ = now_;
+    }
+  }
+
+  void DecideQuantity() {
+    if (!baseline_) return;  // captured mode outside an event: the size is not ours to set
+    const int b = *baseline_;
+    const int max_extra = autoscale().max_extra_workers;
+    const int cap = b + max_extra;
+    if (b == 0) {
+      if (!declared()) {
+        if (in_event_) Note("captured baseline 0: the formation is off on purpose, never scaled");
+        return;
+      }
+      // Declared 0 is maintenance: never scaled up; brought back to 0 unless latency is unknown.
+      Desire(latency_value_ ? 0 : q_);
+      if (above_) Note("baseline 0 declared: never scaled up");
+      if (q_ > 0 && latency_value_) ScaleTo(0, ActionCause::kDrift, DriftReason(0));
+      return;
+    }
+    if (!latency_value_) {
+      // Unknown latency never starts, ends or steps an event, nor scales down.
+      int hold = declared() ? std::max(q_, b) : q_;
+      Desire(hold);
+      if (hold != q_) ScaleTo(hold, ActionCause::kDrift, DriftReason(hold));
+      return;
+    }
+    if (in_event_) {
+      if (q_ > cap) {
+        Desire(cap);
+        ScaleTo(cap, ActionCause::kCeiling, CeilingReason(b, cap));
+      } else if (above_) {
+        PlanStep(b, cap);
+      } else {
+        Desire(std::max(q_, b));
+        Note(LatencyNow() + " is above restoredThreshold " +
+             Threshold(autoscale().restored_threshold) + ": holding " + std::to_string(q_) +
+             " until it is at or below");
+        if (q_ < b) ScaleTo(b, ActionCause::kDrift, DriftReason(b));
+      }
+      return;
+    }
+    // Outside an event. A declared formation above its baseline in the hysteresis band is held,
+    // with or without the status, so a lost status never changes what happens.
+    if (declared() && *latency_value_ > ToSeconds(autoscale().restored_threshold) && q_ > b) {
+      const int hold = std::min(q_, cap);
+      Desire(hold);
+      if (hold != q_) {
+        ScaleTo(hold, ActionCause::kCeiling, CeilingReason(b, cap));
+      } else {
+        Note(LatencyNow() + " is above restoredThreshold " +
+             Threshold(autoscale().restored_threshold) + ": holding " + std::to_string(q_) +
+             " above the baseline " + std::to_string(b) + " until it is at or below");
+      }
+      return;
+    }
+    Desire(b);
+    if (q_ == b) return;
+    if (q_ > b && was_in_event_) {
+      std::string reason =
+          "latency restored: " + LatencyNow() + " <= " + Threshold(autoscale().restored_threshold);
+      if (previous_ && previous_->event.started_at) {
+        reason += " after " + Ago(Elapsed(*previous_->event.started_at, now_));
+      }
+      ScaleTo(b, ActionCause::kRestored, std::move(reason));
+    } else if (!declared()) {
+      ScaleTo(b, ActionCause::kRestored,
+              "restoring the captured baseline " + std::to_string(b) +
+                  " (the latency event ended earlier)");
+    } else {
+      ScaleTo(b, ActionCause::kDrift, DriftReason(b));
+    }
+  }
+
+  // In an event, latency above the threshold: the first step at once, then one per alertInterval.
+  void PlanStep(int b, int cap) {
+    const int max_extra = autoscale().max_extra_workers;
+    const int depth = std::max(0, q_ - b);
+    if (depth >= max_extra) {
+      Desire(std::max(q_, b));
+      Note("at the ceiling: " + std::to_string(cap) + " = baseline " + std::to_string(b) +
+           " + maxExtraWorkers " + std::to_string(max_extra));
+      if (q_ < b) ScaleTo(b, ActionCause::kDrift, DriftReason(b));
+      return;
+    }
+    TimePoint last_step = formation_.updated_at;
+    if (previous_ && previous_->event.last_step_at) {
+      last_step = std::max(last_step, *previous_->event.last_step_at);
+    }
+    const Duration since = Elapsed(last_step, now_);
+    if (depth > 0 && since < autoscale().alert_interval) {
+      Desire(q_);
+      Note("next step in " + Ago(autoscale().alert_interval - since) + " (alertInterval " +
+           FormatDuration(autoscale().alert_interval) + ")");
+      return;
+    }
+    const int to = b + depth + 1;
+    Desire(to);
+    stepped_ = true;
+    ScaleTo(to, ActionCause::kLatencyEvent,
+            "latency event: " + LatencyNow() + " > " + Threshold(autoscale().latency_threshold) +
+                " (step " + std::to_string(depth + 1) + " of " + std::to_string(max_extra) + ")");
+  }
+
+  EventStatus EventAfter(int quantity, bool stepped) const {
+    EventStatus e;
+    if (in_event_) {
+      e.started_at = started_at_;
+      e.depth = baseline_ ? std::max(0, quantity - *baseline_) : 0;
+      if (stepped) {
+        e.last_step_at = now_;
+      } else if (was_in_event_ && previous_) {
+        e.last_step_at = previous_->event.last_step_at;
+      }
+    }
+    // A captured baseline is kept through the event, and after it until the formation is back.
+    if (!declared() && baseline_ && (in_event_ || (*baseline_ > 0 && quantity != *baseline_))) {
+      e.captured_baseline = baseline_;
+    }
+    return e;
+  }
+
+  void RecordEvent() {
+    out_.if_applied = EventAfter(out_.action ? out_.action->to_quantity : q_, stepped_);
+    out_.if_not_applied = EventAfter(q_, false);
+    plan_.in_event = in_event_;
+    if (in_event_) plan_.event_started_at = started_at_;
+
+    Condition c;
+    c.type = std::string(kLatencyEvent);
+    if (!in_event_) {
+      if (!latency_value_) {
+        c.status = ConditionStatus::kUnknown;
+        c.reason = "LatencyUnknown";
+        c.message = plan_.latency_unknown_reason;
+      } else {
+        c.status = ConditionStatus::kFalse;
+        c.reason = was_in_event_ ? "Restored" : "LatencyNormal";
+        c.message = LatencyNow() +
+                    (was_in_event_ ? " <= restoredThreshold " : " <= latencyThreshold ") +
+                    Threshold(was_in_event_ ? autoscale().restored_threshold
+                                            : autoscale().latency_threshold);
+      }
+      out_.latency_event = std::move(c);
+      return;
+    }
+    const Duration lasted = Elapsed(started_at_, now_);
+    std::string where;
+    if (!latency_value_) {
+      where = "latency unknown (" + plan_.latency_unknown_reason + "), the event continues";
+    } else if (above_) {
+      where = LatencyNow() + " > latencyThreshold " + Threshold(autoscale().latency_threshold);
+    } else {
+      where = LatencyNow() + " > restoredThreshold " + Threshold(autoscale().restored_threshold);
+    }
+    // The depth is not in the message: it depends on whether the step is made (paused, failed);
+    // FormationPlan::event_depth and the status carry it.
+    c.status = ConditionStatus::kTrue;
+    if (autoscale().max_duration && lasted > *autoscale().max_duration) {
+      plan_.event_exceeded_max_duration = true;
+      c.reason = "ExceededMaxDuration";
+      c.message = "the latency event has lasted " + Ago(lasted) + ", over maxDuration " +
+                  FormatDuration(*autoscale().max_duration) + ": " + where;
+    } else {
+      c.reason = "LatencyHigh";
+      c.message = where + " for " + Ago(lasted);
+    }
+    out_.latency_event = std::move(c);
+  }
+
+  void Desire(int quantity) { plan_.desired_quantity = quantity; }
+  void Note(std::string note) { plan_.notes.push_back(std::move(note)); }
+
+  void ScaleTo(int to, ActionCause cause, std::string reason) {
+    if (to == q_) return;
+    Action a;
+    a.kind = ActionKind::kScale;
+    a.cause = cause;
+    a.formation = spec_.type;
+    a.from_quantity = q_;
+    a.to_quantity = to;
+    a.reason = std::move(reason);
+    out_.action = std::move(a);
+  }
+
+  std::string DriftReason(int baseline) const {
+    return "drift: the spec declares " + std::to_string(baseline);
+  }
+  std::string CeilingReason(int b, int cap) const {
+    return "ceiling: at most " + std::to_string(cap) + " = baseline " + std::to_string(b) +
+           " + maxExtraWorkers " + std::to_string(autoscale().max_extra_workers);
+  }
+
+  const spec::FormationSpec& spec_;
+  const FormationState& formation_;
+  const FormationLatency* latency_;
+  const FormationStatus* previous_;
+  const TimePoint now_;
+  FormationPlan& plan_;
+  const int q_;
+
+  std::optional<double> latency_value_;
+  bool above_ = false;  // latency known and above latencyThreshold
+  bool was_in_event_ = false;
+  bool in_event_ = false;
+  std::optional<int> baseline_;
+  TimePoint started_at_{};
+  bool stepped_ = false;
+  ScaleOutcome out_;
+};
+
+std::vector<const DynoState*> DynosOf(const Observation& observation, const std::string& type) {
+  std::vector<const DynoState*> out;
+  for (const auto& d : observation.dynos) {
+    if (d.type == type) out.push_back(&d);
+  }
+  return out;
+}
+
+// Candidates for the detector: the formation's dynos in observation order, then any dyno the
+// latency window knows but the app no longer lists (never judged: its samples describe a dyno that
+// is gone or renamed, and there is nothing to restart).
+std::vector<LaggardCandidate> BuildCandidates(const spec::FormationSpec& spec,
+                                              const std::vector<const DynoState*>& dynos,
+                                              const FormationLatency* latency, TimePoint now) {
+  const spec::LaggardSpec& laggards = *spec.laggards;
+  const Duration window = spec.latency ? spec.latency->window : Duration(0);
+  std::vector<LaggardCandidate> out;
+  std::set<std::string> listed;
+  for (const DynoState* d : dynos) {
+    listed.insert(d->name);
+    LaggardCandidate c;
+    c.dyno = d->name;
+    if (latency) {
+      auto it = latency->per_dyno.find(d->name);
+      if (it != latency->per_dyno.end()) c.stats = it->second;
+    }
+    const Duration up_for = Elapsed(d->updated_at, now);
+    if (d->state != "up") {
+      c.ineligible_reason = "state " + d->state;
+    } else if (up_for < laggards.startup_grace) {
+      c.ineligible_reason =
+          "up for " + Ago(up_for) + ", startupGrace is " + FormatDuration(laggards.startup_grace);
+    } else if (up_for < window) {
+      c.ineligible_reason = "up for " + Ago(up_for) + ": the " + FormatDuration(window) +
+                            " window still holds requests from before its last restart";
+    }
+    out.push_back(std::move(c));
+  }
+  if (latency) {
+    for (const auto& [name, stats] : latency->per_dyno) {
+      if (listed.count(name)) continue;
+      LaggardCandidate c;
+      c.dyno = name;
+      c.stats = stats;
+      c.ineligible_reason = "not in the app's dyno list (gone or renamed since the window began)";
+      out.push_back(std::move(c));
+    }
+  }
+  return out;
+}
+
+// Applies the operational limits to the detector's slow dynos and picks which to act on.
+std::vector<Action> PlanLaggards(const spec::FormationSpec& spec, const FormationState& formation,
+                                 const std::vector<const DynoState*>& dynos,
+                                 const FormationLatency* latency, const FormationStatus* previous,
+                                 bool scaling, TimePoint now, std::mt19937_64& rng,
+                                 FormationPlan& plan) {
+  std::vector<Action> out;
+  const spec::LaggardSpec& laggards = *spec.laggards;
+  LaggardReport report = DetectLaggards(laggards, BuildCandidates(spec, dynos, latency, now));
+  plan.laggards_decided = report.decided;
+  plan.verdicts = report.verdicts;
+  if (!report.decided) {
+    plan.notes.push_back("laggards: no verdict: " + report.no_verdict_reason);
+    return out;
+  }
+  if (report.slow.empty()) return out;
+
+  std::vector<std::string> blocks;
+  if (scaling) blocks.push_back("the formation is being scaled; laggards wait for the next pass");
+  if (plan.in_event && !laggards.during_event) {
+    blocks.push_back("a latency event is in progress (duringEvent is false)");
+  }
+  // Cooldown since the last restart in this formation. Without a status the latest state change of
+  // any of its dynos stands in for it: a restart is one, so the cooldown is never cut short.
+  std::optional<TimePoint> last_restart;
+  std::string last_restart_what = "last restart";
+  if (previous) {
+    last_restart = previous->LastRestartAt();
+  } else {
+    for (const DynoState* d : dynos) {
+      if (!last_restart || d->updated_at > *last_restart) last_restart = d->updated_at;
+    }
+    last_restart_what = "no status; last dyno state change";
+  }
+  if (last_restart && Elapsed(*last_restart, now) < laggards.cooldown) {
+    blocks.push_back("cooldown: " + last_restart_what + " " + Ago(Elapsed(*last_restart, now)) +
+                     " ago, cooldown is " + FormatDuration(laggards.cooldown));
+  }
+  // Dynos not up, and dynos the formation should have but the app does not list, are unavailable.
+  int unavailable = 0;
+  for (const DynoState* d : dynos)
+    unavailable += d->state != "up";
+  unavailable += std::max(0, formation.quantity - static_cast<int>(dynos.size()));
+  const int allowed = laggards.max_unavailable.Resolve(formation.quantity);
+  if (unavailable >= allowed) {
+    blocks.push_back(std::to_string(unavailable) + " of " + std::to_string(formation.quantity) +
+                     " dynos unavailable, maxUnavailable " + laggards.max_unavailable.ToString() +
+                     " allows " + std::to_string(allowed));
+  }
+  if (!blocks.empty()) {
+    plan.notes.push_back("laggards " + Join(report.slow, ", ") + " not " +
+                         std::string(spec::Name(laggards.action)) + "ed: " + Join(blocks, "; "));
+    return out;
+  }
+
+  std::vector<std::string> chosen = report.slow;  // worst first
+  if (laggards.select == spec::LaggardSelect::kRandom) {
+    // Fisher-Yates with the caller's generator; mt19937_64 is specified exactly, so a seed gives
+    // the same pick everywhere (std::uniform_int_distribution would not).
+    for (size_t i = chosen.size(); i > 1; --i) {
+      std::swap(chosen[i - 1], chosen[rng() % i]);
+    }
+  }
+  const size_t budget =
+      static_cast<size_t>(std::max(0, std::min(laggards.max_per_cycle, allowed - unavailable)));
+  if (chosen.size() > budget) {
+    std::vector<std::string> waiting(chosen.begin() + static_cast<std::ptrdiff_t>(budget),
+                                     chosen.end());
+    plan.notes.push_back("laggards " + Join(waiting, ", ") + " wait: maxPerCycle " +
+                         std::to_string(laggards.max_per_cycle) + ", maxUnavailable " +
+                         laggards.max_unavailable.ToString());
+    chosen.resize(budget);
+  }
+  for (const auto& name : chosen) {
+    auto it = std::find_if(report.verdicts.begin(), report.verdicts.end(),
+                           [&](const LaggardVerdict& v) { return v.dyno == name; });
+    Action a;
+    a.kind =
+        laggards.action == spec::LaggardAction::kStop ? ActionKind::kStop : ActionKind::kRestart;
+    a.cause = ActionCause::kLaggard;
+    a.formation = spec.type;
+    a.dyno = name;
+    a.reason = "laggard: " + it->reason;
+    out.push_back(std::move(a));
+  }
+  return out;
+}
+
+void SetReady(FormationPlan& plan, const std::vector<const DynoState*>& dynos,
+              const std::vector<Condition>& previous, TimePoint now) {
+  const int q = *plan.observed_quantity;
+  if (plan.desired_quantity && *plan.desired_quantity != q) {
+    SetCondition(
+        plan.conditions, previous, kReady, ConditionStatus::kFalse, "Scaling",
+        "observed " + std::to_string(q) + ", desired " + std::to_string(*plan.desired_quantity),
+        now);
+    return;
+  }
+  std::vector<std::string> down;
+  for (const DynoState* d : dynos) {
+    if (d->state != "up") down.push_back(d->name + " " + d->state);
+  }
+  const int up = static_cast<int>(dynos.size() - down.size());
+  if (!down.empty() || up < q) {
+    if (down.size() > 3) {
+      down.resize(3);
+      down.push_back("...");
+    }
+    SetCondition(plan.conditions, previous, kReady, ConditionStatus::kFalse, "DynosUnavailable",
+                 std::to_string(up) + " of " + std::to_string(q) + " dynos up" +
+                     (down.empty() ? "" : " (" + Join(down, ", ") + ")"),
+                 now);
+    return;
+  }
+  SetCondition(plan.conditions, previous, kReady, ConditionStatus::kTrue, "AsDesired",
+               std::to_string(up) + " of " + std::to_string(q) + " dynos up", now);
+}
+
+void SetDegraded(std::vector<Condition>& conditions, const std::vector<Condition>& previous,
+                 std::string reason, const std::vector<std::string>& problems, TimePoint now) {
+  if (problems.empty()) {
+    SetCondition(conditions, previous, kDegraded, ConditionStatus::kFalse, "AsExpected", "", now);
+  } else {
+    SetCondition(conditions, previous, kDegraded, ConditionStatus::kTrue, std::move(reason),
+                 Join(problems, "; "), now);
+  }
+}
+
+void SetPaused(std::vector<Condition>& conditions, const std::vector<Condition>& previous,
+               bool paused, TimePoint now) {
+  if (paused) {
+    SetCondition(conditions, previous, kPaused, ConditionStatus::kTrue, "PausedBySpec",
+                 "spec.paused is true: actions are planned, not applied", now);
+  } else {
+    SetCondition(conditions, previous, kPaused, ConditionStatus::kFalse, "Active", "", now);
+  }
+}
+
+// What one formation contributes to the plan.
+struct FormationOutcome {
+  FormationPlan plan;
+  FormationStatus status;
+  std::optional<Action> scale;
+  std::vector<Action> dyno_actions;
+};
+
+// The formation is not in the app: nothing can be scaled or restarted, and what the status recorded
+// (event, captured baseline, restarts) is kept as it was for when it comes back.
+void PlanMissingFormation(const spec::Policy& policy, const spec::FormationSpec& spec,
+                          const FormationStatus* before, TimePoint now, FormationOutcome& out) {
+  if (before) out.status.event = before->event;
+  out.plan.undo.event_if_not_scaled = out.status.event;
+  const auto& previous = out.plan.undo.previous_conditions;
+  auto& conditions = out.plan.conditions;
+  const std::string missing = "formation " + spec.type + " not found in app " + policy.app +
+                              " (is it in the release's Procfile?)";
+  SetCondition(conditions, previous, kReady, ConditionStatus::kFalse, "FormationMissing", missing,
+               now);
+  if (spec.autoscale) {
+    SetCondition(conditions, previous, kLatencyEvent,
+                 out.status.event.started_at ? ConditionStatus::kTrue : ConditionStatus::kUnknown,
+                 "FormationMissing", missing, now);
+  }
+  SetDegraded(conditions, previous, "FormationMissing", {missing}, now);
+  SetPaused(conditions, previous, policy.paused, now);
+}
+
+FormationOutcome PlanFormation(const spec::Policy& policy, const spec::FormationSpec& spec,
+                               const Observation& observation, const FormationStatus* before,
+                               bool apply, TimePoint now, std::mt19937_64& rng) {
+  FormationOutcome out;
+  FormationPlan& fp = out.plan;
+  fp.type = spec.type;
+  out.status.type = spec.type;
+  if (before) {
+    fp.undo.previous_conditions = before->conditions;
+    out.status.restarts = before->restarts;
+  }
+  const std::vector<Condition>& previous = fp.undo.previous_conditions;
+
+  const FormationState* formation = observation.FindFormation(spec.type);
+  if (!formation) {
+    PlanMissingFormation(policy, spec, before, now, out);
+    out.status.conditions = fp.conditions;
+    return out;
+  }
+  fp.observed_quantity = formation->quantity;
+  const FormationLatency* latency = nullptr;
+  if (auto it = observation.latency.find(spec.type); it != observation.latency.end()) {
+    latency = &it->second;
+  }
+
+  ScaleOutcome scale = ScalePlanner(spec, *formation, latency, before, now, fp).Run();
+  out.scale = std::move(scale.action);
+  out.status.event = apply ? scale.if_applied : scale.if_not_applied;
+  fp.undo.event_if_not_scaled = scale.if_not_applied;
+  fp.event_depth = out.status.event.depth;
+
+  const std::vector<const DynoState*> dynos = DynosOf(observation, spec.type);
+  if (spec.laggards) {
+    out.dyno_actions =
+        PlanLaggards(spec, *formation, dynos, latency, before, out.scale.has_value(), now, rng, fp);
+  }
+  if (apply) {
+    auto& restarts = out.status.restarts;
+    for (const Action& a : out.dyno_actions) {
+      restarts.push_back({a.dyno, now, spec.laggards->action, a.reason});
+    }
+    if (restarts.size() > kMaxRestartHistory) {
+      restarts.erase(restarts.begin(),
+                     restarts.end() - static_cast<std::ptrdiff_t>(kMaxRestartHistory));
+    }
+  }
+
+  SetReady(fp, dynos, previous, now);
+  if (scale.latency_event) {
+    const Condition& c = *scale.latency_event;
+    SetCondition(fp.conditions, previous, kLatencyEvent, c.status, c.reason, c.message, now);
+  }
+  std::vector<std::string> problems;
+  if (!scale.degraded.empty()) {
+    problems.push_back(scale.degraded);
+  } else if (!latency && spec.laggards) {
+    problems.push_back("latency not observed: no laggard verdict");
+  }
+  SetDegraded(fp.conditions, previous, "LatencyUnknown", problems, now);
+  SetPaused(fp.conditions, previous, policy.paused, now);
+  out.status.conditions = fp.conditions;
+  return out;
+}
+
+}  // namespace
+
+Plan Reconcile(const spec::Policy& policy, const Observation& observation,
+               const PolicyStatus* previous, TimePoint now, std::mt19937_64& rng) {
+  Plan plan;
+  plan.policy = policy.name;
+  plan.app = policy.app;
+  plan.planned_at = now;
+  plan.apply = !policy.paused;
+  if (previous && previous->app != policy.app) {
+    plan.notes.push_back("the saved status is for app " + previous->app + ", not " + policy.app +
+                         ": ignored");
+    previous = nullptr;
+  }
+  plan.status.policy = policy.name;
+  plan.status.app = policy.app;
+  plan.status.updated_at = now;
+
+  std::vector<Action> dyno_actions;
+  for (const spec::FormationSpec& spec : policy.formations) {
+    const FormationStatus* before = previous ? previous->FindFormation(spec.type) : nullptr;
+    FormationOutcome f = PlanFormation(policy, spec, observation, before, plan.apply, now, rng);
+    if (f.scale) plan.actions.push_back(std::move(*f.scale));  // scales first: one batch
+    for (auto& a : f.dyno_actions)
+      dyno_actions.push_back(std::move(a));
+    plan.formations.push_back(std::move(f.plan));
+    plan.status.formations.push_back(std::move(f.status));
+  }
+  for (auto& a : dyno_actions)
+    plan.actions.push_back(std::move(a));
+  return plan;
+}
+
+void RecordActionFailure(Plan& plan, size_t action_index, const Status& error) {
+  if (action_index >= plan.actions.size()) return;
+  Action& action = plan.actions[action_index];
+  action.failed = true;
+  action.error = error.ToString();
+  FormationPlan* fp = plan.FindFormation(action.formation);
+  FormationStatus* status = plan.status.FindFormation(action.formation);
+  if (!fp || !status) return;
+
+  if (action.kind == ActionKind::kScale) {
+    status->event = fp->undo.event_if_not_scaled;
+    fp->event_depth = status->event.depth;
+  } else {
+    std::erase_if(status->restarts, [&](const RestartRecord& r) {
+      return r.dyno == action.dyno && r.at == plan.planned_at;
+    });
+  }
+
+  const std::string failure = action.Summary() + " failed: " + action.error;
+  const Condition* planned = FindCondition(fp->conditions, kDegraded);
+  std::string message = failure;
+  if (planned && planned->status == ConditionStatus::kTrue && !planned->message.empty()) {
+    message = planned->message + "; " + failure;
+  }
+  SetCondition(fp->conditions, fp->undo.previous_conditions, kDegraded, ConditionStatus::kTrue,
+               "ActionFailed", std::move(message), plan.planned_at);
+  status->conditions = fp->conditions;
+}
+
+}  // namespace dynoherd::reconciler

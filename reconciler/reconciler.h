@@ -1,0 +1,31 @@
+// The planner: from the policy, what was observed and what the last pass recorded, decide what to
+// do now. Pure: no I/O, no clock, no global state; the same inputs (and seed) give the same plan.
+// The rules, in plain words, are in docs/decisions.md.
+#pragma once
+
+#include <cstddef>
+#include <random>
+
+#include "common/status.h"
+#include "common/time.h"
+#include "reconciler/observation.h"
+#include "reconciler/plan.h"
+#include "reconciler/policy_status.h"
+#include "spec/policy.h"
+
+namespace dynoherd::reconciler {
+
+// `previous` is the status saved after the last pass, or nullptr (first pass, one-shot run, lost
+// file); a status recorded for another app is ignored. `rng` is drawn from only to pick laggards
+// when `select: random`. The returned plan's status assumes its actions succeed when plan.apply.
+Plan Reconcile(const spec::Policy& policy, const Observation& observation,
+               const PolicyStatus* previous, TimePoint now, std::mt19937_64& rng);
+
+// Records that plan.actions[action_index] failed when applied: marks the action, sets the
+// formation's Degraded condition (reason ActionFailed, the action and the error in the message),
+// and takes the action's effect out of plan.status: a failed restart is not in the history (nor
+// starts the cooldown), a failed step or restore leaves the event where it was, so the next pass
+// tries again. Call it for each failed action before saving plan.status.
+void RecordActionFailure(Plan& plan, size_t action_index, const Status& error);
+
+}  // namespace dynoherd::reconciler

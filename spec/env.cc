@@ -1,0 +1,63 @@
+#include "spec/env.h"
+
+#include <cstdlib>
+
+namespace dynoherd::spec {
+namespace {
+
+bool IsNameStart(char c) {
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_';
+}
+bool IsNameChar(char c) {
+  return IsNameStart(c) || (c >= '0' && c <= '9');
+}
+
+}  // namespace
+
+EnvLookup ProcessEnvironment() {
+  return [](const std::string& name) -> std::optional<std::string> {
+    const char* value = std::getenv(name.c_str());
+    if (value == nullptr) return std::nullopt;
+    return std::string(value);
+  };
+}
+
+Result<std::string> ExpandVariables(std::string_view text, const EnvLookup& env) {
+  std::string out;
+  out.reserve(text.size());
+  size_t i = 0;
+  while (i < text.size()) {
+    char c = text[i];
+    if (c != '$' || i + 1 >= text.size() || (text[i + 1] != '$' && text[i + 1] != '{')) {
+      out += c;
+      ++i;
+      continue;
+    }
+    if (text[i + 1] == '$') {
+      out += '$';
+      i += 2;
+      continue;
+    }
+    size_t close = text.find('}', i + 2);
+    if (close == std::string_view::npos) {
+      return Status::InvalidArgument(
+          "\"${\" without a closing \"}\" (write \"$$\" for a literal \"$\")");
+    }
+    std::string name(text.substr(i + 2, close - i - 2));
+    bool valid = !name.empty() && IsNameStart(name[0]);
+    for (char n : name)
+      valid = valid && IsNameChar(n);
+    if (!valid) {
+      return Status::InvalidArgument("\"${" + name +
+                                     "}\" is not a variable reference: ${NAME} takes letters, "
+                                     "digits and '_' (write \"$$\" for a literal \"$\")");
+    }
+    std::optional<std::string> value = env ? env(name) : std::nullopt;
+    if (!value) return Status::InvalidArgument("environment variable " + name + " is not set");
+    out += *value;
+    i = close + 1;
+  }
+  return out;
+}
+
+}  // namespace dynoherd::spec

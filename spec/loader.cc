@@ -1,0 +1,897 @@
+#include "spec/loader.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <regex>
+#include <set>
+
+#include "spec/fields.h"
+#include "spec/suggest.h"
+
+namespace dynoherd::spec {
+namespace {
+
+namespace fs = std::filesystem;
+
+// Policy files are small; anything larger is almost certainly the wrong file (or /dev/zero).
+constexpr size_t kMaxInputBytes = 4 << 20;
+
+std::string Quote(std::string_view text) {
+  return "\"" + std::string(text) + "\"";
+}
+
+std::string Join(const std::string& path, std::string_view name) {
+  return path.empty() ? std::string(name) : path + "." + std::string(name);
+}
+
+std::string Index(const std::string& path, size_t i) {
+  return path + "[" + std::to_string(i) + "]";
+}
+
+std::string JoinNames(const std::vector<std::string>& names) {
+  std::string out;
+  for (const auto& n : names)
+    out += (out.empty() ? "" : ", ") + n;
+  return out;
+}
+
+// What a plain or quoted scalar means under the YAML 1.2 core schema, which is also what editors
+// validating against the JSON Schema assume ("yes" is a string, not a boolean).
+enum class ScalarType { kNull, kBool, kInt, kFloat, kString };
+
+bool IsCoreBool(const std::string& s) {
+  static const std::set<std::string> kBools = {"true", "True", "TRUE", "false", "False", "FALSE"};
+  return kBools.count(s) > 0;
+}
+
+bool IsCoreInt(const std::string& s) {
+  static const std::regex kInt("[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+");
+  return std::regex_match(s, kInt);
+}
+
+bool IsCoreFloat(const std::string& s) {
+  static const std::regex kFloat(
+      R"([-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?|[-+]?\.(inf|Inf|INF)|\.(nan|NaN|NAN))");
+  return std::regex_match(s, kFloat);
+}
+
+// nullopt: a tag we do not support.
+std::optional<ScalarType> Resolve(const YAML::Node& node) {
+  if (node.IsNull()) return ScalarType::kNull;
+  const std::string& tag = node.Tag();
+  const std::string& s = node.Scalar();
+  if (tag == "!" || tag == "tag:yaml.org,2002:str") return ScalarType::kString;
+  if (tag == "tag:yaml.org,2002:int") return ScalarType::kInt;
+  if (tag == "tag:yaml.org,2002:float") return ScalarType::kFloat;
+  if (tag == "tag:yaml.org,2002:bool") return ScalarType::kBool;
+  if (tag != "?" && !tag.empty()) return std::nullopt;
+  if (IsCoreBool(s)) return ScalarType::kBool;
+  if (IsCoreInt(s)) return ScalarType::kInt;
+  if (IsCoreFloat(s)) return ScalarType::kFloat;
+  return ScalarType::kString;
+}
+
+// "a mapping", "the number 5", "the string \"x\"": what was found instead of what was expected.
+std::string Describe(const YAML::Node& node) {
+  if (node.IsMap()) return "a mapping";
+  if (node.IsSequence()) return "a list";
+  std::optional<ScalarType> type = Resolve(node);
+  if (!type) return "a value tagged " + node.Tag();
+  switch (*type) {
+    case ScalarType::kNull:
+      return "null";
+    case ScalarType::kBool:
+      return "the boolean " + node.Scalar();
+    case ScalarType::kInt:
+    case ScalarType::kFloat:
+      return "the number " + node.Scalar();
+    case ScalarType::kString:
+      return "the string " + Quote(node.Scalar());
+  }
+  return "?";
+}
+
+std::optional<int64_t> ParseInteger(const std::string& text) {
+  std::string_view s = text;
+  bool negative = false;
+  if (!s.empty() && (s[0] == '+' || s[0] == '-')) {
+    negative = s[0] == '-';
+    s.remove_prefix(1);
+  }
+  int base = 10;
+  if (s.size() > 2 && s[0] == '0' && (s[1] == 'o' || s[1] == 'x')) {
+    base = s[1] == 'o' ? 8 : 16;
+    s.remove_prefix(2);
+  }
+  uint64_t magnitude = 0;
+  auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), magnitude, base);
+  if (ec != std::errc() || ptr != s.data() + s.size()) return std::nullopt;
+  if (magnitude > static_cast<uint64_t>(INT64_MAX)) return std::nullopt;
+  int64_t value = static_cast<int64_t>(magnitude);
+  return negative ? -value : value;
+}
+
+// A finite float from a core-schema float or integer; nullopt for .inf, .nan and overflow.
+std::optional<double> ParseFloat(const std::string& text) {
+  if (std::optional<int64_t> integer = ParseInteger(text)) return static_cast<double>(*integer);
+  char* end = nullptr;
+  double value = std::strtod(text.c_str(), &end);
+  if (end != text.c_str() + text.size() || !std::isfinite(value)) return std::nullopt;
+  return value;
+}
+
+// The message for a number outside the field's range, or "" when it is inside.
+std::string CheckRange(const Field& field, double value, const std::string& text) {
+  if (field.minimum) {
+    if (field.exclusive_minimum && value <= *field.minimum) {
+      return "must be > " + FormatNumber(*field.minimum) + " (got " + text + ")";
+    }
+    if (!field.exclusive_minimum && value < *field.minimum) {
+      return "must be >= " + FormatNumber(*field.minimum) + " (got " + text + ")";
+    }
+  }
+  if (field.maximum && value > *field.maximum) {
+    return "must be <= " + FormatNumber(*field.maximum) + " (got " + text + ")";
+  }
+  return "";
+}
+
+SourceLocation At(const std::string& file, const YAML::Mark& mark) {
+  return SourceLocation{file, mark.line + 1, mark.column + 1};
+}
+
+// Where a field was written: its key, and its value (the key again when the value is empty).
+struct Place {
+  SourceLocation key;
+  SourceLocation value;
+};
+
+// One document's policy, with what the set-wide checks need to know about it.
+struct LoadedDocument {
+  Policy policy;
+  std::optional<SourceLocation> name_at;  // set when metadata.name loaded cleanly
+  bool ok = false;                        // no error in this document
+};
+
+// Reads one YAML document by the field table, then applies the cross-field rules.
+class DocumentLoader {
+ public:
+  DocumentLoader(const std::string& file, const EnvLookup& env, std::vector<LoadError>& errors)
+      : file_(file), env_(env), errors_(errors), first_error_(errors.size()) {}
+
+  LoadedDocument Load(const YAML::Node& root) {
+    LoadedDocument doc;
+    SourceLocation root_at = At(file_, root.Mark());
+    places_[""] = {root_at, root_at};
+    doc.policy.location = root_at;
+    if (!root.IsMap()) {
+      Error(root_at, "",
+            "a FormationPolicy document must be a mapping (got " + Describe(root) + ")");
+      return doc;
+    }
+    LoadObject(root, FormationPolicyType(), &doc.policy, "");
+    if (Intact("apiVersion") && Intact("kind")) CheckRules(doc.policy);
+    if (Present("metadata.name") && Clean("metadata.name")) {
+      doc.name_at = places_["metadata.name"].value;
+    }
+    doc.ok = errors_.size() == first_error_;
+    return doc;
+  }
+
+ private:
+  void Error(const SourceLocation& at, std::string path, std::string message) {
+    errors_.push_back(LoadError{at, std::move(path), std::move(message)});
+  }
+
+  bool Present(const std::string& path) const { return places_.count(path) > 0; }
+
+  static bool IsPrefix(const std::string& prefix, const std::string& path) {
+    if (prefix.empty()) return true;
+    if (path.size() <= prefix.size() || path.compare(0, prefix.size(), prefix) != 0) return false;
+    return path[prefix.size()] == '.' || path[prefix.size()] == '[';
+  }
+
+  // No error at `path` or at anything that contains it.
+  bool Intact(const std::string& path) const {
+    for (size_t i = first_error_; i < errors_.size(); ++i) {
+      const std::string& e = errors_[i].field;
+      if (e == path || IsPrefix(e, path)) return false;
+    }
+    return true;
+  }
+
+  // Intact, and no error inside it either: its value is exactly what was written.
+  bool Clean(const std::string& path) const {
+    if (!Intact(path)) return false;
+    for (size_t i = first_error_; i < errors_.size(); ++i) {
+      if (IsPrefix(path, errors_[i].field)) return false;
+    }
+    return true;
+  }
+
+  SourceLocation ValueAt(const std::string& path) const {
+    auto it = places_.find(path);
+    return it == places_.end() ? SourceLocation{file_} : it->second.value;
+  }
+  SourceLocation KeyAt(const std::string& path) const {
+    auto it = places_.find(path);
+    return it == places_.end() ? SourceLocation{file_} : it->second.key;
+  }
+  // Where to report a missing field: at the key of the mapping that lacks it.
+  SourceLocation ParentAt(const std::string& parent_path) const { return KeyAt(parent_path); }
+
+  // Calls `visit(name, value, path, place)` for each entry of `node` (a mapping), rejecting
+  // non-string and duplicate keys. A duplicate also marks the first one's path as broken, so
+  // rules between fields leave it alone: which of the two was meant is anyone's guess.
+  template <typename Visit>
+  void ForEachEntry(const YAML::Node& node, const std::string& path, Visit visit) {
+    std::map<std::string, SourceLocation> seen;
+    for (auto it = node.begin(); it != node.end(); ++it) {
+      // Copies: the iterator hands out a temporary pair (Nodes are cheap handles).
+      const YAML::Node key = it->first;
+      const YAML::Node value = it->second;
+      SourceLocation key_at = At(file_, key.Mark());
+      if (!key.IsScalar()) {
+        Error(key_at, path, "keys must be plain names (got " + Describe(key) + ")");
+        continue;
+      }
+      const std::string& name = key.Scalar();
+      std::string child = Join(path, name);
+      if (auto first = seen.find(name); first != seen.end()) {
+        Error(key_at, child,
+              "duplicate key " + Quote(name) + "; first set at line " +
+                  std::to_string(first->second.line));
+        continue;
+      }
+      seen.emplace(name, key_at);
+      // An empty value belongs to its key, not to whatever token follows it.
+      SourceLocation value_at = At(file_, value.Mark());
+      if (value.IsNull() && value.Mark().line != key.Mark().line) value_at = key_at;
+      visit(name, value, child, Place{key_at, value_at});
+    }
+  }
+
+  void LoadObject(const YAML::Node& node, const ObjectType& type, StructRef target,
+                  const std::string& path) {
+    std::set<std::string> written;
+    ForEachEntry(node, path,
+                 [&](const std::string& name, const YAML::Node& value, const std::string& child,
+                     const Place& place) {
+                   written.insert(name);
+                   const Field* field = type.Find(name);
+                   if (field == nullptr) {
+                     Error(place.key, child, UnknownField(name, type));
+                     return;
+                   }
+                   places_[child] = place;
+                   LoadField(value, *field, target, child);
+                 });
+    for (const auto& field : type.fields) {
+      if (field.required && written.count(field.name) == 0) {
+        Error(ParentAt(path), Join(path, field.name), "required field is missing");
+      }
+    }
+  }
+
+  static std::string UnknownField(const std::string& name, const ObjectType& type) {
+    std::vector<std::string> names = type.FieldNames();
+    if (auto guess = ClosestMatch(name, names)) {
+      return "unknown field " + Quote(name) + " (did you mean " + Quote(*guess) + "?)";
+    }
+    return "unknown field " + Quote(name) + " (allowed here: " + JoinNames(names) + ")";
+  }
+
+  void TypeError(const std::string& path, std::string_view expected, const YAML::Node& node,
+                 std::string_view hint = "") {
+    Error(ValueAt(path), path,
+          "must be " + std::string(expected) + " (got " + Describe(node) + std::string(hint) + ")");
+  }
+
+  void LoadField(const YAML::Node& node, const Field& field, StructRef target,
+                 const std::string& path) {
+    switch (field.kind) {
+      case FieldKind::kObject:
+        if (!node.IsMap()) {
+          TypeError(path, "a mapping", node,
+                    node.IsNull() ? "; write \"" + field.name + ": {}\" for every default" : "");
+          return;
+        }
+        LoadObject(node, *field.object, field.enter(target, ""), path);
+        return;
+      case FieldKind::kList:
+        if (!node.IsSequence()) return TypeError(path, "a list", node);
+        if (!CheckCount(field, node.size(), path, "entries")) return;
+        for (size_t i = 0; i < node.size(); ++i) {
+          const YAML::Node item = node[i];
+          std::string item_path = Index(path, i);
+          SourceLocation item_at = At(file_, item.Mark());
+          places_[item_path] = {item_at, item_at};
+          // Always append, so element i of the struct is element i of the file.
+          StructRef element = field.enter(target, "");
+          if (!item.IsMap()) {
+            TypeError(item_path, "a mapping", item);
+            continue;
+          }
+          LoadObject(item, *field.object, element, item_path);
+        }
+        return;
+      case FieldKind::kMap:
+        if (!node.IsMap()) return TypeError(path, "a mapping", node);
+        if (!CheckCount(field, node.size(), path, "entries")) return;
+        ForEachEntry(node, path,
+                     [&](const std::string& name, const YAML::Node& value, const std::string& child,
+                         const Place& place) {
+                       places_[child] = place;
+                       if (!Matches(field.pattern, name)) {
+                         Error(place.key, child,
+                               "key must be " + field.pattern_hint + " (got " + Quote(name) + ")");
+                       }
+                       StructRef element = field.enter(target, name);
+                       if (!value.IsMap()) {
+                         TypeError(child, "a mapping", value);
+                         return;
+                       }
+                       LoadObject(value, *field.object, element, child);
+                     });
+        return;
+      default:
+        if (std::optional<FieldValue> value = ReadScalar(node, field, path)) {
+          field.store(target, *value);
+        }
+        return;
+    }
+  }
+
+  bool CheckCount(const Field& field, size_t count, const std::string& path,
+                  std::string_view what) {
+    if (static_cast<int>(count) < field.min_items) {
+      Error(ValueAt(path), path,
+            "needs at least " + std::to_string(field.min_items) + " " + std::string(what) +
+                " (got " + std::to_string(count) + ")");
+      return false;
+    }
+    if (field.max_items > 0 && static_cast<int>(count) > field.max_items) {
+      Error(ValueAt(path), path,
+            "allows at most " + std::to_string(field.max_items) + " " + std::string(what) +
+                " (got " + std::to_string(count) + ")");
+      return false;
+    }
+    return true;
+  }
+
+  bool Matches(const std::string& pattern, const std::string& text) {
+    if (pattern.empty()) return true;
+    auto it = regex_cache_.find(pattern);
+    if (it == regex_cache_.end()) it = regex_cache_.emplace(pattern, std::regex(pattern)).first;
+    return std::regex_match(text, it->second);
+  }
+
+  std::optional<FieldValue> ReadScalar(const YAML::Node& node, const Field& field,
+                                       const std::string& path) {
+    const SourceLocation at = ValueAt(path);
+    auto fail = [&](std::string message) -> std::optional<FieldValue> {
+      Error(at, path, std::move(message));
+      return std::nullopt;
+    };
+    std::string expected;
+    switch (field.kind) {
+      case FieldKind::kString:
+        expected = "a string";
+        break;
+      case FieldKind::kInteger:
+        expected = "an integer";
+        break;
+      case FieldKind::kNumber:
+        expected = "a number";
+        break;
+      case FieldKind::kBoolean:
+        expected = "true or false";
+        break;
+      case FieldKind::kDuration:
+        expected = "a duration like 90s";
+        break;
+      case FieldKind::kCountOrPercent:
+        expected = "a count like 2 or a percentage like 25%";
+        break;
+      default:
+        expected = "a value";
+        break;
+    }
+    if (field.kind == FieldKind::kEnum) {
+      expected =
+          field.enum_values.size() == 1 ? field.enum_values[0].name : "one of " + EnumList(field);
+    }
+    if (!node.IsScalar() && !node.IsNull()) {
+      return fail("must be " + expected + " (got " + Describe(node) + ")");
+    }
+    std::optional<ScalarType> type = Resolve(node);
+    if (!type) return fail("unsupported YAML tag " + Quote(node.Tag()));
+    const std::string text = node.IsNull() ? "" : node.Scalar();
+    auto wrong_type = [&](std::string_view hint = "") {
+      return fail("must be " + expected + " (got " + Describe(node) + std::string(hint) + ")");
+    };
+
+    switch (field.kind) {
+      case FieldKind::kString: {
+        if (*type != ScalarType::kString) {
+          if (*type == ScalarType::kNull) return wrong_type();
+          return wrong_type("; quote it: " + Quote(text));
+        }
+        std::string value = text;
+        if (field.expands_env) {
+          Result<std::string> expanded = ExpandVariables(text, env_);
+          if (!expanded.ok()) return fail(expanded.status().message());
+          value = std::move(*expanded);
+        }
+        const bool expanded = value != text;
+        std::string shown = field.secret ? "" : " (got " + Quote(value) + ")";
+        if (!field.secret && expanded)
+          shown = " (got " + Quote(value) + " from " + Quote(text) + ")";
+        if (field.max_length > 0 && static_cast<int>(value.size()) > field.max_length) {
+          return fail("must be at most " + std::to_string(field.max_length) + " characters (got " +
+                      std::to_string(value.size()) + ")");
+        }
+        if (!Matches(field.pattern, value)) return fail("must be " + field.pattern_hint + shown);
+        return FieldValue(std::move(value));
+      }
+      case FieldKind::kInteger: {
+        if (*type == ScalarType::kFloat) {
+          std::optional<double> v = ParseFloat(text);
+          if (v && *v == std::floor(*v)) return wrong_type("; write it without a fraction");
+          return wrong_type();
+        }
+        if (*type != ScalarType::kInt) return wrong_type();
+        std::optional<int64_t> value = ParseInteger(text);
+        double approx = value ? static_cast<double>(*value) : (text[0] == '-' ? -1e300 : 1e300);
+        if (std::string range = CheckRange(field, approx, text); !range.empty()) return fail(range);
+        if (!value) return fail("is too large (got " + text + ")");
+        return FieldValue(*value);
+      }
+      case FieldKind::kNumber: {
+        if (*type != ScalarType::kInt && *type != ScalarType::kFloat) return wrong_type();
+        std::optional<double> value = ParseFloat(text);
+        if (!value) return fail("must be a finite number (got " + text + ")");
+        if (std::string range = CheckRange(field, *value, text); !range.empty()) return fail(range);
+        return FieldValue(*value);
+      }
+      case FieldKind::kBoolean:
+        if (*type != ScalarType::kBool) return wrong_type();
+        return FieldValue(text[0] == 't' || text[0] == 'T');
+      case FieldKind::kDuration: {
+        if (*type == ScalarType::kNull || *type == ScalarType::kBool) return wrong_type();
+        Result<Duration> value = ParseDuration(text);
+        if (!value.ok()) return fail(value.status().message());
+        if (field.min_duration && *value < *field.min_duration) {
+          return fail("must be >= " + FormatDuration(*field.min_duration) + " (got " + text + ")");
+        }
+        if (field.max_duration && *value > *field.max_duration) {
+          return fail("must be <= " + FormatDuration(*field.max_duration) + " (got " + text + ")");
+        }
+        return FieldValue(*value);
+      }
+      case FieldKind::kEnum: {
+        for (const auto& e : field.enum_values) {
+          if (e.name == text && *type != ScalarType::kNull) return FieldValue(e.value);
+        }
+        std::vector<std::string> names;
+        for (const auto& e : field.enum_values)
+          names.push_back(e.name);
+        std::string hint;
+        auto guess = names.size() > 1 ? ClosestMatch(text, names) : std::nullopt;
+        if (guess && *type == ScalarType::kString) {
+          hint = "; did you mean " + Quote(*guess) + "?";
+        }
+        return wrong_type(hint);
+      }
+      case FieldKind::kCountOrPercent: {
+        if (*type == ScalarType::kInt) {
+          std::optional<int64_t> value = ParseInteger(text);
+          double approx = value ? static_cast<double>(*value) : 1e300;
+          if (std::string range = CheckRange(field, approx, text); !range.empty()) {
+            return fail(range);
+          }
+          return FieldValue(CountOrPercent{false, static_cast<int>(*value)});
+        }
+        static const std::regex kAnyPercent("[-+]?[0-9.]+%");
+        if (*type != ScalarType::kString || !std::regex_match(text, kAnyPercent)) {
+          return wrong_type();
+        }
+        if (!Matches(std::string(PercentPattern()), text)) {
+          return fail("a percentage must be a whole number between 1% and 100% (got " + text + ")");
+        }
+        return FieldValue(CountOrPercent{true, std::stoi(text)});
+      }
+      default:
+        return fail("internal error: field kind is not a scalar");
+    }
+  }
+
+  static std::string EnumList(const Field& field) {
+    std::vector<std::string> names;
+    for (const auto& e : field.enum_values)
+      names.push_back(e.name);
+    return JoinNames(names);
+  }
+
+  // --- Rules that involve several fields. Each runs only on fields that loaded cleanly, so one
+  // mistake is reported once, not again as a broken rule.
+
+  void CheckRules(Policy& policy) {
+    const bool provider_ok = Clean("spec.provider");
+    const bool sim_provider = policy.provider == ProviderKind::kSim;
+    if (provider_ok && Intact("spec.sim")) {
+      if (sim_provider && !policy.sim) {
+        Error(ParentAt("spec"), "spec.sim", "required with provider: sim");
+      } else if (!sim_provider && policy.sim) {
+        Error(KeyAt("spec.sim"), "spec.sim",
+              "allowed only with provider: sim (provider is heroku)");
+      }
+    }
+
+    std::map<std::string, SourceLocation> types;
+    for (size_t i = 0; i < policy.formations.size(); ++i) {
+      FormationSpec& formation = policy.formations[i];
+      const std::string path = Index("spec.formations", i);
+      formation.location = ValueAt(path);
+      if (!Intact(path)) continue;
+      const std::string type_path = path + ".type";
+      if (Clean(type_path)) {
+        auto [first, inserted] = types.emplace(formation.type, ValueAt(type_path));
+        if (!inserted) {
+          Error(ValueAt(type_path), type_path,
+                "duplicate formation type " + Quote(formation.type) + "; first declared at line " +
+                    std::to_string(first->second.line));
+        }
+        if (sim_provider && provider_ok && policy.sim && Intact("spec.sim.formations") &&
+            !FindSimFormation(*policy.sim, formation.type)) {
+          Error(ValueAt(type_path), type_path,
+                "no simulated formation " + Quote(formation.type) + " in spec.sim.formations");
+        }
+      }
+      const bool wants_latency = (formation.laggards && Intact(path + ".laggards")) ||
+                                 (formation.autoscale && Intact(path + ".autoscale"));
+      if (wants_latency && !formation.latency && Intact(path + ".latency")) {
+        Error(ParentAt(path), path + ".latency", "required when laggards or autoscale is set");
+      }
+      if (formation.latency && provider_ok) {
+        CheckLatency(*formation.latency, path + ".latency", policy.provider);
+      }
+      if (formation.autoscale) CheckAutoscale(*formation.autoscale, path + ".autoscale");
+    }
+    if (policy.sim) CheckSim(*policy.sim, "spec.sim");
+  }
+
+  void CheckLatency(const LatencySpec& latency, const std::string& path, ProviderKind provider) {
+    const std::string source_path = path + ".source";
+    if (!Clean(source_path)) return;
+    const std::string source(Name(latency.source));
+    if (provider == ProviderKind::kSim && latency.source != LatencySourceKind::kSim) {
+      if (Present(source_path)) {
+        Error(ValueAt(source_path), source_path,
+              "must be sim with provider: sim (got " + source + ")");
+      } else {
+        Error(ParentAt(path), source_path,
+              "must be sim with provider: sim (the default is " + source + ")");
+      }
+    }
+    if (provider != ProviderKind::kSim && latency.source == LatencySourceKind::kSim) {
+      Error(ValueAt(source_path), source_path, "sim needs provider: sim (provider is heroku)");
+    }
+    const bool prometheus = latency.source == LatencySourceKind::kPrometheus;
+    for (const char* name : {"url", "query", "dynoLabel"}) {
+      const std::string field_path = Join(path, name);
+      if (prometheus && std::string_view(name) != "dynoLabel" && !Present(field_path)) {
+        Error(ParentAt(path), field_path, "required with source: prometheus");
+      }
+      if (!prometheus && Present(field_path)) {
+        Error(KeyAt(field_path), field_path,
+              "allowed only with source: prometheus (source is " + source + ")");
+      }
+    }
+    const std::string via_path = path + ".via";
+    if (latency.source != LatencySourceKind::kRouterLogs && Present(via_path)) {
+      Error(KeyAt(via_path), via_path,
+            "allowed only with source: router-logs (source is " + source + ")");
+    }
+  }
+
+  void CheckAutoscale(AutoscaleSpec& autoscale, const std::string& path) {
+    const std::string latency_path = path + ".latencyThreshold";
+    const std::string restored_path = path + ".restoredThreshold";
+    if (!Present(restored_path)) {
+      autoscale.restored_threshold = autoscale.latency_threshold;
+    } else if (Clean(latency_path) && Clean(restored_path) &&
+               autoscale.restored_threshold > autoscale.latency_threshold) {
+      Error(ValueAt(restored_path), restored_path,
+            "must be <= latencyThreshold " + FormatDuration(autoscale.latency_threshold) +
+                " (got " + FormatDuration(autoscale.restored_threshold) + ")");
+    }
+  }
+
+  static const SimFormationSpec* FindSimFormation(const SimSpec& sim, std::string_view type) {
+    for (const auto& f : sim.formations) {
+      if (f.type == type) return &f;
+    }
+    return nullptr;
+  }
+
+  void CheckSim(const SimSpec& sim, const std::string& path) {
+    for (const auto& formation : sim.formations) {
+      const std::string entry = path + ".formations." + formation.type;
+      if (!Clean(entry)) continue;
+      const bool web = formation.service_time || formation.rps;
+      const bool worker = formation.job_time || formation.jobs_per_second;
+      if (!web && !worker) {
+        Error(KeyAt(entry), entry,
+              "needs serviceTime and rps (a web formation) or jobTime and jobsPerSecond (a "
+              "worker formation)");
+      } else if (web && worker) {
+        Error(KeyAt(entry), entry,
+              "mixes web fields (serviceTime, rps) with worker fields (jobTime, jobsPerSecond); "
+              "a formation is one or the other");
+      } else if (web && !formation.service_time) {
+        Error(KeyAt(entry), entry + ".serviceTime", "required with rps");
+      } else if (web && !formation.rps) {
+        Error(KeyAt(entry), entry + ".rps", "required with serviceTime");
+      } else if (worker && !formation.job_time) {
+        Error(KeyAt(entry), entry + ".jobTime", "required with jobsPerSecond");
+      } else if (worker && !formation.jobs_per_second) {
+        Error(KeyAt(entry), entry + ".jobsPerSecond", "required with jobTime");
+      }
+    }
+    const bool formations_ok = Intact(path + ".formations");
+    for (size_t i = 0; i < sim.incidents.size(); ++i) {
+      const SimIncidentSpec& incident = sim.incidents[i];
+      const std::string entry = Index(path + ".incidents", i);
+      if (!Intact(entry) || !Clean(entry + ".kind")) continue;
+      const bool noisy = incident.kind == IncidentKind::kNoisyNeighbor;
+      const std::string kind(Name(incident.kind));
+      auto only_with = [&](const char* name, std::string_view other_kind, std::string why) {
+        const std::string p = Join(entry, name);
+        if (Present(p)) {
+          Error(KeyAt(p), p, "allowed only with kind: " + std::string(other_kind) + why);
+        }
+      };
+      if (noisy) {
+        only_with("formation", "surge", " (a noisy neighbour names its dyno)");
+        only_with("for", "surge", " (a noisy neighbour lasts until its dyno restarts)");
+        CheckIncidentDyno(sim, incident, entry, formations_ok);
+        const std::string factor_path = entry + ".factor";
+        if (Clean(factor_path) && Present(factor_path) && incident.factor < 1) {
+          Error(ValueAt(factor_path), factor_path,
+                "must be >= 1 for a noisy neighbour, which slows its dyno down (got " +
+                    FormatNumber(incident.factor) + ")");
+        }
+      } else {
+        only_with("dyno", "noisy-neighbor", " (a surge names its formation)");
+        const std::string formation_path = entry + ".formation";
+        if (!Present(formation_path)) {
+          Error(ParentAt(entry), formation_path, "required with kind: " + kind);
+        } else if (Clean(formation_path) && formations_ok &&
+                   !FindSimFormation(sim, incident.formation)) {
+          Error(ValueAt(formation_path), formation_path,
+                "no simulated formation " + Quote(incident.formation) + " in spec.sim.formations");
+        }
+      }
+      const std::string at_path = entry + ".at";
+      if (Clean(at_path) && Clean(path + ".duration") && incident.at >= sim.duration) {
+        Error(ValueAt(at_path), at_path,
+              "must be before the end of the simulation, duration " + FormatDuration(sim.duration) +
+                  " (got " + FormatDuration(incident.at) + ")");
+      }
+    }
+  }
+
+  void CheckIncidentDyno(const SimSpec& sim, const SimIncidentSpec& incident,
+                         const std::string& entry, bool formations_ok) {
+    const std::string dyno_path = entry + ".dyno";
+    if (!Present(dyno_path)) {
+      Error(ParentAt(entry), dyno_path, "required with kind: noisy-neighbor");
+      return;
+    }
+    if (!Clean(dyno_path) || !formations_ok) return;
+    const size_t dot = incident.dyno.rfind('.');
+    const std::string type = incident.dyno.substr(0, dot);
+    const int number = std::stoi(incident.dyno.substr(dot + 1));
+    const SimFormationSpec* formation = FindSimFormation(sim, type);
+    if (formation == nullptr) {
+      Error(ValueAt(dyno_path), dyno_path,
+            "no simulated formation " + Quote(type) + " in spec.sim.formations");
+    } else if (number > formation->quantity) {
+      std::string has = formation->quantity == 0
+                            ? type + " has no dynos"
+                            : type + " has " + std::to_string(formation->quantity) + " (" + type +
+                                  ".1 to " + type + "." + std::to_string(formation->quantity) + ")";
+      Error(ValueAt(dyno_path), dyno_path,
+            "no dyno " + Quote(incident.dyno) + " at the start of the simulation: " + has);
+    }
+  }
+
+  const std::string& file_;
+  const EnvLookup& env_;
+  std::vector<LoadError>& errors_;
+  const size_t first_error_;  // this document's errors are errors_[first_error_..]
+  std::map<std::string, Place> places_;
+  std::map<std::string, std::regex> regex_cache_;
+};
+
+// Accumulates policies from several inputs and checks what spans them (unique names).
+class PolicySetBuilder {
+ public:
+  explicit PolicySetBuilder(const EnvLookup& env) : env_(env) {}
+
+  void AddError(LoadError error) { errors_.push_back(std::move(error)); }
+
+  void AddText(std::string_view text, const std::string& filename) {
+    const size_t first_error = errors_.size();
+    std::vector<YAML::Node> documents;
+    try {
+      documents = YAML::LoadAll(std::string(text));
+    } catch (const YAML::Exception& e) {
+      errors_.push_back(LoadError{At(filename, e.mark), "", "invalid YAML: " + e.msg});
+      return;
+    }
+    size_t loaded = 0;
+    for (const auto& document : documents) {
+      if (document.IsNull()) continue;  // "---" with nothing after it
+      ++loaded;
+      try {
+        DocumentLoader loader(filename, env_, errors_);
+        LoadedDocument doc = loader.Load(document);
+        CheckUniqueName(doc);
+        if (doc.ok) policies_.push_back(std::move(doc.policy));
+      } catch (const YAML::Exception& e) {
+        errors_.push_back(LoadError{At(filename, e.mark), "", "cannot read YAML: " + e.msg});
+      }
+    }
+    if (loaded == 0) {
+      errors_.push_back(LoadError{SourceLocation{filename}, "", "no FormationPolicy documents"});
+    }
+    std::stable_sort(errors_.begin() + static_cast<std::ptrdiff_t>(first_error), errors_.end(),
+                     [](const LoadError& a, const LoadError& b) {
+                       return std::pair(a.location.line, a.location.column) <
+                              std::pair(b.location.line, b.location.column);
+                     });
+  }
+
+  LoadResult Finish() && {
+    LoadResult result;
+    result.errors = std::move(errors_);
+    if (result.errors.empty()) result.policies = std::move(policies_);
+    return result;
+  }
+
+ private:
+  void CheckUniqueName(const LoadedDocument& doc) {
+    if (!doc.name_at) return;
+    auto [first, inserted] = names_.emplace(doc.policy.name, *doc.name_at);
+    if (!inserted) {
+      errors_.push_back(LoadError{*doc.name_at, "metadata.name",
+                                  "duplicate policy name " + Quote(doc.policy.name) +
+                                      "; first defined at " + first->second.ToString()});
+    }
+  }
+
+  const EnvLookup& env_;
+  std::vector<Policy> policies_;
+  std::vector<LoadError> errors_;
+  std::map<std::string, SourceLocation> names_;
+};
+
+// Reads at most kMaxInputBytes; nullopt (and an error) when the stream is longer or unreadable.
+std::optional<std::string> ReadAll(std::istream& in, const std::string& name,
+                                   PolicySetBuilder& set) {
+  std::string text;
+  char buf[65536];
+  while (in.read(buf, sizeof buf) || in.gcount() > 0) {
+    text.append(buf, static_cast<size_t>(in.gcount()));
+    if (text.size() > kMaxInputBytes) {
+      set.AddError(
+          {SourceLocation{name}, "",
+           "larger than " + std::to_string(kMaxInputBytes >> 20) + " MiB; is this a policy file?"});
+      return std::nullopt;
+    }
+  }
+  if (in.bad()) {
+    set.AddError({SourceLocation{name}, "", "cannot read: " + std::string(std::strerror(errno))});
+    return std::nullopt;
+  }
+  return text;
+}
+
+bool IsPolicyFileName(const fs::path& path) {
+  const std::string name = path.filename().string();
+  const std::string ext = path.extension().string();
+  return !name.empty() && name[0] != '.' && (ext == ".yaml" || ext == ".yml");
+}
+
+}  // namespace
+
+std::string LoadError::ToString() const {
+  std::string out = location.ToString();
+  if (!field.empty()) out += (out.empty() ? "" : ": ") + field;
+  return out + (out.empty() ? "" : ": ") + message;
+}
+
+std::string LoadResult::ErrorText() const {
+  std::string out;
+  for (const auto& e : errors)
+    out += e.ToString() + "\n";
+  return out;
+}
+
+LoadResult ParsePolicies(std::string_view text, const std::string& filename, const EnvLookup& env) {
+  PolicySetBuilder set(env);
+  set.AddText(text, filename);
+  return std::move(set).Finish();
+}
+
+LoadResult LoadPolicies(const std::vector<std::string>& paths, const EnvLookup& env,
+                        std::istream& stdin_stream) {
+  PolicySetBuilder set(env);
+  std::set<fs::path> read;  // canonical paths, so a file named twice is read once
+  bool stdin_read = false;
+
+  auto load_file = [&](const fs::path& path, const std::string& shown) {
+    std::error_code ec;
+    fs::path canonical = fs::weakly_canonical(path, ec);
+    if (!read.insert(ec ? path : canonical).second) return;
+    std::ifstream in(path, std::ios::binary);
+    if (!in) {
+      set.AddError(
+          {SourceLocation{shown}, "", "cannot open: " + std::string(std::strerror(errno))});
+      return;
+    }
+    if (std::optional<std::string> text = ReadAll(in, shown, set)) set.AddText(*text, shown);
+  };
+
+  for (const auto& arg : paths) {
+    if (arg == "-") {
+      if (stdin_read) {
+        set.AddError({SourceLocation{"<stdin>"}, "", "\"-\" (standard input) given twice"});
+        continue;
+      }
+      stdin_read = true;
+      if (std::optional<std::string> text = ReadAll(stdin_stream, "<stdin>", set)) {
+        set.AddText(*text, "<stdin>");
+      }
+      continue;
+    }
+    std::error_code ec;
+    fs::file_status status = fs::status(arg, ec);
+    if (ec || !fs::exists(status)) {
+      set.AddError({SourceLocation{arg}, "", "no such file or directory"});
+      continue;
+    }
+    if (!fs::is_directory(status)) {
+      load_file(arg, arg);
+      continue;
+    }
+    std::vector<fs::path> files;
+    for (fs::directory_iterator it(arg, ec), end; !ec && it != end; it.increment(ec)) {
+      std::error_code type_ec;
+      if (IsPolicyFileName(it->path()) && it->is_regular_file(type_ec)) files.push_back(it->path());
+    }
+    if (ec) {
+      set.AddError({SourceLocation{arg}, "", "cannot list directory: " + ec.message()});
+      continue;
+    }
+    if (files.empty()) {
+      set.AddError({SourceLocation{arg}, "", "no *.yaml or *.yml files in this directory"});
+      continue;
+    }
+    std::sort(files.begin(), files.end());
+    for (const auto& file : files)
+      load_file(file, file.string());
+  }
+  return std::move(set).Finish();
+}
+
+}  // namespace dynoherd::spec
