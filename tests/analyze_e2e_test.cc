@@ -135,3 +135,78 @@ TEST_CASE("analyze explains bad input and bad flags") {
   CHECK(nothing.exit_code == 0);
   CHECK(nothing.out.find("No router lines found.") != std::string::npos);
 }
+
+TEST_CASE("analyze -f takes the window, statistics and laggard rules from a policy") {
+  const std::string kPolicies = "tests/fixtures/analyze/policies.yaml";
+  ProcessResult run = Analyze(
+      {"--output", "json", "-f", kPolicies, "--policy", "shop", "--formation", "web", kLog});
+  REQUIRE(run.exit_code == 0);
+  const nlohmann::json out = nlohmann::json::parse(run.out);
+  CHECK(out["rules"]["origin"] == "policy shop, formation web");
+  CHECK(out["rules"]["method"] == "mad");
+  CHECK(out["rules"]["sigma"] == 3.5);
+  CHECK(out["rules"]["statistic"] == "mean");
+  CHECK(out["rules"]["min_samples"] == 4);
+  CHECK(out["window"]["seconds"] == 120.0);  // latency.window
+  REQUIRE(out["formations"].size() == 1);
+  CHECK(out["formations"][0]["statistic"] == "p50");  // latency.statistic
+  CHECK(out["formations"][0]["sample_count"] == 13);
+
+  // A flag given on the command line wins over the policy.
+  ProcessResult overridden =
+      Analyze({"--output", "json", "-f", kPolicies, "--policy", "shop", "--formation", "web",
+               "--sigma", "2.5", "--window", "all", kLog});
+  REQUIRE(overridden.exit_code == 0);
+  const nlohmann::json o = nlohmann::json::parse(overridden.out);
+  CHECK(o["rules"]["sigma"] == 2.5);
+  CHECK(o["rules"]["method"] == "mad");
+  CHECK(o["window"]["seconds"].is_null());
+  CHECK(o["formations"][0]["sample_count"] == 31);
+
+  // A policy with one formation declaring latency needs no --formation.
+  ProcessResult api = Analyze({"-f", kPolicies, "--policy", "api", kLog});
+  CHECK(api.exit_code == 0);
+  CHECK(api.out.find("window: the last 10m.") != std::string::npos);
+  CHECK(api.out.find("Laggard rules (policy api, formation web (no laggards section: defaults)): "
+                     "leave-one-out on p50, sigma 2,") != std::string::npos);
+}
+
+TEST_CASE("analyze -f says which policy or formation to choose, and reports bad files") {
+  const std::string kPolicies = "tests/fixtures/analyze/policies.yaml";
+  ProcessResult two = Analyze({"-f", kPolicies, kLog});
+  CHECK(two.exit_code == 1);
+  CHECK(two.err.find("the files hold 2 policies; choose one with --policy (shop, api)") !=
+        std::string::npos);
+  ProcessResult formations = Analyze({"-f", kPolicies, "--policy", "shop", kLog});
+  CHECK(formations.exit_code == 1);
+  CHECK(formations.err.find("policy shop declares latency for web, worker; choose one with "
+                            "--formation") != std::string::npos);
+  ProcessResult unknown =
+      Analyze({"-f", kPolicies, "--policy", "shop", "--formation", "api", kLog});
+  CHECK(unknown.exit_code == 1);
+  CHECK(unknown.err.find("policy shop has no formation \"api\" (formations: web, worker)") !=
+        std::string::npos);
+  // The log file given where a policy should be: the loader's located errors.
+  ProcessResult bad = Analyze({"-f", kLog, kLog});
+  CHECK(bad.exit_code == 1);
+  CHECK(bad.err.find("tests/fixtures/analyze/router.log:1:1: ") != std::string::npos);
+}
+
+TEST_CASE("analyze checks the laggard flags against the policy schema's limits") {
+  ProcessResult sigma = Analyze({"--sigma", "11", kLog});
+  CHECK(sigma.exit_code == 1);
+  CHECK(sigma.err.find("--sigma: 11 is out of range (Above 0, at most 10)") != std::string::npos);
+  ProcessResult dynos = Analyze({"--min-dynos", "2.5", kLog});
+  CHECK(dynos.exit_code == 1);
+  CHECK(dynos.err.find("--min-dynos: \"2.5\" is not an integer") != std::string::npos);
+  ProcessResult method = Analyze({"--method", "median", kLog});
+  CHECK(method.exit_code == 1);
+  CHECK(method.err.find("--method: unknown method \"median\"") != std::string::npos);
+  ProcessResult statistic = Analyze({"--statistic", "p99", kLog});
+  CHECK(statistic.exit_code == 1);
+  CHECK(statistic.err.find("expected mean, p50 or p95") != std::string::npos);
+  ProcessResult latency = Analyze({"--min-latency", "2h", kLog});
+  CHECK(latency.exit_code == 1);
+  CHECK(latency.err.find("--min-latency: 2h is out of range (Between 0s and 1m)") !=
+        std::string::npos);
+}
