@@ -41,7 +41,9 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    // --help and --version print and succeed; every usage error is exit status 1, like any error.
+    int code = app.exit(e);
+    return code == 0 ? kExitOk : kExitError;
   }
   return exit_code;
 }

@@ -14,14 +14,6 @@ bool IsNameChar(char c) {
 
 }  // namespace
 
-EnvLookup ProcessEnvironment() {
-  return [](const std::string& name) -> std::optional<std::string> {
-    const char* value = std::getenv(name.c_str());
-    if (value == nullptr) return std::nullopt;
-    return std::string(value);
-  };
-}
-
 Result<std::string> ExpandVariables(std::string_view text, const EnvLookup& env) {
   std::string out;
   out.reserve(text.size());

@@ -2,20 +2,16 @@
 // The environment is injected so tests and `dynoherd run` reloads do not depend on the process's.
 #pragma once
 
-#include <functional>
-#include <optional>
 #include <string>
 #include <string_view>
 
+#include "common/env.h"
 #include "common/status.h"
 
 namespace dynoherd::spec {
 
-// The value of an environment variable; nullopt when it is not set (set but empty is "").
-using EnvLookup = std::function<std::optional<std::string>(const std::string& name)>;
-
-// Reads the process environment (getenv).
-EnvLookup ProcessEnvironment();
+using dynoherd::EnvLookup;
+using dynoherd::ProcessEnvironment;
 
 // Replaces every ${NAME} (NAME: a letter or '_', then letters, digits, '_') with its value.
 // "$$" is a literal "$"; a "$" followed by anything else is kept as written, so "up$" stays.

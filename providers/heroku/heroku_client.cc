@@ -374,6 +374,17 @@ Result<HttpResponse> HerokuClient::Execute(const Call& call) {
     Status failure;
     bool retryable = false;
     std::optional<Duration> retry_after;
+    if (options_.on_response) {
+      std::optional<int> remaining;
+      if (result.ok()) {
+        if (auto header = result.response.headers.Get("RateLimit-Remaining")) {
+          int value = 0;
+          auto [ptr, ec] = std::from_chars(header->data(), header->data() + header->size(), value);
+          if (ec == std::errc() && ptr == header->data() + header->size()) remaining = value;
+        }
+      }
+      options_.on_response(call.method, result.ok() ? result.response.status : 0, remaining);
+    }
     if (result.ok()) {
       HttpResponse& response = result.response;
       ObserveRateLimit(response.headers, response.status);

@@ -58,6 +58,11 @@ struct HerokuClientOptions {
   // While below the reserve, how often the free GET /account/rate-limits may be asked.
   Duration budget_check_interval = 10s;
   uint64_t jitter_seed = 0;  // 0 = seeded from std::random_device
+  // Told of every attempt's outcome, for metrics: the method, the HTTP status (0 when no HTTP
+  // answer came) and RateLimit-Remaining when Heroku sent it. Called without locks held.
+  std::function<void(const std::string& method, int http_status,
+                     std::optional<int> rate_limit_remaining)>
+      on_response;
 };
 
 // Options with the API URL and token from the environment (see heroku_token.h): HEROKU_API_URL,

@@ -580,3 +580,20 @@ TEST_CASE("a shutdown during a retry wait ends the call at once") {
   CHECK(waits == 1);
   CHECK(h.Sent("GET").size() == 1);
 }
+
+TEST_CASE("every attempt is reported to the response observer, answered or not") {
+  CapturingLogger log;
+  std::vector<std::tuple<std::string, int, std::optional<int>>> seen;
+  Harness h(log, [&seen](HerokuClientOptions& o) {
+    o.on_response = [&seen](const std::string& method, int status, std::optional<int> remaining) {
+      seen.emplace_back(method, status, remaining);
+    };
+  });
+  h.fake->AddFault(F("{method: GET, path: /apps/shop/formation, status: 503, times: 1}"));
+  REQUIRE(h.client->ListFormations("shop").ok());
+  REQUIRE(seen.size() == 2);  // the 503, then the retry's 200
+  CHECK(std::get<0>(seen[0]) == "GET");
+  CHECK(std::get<1>(seen[0]) == 503);
+  CHECK(std::get<1>(seen[1]) == 200);
+  CHECK(std::get<2>(seen[1]).has_value());
+}

@@ -100,14 +100,6 @@ bool IsLoopbackHost(const std::string& host_and_port) {
 
 }  // namespace
 
-EnvLookup ProcessEnvironment() {
-  return [](const std::string& name) -> std::optional<std::string> {
-    const char* value = std::getenv(name.c_str());
-    if (value == nullptr) return std::nullopt;
-    return std::string(value);
-  };
-}
-
 Result<HerokuToken> ResolveHerokuToken(const EnvLookup& env) {
   if (std::optional<std::string> key = env("HEROKU_API_KEY"); key && !Trim(*key).empty()) {
     HerokuToken token{Trim(*key), "HEROKU_API_KEY"};

@@ -2,17 +2,15 @@
 // injected so tests control it.
 #pragma once
 
-#include <functional>
-#include <optional>
 #include <string>
 
+#include "common/env.h"
 #include "common/status.h"
 
 namespace dynoherd::providers::heroku {
 
-// Reads one environment variable; nullopt when unset.
-using EnvLookup = std::function<std::optional<std::string>(const std::string& name)>;
-EnvLookup ProcessEnvironment();
+using dynoherd::EnvLookup;
+using dynoherd::ProcessEnvironment;
 
 struct HerokuToken {
   std::string value;   // the secret: never log it

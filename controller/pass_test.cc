@@ -1,0 +1,266 @@
+#include "controller/pass.h"
+
+#include <doctest/doctest.h>
+
+#include "providers/sim/sim_latency_source.h"
+#include "providers/sim/sim_world.h"
+#include "spec/loader.h"
+
+using namespace dynoherd;
+using namespace dynoherd::controller;
+using namespace std::chrono_literals;
+using providers::sim::SimWorld;
+
+namespace {
+
+constexpr const char* kPolicy = R"(
+apiVersion: dynoherd/v1
+kind: FormationPolicy
+metadata: {name: shop}
+spec:
+  app: shop
+  provider: sim
+  interval: 30s
+  paused: PAUSED
+  formations:
+    - type: web
+      quantity: 6
+      latency: {source: sim, window: 2m, statistic: p50}
+      laggards: {sigma: 2.0, minSamples: 30, cooldown: 5m}
+      autoscale: {latencyThreshold: 500ms, restoredThreshold: 300ms, alertInterval: 1m, maxExtraWorkers: 3}
+  sim:
+    seed: 7
+    duration: 30m
+    restartDelay: 20s
+    formations:
+      web: {quantity: 6, serviceTime: 120ms, rps: 40}
+    incidents:
+      - {at: 3m, kind: noisy-neighbor, dyno: web.3, factor: 4}
+      - {at: 12m, kind: surge, formation: web, factor: 2.5, for: 8m}
+)";
+
+spec::Policy LoadPolicy(bool paused = false) {
+  std::string text = kPolicy;
+  text.replace(text.find("PAUSED"), 6, paused ? "true" : "false");
+  spec::LoadResult loaded = spec::ParsePolicies(
+      text, "shop.yaml", [](const std::string&) { return std::optional<std::string>(); });
+  INFO(loaded.ErrorText());
+  REQUIRE(loaded.ok());
+  return loaded.policies.at(0);
+}
+
+// A provider that forwards to another and fails the calls a test chooses: the fault-injecting
+// wrapper for the paths a healthy simulator never takes.
+class FaultyProvider final : public providers::Provider {
+ public:
+  explicit FaultyProvider(providers::Provider& inner) : inner_(inner) {}
+  Result<providers::AppState> Observe(const std::string& app) override {
+    if (fail_observe) return Status::Unavailable("connect to api.heroku.com: timed out after 5s");
+    return inner_.Observe(app);
+  }
+  Status Scale(const std::string& app, const std::vector<providers::ScaleRequest>& u) override {
+    ++scale_calls;
+    if (fail_scale) {
+      return Status::Unavailable("formation locked by a release, retrying next pass");
+    }
+    return inner_.Scale(app, u);
+  }
+  Status Restart(const std::string& app, const std::string& dyno) override {
+    ++restart_calls;
+    if (fail_restart) return Status::Unavailable("DELETE dyno: 503 unavailable");
+    return inner_.Restart(app, dyno);
+  }
+  Status Stop(const std::string& app, const std::string& dyno) override {
+    return inner_.Stop(app, dyno);
+  }
+  bool fail_observe = false, fail_scale = false, fail_restart = false;
+  int scale_calls = 0, restart_calls = 0;
+
+ private:
+  providers::Provider& inner_;
+};
+
+struct Harness {
+  explicit Harness(bool paused = false)
+      : policy(LoadPolicy(paused)),
+        clock(TimePoint{} + 1795352400s),
+        world(SimWorld::Create(policy.app, *policy.sim, clock).value()),
+        faulty(std::make_shared<FaultyProvider>(*world)),
+        metrics("test"),
+        runner(clock, logger, &metrics) {
+    runtime.provider = faulty;
+    runtime.sources.push_back(
+        {std::make_shared<providers::sim::SimLatencySource>(*world), {"web"}});
+  }
+
+  // One pass at the current time; the status is carried like `run` carries it.
+  PassResult Pass(bool apply = true) {
+    PassResult r = runner.Run(policy, runtime, status ? &*status : nullptr, rng, {apply});
+    if (r.plan && apply) status = r.plan->status;
+    return r;
+  }
+
+  // Passes every 30 s until `until`, collecting the applied actions' summaries.
+  std::vector<std::string> RunUntil(Duration until) {
+    std::vector<std::string> done;
+    for (int guard = 0; guard < 200 && clock.Now() < world->start_time() + until; ++guard) {
+      clock.Advance(30s);
+      PassResult r = Pass();
+      if (r.plan) {
+        for (const auto& a : r.plan->actions) {
+          if (!a.failed) done.push_back(a.formation + " " + a.Summary());
+        }
+      }
+    }
+    return done;
+  }
+
+  spec::Policy policy;
+  ManualClock clock;
+  std::unique_ptr<SimWorld> world;
+  std::shared_ptr<FaultyProvider> faulty;
+  CapturingLogger logger;
+  metrics::Metrics metrics;
+  PassRunner runner;
+  PolicyRuntime runtime;
+  std::optional<reconciler::PolicyStatus> status;
+  std::mt19937_64 rng{1};
+};
+
+bool Contains(const std::vector<std::string>& items, const std::string& item) {
+  return std::find(items.begin(), items.end(), item) != items.end();
+}
+
+}  // namespace
+
+TEST_CASE("a quiet formation: the pass observes, plans nothing and exports its state") {
+  Harness h;
+  h.clock.Advance(2min + 30s);
+  PassResult r = h.Pass();
+  REQUIRE(r.status.ok());
+  REQUIRE(r.plan);
+  CHECK(r.plan->actions.empty());
+  CHECK(r.observation.formations.size() == 1);
+  CHECK(r.observation.dynos.size() == 6);
+  CHECK(r.observation.latency.at("web").value.has_value());
+  std::string text = h.metrics.Serialize();
+  CHECK(
+      text.find("dynoherd_formation_quantity{app=\"shop\",formation=\"web\",policy=\"shop\"} 6") !=
+      std::string::npos);
+  CHECK(text.find("dynoherd_reconcile_total{policy=\"shop\",result=\"ok\"} 1") !=
+        std::string::npos);
+  CHECK(text.find("dynoherd_dyno_latency_seconds{app=\"shop\",dyno=\"web.3\"") !=
+        std::string::npos);
+}
+
+TEST_CASE("the demo's incidents: the noisy neighbour is restarted, the surge ridden and undone") {
+  Harness h;
+  std::vector<std::string> before_surge = h.RunUntil(11min);
+  CHECK(Contains(before_surge, "web restart web.3"));
+  CHECK(h.faulty->restart_calls == 1);  // exactly one restart, of the right dyno
+  CHECK(h.logger.Contains(LogLevel::kWarn, "restarting laggard dyno"));
+  for (const auto& e : h.logger.entries()) {
+    if (e.msg == "restarting laggard dyno") {
+      CHECK(e.Field("dyno") == "web.3");
+      CHECK_FALSE(e.Field("p50_ms").empty());
+      CHECK_FALSE(e.Field("z").empty());
+    }
+  }
+
+  std::vector<std::string> surge = h.RunUntil(20min);
+  CHECK(Contains(surge, "web scale 6 -> 7"));
+  CHECK(Contains(surge, "web scale 7 -> 8"));
+  CHECK(h.logger.Contains(LogLevel::kInfo, "scaled formation"));
+
+  std::vector<std::string> after = h.RunUntil(29min);
+  bool restored = false;
+  for (const auto& a : after)
+    restored = restored || (a.rfind("web scale", 0) == 0 && a.ends_with("-> 6"));
+  CHECK(restored);
+  CHECK(h.logger.Contains(LogLevel::kInfo, "restored formation"));
+  Result<providers::AppState> end = h.world->Observe("shop");
+  REQUIRE(end.ok());
+  CHECK(end->formations.at(0).quantity == 6);
+  std::string text = h.metrics.Serialize();
+  CHECK(text.find("dynoherd_dyno_restarts_total{action=\"restart\",app=\"shop\",formation=\"web\","
+                  "policy=\"shop\"}") != std::string::npos);
+  CHECK(text.find("dynoherd_scale_changes_total{app=\"shop\",direction=\"down\"") !=
+        std::string::npos);
+}
+
+TEST_CASE("plan-only passes send nothing to the platform") {
+  Harness h;
+  h.clock.Advance(9min);
+  PassResult r = h.Pass(/*apply=*/false);
+  REQUIRE(r.plan);
+  REQUIRE_FALSE(r.plan->actions.empty());  // the laggard is there to restart
+  CHECK_FALSE(r.applied);
+  CHECK(h.faulty->restart_calls == 0);
+  CHECK(h.faulty->scale_calls == 0);
+  CHECK(h.logger.Contains(LogLevel::kInfo, "action planned, not applied"));
+}
+
+TEST_CASE("a paused policy plans and reports but never acts") {
+  Harness h(/*paused=*/true);
+  h.clock.Advance(9min);
+  PassResult r = h.Pass();
+  REQUIRE(r.plan);
+  CHECK_FALSE(r.plan->apply);
+  CHECK_FALSE(r.plan->actions.empty());
+  CHECK(h.faulty->restart_calls == 0);
+  CHECK(r.status.ok());
+}
+
+TEST_CASE("an unreachable platform fails the pass, logs an ERROR and counts it") {
+  Harness h;
+  h.faulty->fail_observe = true;
+  h.clock.Advance(1min);
+  PassResult r = h.Pass();
+  CHECK_FALSE(r.status.ok());
+  CHECK(r.status.message() == "observe app shop: connect to api.heroku.com: timed out after 5s");
+  CHECK_FALSE(r.plan.has_value());
+  CHECK(h.logger.Contains(LogLevel::kError, "pass failed"));
+  CHECK(h.metrics.Serialize().find(
+            "dynoherd_reconcile_total{policy=\"shop\",result=\"error\"} 1") != std::string::npos);
+}
+
+TEST_CASE("a failed restart fails the pass and is not remembered as done") {
+  Harness h;
+  h.faulty->fail_restart = true;
+  std::vector<std::string> done = h.RunUntil(9min);
+  CHECK_FALSE(Contains(done, "web restart web.3"));
+  CHECK(h.faulty->restart_calls >= 2);  // no cooldown started: the next pass tried again
+  CHECK(h.logger.Contains(LogLevel::kError, "restarting laggard dyno failed"));
+  REQUIRE(h.status);
+  const reconciler::FormationStatus* web = h.status->FindFormation("web");
+  REQUIRE(web);
+  CHECK(web->restarts.empty());
+  const reconciler::Condition* degraded =
+      reconciler::FindCondition(web->conditions, reconciler::kDegraded);
+  REQUIRE(degraded);
+  CHECK(degraded->status == reconciler::ConditionStatus::kTrue);
+  CHECK(h.metrics.Serialize().find("dynoherd_dyno_restarts_total{") == std::string::npos);
+}
+
+TEST_CASE("a scale refused during a release is retried on the next pass") {
+  Harness h;
+  h.RunUntil(12min + 30s);
+  h.faulty->fail_scale = true;
+  h.clock.Advance(90s);
+  PassResult refused = h.Pass();
+  REQUIRE(refused.plan);
+  REQUIRE_FALSE(refused.status.ok());
+  CHECK(refused.status.message().find("formation locked by a release") != std::string::npos);
+  int calls = h.faulty->scale_calls;
+  h.faulty->fail_scale = false;
+  h.clock.Advance(30s);
+  PassResult retried = h.Pass();
+  CHECK(retried.status.ok());
+  CHECK(h.faulty->scale_calls == calls + 1);
+  bool scaled_up = false;
+  for (const auto& a : retried.plan->actions) {
+    scaled_up =
+        scaled_up || (a.kind == reconciler::ActionKind::kScale && a.to_quantity > a.from_quantity);
+  }
+  CHECK(scaled_up);
+}

@@ -1,0 +1,109 @@
+// Builds what a pass needs for each policy (its PolicyRuntime): the provider and the latency
+// sources. Lives as long as the process, so the pieces worth keeping between passes are kept: one
+// Heroku client per API token (its rate-limit budget is the account's), one simulated world per
+// sim policy, a source's state (a tailing log session, a drain's window).
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "common/env.h"
+#include "common/logging.h"
+#include "common/status.h"
+#include "common/time.h"
+#include "controller/pass.h"
+#include "metrics/metrics.h"
+#include "providers/heroku/heroku_client.h"
+#include "providers/sim/sim_world.h"
+#include "spec/policy.h"
+
+namespace dynoherd::controller {
+
+using namespace std::chrono_literals;
+
+class InterruptibleSleeper;
+
+enum class RunMode {
+  kOneShot,  // plan, reconcile: sources read what they can within the pass
+  kDaemon,   // run: sources may keep state and connections between passes
+};
+
+// What a latency source maker receives: the policy, the formations the source serves, and the
+// shared services it may use.
+struct SourceContext {
+  const spec::Policy& policy;
+  std::vector<const spec::FormationSpec*> formations;
+  RunMode mode;
+  const Clock& clock;
+  Logger& logger;
+  metrics::Metrics* metrics;                // may be null
+  providers::heroku::HerokuClient* heroku;  // null unless the policy's provider is heroku
+  providers::sim::SimWorld* sim_world;      // null unless the policy's provider is sim
+};
+
+// Makes the source for one latency kind; registered per spec::LatencySourceKind.
+using SourceMaker =
+    std::function<Result<std::shared_ptr<providers::LatencySource>>(const SourceContext&)>;
+
+struct RuntimeOptions {
+  RunMode mode = RunMode::kOneShot;
+  EnvLookup env = ProcessEnvironment();  // HEROKU_API_KEY, HEROKU_API_URL, HOME (~/.netrc)
+  int api_reserve = 300;                 // --api-reserve
+  Duration connect_timeout = 5s;
+  Duration request_timeout = 30s;
+};
+
+class RuntimeFactory {
+ public:
+  // `clock` drives the simulated worlds too: a ManualClock for `simulate`, a ScaledClock for
+  // `run` on the simulator, the system clock otherwise. All references outlive the factory.
+  RuntimeFactory(RuntimeOptions options, const Clock& clock, Logger& logger,
+                 metrics::Metrics* metrics);
+  ~RuntimeFactory();
+
+  // Replaces the maker of one latency source kind (the sim kind is built in).
+  void SetSourceMaker(spec::LatencySourceKind kind, SourceMaker maker);
+
+  // The runtime for `policy`. Heroku policies share a client per token; a sim policy's world is
+  // created on first use and kept (rebuilt if its spec.sim changed). Errors: no Heroku token,
+  // a latency kind with no maker, an invalid sim spec.
+  Result<std::shared_ptr<PolicyRuntime>> Build(const spec::Policy& policy);
+
+  // The simulated world of a sim policy, once built; null otherwise.
+  providers::sim::SimWorld* SimWorldFor(const std::string& policy_name);
+
+  // The shared Heroku client, once a heroku policy was built; null otherwise (for metrics of
+  // the API budget and calls).
+  providers::heroku::HerokuClient* HerokuClientForTests();
+
+  // Stops every wait in progress (retry backoff, log reads) for a prompt shutdown.
+  void Shutdown();
+
+ private:
+  Result<providers::heroku::HerokuClient*> HerokuClient();
+
+  RuntimeOptions options_;
+  const Clock& clock_;
+  Logger& logger_;
+  metrics::Metrics* metrics_;
+  std::map<spec::LatencySourceKind, SourceMaker> makers_;
+
+  std::mutex mu_;
+  std::unique_ptr<providers::heroku::HerokuClient> heroku_;
+  std::shared_ptr<providers::Provider> heroku_provider_;
+  struct SimEntry {
+    spec::SimSpec spec;
+    std::string app;
+    std::shared_ptr<providers::sim::SimWorld> world;
+  };
+  std::map<std::string, SimEntry> sims_;
+  std::shared_ptr<std::atomic<bool>> shutting_down_ = std::make_shared<std::atomic<bool>>(false);
+  std::shared_ptr<InterruptibleSleeper> sleeper_;  // the Heroku client's retry waits
+};
+
+}  // namespace dynoherd::controller

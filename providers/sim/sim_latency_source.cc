@@ -1,0 +1,24 @@
+#include "providers/sim/sim_latency_source.h"
+
+namespace dynoherd::providers::sim {
+
+std::map<std::string, reconciler::FormationLatency> SimLatencySource::Read(
+    const std::vector<const spec::FormationSpec*>& formations, const AppState&, TimePoint) {
+  // The world advances itself to its clock's now, which is the pass's now.
+  std::map<std::string, reconciler::FormationLatency> out;
+  for (const spec::FormationSpec* formation : formations) {
+    if (!formation->latency) continue;
+    Result<reconciler::FormationLatency> latency =
+        world_.Latency(formation->type, formation->latency->window, formation->latency->statistic);
+    if (latency.ok()) {
+      out[formation->type] = std::move(latency).value();
+    } else {
+      reconciler::FormationLatency unknown;
+      unknown.unknown_reason = latency.status().message();
+      out[formation->type] = std::move(unknown);
+    }
+  }
+  return out;
+}
+
+}  // namespace dynoherd::providers::sim
