@@ -18,6 +18,7 @@
 #include "common/time.h"
 #include "latency/ingest.h"
 #include "latency/latency_window.h"
+#include "reconciler/laggard_detector.h"
 #include "spec/fields.h"
 #include "spec/policy.h"
 
@@ -117,7 +118,7 @@ std::string FormatOrDash(double seconds, int64_t count) {
   return count > 0 ? FormatLatency(seconds) : "-";
 }
 
-// Columns: the first left-aligned, the rest right-aligned, two spaces apart.
+// Columns two spaces apart: text columns (the first and the last) left-aligned, numbers right.
 std::string RenderTable(const std::vector<std::vector<std::string>>& rows) {
   std::vector<size_t> widths;
   for (const auto& row : rows) {
@@ -132,7 +133,8 @@ std::string RenderTable(const std::vector<std::vector<std::string>>& rows) {
       const std::string& cell = row[c];
       const std::string pad(widths[c] - cell.size(), ' ');
       if (c > 0) line += "  ";
-      line += c == 0 ? cell + pad : pad + cell;
+      const bool left = c == 0 || c + 1 == widths.size();
+      line += left ? cell + pad : pad + cell;
     }
     while (!line.empty() && line.back() == ' ')
       line.pop_back();
@@ -175,7 +177,19 @@ struct FormationResult {
   std::string type;
   std::vector<latency::DynoReport> dynos;
   reconciler::FormationLatency latency;
+  reconciler::LaggardReport laggards;  // verdicts in the order of `dynos`
 };
+
+std::string_view VerdictWord(const reconciler::LaggardVerdict& v) {
+  return !v.judged ? "not judged" : v.slow ? "SLOW" : "ok";
+}
+
+std::string FormatScore(const std::optional<double>& score) {
+  if (!score) return "-";
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.2f", *score);
+  return buf;
+}
 
 void PrintText(const AnalyzeRules& rules, const Analysis& analysis,
                const latency::LatencyWindow& window, const std::vector<FormationResult>& results,
@@ -223,15 +237,34 @@ void PrintText(const AnalyzeRules& rules, const Analysis& analysis,
     std::printf("\n%s: %zu dynos, %lld timed requests\n", result.type.c_str(), result.dynos.size(),
                 static_cast<long long>(requests));
     std::vector<std::vector<std::string>> rows = {
-        {"DYNO", "REQUESTS", "MEAN", "P50", "P95", "P99", "MAX", "ERRORS"}};
-    for (const latency::DynoReport& dyno : result.dynos) {
+        {"DYNO", "REQUESTS", "MEAN", "P50", "P95", "P99", "MAX", "ERRORS", "Z", "VERDICT"}};
+    for (size_t i = 0; i < result.dynos.size(); ++i) {
+      const latency::DynoReport& dyno = result.dynos[i];
+      const reconciler::LaggardVerdict& verdict = result.laggards.verdicts[i];
       const reconciler::LatencyStats& s = dyno.stats;
       rows.push_back({dyno.dyno, std::to_string(s.count), FormatOrDash(s.mean, s.count),
                       FormatOrDash(s.p50, s.count), FormatOrDash(s.p95, s.count),
                       FormatOrDash(s.p99, s.count), FormatOrDash(s.max, s.count),
-                      std::to_string(s.errors)});
+                      std::to_string(s.errors), FormatScore(verdict.score),
+                      std::string(VerdictWord(verdict))});
     }
     std::fputs(RenderTable(rows).c_str(), stdout);
+    for (size_t i = 0; i < result.dynos.size(); ++i) {
+      const reconciler::LaggardVerdict& verdict = result.laggards.verdicts[i];
+      if (verdict.slow || !verdict.judged) {
+        std::printf("  %s: %s\n", result.dynos[i].dyno.c_str(), verdict.reason.c_str());
+      }
+    }
+    if (!result.laggards.decided) {
+      std::printf("laggards: no verdict (%s)\n", result.laggards.no_verdict_reason.c_str());
+    } else if (result.laggards.slow.empty()) {
+      std::printf("laggards: none\n");
+    } else {
+      std::string slow;
+      for (const std::string& dyno : result.laggards.slow)
+        slow += (slow.empty() ? "" : ", ") + dyno;
+      std::printf("laggards: %s\n", slow.c_str());
+    }
     std::vector<std::pair<std::string, int64_t>> codes;
     for (const latency::DynoReport& dyno : result.dynos) {
       for (const auto& [code, n] : dyno.errors_by_code) {
@@ -318,10 +351,16 @@ void PrintJson(const AnalyzeRules& rules, const Analysis& analysis,
   nlohmann::ordered_json formations = nlohmann::ordered_json::array();
   for (const FormationResult& result : results) {
     nlohmann::ordered_json dynos = nlohmann::ordered_json::array();
-    for (const latency::DynoReport& dyno : result.dynos) {
+    for (size_t i = 0; i < result.dynos.size(); ++i) {
+      const latency::DynoReport& dyno = result.dynos[i];
+      const reconciler::LaggardVerdict& verdict = result.laggards.verdicts[i];
       nlohmann::ordered_json entry = {{"dyno", dyno.dyno}};
       entry.update(StatsJson(dyno.stats));
       entry["errors_by_code"] = CodesJson(dyno.errors_by_code);
+      entry["z_score"] =
+          verdict.score ? nlohmann::ordered_json(*verdict.score) : nlohmann::ordered_json(nullptr);
+      entry["verdict"] = VerdictWord(verdict) == "SLOW" ? "slow" : VerdictWord(verdict);
+      entry["reason"] = verdict.reason;
       dynos.push_back(std::move(entry));
     }
     formations.push_back(
@@ -333,7 +372,13 @@ void PrintJson(const AnalyzeRules& rules, const Analysis& analysis,
          {"unknown_reason", result.latency.value
                                 ? nlohmann::ordered_json(nullptr)
                                 : nlohmann::ordered_json(result.latency.unknown_reason)},
-         {"dynos", std::move(dynos)}});
+         {"dynos", std::move(dynos)},
+         {"laggards",
+          {{"decided", result.laggards.decided},
+           {"no_verdict_reason", result.laggards.decided
+                                     ? nlohmann::ordered_json(nullptr)
+                                     : nlohmann::ordered_json(result.laggards.no_verdict_reason)},
+           {"slow", result.laggards.slow}}}});
   }
   out["formations"] = std::move(formations);
   const latency::DynoReport unattributed = window.Unattributed(analysis.now);
@@ -575,12 +620,20 @@ int RunAnalyze(const AnalyzeFlags& flags) {
       if (dyno.formation == type) result.dynos.push_back(std::move(dyno));
     }
     result.latency = window->Formation(type, rules->formation_statistic, analysis.now);
+    // Logs say nothing of dyno states or start times: every dyno is a candidate, as the
+    // reconciler's would be once up and past startupGrace.
+    std::vector<reconciler::LaggardCandidate> candidates;
+    for (const latency::DynoReport& dyno : result.dynos) {
+      candidates.push_back({.dyno = dyno.dyno, .stats = dyno.stats, .ineligible_reason = ""});
+    }
+    result.laggards = reconciler::DetectLaggards(rules->laggards, candidates);
     results.push_back(std::move(result));
   }
   if (!rules->formation.empty() && results.empty()) {
     FormationResult result;
     result.type = rules->formation;
     result.latency = window->Formation(rules->formation, rules->formation_statistic, analysis.now);
+    result.laggards = reconciler::DetectLaggards(rules->laggards, {});
     results.push_back(std::move(result));
   }
   if (flags.output == "json") {

@@ -48,12 +48,15 @@ TEST_CASE("analyze prints a table per formation, the counts and the formation st
   CHECK(run.out.find("Router lines from 2026-11-22T13:00:10.000Z to 2026-11-22T13:04:59.000Z "
                      "(4m49s); window: all of it.") != std::string::npos);
   CHECK(run.out.find("web: 3 dynos, 31 timed requests") != std::string::npos);
-  CHECK(run.out.find("DYNO   REQUESTS   MEAN    P50    P95    P99    MAX  ERRORS") !=
+  CHECK(run.out.find("DYNO   REQUESTS   MEAN    P50    P95    P99    MAX  ERRORS  Z  VERDICT") !=
         std::string::npos);
-  CHECK(run.out.find("web.1        10  100ms  100ms  100ms  100ms  100ms       0") !=
+  CHECK(run.out.find("web.1        10  100ms  100ms  100ms  100ms  100ms       0  -  not judged") !=
         std::string::npos);
-  CHECK(run.out.find("web.3        10  600ms  600ms  600ms  600ms  600ms       0") !=
+  CHECK(run.out.find("web.3        10  600ms  600ms  600ms  600ms  600ms       0  -  not judged") !=
         std::string::npos);
+  // The spec defaults want 30 requests a dyno: this small log gives no verdict, and says why.
+  CHECK(run.out.find("  web.1: 10 requests in the window, minSamples is 30") != std::string::npos);
+  CHECK(run.out.find("laggards: no verdict (0 dynos judged, minDynos is 3)") != std::string::npos);
   CHECK(run.out.find("router errors: H12 1") != std::string::npos);
   CHECK(run.out.find("formation p95: 602ms over 31 requests") != std::string::npos);
   CHECK(run.out.find("Router errors without a dyno: 1 (H10 1)") != std::string::npos);
@@ -209,4 +212,41 @@ TEST_CASE("analyze checks the laggard flags against the policy schema's limits")
   CHECK(latency.exit_code == 1);
   CHECK(latency.err.find("--min-latency: 2h is out of range (Between 0s and 1m)") !=
         std::string::npos);
+}
+
+TEST_CASE("analyze gives each dyno a z-score and a verdict under the laggard rules") {
+  ProcessResult run = Analyze({"--min-samples", "5", kLog});
+  REQUIRE(run.exit_code == 0);
+  CHECK(run.out.find("web.3        10  600ms  600ms  600ms  600ms  600ms       0  34.44  SLOW") !=
+        std::string::npos);
+  CHECK(run.out.find("  web.3: p50 600ms, 34.4 sd above the other 2 dynos (mean 110ms)") !=
+        std::string::npos);
+  CHECK(run.out.find("laggards: web.3") != std::string::npos);
+
+  ProcessResult json = Analyze({"--output", "json", "--min-samples", "5", kLog});
+  REQUIRE(json.exit_code == 0);
+  const nlohmann::json web = nlohmann::json::parse(json.out)["formations"][0];
+  CHECK(web["laggards"]["decided"] == true);
+  CHECK(web["laggards"]["slow"] == nlohmann::json::array({"web.3"}));
+  CHECK(Dyno(web, "web.3")["verdict"] == "slow");
+  CHECK(Dyno(web, "web.3")["z_score"].get<double>() == doctest::Approx(34.44).epsilon(0.001));
+  CHECK(Dyno(web, "web.1")["verdict"] == "ok");
+
+  // The same dyno is not slow once the rules ask for more than it is: 600ms is under 10x the
+  // others' mean (minRatio).
+  ProcessResult strict =
+      Analyze({"--output", "json", "--min-samples", "5", "--min-ratio", "10", kLog});
+  REQUIRE(strict.exit_code == 0);
+  const nlohmann::json strict_web = nlohmann::json::parse(strict.out)["formations"][0];
+  CHECK(strict_web["laggards"]["slow"].empty());
+  CHECK(Dyno(strict_web, "web.3")["verdict"] == "ok");
+
+  // Two dynos are too few for a verdict under minDynos 3.
+  ProcessResult few = Analyze({"--output", "json", "--min-samples", "11", kLog});
+  REQUIRE(few.exit_code == 0);
+  const nlohmann::json few_web = nlohmann::json::parse(few.out)["formations"][0];
+  CHECK(few_web["laggards"]["decided"] == false);
+  CHECK(few_web["laggards"]["no_verdict_reason"] == "1 dyno judged, minDynos is 3");
+  CHECK(Dyno(few_web, "web.2")["verdict"] == "ok");
+  CHECK(Dyno(few_web, "web.1")["verdict"] == "not judged");
 }
