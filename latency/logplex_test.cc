@@ -43,8 +43,8 @@ TEST_CASE("Heroku's documented drain body") {
 }
 
 TEST_CASE("router frames are recognised and keep their message") {
-  LogplexBody parsed =
-      ParseLogplexBody(Frame(RouterMessage("web.1", 12)) + Frame(RouterMessage("web.2", 34)));
+  const std::string body = Frame(RouterMessage("web.1", 12)) + Frame(RouterMessage("web.2", 34));
+  LogplexBody parsed = ParseLogplexBody(body);  // views into `body`: it must outlive them
   REQUIRE(parsed.frames.size() == 2);
   CHECK(IsRouterMessage(parsed.frames[0].message));
   CHECK(parsed.frames[1].message.message.starts_with("at=info"));
@@ -104,8 +104,9 @@ TEST_CASE("a frame inside a frame: the outer one is dropped, the inner one read"
     CHECK(parsed.frames[0].message.message.find("dyno=web.2") != std::string_view::npos);
   }
   SUBCASE("a frame wrapped in another count") {
-    const std::string body = std::to_string(inner.size()) + " " + inner;
-    LogplexBody parsed = ParseLogplexBody(body + Frame(RouterMessage("web.3", 30)));
+    const std::string body =
+        std::to_string(inner.size()) + " " + inner + Frame(RouterMessage("web.3", 30));
+    LogplexBody parsed = ParseLogplexBody(body);
     CHECK(parsed.problems.size() >= 1);
     CHECK(parsed.problems[0].error == FrameError::kFrameInsideFrame);
     bool saw_web3 = false;
