@@ -49,7 +49,8 @@ int main(int argc, char** argv) {
         window->Add(line, dynoherd::TimePoint{});
       }
     }
-    for (const auto& line : stream.Finish()) window->Add(line, dynoherd::TimePoint{});
+    for (const auto& line : stream.Finish())
+      window->Add(line, dynoherd::TimePoint{});
     best = std::min(best, CpuSeconds() - start);
     lines = stream.counts().lines;
   }

@@ -47,17 +47,22 @@ bool ParseArgs(int argc, char** argv, Options& options) {
       if (arg == "--rate") options.rate = n;
       continue;
     }
-    std::fprintf(stderr,
-                 "usage: router_log_gen [--lines N] [--dynos N] [--seed N] [--rate N] [--logplex]\n");
+    std::fprintf(
+        stderr,
+        "usage: router_log_gen [--lines N] [--dynos N] [--seed N] [--rate N] [--logplex]\n");
     return false;
   }
   return true;
 }
 
-const char* const kPaths[] = {
-    "/", "/api/v1/items", "/api/v1/items/%u", "/api/v1/orders/%u/lines?page=%u",
-    "/assets/application-%08x.css", "/search?q=blue+shoes&page=%u", "/account/settings",
-    "/webhooks/stripe"};
+const char* const kPaths[] = {"/",
+                              "/api/v1/items",
+                              "/api/v1/items/%u",
+                              "/api/v1/orders/%u/lines?page=%u",
+                              "/assets/application-%08x.css",
+                              "/search?q=blue+shoes&page=%u",
+                              "/account/settings",
+                              "/webhooks/stripe"};
 const char* const kMethods[] = {"GET", "GET", "GET", "POST", "GET", "GET", "PUT", "POST"};
 
 void Timestamp(char* out, size_t size, int64_t micros) {
@@ -119,14 +124,14 @@ int main(int argc, char** argv) {
       std::snprintf(path, sizeof path, kPaths[pick], static_cast<unsigned>(rng() % 100000),
                     static_cast<unsigned>(rng() % 20));
       const int connect = static_cast<int>(rng() % 3);
-      const int service_ms =
-          static_cast<int>(dyno == options.dynos ? laggard(rng) : service(rng));
+      const int service_ms = static_cast<int>(dyno == options.dynos ? laggard(rng) : service(rng));
       const uint64_t id = rng();
       char request_id[40];
       std::snprintf(request_id, sizeof request_id, "%08x-%04x-4%03x-a%03x-%012" PRIx64,
                     static_cast<unsigned>(id >> 32), static_cast<unsigned>(id & 0xffff),
                     static_cast<unsigned>((id >> 16) & 0xfff),
-                    static_cast<unsigned>((id >> 28) & 0xfff), static_cast<uint64_t>(rng() & 0xffffffffffffULL));
+                    static_cast<unsigned>((id >> 28) & 0xfff),
+                    static_cast<uint64_t>(rng() & 0xffffffffffffULL));
       const double error_roll = uniform(rng);
       if (error_roll < 0.002) {
         std::snprintf(body, sizeof body,
@@ -162,8 +167,8 @@ int main(int argc, char** argv) {
     }
     int n;
     if (options.logplex) {
-      int m = std::snprintf(message, sizeof message, "<158>1 %s host %s %s - %s\n", ts,
-                            source, process, body);
+      int m = std::snprintf(message, sizeof message, "<158>1 %s host %s %s - %s\n", ts, source,
+                            process, body);
       n = std::snprintf(out + used, sizeof out - used, "%d %s", m, message);
     } else {
       n = std::snprintf(out + used, sizeof out - used, "%s %s[%s]: %s\n", ts, source, process,

@@ -24,6 +24,33 @@ struct NewlineFinder {
   }
 };
 
+// Counts one parsed line or frame; true for a router line. `where()` names it ("line 12") for
+// the first problem, built only when needed.
+template <typename Where>
+bool Tally(IngestCounts& counts, LineKind kind, const RouterLine& parsed, Where where) {
+  ++counts.lines;
+  switch (kind) {
+    case LineKind::kRouter:
+      ++counts.router;
+      return true;
+    case LineKind::kIgnored:
+      ++counts.ignored;
+      return false;
+    case LineKind::kMalformed:
+      ++counts.malformed;
+      if (counts.first_problem.empty()) {
+        counts.first_problem = where() + ": " + std::string(parsed.problem);
+      }
+      return false;
+  }
+  return false;
+}
+
+void TallyFramingProblem(IngestCounts& counts, const FramingProblem& problem) {
+  ++counts.framing_problems;
+  if (counts.first_problem.empty()) counts.first_problem = problem.ToString();
+}
+
 }  // namespace
 
 RouterLine& RouterLogStream::NextSlot() {
@@ -36,20 +63,10 @@ void RouterLogStream::Problem(std::string text) {
 }
 
 void RouterLogStream::ProcessLine(std::string_view line) {
-  ++counts_.lines;
   RouterLine& parsed = NextSlot();
-  switch (parser_.ParseLine(line, parsed)) {
-    case LineKind::kRouter:
-      ++counts_.router;
-      ++batch_size_;
-      return;
-    case LineKind::kIgnored:
-      ++counts_.ignored;
-      break;
-    case LineKind::kMalformed:
-      ++counts_.malformed;
-      Problem("line " + std::to_string(counts_.lines) + ": " + std::string(parsed.problem));
-      break;
+  const LineKind kind = parser_.ParseLine(line, parsed);
+  if (Tally(counts_, kind, parsed, [&] { return "line " + std::to_string(counts_.lines); })) {
+    ++batch_size_;
   }
 }
 
@@ -117,26 +134,15 @@ size_t RouterLogStream::ReadFrames(std::string_view buffer, bool final, uint64_t
     LogplexReader::Step step = reader.Next(frame, problem);
     if (step == LogplexReader::Step::kEnd || step == LogplexReader::Step::kIncomplete) break;
     if (step == LogplexReader::Step::kProblem) {
-      ++counts_.framing_problems;
       problem.offset += base;
-      Problem(problem.ToString());
+      TallyFramingProblem(counts_, problem);
       continue;
     }
-    ++counts_.lines;
     RouterLine& parsed = NextSlot();
-    switch (parser_.ParseSyslog(frame.message, parsed)) {
-      case LineKind::kRouter:
-        ++counts_.router;
-        ++batch_size_;
-        continue;
-      case LineKind::kIgnored:
-        ++counts_.ignored;
-        break;
-      case LineKind::kMalformed:
-        ++counts_.malformed;
-        Problem("frame at byte " + std::to_string(base + frame.offset) + ": " +
-                std::string(parsed.problem));
-        break;
+    const LineKind kind = parser_.ParseSyslog(frame.message, parsed);
+    if (Tally(counts_, kind, parsed,
+              [&] { return "frame at byte " + std::to_string(base + frame.offset); })) {
+      ++batch_size_;
     }
   }
   resyncing_ = reader.resyncing();
@@ -244,28 +250,15 @@ DrainBatch ReadDrainBody(std::string_view body, size_t max_frame_bytes) {
     LogplexReader::Step step = reader.Next(frame, problem);
     if (step == LogplexReader::Step::kEnd || step == LogplexReader::Step::kIncomplete) break;
     if (step == LogplexReader::Step::kProblem) {
-      ++batch.counts.framing_problems;
-      if (batch.counts.first_problem.empty()) batch.counts.first_problem = problem.ToString();
+      TallyFramingProblem(batch.counts, problem);
       batch.problems.push_back(problem);
       continue;
     }
-    ++batch.counts.lines;
     RouterLine line;
-    switch (parser.ParseSyslog(frame.message, line)) {
-      case LineKind::kRouter:
-        ++batch.counts.router;
-        batch.router_lines.push_back(line);
-        break;
-      case LineKind::kIgnored:
-        ++batch.counts.ignored;
-        break;
-      case LineKind::kMalformed:
-        ++batch.counts.malformed;
-        if (batch.counts.first_problem.empty()) {
-          batch.counts.first_problem =
-              "frame at byte " + std::to_string(frame.offset) + ": " + std::string(line.problem);
-        }
-        break;
+    const LineKind kind = parser.ParseSyslog(frame.message, line);
+    if (Tally(batch.counts, kind, line,
+              [&] { return "frame at byte " + std::to_string(frame.offset); })) {
+      batch.router_lines.push_back(line);
     }
   }
   return batch;
