@@ -199,7 +199,7 @@ void LatencyWindow::Expire(TimePoint now) {
   // Release the histograms of buckets that left the window; a quiet dyno keeps none.
   auto release = [&](Series& series) {
     for (TimeBucket& bucket : series.buckets) {
-      if (bucket.used && !Live(bucket.index, newest_index_)) {
+      if (bucket.used && !Live(bucket.index, newest_index_, options_.bucket_count)) {
         bucket = TimeBucket{};
       }
     }
@@ -209,11 +209,21 @@ void LatencyWindow::Expire(TimePoint now) {
   release(unattributed_);
 }
 
-int64_t LatencyWindow::Collect(const Series& series, int64_t now_index, LatencyHistogram& histogram,
+int LatencyWindow::BucketsFor(Duration span) const {
+  if (bucket_nanos_ == 0 || span <= Duration::zero() || span >= options_.window) {
+    return options_.bucket_count;
+  }
+  const int64_t nanos = std::chrono::duration_cast<std::chrono::nanoseconds>(span).count();
+  return static_cast<int>(
+      std::clamp<int64_t>((nanos + bucket_nanos_ - 1) / bucket_nanos_, 1, options_.bucket_count));
+}
+
+int64_t LatencyWindow::Collect(const Series& series, int64_t now_index, int buckets,
+                               LatencyHistogram& histogram,
                                std::vector<std::pair<uint64_t, int64_t>>* errors_by_code) const {
   int64_t errors = 0;
   for (const TimeBucket& bucket : series.buckets) {
-    if (!bucket.used || !Live(bucket.index, now_index)) continue;
+    if (!bucket.used || !Live(bucket.index, now_index, buckets)) continue;
     if (bucket.histogram) histogram.Merge(*bucket.histogram);
     errors += bucket.errors;
     if (errors_by_code == nullptr) continue;
@@ -234,7 +244,7 @@ reconciler::LatencyStats LatencyWindow::DynoStats(std::string_view dyno, TimePoi
   auto it = series_.find(dyno);
   if (it == series_.end()) return {};
   LatencyHistogram histogram;
-  int64_t errors = Collect(it->second, BucketIndex(now), histogram, nullptr);
+  int64_t errors = Collect(it->second, BucketIndex(now), options_.bucket_count, histogram, nullptr);
   return StatsOf(histogram, errors);
 }
 
@@ -242,7 +252,7 @@ DynoReport LatencyWindow::ReportOf(std::string_view dyno, const Series& series,
                                    int64_t now_index) const {
   LatencyHistogram histogram;
   std::vector<std::pair<uint64_t, int64_t>> codes;
-  int64_t errors = Collect(series, now_index, histogram, &codes);
+  int64_t errors = Collect(series, now_index, options_.bucket_count, histogram, &codes);
   DynoReport report;
   report.dyno = std::string(dyno);
   report.formation = series.formation;
@@ -254,25 +264,26 @@ DynoReport LatencyWindow::ReportOf(std::string_view dyno, const Series& series,
 }
 
 reconciler::FormationLatency LatencyWindow::Formation(std::string_view formation_type,
-                                                      spec::Statistic statistic,
-                                                      TimePoint now) const {
+                                                      spec::Statistic statistic, TimePoint now,
+                                                      Duration span) const {
   std::vector<std::pair<std::string, const Series*>> members;
   for (const auto& [name, series] : series_) {
     if (series.formation == formation_type) members.emplace_back(name, &series);
   }
-  return Summarise(formation_type, statistic, BucketIndex(now), members);
+  return Summarise(formation_type, statistic, BucketIndex(now), span, members);
 }
 
 reconciler::FormationLatency LatencyWindow::Formation(std::string_view formation_type,
                                                       spec::Statistic statistic, TimePoint now,
-                                                      const std::vector<std::string>& dynos) const {
+                                                      const std::vector<std::string>& dynos,
+                                                      Duration span) const {
   std::vector<std::pair<std::string, const Series*>> members;
   for (const std::string& name : dynos) {
     auto it = series_.find(name);
     members.emplace_back(name, it == series_.end() ? nullptr : &it->second);
   }
   reconciler::FormationLatency latency =
-      Summarise(formation_type, statistic, BucketIndex(now), members);
+      Summarise(formation_type, statistic, BucketIndex(now), span, members);
   for (const std::string& name : dynos)
     latency.per_dyno.try_emplace(name);
   if (dynos.empty()) latency.unknown_reason = "no dynos listed for " + std::string(formation_type);
@@ -280,15 +291,16 @@ reconciler::FormationLatency LatencyWindow::Formation(std::string_view formation
 }
 
 reconciler::FormationLatency LatencyWindow::Summarise(
-    std::string_view formation_type, spec::Statistic statistic, int64_t now_index,
+    std::string_view formation_type, spec::Statistic statistic, int64_t now_index, Duration span,
     const std::vector<std::pair<std::string, const Series*>>& members) const {
+  const int buckets = BucketsFor(span);
   reconciler::FormationLatency latency;
   LatencyHistogram merged;
   int64_t errors = 0;
   for (const auto& [name, series] : members) {
     if (series == nullptr) continue;
     LatencyHistogram histogram;
-    int64_t dyno_errors = Collect(*series, now_index, histogram, nullptr);
+    int64_t dyno_errors = Collect(*series, now_index, buckets, histogram, nullptr);
     if (histogram.count() == 0 && dyno_errors == 0) continue;
     latency.per_dyno[name] = StatsOf(histogram, dyno_errors);
     merged.Merge(histogram);
@@ -296,8 +308,10 @@ reconciler::FormationLatency LatencyWindow::Summarise(
   }
   if (merged.count() == 0) {
     std::string where = std::string(formation_type);
-    if (options_.window > Duration::zero())
-      where += " in the last " + FormatDuration(options_.window);
+    if (options_.window > Duration::zero()) {
+      const bool partial = span > Duration::zero() && span < options_.window;
+      where += " in the last " + FormatDuration(partial ? span : options_.window);
+    }
     latency.unknown_reason = errors > 0 ? "no timed requests for " + where + " (" +
                                               std::to_string(errors) + " router errors)"
                                         : "no router lines for " + where;
@@ -346,19 +360,20 @@ void SharedLatencyWindow::Add(std::span<const RouterLine> lines, TimePoint fallb
 
 reconciler::FormationLatency SharedLatencyWindow::Formation(std::string_view formation_type,
                                                             spec::Statistic statistic,
-                                                            TimePoint now) {
+                                                            TimePoint now, Duration span) {
   std::lock_guard lock(mu_);
   window_.Expire(now);
-  return window_.Formation(formation_type, statistic, now);
+  return window_.Formation(formation_type, statistic, now, span);
 }
 
 reconciler::FormationLatency SharedLatencyWindow::Formation(std::string_view formation_type,
                                                             spec::Statistic statistic,
                                                             TimePoint now,
-                                                            const std::vector<std::string>& dynos) {
+                                                            const std::vector<std::string>& dynos,
+                                                            Duration span) {
   std::lock_guard lock(mu_);
   window_.Expire(now);
-  return window_.Formation(formation_type, statistic, now, dynos);
+  return window_.Formation(formation_type, statistic, now, dynos, span);
 }
 
 }  // namespace dynoherd::latency

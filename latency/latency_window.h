@@ -73,13 +73,15 @@ class LatencyWindow {
   // The formation's dynos (named like it, see FormationOfDyno) with their stats, and `statistic`
   // taken from the merge of their histograms (not an average of per-dyno values). Unknown, with
   // a reason, when none of them has a timed request in the window.
+  // `span`: only the last `span` of the window (rounded up to whole buckets), so that one window
+  // serves formations whose policies declare shorter windows; zero: the whole window.
   reconciler::FormationLatency Formation(std::string_view formation_type, spec::Statistic statistic,
-                                         TimePoint now) const;
+                                         TimePoint now, Duration span = Duration::zero()) const;
   // The same over exactly these dynos, as the Platform API lists them. Listed dynos without
   // requests appear with count 0; dynos seen in the logs but not listed are left out.
   reconciler::FormationLatency Formation(std::string_view formation_type, spec::Statistic statistic,
-                                         TimePoint now,
-                                         const std::vector<std::string>& dynos) const;
+                                         TimePoint now, const std::vector<std::string>& dynos,
+                                         Duration span = Duration::zero()) const;
 
   // Formation types with at least one dyno in the window, sorted.
   std::vector<std::string> FormationTypes(TimePoint now) const;
@@ -117,15 +119,18 @@ class LatencyWindow {
   Series* FindOrAdd(std::string_view dyno);
   void RecordIn(Series& series, int64_t index, std::optional<double> service_seconds,
                 bool router_error, std::string_view error_code);
-  bool Live(int64_t bucket_index, int64_t now_index) const {
-    return bucket_index > now_index - options_.bucket_count;
+  // Whether a bucket is among the `buckets` newest ones as of `now_index`.
+  static bool Live(int64_t bucket_index, int64_t now_index, int buckets) {
+    return bucket_index > now_index - buckets;
   }
-  // Merges the series' live buckets into `histogram`; returns its router errors.
-  int64_t Collect(const Series& series, int64_t now_index, LatencyHistogram& histogram,
+  // How many of the newest buckets cover `span` (zero: all of them).
+  int BucketsFor(Duration span) const;
+  // Merges the series' buckets among the newest `buckets` into `histogram`; returns its errors.
+  int64_t Collect(const Series& series, int64_t now_index, int buckets, LatencyHistogram& histogram,
                   std::vector<std::pair<uint64_t, int64_t>>* errors_by_code) const;
   DynoReport ReportOf(std::string_view dyno, const Series& series, int64_t now_index) const;
   reconciler::FormationLatency Summarise(
-      std::string_view formation_type, spec::Statistic statistic, int64_t now_index,
+      std::string_view formation_type, spec::Statistic statistic, int64_t now_index, Duration span,
       const std::vector<std::pair<std::string, const Series*>>& members) const;
 
   WindowOptions options_;
@@ -154,9 +159,10 @@ class SharedLatencyWindow {
 
   // Expires, then reads, under one lock.
   reconciler::FormationLatency Formation(std::string_view formation_type, spec::Statistic statistic,
-                                         TimePoint now);
+                                         TimePoint now, Duration span = Duration::zero());
   reconciler::FormationLatency Formation(std::string_view formation_type, spec::Statistic statistic,
-                                         TimePoint now, const std::vector<std::string>& dynos);
+                                         TimePoint now, const std::vector<std::string>& dynos,
+                                         Duration span = Duration::zero());
 
   // Anything else, under the lock: `f(LatencyWindow&)`.
   template <typename F>

@@ -154,8 +154,9 @@ TEST_CASE("an explicit dyno list is authoritative") {
   REQUIRE(web.per_dyno.size() == 3);
   CHECK(web.per_dyno.at("web.3").count == 0);  // listed, no requests: present with zero
   CHECK(web.per_dyno.count("web.9") == 0);
-  CHECK(window.Formation("web", Statistic::kMax, kStart, {}).unknown_reason ==
-        "no dynos listed for web");
+  CHECK(
+      window.Formation("web", Statistic::kMax, kStart, std::vector<std::string>{}).unknown_reason ==
+      "no dynos listed for web");
 }
 
 TEST_CASE("unknown formation latency says why") {
@@ -231,4 +232,29 @@ TEST_CASE("SharedLatencyWindow records batches and reads under its lock") {
   // Formation() expires first: ten minutes later the dyno is gone.
   CHECK_FALSE(shared.Formation("web", Statistic::kMax, kStart + 10min).value);
   CHECK(shared.WithLock([](LatencyWindow& window) { return window.dyno_count(); }) == 0);
+}
+
+TEST_CASE("a read may cover only the last part of the window") {
+  // One 10-minute window of 1-minute buckets serves a formation that declares 3 minutes.
+  LatencyWindow window = MakeWindow({.window = 10min, .bucket_count = 10});
+  window.Record("web.1", kStart, 5.0);              // 9 minutes before the read
+  window.Record("web.1", kStart + 7min, 0.1);       // 2 minutes before
+  window.Record("web.1", kStart + 9min + 5s, 0.2);  // in the newest bucket
+  const TimePoint now = kStart + 9min + 30s;
+  reconciler::FormationLatency all = window.Formation("web", Statistic::kMax, now);
+  CHECK(all.sample_count == 3);
+  CHECK(all.value == 5.0);
+  reconciler::FormationLatency last3 = window.Formation("web", Statistic::kMax, now, 3min);
+  CHECK(last3.sample_count == 2);
+  CHECK(last3.value == 0.2);
+  CHECK(last3.per_dyno.at("web.1").count == 2);
+  // Rounded up to whole buckets: 2m1s reads the three newest, as 3m does.
+  CHECK(window.Formation("web", Statistic::kMax, now, 2min + 1s).sample_count == 2);
+  CHECK(window.Formation("web", Statistic::kMax, now, 2min).sample_count == 1);
+  CHECK(window.Formation("web", Statistic::kMax, now, 1s).sample_count == 1);
+  CHECK(window.Formation("web", Statistic::kMax, now, {"web.1"}, 3min).sample_count == 2);
+  CHECK(window.Formation("api", Statistic::kMax, now, 3min).unknown_reason ==
+        "no router lines for api in the last 3m");
+  // Longer than the window: the whole window.
+  CHECK(window.Formation("web", Statistic::kMax, now, 1h).sample_count == 3);
 }
