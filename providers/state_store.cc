@@ -4,6 +4,7 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -158,6 +159,13 @@ Status StateStore::Read() {
     }
     statuses_.insert_or_assign(name, std::move(*status));
   }
+  if (auto last = doc.find("lastPasses"); last != doc.end()) {
+    if (!last->is_object()) return corrupt("\"lastPasses\" must be an object");
+    for (const auto& [name, value] : last->items()) {
+      if (!value.is_object()) return corrupt("lastPasses." + name + " must be an object");
+      last_passes_.insert_or_assign(name, value);
+    }
+  }
   return Status::Ok();
 }
 
@@ -173,6 +181,24 @@ std::vector<std::string> StateStore::Policies() const {
   return out;
 }
 
+const nlohmann::json* StateStore::FindLastPass(std::string_view policy) const {
+  auto it = last_passes_.find(policy);
+  return it == last_passes_.end() ? nullptr : &it->second;
+}
+
+void StateStore::PutLastPass(const std::string& policy, nlohmann::json record) {
+  last_passes_.insert_or_assign(policy, std::move(record));
+}
+
+std::vector<std::string> StateStore::ReportedPolicies() const {
+  std::vector<std::string> out = Policies();
+  for (const auto& [name, record] : last_passes_) {
+    if (!statuses_.count(name)) out.push_back(name);
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
 void StateStore::Put(reconciler::PolicyStatus status) {
   std::string name = status.policy;
   statuses_.insert_or_assign(std::move(name), std::move(status));
@@ -180,6 +206,7 @@ void StateStore::Put(reconciler::PolicyStatus status) {
 
 void StateStore::Remove(std::string_view policy) {
   if (auto it = statuses_.find(policy); it != statuses_.end()) statuses_.erase(it);
+  if (auto it = last_passes_.find(policy); it != last_passes_.end()) last_passes_.erase(it);
 }
 
 Status StateStore::Write() {
@@ -189,8 +216,14 @@ Status StateStore::Write() {
   json policies = json::object();
   for (const auto& [name, status] : statuses_)
     policies[name] = reconciler::ToJson(status);
-  const std::string text =
-      json{{"version", kVersion}, {"policies", std::move(policies)}}.dump(2) + "\n";
+  json doc = {{"version", kVersion}, {"policies", std::move(policies)}};
+  if (!last_passes_.empty()) {
+    json last = json::object();
+    for (const auto& [name, record] : last_passes_)
+      last[name] = record;
+    doc["lastPasses"] = std::move(last);
+  }
+  const std::string text = doc.dump(2) + "\n";
 
   const std::string directory = ParentDirectory(path_);
   std::string temp =
