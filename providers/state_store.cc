@@ -11,6 +11,8 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
+#include "providers/atomic_file.h"
+
 namespace dynoherd::providers {
 namespace {
 
@@ -19,20 +21,6 @@ using nlohmann::json;
 
 std::string Errno() {
   return std::strerror(errno);
-}
-
-// Writes all of `data`, resuming after signals and short writes.
-bool WriteAll(int fd, const std::string& data) {
-  size_t done = 0;
-  while (done < data.size()) {
-    ssize_t n = ::write(fd, data.data() + done, data.size() - done);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return false;
-    }
-    done += static_cast<size_t>(n);
-  }
-  return true;
 }
 
 std::string ParentDirectory(const std::string& path) {
@@ -225,35 +213,7 @@ Status StateStore::Write() {
   }
   const std::string text = doc.dump(2) + "\n";
 
-  const std::string directory = ParentDirectory(path_);
-  std::string temp =
-      (fs::path(directory) / ("." + fs::path(path_).filename().string() + ".XXXXXX")).string();
-  int fd = ::mkstemp(temp.data());  // mode 0600
-  if (fd < 0) return Status::Unavailable("cannot write the state file " + path_ + ": " + Errno());
-  auto fail = [&](const std::string& step) {
-    const std::string error = Errno();
-    if (fd >= 0) ::close(fd);
-    ::unlink(temp.c_str());
-    return Status::Unavailable("cannot write the state file " + path_ + " (" + step +
-                               "): " + error);
-  };
-  if (!WriteAll(fd, text)) return fail("write");
-  if (::fsync(fd) != 0) return fail("fsync");
-  if (::close(fd) != 0) {
-    fd = -1;
-    return fail("close");
-  }
-  fd = -1;
-  if (::rename(temp.c_str(), path_.c_str()) != 0) return fail("rename");
-  // The rename is durable only once the directory entry is on disk.
-  int dir_fd = ::open(directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dir_fd < 0)
-    return Status::Unavailable("cannot sync the directory " + directory + ": " + Errno());
-  const bool synced = ::fsync(dir_fd) == 0;
-  const std::string error = synced ? "" : Errno();
-  ::close(dir_fd);
-  if (!synced) return Status::Unavailable("cannot sync the directory " + directory + ": " + error);
-  return Status::Ok();
+  return WriteFileAtomically(path_, text, 0600, "state file");
 }
 
 Status StateStore::Save(reconciler::PolicyStatus status) {
