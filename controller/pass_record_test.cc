@@ -1,9 +1,8 @@
 #include "controller/pass_record.h"
 
 #include <doctest/doctest.h>
-#include <unistd.h>
 
-#include <filesystem>
+#include "tests/support/temp_dir.h"
 
 using namespace dynoherd;
 using namespace dynoherd::controller;
@@ -51,24 +50,6 @@ PassResult ScaledPass(TimePoint at) {
   r.applied = true;
   return r;
 }
-
-class TempStatePath {
- public:
-  TempStatePath() {
-    std::string pattern =
-        (std::filesystem::temp_directory_path() / "dynoherd-record-XXXXXX").string();
-    REQUIRE(::mkdtemp(pattern.data()) != nullptr);
-    dir_ = pattern;
-  }
-  ~TempStatePath() {
-    std::error_code ec;
-    std::filesystem::remove_all(dir_, ec);
-  }
-  std::string path() const { return (dir_ / "state.json").string(); }
-
- private:
-  std::filesystem::path dir_;
-};
 
 }  // namespace
 
@@ -151,9 +132,10 @@ TEST_CASE("PassRecord JSON: round trip, tolerant of missing keys, strict on type
 }
 
 TEST_CASE("SavePass: the status and the record in one write; failures keep the status") {
-  TempStatePath state;
+  testing::TempDir dir;
+  const std::string state = (dir.path() / "state.json").string();
   {
-    auto store = providers::StateStore::Open(state.path());
+    auto store = providers::StateStore::Open(state);
     REQUIRE(store.ok());
     REQUIRE(SavePass(**store, ScaledPass(kNow)).ok());
     PassResult failed;
@@ -162,7 +144,7 @@ TEST_CASE("SavePass: the status and the record in one write; failures keep the s
     failed.status = Status::Unavailable("observe app shop: 503");
     REQUIRE(SavePass(**store, failed).ok());
   }
-  auto store = providers::StateStore::OpenReadOnly(state.path());
+  auto store = providers::StateStore::OpenReadOnly(state);
   REQUIRE(store.ok());
   REQUIRE((*store)->Find("shop-web") != nullptr);
   CHECK((*store)->Find("shop-web")->updated_at == kNow + 1s);  // from the pass that planned
