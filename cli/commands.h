@@ -17,5 +17,7 @@ enum ExitCode : int {
 void AddValidateCommand(CLI::App& app, int& exit_code);
 // `schema`: prints the FormationPolicy JSON Schema (cli/schema_command.cc).
 void AddSchemaCommand(CLI::App& app, int& exit_code);
+// `run -f PATH...`: the daemon (cli/run_command.cc).
+void AddRunCommand(CLI::App& app, int& exit_code);
 
 }  // namespace dynoherd::cli
