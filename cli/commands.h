@@ -17,5 +17,7 @@ enum ExitCode : int {
 void AddValidateCommand(CLI::App& app, int& exit_code);
 // `schema`: prints the FormationPolicy JSON Schema (cli/schema_command.cc).
 void AddSchemaCommand(CLI::App& app, int& exit_code);
+// `simulate -f SPEC [--compare]`: plays a sim policy at full speed (cli/simulate_command.cc).
+void AddSimulateCommand(CLI::App& app, int& exit_code);
 
 }  // namespace dynoherd::cli
