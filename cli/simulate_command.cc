@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -22,7 +23,7 @@ struct SimulateArgs {
   std::string output = "text";
   std::string policy;
   std::optional<uint64_t> seed;
-  std::string log_level = "error";
+  std::string log_level = "off";
   std::string log_format = "logfmt";
 };
 
@@ -88,10 +89,15 @@ int Simulate(const SimulateArgs& args) {
   const spec::Policy* policy = ChoosePolicy(*policies, args.policy);
   if (!policy) return kExitError;
 
-  Result<LogLevel> level = ParseLogLevel(args.log_level);
-  if (!level.ok()) {
-    std::fprintf(stderr, "dynoherd simulate: --log-level: %s\n", level.status().message().c_str());
-    return kExitError;
+  std::optional<LogLevel> level;  // nullopt: the passes log nothing
+  if (args.log_level != "off") {
+    Result<LogLevel> parsed = ParseLogLevel(args.log_level);
+    if (!parsed.ok()) {
+      std::fprintf(stderr, "dynoherd simulate: --log-level: %s\n",
+                   parsed.status().message().c_str());
+      return kExitError;
+    }
+    level = *parsed;
   }
   const LogFormat format = args.log_format == "json" ? LogFormat::kJson : LogFormat::kLogfmt;
   if (policy->paused) {
@@ -104,15 +110,17 @@ int Simulate(const SimulateArgs& args) {
   controller::SimulationOptions options;
   options.seed = args.seed;
   const bool compare = args.compare;
-  const LogLevel min_level = *level;
-  options.make_logger = [compare, format, min_level](const Clock& simulated,
-                                                     controller::SimVariant variant) {
-    std::unique_ptr<Logger> logger =
-        std::make_unique<StreamLogger>(simulated, format, min_level, stderr);
-    if (!compare) return logger;
-    return std::unique_ptr<Logger>(
-        std::make_unique<VariantLogger>(std::move(logger), std::string(controller::Name(variant))));
-  };
+  if (level) {
+    const LogLevel min_level = *level;
+    options.make_logger = [compare, format, min_level](const Clock& simulated,
+                                                       controller::SimVariant variant) {
+      std::unique_ptr<Logger> logger =
+          std::make_unique<StreamLogger>(simulated, format, min_level, stderr);
+      if (!compare) return logger;
+      return std::unique_ptr<Logger>(std::make_unique<VariantLogger>(
+          std::move(logger), std::string(controller::Name(variant))));
+    };
+  }
 
   const auto wall_start = std::chrono::steady_clock::now();
   std::string text;
