@@ -178,9 +178,10 @@ void AddSimulateCommand(CLI::App& app, int& exit_code) {
       ->type_name("N");
   command
       ->add_option("--log-level", args->log_level,
-                   "Log the passes at this level and above on stderr, with simulated times")
-      ->check(CLI::IsMember({"debug", "info", "warn", "error"}))
-      ->default_str("error");
+                   "Log the passes at this level and above on stderr, with simulated times "
+                   "(off: only the summary)")
+      ->check(CLI::IsMember({"off", "debug", "info", "warn", "error"}))
+      ->default_str("off");
   command->add_option("--log-format", args->log_format, "Log line format")
       ->check(CLI::IsMember({"logfmt", "json"}))
       ->default_str("logfmt");
