@@ -19,5 +19,7 @@ void AddValidateCommand(CLI::App& app, int& exit_code);
 void AddSchemaCommand(CLI::App& app, int& exit_code);
 // `run -f PATH...`: the daemon (cli/run_command.cc).
 void AddRunCommand(CLI::App& app, int& exit_code);
+// `simulate -f SPEC [--compare]`: plays a sim policy at full speed (cli/simulate_command.cc).
+void AddSimulateCommand(CLI::App& app, int& exit_code);
 
 }  // namespace dynoherd::cli

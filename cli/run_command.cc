@@ -8,7 +8,9 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <sstream>
 #include <string>
@@ -199,7 +201,8 @@ int RunDaemon(const RunArgs& args) {
   runtime_options.api_reserve = args.api_reserve;
   controller::RuntimeFactory factory(runtime_options, clock, logger, &metrics);
   controller::PassRunner runner(clock, logger, &metrics);
-  controller::SimActionLog sim_actions;
+  std::mutex sim_mu;  // passes of several sim policies end on several threads
+  std::map<std::string, controller::SimRunRecorder> sim_recorders;
   std::optional<controller::SimNarrator> narrator;
   if (scaled) narrator.emplace(logger, clock.Now(), kind->speed);
 
@@ -233,8 +236,9 @@ int RunDaemon(const RunArgs& args) {
   };
   hooks.interrupt_passes = [&factory] { factory.Shutdown(); };
   if (narrator) {
-    hooks.on_pass = [&sim_actions](const controller::PassResult& pass) {
-      sim_actions.Record(pass);
+    hooks.on_pass = [&sim_mu, &sim_recorders](const controller::PassResult& pass) {
+      std::lock_guard lock(sim_mu);
+      sim_recorders[pass.policy].Add(pass);
     };
     hooks.tick = [&narrator, &factory](TimePoint now, const std::vector<std::string>& names) {
       std::vector<std::pair<std::string, providers::sim::SimWorld*>> worlds;
@@ -286,19 +290,29 @@ int RunDaemon(const RunArgs& args) {
   (*listener)->Stop();
 
   if (run_kind.simulated) {
-    const auto wall_elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(
-        std::chrono::steady_clock::now() - wall_started);
-    std::string summary;
+    std::lock_guard lock(sim_mu);
     for (const auto& snapshot : daemon.Snapshot()) {
-      providers::sim::SimWorld* world = factory.SimWorldFor(snapshot.policy->name);
+      const spec::Policy& policy = *snapshot.policy;
+      providers::sim::SimWorld* world = factory.SimWorldFor(policy.name);
       if (!world) continue;
-      summary += controller::FormatSimSummary(*snapshot.policy, *world,
-                                              sim_actions.For(snapshot.policy->name), wall_elapsed);
+      Result<controller::SimRunSummary> summary =
+          controller::BuildSimSummary(*world, policy, sim_recorders[policy.name]);
+      if (!summary.ok()) {
+        logger.Error("no summary",
+                     {{"policy", policy.name}, {"error", summary.status().message()}});
+        continue;
+      }
+      std::string text = controller::RenderSimSummary(*summary);
+      std::fputs(text.c_str(), stdout);
     }
-    std::fputs(summary.c_str(), stdout);
     std::fflush(stdout);
   }
-  logger.Info("dynoherd stopped", {{"reason", outcome.stop_reason}});
+  const auto wall_elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::steady_clock::now() - wall_started);
+  logger.Info(
+      "dynoherd stopped",
+      {{"reason", outcome.stop_reason},
+       {"ran_for", FormatDuration(std::chrono::round<std::chrono::seconds>(wall_elapsed))}});
   signals.Stop();
   if (!outcome.abandoned.empty()) {
     // Their threads still use the daemon: leave without running destructors that would wait.

@@ -2,7 +2,6 @@
 
 #include <doctest/doctest.h>
 
-#include "controller/sim_summary.h"
 #include "providers/sim/sim_test_util.h"
 
 using namespace dynoherd;
@@ -123,94 +122,4 @@ TEST_CASE("the narrator tells incidents and dynos coming up, wakes at incidents,
   TickResult last = narrator.Tick(clock.Now(), worlds);
   CHECK(last.stop);
   CHECK(last.stop_reason == "simulation finished");
-}
-
-TEST_CASE("phases cut the scenario at each incident's start and a surge's end") {
-  std::vector<SimPhase> phases = SimPhases(DemoSpec());
-  REQUIRE(phases.size() == 4);
-  CHECK(phases[0].name == "before the incidents");
-  CHECK(phases[1].name == "web.3 noisy neighbour x4");
-  CHECK(phases[1].from == 3min);
-  CHECK(phases[1].to == 12min);
-  CHECK(phases[2].name == "web surge x2.5");
-  CHECK(phases[3].name == "after web surge");
-  CHECK(phases[3].from == 20min);
-  CHECK(phases[3].to == 30min);
-
-  spec::SimSpec quiet = DemoSpec();
-  quiet.incidents.clear();
-  REQUIRE(SimPhases(quiet).size() == 1);
-  CHECK(SimPhases(quiet)[0].name == "whole run");
-
-  spec::SimSpec together = DemoSpec();
-  together.incidents[1].at = 3min;  // both at 3m; the surge's end past the duration is no cut
-  together.incidents[1].duration = 1h;
-  auto merged = SimPhases(together);
-  REQUIRE(merged.size() == 2);
-  CHECK(merged[1].name == "web.3 noisy neighbour x4 + web surge x2.5");
-}
-
-TEST_CASE("the summary lists the applied actions with latency around them, and every phase") {
-  ManualClock clock(SimStart());
-  spec::Policy policy = SimPolicy("demo", 30);
-  auto world = SimWorld::Create(kApp, *policy.sim, clock);
-  REQUIRE(world.ok());
-  clock.Advance(5min);
-  REQUIRE((*world)->Restart(kApp, "web.3").ok());
-
-  PassResult pass;
-  pass.policy = "demo";
-  pass.applied = true;
-  reconciler::Plan plan;
-  plan.planned_at = clock.Now();
-  reconciler::Action restart;
-  restart.kind = reconciler::ActionKind::kRestart;
-  restart.cause = reconciler::ActionCause::kLaggard;
-  restart.formation = "web";
-  restart.dyno = "web.3";
-  restart.reason = "laggard: p50 10.51s";
-  reconciler::Action failed = restart;
-  failed.dyno = "web.4";
-  failed.failed = true;
-  plan.actions = {restart, failed};
-  pass.plan = plan;
-  SimActionLog actions;
-  actions.Record(pass);
-  pass.applied = false;  // a dry pass records nothing
-  actions.Record(pass);
-  REQUIRE(actions.For("demo").size() == 1);
-  CHECK(actions.For("other").empty());
-
-  clock.Advance(25min);
-  std::string text = FormatSimSummary(policy, **world, actions.For("demo"), 61s);
-  INFO(text);
-  CHECK(text.find("Simulation \"demo\" (app demo-app, seed 42): 30m simulated at speed 30 in "
-                  "1m1s of wall time") != std::string::npos);
-  CHECK(text.find("Actions taken: 1 restart\n") != std::string::npos);
-  CHECK(text.find("\n  5m  web        restart web.3  ") != std::string::npos);
-  CHECK(text.find("laggard: p50 10.51s") != std::string::npos);
-  CHECK(text.find("web: latency of every request, by phase (ground truth)") != std::string::npos);
-  CHECK(text.find("worker: time every job waited in the queue") != std::string::npos);
-  for (const char* phase : {"before the incidents", "web.3 noisy neighbour x4", "web surge x2.5",
-                            "after web surge", "whole run"}) {
-    CHECK(text.find(phase) != std::string::npos);
-  }
-  CHECK(text.find("> 500ms") != std::string::npos);
-  CHECK(text.find("> 10s") != std::string::npos);
-  CHECK(text.find("stopped early") == std::string::npos);
-}
-
-TEST_CASE("a summary of a run stopped early says so and covers only what was simulated") {
-  ManualClock clock(SimStart());
-  spec::Policy policy = SimPolicy("demo", 30);
-  auto world = SimWorld::Create(kApp, *policy.sim, clock);
-  REQUIRE(world.ok());
-  clock.Advance(5min);
-  std::string text = FormatSimSummary(policy, **world, {}, 10s);
-  INFO(text);
-  CHECK(text.find("5m simulated") != std::string::npos);
-  CHECK(text.find("(stopped early: the scenario runs 30m)") != std::string::npos);
-  CHECK(text.find("Actions taken: none") != std::string::npos);
-  CHECK(text.find("web surge x2.5") == std::string::npos);  // starts at 12m: not reached
-  CHECK(text.find("3m-5m") != std::string::npos);           // the noisy phase, cut at 5m
 }
