@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <exception>
 
+#include "controller/pass_record.h"
+
 namespace dynoherd::controller {
 
 namespace {
@@ -253,14 +255,13 @@ void Daemon::RecordLocked(const Task& task, const PassResult& result) {
                     {"retry_in", FormatDuration(std::chrono::ceil<Duration>(*due - now))}});
     }
   }
-  if (result.plan) {
-    // Saved even when an action failed: RecordActionFailure took it back out of the status.
-    statuses_[name] = result.plan->status;
-    if (store_) {
-      if (Status s = store_->Save(result.plan->status); !s.ok()) {
-        logger_.Error("saving the status failed",
-                      {{"policy", name}, {"state", store_->path()}, {"error", s.message()}});
-      }
+  // Saved even when an action failed (RecordActionFailure took it back out of the status) or
+  // the pass failed: the last-pass record says so, for `dynoherd status`.
+  if (result.plan) statuses_[name] = result.plan->status;
+  if (store_) {
+    if (Status s = SavePass(*store_, result); !s.ok()) {
+      logger_.Error("saving the status failed",
+                    {{"policy", name}, {"state", store_->path()}, {"error", s.message()}});
     }
   }
   auto it = entries_.find(name);
