@@ -252,8 +252,9 @@ std::string Latency(const TruthSummary& t, double seconds) {
   return t.latency.count > 0 ? FormatLatency(seconds) : "-";
 }
 
+// Whole seconds: `run` passes start a few simulated milliseconds after they are due.
 std::string Offset(Duration d) {
-  return d.count() == 0 ? "0s" : FormatDuration(d);
+  return d.count() == 0 ? "0s" : FormatDuration(std::chrono::floor<std::chrono::seconds>(d));
 }
 
 // "1234 (1.7%)"; "-" without a threshold.
