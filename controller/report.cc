@@ -9,6 +9,10 @@ namespace {
 using nlohmann::json;
 using reconciler::ActionKind;
 
+// How the laggard detector's reason says a dyno is statistically far from the others but not
+// slow enough to act on (reconciler/laggard_detector.cc; report_test keeps the two in step).
+constexpr std::string_view kNotSlowMarker = "; not slow: ";
+
 json TimeOrNull(TimePoint t, bool known) {
   return known ? json(FormatTimestamp(t)) : json(nullptr);
 }
@@ -111,6 +115,13 @@ void ExplainFormation(const reconciler::FormationPlan& fp, Block& block) {
   }
   for (const auto& note : fp.notes)
     block.Add(fp.type, note);
+  // A dyno far from the others that the detector still found not slow (minLatency, minRatio):
+  // the case where a reader sees a number and wonders why nothing happens.
+  for (const auto& v : fp.verdicts) {
+    if (!v.slow && v.reason.find(kNotSlowMarker) != std::string::npos) {
+      block.Add(fp.type, v.dyno + " not restarted: " + v.reason);
+    }
+  }
 }
 
 std::string RenderPolicy(const PassResult& r) {
