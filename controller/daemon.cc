@@ -247,14 +247,6 @@ void Daemon::RecordLocked(const Task& task, const PassResult& result) {
   const std::string& name = task.policy->name;
   const TimePoint now = clock_.clock.Now();
   scheduler_.Finished(name, result.status.ok(), now);
-  if (!result.status.ok()) {
-    if (std::optional<TimePoint> due = scheduler_.DueAt(name)) {
-      logger_.Info("retrying after a backoff",
-                   {{"policy", name},
-                    {"failures", scheduler_.Failures(name)},
-                    {"retry_in", FormatDuration(std::chrono::ceil<Duration>(*due - now))}});
-    }
-  }
   // Saved even when an action failed (RecordActionFailure took it back out of the status) or
   // the pass failed: the last-pass record says so, for `dynoherd status`.
   if (result.plan) statuses_[name] = result.plan->status;
@@ -272,6 +264,16 @@ void Daemon::RecordLocked(const Task& task, const PassResult& result) {
   }
   it->second.last_pass = std::make_shared<const PassResult>(result);
   passed_once_.insert(name);
+  // Logged once the pass is recorded (/readyz and /status show it from here on).
+  if (std::optional<TimePoint> due = scheduler_.DueAt(name)) {
+    std::string in = FormatDuration(std::chrono::ceil<std::chrono::seconds>(*due - now));
+    if (result.status.ok()) {
+      logger_.Debug("next pass scheduled", {{"policy", name}, {"in", in}});
+    } else {
+      logger_.Info("retrying after a backoff",
+                   {{"policy", name}, {"failures", scheduler_.Failures(name)}, {"retry_in", in}});
+    }
+  }
 }
 
 void Daemon::RejectReload(const Status& status) {

@@ -165,7 +165,8 @@ Result<SimRunSummary> BuildSimSummary(providers::sim::SimWorld& world, const spe
   s.app = policy.app;
   s.seed = world.spec().seed;
   s.start = world.start_time();
-  const TimePoint end = world.Now();
+  // `run` stops a little after the end (its clock keeps going): report the scenario, not more.
+  const TimePoint end = std::min(world.Now(), world.end_time());
   s.simulated = std::chrono::duration_cast<Duration>(end - s.start);
   s.interval = policy.interval;
   s.around = options.around;
@@ -173,6 +174,7 @@ Result<SimRunSummary> BuildSimSummary(providers::sim::SimWorld& world, const spe
   s.failed_passes = recorder.failed_passes();
   s.planned_not_applied = recorder.planned_not_applied();
   s.events = world.Events();
+  std::erase_if(s.events, [&](const SimEvent& e) { return e.at > end; });
 
   for (const auto& a : recorder.actions()) {
     if (!world.spec().formations.empty() &&
@@ -188,7 +190,7 @@ Result<SimRunSummary> BuildSimSummary(providers::sim::SimWorld& world, const spe
     fs.type = f.type;
     fs.web = f.rps.has_value();
     fs.threshold = ThresholdOf(policy, f.type);
-    Result<TruthSummary> truth = world.Truth(f.type, fs.threshold);
+    Result<TruthSummary> truth = world.Truth(f.type, s.start, end, fs.threshold);
     if (!truth.ok()) return truth.status();
     fs.truth = *truth;
     fs.start_quantity = f.quantity;
