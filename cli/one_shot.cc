@@ -81,7 +81,7 @@ int RunOneShot(const OneShotArgs& args, const EnvLookup& env) {
     }
   }
 
-  std::optional<std::vector<spec::Policy>> policies = LoadPoliciesOrReport(args.common.files);
+  std::optional<std::vector<spec::Policy>> policies = LoadPolicies(args.common.files, session);
   if (!policies) return kExitError;
 
   Result<std::string> state_path = StatePath(args.common);

@@ -2,6 +2,7 @@
 
 #include <cstdio>
 #include <random>
+#include <sstream>
 
 #include "controller/pass_record.h"
 #include "providers/heroku/heroku_token.h"
@@ -141,6 +142,15 @@ std::vector<controller::PassResult> RunPasses(const std::vector<spec::Policy>& p
     results.push_back(std::move(result));
   }
   return results;
+}
+
+std::optional<std::vector<spec::Policy>> LoadPolicies(const PolicyFileArgs& files,
+                                                      const Session& session) {
+  std::ostringstream errors;
+  std::optional<std::vector<spec::Policy>> policies = LoadPoliciesOrReport(files, errors);
+  const std::string text = session.Redact(errors.str());
+  std::fwrite(text.data(), 1, text.size(), stderr);
+  return policies;
 }
 
 bool PrintRedacted(const Session& session, const std::string& text) {

@@ -78,6 +78,11 @@ std::vector<controller::PassResult> RunPasses(const std::vector<spec::Policy>& p
                                               const Clock& clock, Session& session,
                                               metrics::Metrics* metrics);
 
+// LoadPoliciesOrReport with the errors redacted: a ${VAR} may have put a secret in a value that
+// an error quotes.
+std::optional<std::vector<spec::Policy>> LoadPolicies(const PolicyFileArgs& files,
+                                                      const Session& session);
+
 // Prints `text` on stdout, redacted; false when stdout cannot be written.
 bool PrintRedacted(const Session& session, const std::string& text);
 

@@ -255,7 +255,7 @@ int RunStatus(const OperatorArgs& args) {
   Session session(args, ProcessEnvironment());
   std::optional<std::vector<spec::Policy>> policies;
   if (!args.files.paths.empty()) {
-    policies = LoadPoliciesOrReport(args.files);
+    policies = LoadPolicies(args.files, session);
     if (!policies) return kExitError;
   }
   Result<std::string> state_path = StatePath(args);

@@ -252,12 +252,19 @@ std::string RenderPasses(const std::vector<PassResult>& results, RenderMode mode
     }
   }
   if (!out.empty()) out += "\n";
+  // "no changes" is only what the policies that could be planned say.
+  std::string none = "no changes.";
+  if (failed_policies.size() == results.size() && !results.empty()) {
+    none = mode == RenderMode::kPlan ? "nothing could be planned." : "nothing could be applied.";
+  } else if (!failed_policies.empty()) {
+    none = "no changes in the other policies.";
+  }
   if (mode == RenderMode::kPlan) {
     const std::string text = planned.Text();
-    out += text.empty() ? "Plan: no changes." : "Plan: " + text + ".";
+    out += "Plan: " + (text.empty() ? none : text + ".");
   } else {
     const std::string text = applied.Text();
-    out += text.empty() ? "Applied: no changes." : "Applied: " + text + ".";
+    out += "Applied: " + (text.empty() ? none : text + ".");
     if (const std::string f = failed.Text(); !f.empty()) out += " Failed: " + f + ".";
   }
   if (const std::string h = held.Text(); !h.empty()) {

@@ -153,7 +153,7 @@ TEST_CASE("RenderPasses: a failed policy shows its error, the summary names it, 
         "blog (app blog)\n"
         "  No changes.\n"
         "\n"
-        "Applied: no changes.\n"
+        "Applied: no changes in the other policies.\n"
         "1 of 2 policies failed:\n"
         "  billing: observe app billing-prod: GET /apps/billing-prod/formation: 503 Service "
         "Unavailable (request id 42)\n");
