@@ -12,6 +12,7 @@
 #include <regex>
 #include <sstream>
 
+#include "tests/support/fake_heroku_process.h"
 #include "tests/support/subprocess.h"
 #include "tests/support/temp_dir.h"
 
@@ -59,56 +60,24 @@ std::string SimPolicy(const std::string& duration, double speed) {
          "      - {at: 1m, kind: noisy-neighbor, dyno: web.2, factor: 4}\n";
 }
 
-// build/fake-heroku on a free port, killed when the test ends.
-class FakeHerokuProcess {
- public:
-  explicit FakeHerokuProcess(const TempDir& dir, const std::string& faults = "") {
-    std::string scenario = dir.Write("scenario.yaml", Scenario(faults));
-    auto started = Subprocess::Start(BuildPath("fake-heroku"),
-                                     {.args = {"--scenario", scenario, "--port", "0"}});
-    REQUIRE(started.ok());
-    process_.emplace(std::move(started).value());
-    REQUIRE(process_->WaitForOutput("listening on http://127.0.0.1:", 10s));
-    std::smatch m;
-    std::string out = process_->out() + process_->err();
-    REQUIRE(std::regex_search(out, m, std::regex(R"(listening on (http://127\.0\.0\.1:(\d+)))")));
-    url_ = m[1];
-    port_ = std::stoi(m[2]);
-  }
-  const std::string& url() const { return url_; }
-  int port() const { return port_; }
-  json State() {
-    httplib::Client client("127.0.0.1", port_);
-    auto r = client.Get("/__admin/state");
-    REQUIRE(r);
-    return json::parse(r->body);
-  }
-  // What a person with the token would do: PATCH the formation through the Platform API.
-  void Scale(const std::string& type, int quantity) {
-    httplib::Client client("127.0.0.1", port_);
-    httplib::Headers headers = {{"Accept", "application/vnd.heroku+json; version=3"},
-                                {"Authorization", std::string("Bearer ") + kToken},
-                                {"User-Agent", "e2e-test"}};
-    auto r = client.Patch("/apps/shop/formation/" + type, headers,
-                          "{\"quantity\": " + std::to_string(quantity) + "}", "application/json");
-    REQUIRE(r);
-    REQUIRE(r->status == 200);
-  }
-  int WebQuantity() {
-    const json state = State();
-    for (const auto& app : state["apps"]) {
-      for (const auto& f : app["formations"]) {
-        if (f["type"] == "web") return f["quantity"].get<int>();
-      }
-    }
-    return -1;
-  }
+// build/fake-heroku on `Scenario(faults)`, killed when the test ends.
+std::unique_ptr<FakeHerokuProcess> StartFake(const std::string& faults = "") {
+  auto fake = FakeHerokuProcess::Start(Scenario(faults));
+  REQUIRE(fake.ok());
+  return std::move(fake).value();
+}
 
- private:
-  std::optional<Subprocess> process_;
-  std::string url_;
-  int port_ = 0;
-};
+// What a person with the token would do: PATCH the formation through the Platform API.
+void ScaleByHand(const FakeHerokuProcess& fake, const std::string& type, int quantity) {
+  httplib::Client client("127.0.0.1", fake.port());
+  httplib::Headers headers = {{"Accept", "application/vnd.heroku+json; version=3"},
+                              {"Authorization", std::string("Bearer ") + kToken},
+                              {"User-Agent", "e2e-test"}};
+  auto r = client.Patch("/apps/shop/formation/" + type, headers,
+                        "{\"quantity\": " + std::to_string(quantity) + "}", "application/json");
+  REQUIRE(r);
+  REQUIRE(r->status == 200);
+}
 
 // `dynoherd run` with the fake's URL and token in its environment.
 class Daemon {
@@ -192,12 +161,11 @@ std::string ReadFile(const std::filesystem::path& path) {
 TEST_CASE("run on Heroku: readiness, the first pass, /status, /metrics for promtool, SIGTERM") {
   TempDir dir;
   // The first formation read takes 4 s: long enough to see /readyz before the first pass ends.
-  FakeHerokuProcess fake(dir,
-                         "  - {kind: slow, delay: 4s, method: GET, path: /apps/shop/formation}\n");
+  auto fake = StartFake("  - {kind: slow, delay: 4s, method: GET, path: /apps/shop/formation}\n");
   std::string policy = dir.Write("shop.yaml", HerokuPolicy(3));
   std::string state = (dir.path() / "state.json").string();
   Daemon run({"-f", policy, "--state", state, "--listen", "127.0.0.1:0", "--log-level", "debug"},
-             fake.url());
+             fake->url());
   run.WaitRunning();
 
   auto health = run.Get("/healthz");
@@ -210,7 +178,7 @@ TEST_CASE("run on Heroku: readiness, the first pass, /status, /metrics for promt
 
   REQUIRE(run.WaitLog("msg=\"scaled formation\""));
   CHECK(run.process().err().find("from=2 to=3 cause=drift") != std::string::npos);
-  CHECK(fake.WebQuantity() == 3);
+  CHECK(fake->Quantity("shop", "web") == 3);
   REQUIRE(run.WaitLog("msg=\"next pass scheduled\" policy=shop"));  // recorded
   auto after = run.Get("/readyz");
   REQUIRE(after);
@@ -261,11 +229,11 @@ TEST_CASE("run on Heroku: readiness, the first pass, /status, /metrics for promt
 TEST_CASE(
     "run: SIGHUP applies a valid set at once and rejects an invalid one, which keeps running") {
   TempDir dir;
-  FakeHerokuProcess fake(dir);
+  auto fake = StartFake();
   std::string policy = dir.Write("shop.yaml", HerokuPolicy(3));
   Daemon run(
       {"-f", policy, "--state", (dir.path() / "state.json").string(), "--listen", "127.0.0.1:0"},
-      fake.url());
+      fake->url());
   run.WaitRunning();
   REQUIRE(run.WaitLog("to=3 cause=drift"));
 
@@ -273,7 +241,7 @@ TEST_CASE(
   REQUIRE(run.process().Signal(SIGHUP).ok());
   REQUIRE(run.WaitLog("msg=\"policies reloaded\" policies=1 added=\"\" changed=shop removed=\"\""));
   REQUIRE(run.WaitLog("to=4 cause=drift"));  // a changed policy passes at once
-  CHECK(fake.WebQuantity() == 4);
+  CHECK(fake->Quantity("shop", "web") == 4);
 
   dir.Write("shop.yaml", HerokuPolicy(5, "5s"));
   REQUIRE(run.process().Signal(SIGHUP).ok());
@@ -291,9 +259,9 @@ TEST_CASE(
 
   // The old set keeps running: someone scales web down by hand, and the next pass of the policy
   // still in force (4, not the rejected 5) puts it back.
-  fake.Scale("web", 2);
+  ScaleByHand(*fake, "web", 2);
   REQUIRE(run.WaitLog("from=2 to=4 cause=drift"));
-  CHECK(fake.WebQuantity() == 4);
+  CHECK(fake->Quantity("shop", "web") == 4);
 
   ProcessResult r = run.Stop(SIGTERM);
   CHECK(r.exit_code == 0);
@@ -351,12 +319,11 @@ TEST_CASE("run on a short simulation tells its events, ends by itself with the s
 
 TEST_CASE("SIGTERM during a Heroku call that hangs: the pass is abandoned, exit 0 within 10 s") {
   TempDir dir;
-  FakeHerokuProcess fake(dir,
-                         "  - {kind: slow, delay: 25s, method: GET, path: /apps/shop/formation}\n");
+  auto fake = StartFake("  - {kind: slow, delay: 25s, method: GET, path: /apps/shop/formation}\n");
   std::string policy = dir.Write("shop.yaml", HerokuPolicy(3));
   std::string state = (dir.path() / "state.json").string();
   Daemon run({"-f", policy, "--state", state, "--listen", "127.0.0.1:0", "--log-level", "debug"},
-             fake.url());
+             fake->url());
   run.WaitRunning();
   REQUIRE(run.WaitLog("msg=\"pass started\""));
 
@@ -384,12 +351,12 @@ TEST_CASE("run refuses what it cannot do well, saying why") {
     CHECK(r.err.find("one run is either simulated or real") != std::string::npos);
   }
   SUBCASE("a taken port: a Heroku run fails, a simulated one takes a free port") {
-    FakeHerokuProcess fake(dir);
-    const std::string taken = "127.0.0.1:" + std::to_string(fake.port());
+    auto fake = StartFake();
+    const std::string taken = "127.0.0.1:" + std::to_string(fake->port());
     ProcessResult real = RunProcess(
         DynoherdBinary(), {.args = {"run", "-f", heroku, "--state",
                                     (dir.path() / "state.json").string(), "--listen", taken},
-                           .env = {{"HEROKU_API_KEY", kToken}, {"HEROKU_API_URL", fake.url()}}});
+                           .env = {{"HEROKU_API_KEY", kToken}, {"HEROKU_API_URL", fake->url()}}});
     CHECK(real.exit_code == 1);
     CHECK(real.err.find("msg=\"cannot listen\" error=\"cannot listen on " + taken +
                         ": address already in use (choose another with --listen)\"") !=
@@ -400,7 +367,7 @@ TEST_CASE("run refuses what it cannot do well, saying why") {
     CHECK(demo.exit_code == 0);
     CHECK(demo.err.find("level=warn msg=\"listen address in use; a simulated run takes a free "
                         "port instead\"") != std::string::npos);
-    CHECK(demo.err.find("listen=http://127.0.0.1:" + std::to_string(fake.port()) + " ") ==
+    CHECK(demo.err.find("listen=http://127.0.0.1:" + std::to_string(fake->port()) + " ") ==
           std::string::npos);
   }
   SUBCASE("a malformed listen address") {
