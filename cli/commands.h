@@ -27,5 +27,7 @@ void AddStatusCommand(CLI::App& app, int& exit_code);
 void AddRunCommand(CLI::App& app, int& exit_code);
 // `simulate -f SPEC [--compare]`: plays a sim policy at full speed (cli/simulate_command.cc).
 void AddSimulateCommand(CLI::App& app, int& exit_code);
+// `analyze [FILE|-]`: per-dyno latency from router logs (cli/analyze_command.cc).
+void AddAnalyzeCommand(CLI::App& app, int& exit_code);
 
 }  // namespace dynoherd::cli

@@ -41,6 +41,7 @@ int main(int argc, char** argv) {
   AddStatusCommand(app, exit_code);
   AddRunCommand(app, exit_code);
   AddSimulateCommand(app, exit_code);
+  AddAnalyzeCommand(app, exit_code);
 
   try {
     app.parse(argc, argv);
