@@ -235,7 +235,9 @@ int RunDaemon(const RunArgs& args) {
 
   controller::DaemonClock daemon_clock =
       scaled ? controller::ScaledDaemonClock(*scaled, wall) : controller::WallDaemonClock(wall);
-  Daemon daemon({}, daemon_clock, std::move(hooks), logger, &metrics, store->get());
+  controller::DaemonOptions daemon_options;
+  daemon_options.first_pass_after_interval = run_kind.simulated;  // let the new world serve first
+  Daemon daemon(daemon_options, daemon_clock, std::move(hooks), logger, &metrics, store->get());
   std::vector<std::string> names;
   for (const auto& p : *policies)
     names.push_back(p.name);

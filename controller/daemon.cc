@@ -51,6 +51,10 @@ Daemon::~Daemon() {
   pool_.reset();  // join the threads before the members their tasks use go away
 }
 
+Duration Daemon::FirstDelay(const spec::Policy& policy) const {
+  return options_.first_pass_after_interval ? policy.interval : Duration{0};
+}
+
 std::shared_ptr<std::mt19937_64> Daemon::NewRng(const spec::Policy& policy) {
   // A simulation replays the same for its seed; a real formation gets a fresh seed per process.
   if (policy.sim) return std::make_shared<std::mt19937_64>(policy.sim->seed);
@@ -83,7 +87,7 @@ Status Daemon::Start(std::vector<spec::Policy> policies) {
   entries_ = std::move(entries).value();
   std::vector<ScheduledPolicy> schedule;
   for (const auto& [name, entry] : entries_) {
-    schedule.push_back({name, entry.policy->interval, true});
+    schedule.push_back({name, entry.policy->interval, true, FirstDelay(*entry.policy)});
     if (store_) {
       if (const auto* saved = store_->Find(name)) statuses_[name] = *saved;
     }
@@ -277,9 +281,9 @@ void Daemon::RecordLocked(const Task& task, const PassResult& result) {
 }
 
 void Daemon::RejectReload(const Status& status) {
+  if (metrics_) metrics_->CountSpecReloadError();  // counted before it is told, for scrapers
   logger_.Error("reload rejected; the previous policies keep running",
                 {{"error", status.message()}});
-  if (metrics_) metrics_->CountSpecReloadError();
 }
 
 void Daemon::Reload() {
@@ -313,7 +317,7 @@ void Daemon::Reload() {
       entry.last_pass = old->second.last_pass;
       if (!is_changed) entry.rng = old->second.rng;
     }
-    schedule.push_back({name, entry.policy->interval, is_changed});
+    schedule.push_back({name, entry.policy->interval, is_changed, FirstDelay(*entry.policy)});
   }
   for (const auto& [name, entry] : entries_) {
     if (next.contains(name)) continue;

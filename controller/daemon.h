@@ -53,6 +53,9 @@ DaemonClock ManualDaemonClock(const Clock& manual);
 struct DaemonOptions {
   size_t max_concurrent_passes = 4;  // the pool has min(this, policies) threads, at least 1
   Duration backoff_base = 5s;        // first retry after a failed pass; doubles, capped at interval
+  // Delay each new policy's first pass by one interval of its own. For the simulator, whose worlds
+  // start without history: a first look at an app with no traffic yet would only say "unknown".
+  bool first_pass_after_interval = false;
   // After a stop, how long (real time) passes in progress may take to finish before the daemon
   // gives up on them. A second stop request gives up at once.
   std::chrono::milliseconds shutdown_grace{8000};
@@ -146,6 +149,7 @@ class Daemon {
   };
 
   static std::shared_ptr<std::mt19937_64> NewRng(const spec::Policy& policy);
+  Duration FirstDelay(const spec::Policy& policy) const;
   Result<std::map<std::string, Entry>> BuildEntries(std::vector<spec::Policy> policies);
   void Reload();
   void RejectReload(const Status& status);

@@ -530,3 +530,17 @@ TEST_CASE("Start refuses an empty set and a runtime that cannot be built") {
   Status s = h.daemon->Start(h.policies);
   CHECK(s.message() == "policy needs-token: no Heroku API token: set HEROKU_API_KEY");
 }
+
+TEST_CASE("with first_pass_after_interval, policies first pass one interval after they start") {
+  DaemonOptions options;
+  options.first_pass_after_interval = true;
+  Harness h({Policy("a", 30s)}, options);
+  h.Start();
+  h.Settle();
+  CHECK(h.passes.Count("a") == 0);
+  CHECK(h.SnapshotOf("a").next_pass_at == kT0 + 30s);
+  CHECK(h.daemon->Ready().reason == "waiting for the first pass of a");
+  h.Advance(30s);
+  REQUIRE(h.passes.WaitFor("a", 1));
+  CHECK(h.passes.calls()[0].at == kT0 + 30s);
+}

@@ -24,7 +24,7 @@ void Scheduler::SetPolicies(const std::vector<ScheduledPolicy>& policies, TimePo
       if (e.in_flight) {
         e.due_when_finished = true;
       } else {
-        e.due = now;
+        e.due = added ? now + p.first_delay : now;
       }
       if (added || e.removed) e.failures = 0;
     } else if (!e.in_flight) {

@@ -22,17 +22,19 @@ namespace dynoherd::controller {
 struct ScheduledPolicy {
   std::string name;
   Duration interval{60000};
-  bool due_now = false;  // e.g. its spec changed on reload: reconcile it promptly
+  bool due_now = false;     // e.g. its spec changed on reload: reconcile it promptly
+  Duration first_delay{0};  // a new policy's first pass is due this long after it is added
 };
 
 class Scheduler {
  public:
   explicit Scheduler(Duration backoff_base) : backoff_base_(backoff_base) {}
 
-  // Replaces the set of policies. New names, and kept ones with `due_now`, are due at `now`; the
-  // others keep their due time, brought forward to now + interval if the interval shrank. A
-  // removed policy whose pass is still running is forgotten when that pass finishes; if it comes
-  // back meanwhile it stays in flight, so one policy never has two passes at once.
+  // Replaces the set of policies. New names are due at now + first_delay, kept ones with
+  // `due_now` at `now`; the others keep their due time, brought forward to now + interval if the
+  // interval shrank. A removed policy whose pass is still running is forgotten when that pass
+  // finishes; if it comes back meanwhile it stays in flight, so one policy never has two passes at
+  // once.
   void SetPolicies(const std::vector<ScheduledPolicy>& policies, TimePoint now);
 
   // Up to `limit` policies due at `now` and not in flight, the longest overdue first (ties by

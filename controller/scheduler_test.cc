@@ -131,3 +131,15 @@ TEST_CASE("a policy changed while its pass runs is due again as soon as that pas
   s.Finished("a", true, kT0 + 2s);
   CHECK(s.DueAt("a") == kT0 + 2s);
 }
+
+TEST_CASE("a new policy's first pass can wait a delay of its own; a changed one does not") {
+  Scheduler s(5s);
+  s.SetPolicies({{"a", 30s, true, 30s}, {"b", 60s, true, 60s}}, kT0);
+  CHECK(s.DueAt("a") == kT0 + 30s);
+  CHECK(s.DueAt("b") == kT0 + 60s);
+  CHECK(s.TakeDue(kT0 + 29s, 10).empty());
+  s.SetPolicies({{"a", 30s, true, 30s}, {"b", 60s, false, 60s}, {"c", 10s, true, 10s}}, kT0 + 1s);
+  CHECK(s.DueAt("a") == kT0 + 1s);   // changed: at once
+  CHECK(s.DueAt("b") == kT0 + 60s);  // kept
+  CHECK(s.DueAt("c") == kT0 + 11s);  // new: after its delay
+}

@@ -1,5 +1,5 @@
-// The JSON of /status: per policy, the last pass (controller/report.h: PassResultJson) and the saved
-// status. For people with jq and for programs; keys are camelCase, timestamps RFC 3339.
+// The JSON of /status: per policy, the last pass (controller/report.h: PassResultJson) and the
+// saved status. For people with jq and for programs; keys are camelCase, timestamps RFC 3339.
 #pragma once
 
 #include <string>
