@@ -159,13 +159,15 @@ int RunDaemon(const RunArgs& args) {
 
   // One clock for the whole process: the wall clock, or simulated time at the policies' speed.
   std::optional<providers::sim::ScaledClock> scaled;
+  std::optional<controller::WholeSecondClock> simulated;
   if (kind->simulated) {
     Result<providers::sim::ScaledClock> made =
         providers::sim::ScaledClock::Create(wall, wall.Now(), kind->speed);
     if (!made.ok()) return fail("cannot run these policies together", made.status());
     scaled.emplace(*made);
+    simulated.emplace(*scaled);
   }
-  const Clock& clock = scaled ? static_cast<const Clock&>(*scaled) : wall;
+  const Clock& clock = simulated ? static_cast<const Clock&>(*simulated) : wall;
   std::optional<controller::SimTimeLogger> sim_logger;
   if (scaled) sim_logger.emplace(session.logger(), clock, clock.Now());
   Logger& logger = sim_logger ? static_cast<Logger&>(*sim_logger) : session.logger();
