@@ -235,14 +235,16 @@ int RunDaemon(const RunArgs& args) {
     };
   }
 
+  // The loop reads the same whole-second simulated time as the passes, and waits for the scaled
+  // clock to get there.
   controller::DaemonClock daemon_clock =
-      scaled ? controller::ScaledDaemonClock(*scaled, wall) : controller::WallDaemonClock(wall);
+      scaled
+          ? controller::DaemonClock{clock, controller::ScaledDaemonClock(*scaled, wall).wall_delay}
+          : controller::WallDaemonClock(wall);
   controller::DaemonOptions daemon_options;
   daemon_options.first_pass_after_interval = run_kind.simulated;  // let the new world serve first
   Daemon daemon(daemon_options, daemon_clock, std::move(hooks), logger, &metrics, store->get());
-  std::vector<std::string> names;
-  for (const auto& p : *policies)
-    names.push_back(p.name);
+  const auto policy_count = static_cast<int64_t>(policies->size());
   if (Status s = daemon.Start(std::move(*policies)); !s.ok()) return fail("cannot start", s);
 
   controller::ListenerSources sources;
@@ -269,7 +271,7 @@ int RunDaemon(const RunArgs& args) {
   signals.Watch(daemon);
   LogFields fields{
       {"version", DYNOHERD_VERSION},
-      {"policies", static_cast<int64_t>(names.size())},
+      {"policies", policy_count},
       {"listen", (*listener)->url()},
       {"state", args.common.state_path.empty() && run_kind.simulated ? std::string("temporary")
                                                                      : *state_path}};
