@@ -1,0 +1,346 @@
+// `dynoherd run -f PATH...`: the daemon. Wires the loop (controller/daemon.h), the listener
+// (controller/listener.h), signals, the state file and, for simulated policies, the scaled clock,
+// the narrator and the closing summary.
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "cli/commands.h"
+#include "cli/operator_options.h"
+#include "cli/policy_files.h"
+#include "common/env.h"
+#include "common/logging.h"
+#include "controller/daemon.h"
+#include "controller/listener.h"
+#include "controller/pass.h"
+#include "controller/runtime.h"
+#include "controller/sim_run.h"
+#include "controller/sim_summary.h"
+#include "controller/status_page.h"
+#include "metrics/metrics.h"
+#include "providers/sim/scaled_clock.h"
+#include "providers/state_store.h"
+
+namespace dynoherd::cli {
+
+namespace {
+
+using namespace std::chrono_literals;
+using controller::Daemon;
+
+struct RunArgs {
+  OperatorArgs common;
+  std::string listen = "127.0.0.1:9790";
+};
+
+// SIGTERM, SIGINT and SIGHUP are blocked in every thread and taken by one thread with sigwait, so
+// the handlers are ordinary code (no async-signal-safety constraints). Construct it before any
+// other thread starts: threads inherit the mask.
+class SignalWatcher {
+ public:
+  SignalWatcher() {
+    sigemptyset(&set_);
+    for (int s : {SIGTERM, SIGINT, SIGHUP, kQuit})
+      sigaddset(&set_, s);
+    pthread_sigmask(SIG_BLOCK, &set_, nullptr);
+    signal(SIGPIPE, SIG_IGN);  // a client gone mid-answer is an error value, not a death
+  }
+  ~SignalWatcher() { Stop(); }
+
+  void Watch(Daemon& daemon) {
+    thread_ = std::thread([this, &daemon] {
+      for (;;) {
+        int signal = 0;
+        if (sigwait(&set_, &signal) != 0) continue;
+        if (signal == kQuit) {
+          if (done_) return;
+          continue;  // not ours: someone sent SIGUSR2 from outside
+        }
+        if (signal == SIGHUP) {
+          daemon.RequestReload();
+        } else {
+          daemon.RequestStop(signal == SIGTERM ? "SIGTERM" : "SIGINT");
+        }
+      }
+    });
+  }
+
+  void Stop() {
+    if (!thread_.joinable()) return;
+    done_ = true;
+    pthread_kill(thread_.native_handle(), kQuit);
+    thread_.join();
+  }
+
+ private:
+  static constexpr int kQuit = SIGUSR2;
+  sigset_t set_;
+  std::atomic<bool> done_{false};
+  std::thread thread_;
+};
+
+// A state file of its own for a simulated run, removed at exit: a simulated world starts afresh
+// every time, so yesterday's status would only mislead, and two demos never share a lock.
+class TemporaryStateDir {
+ public:
+  Result<std::string> Create() {
+    std::string pattern = (std::filesystem::temp_directory_path() / "dynoherd-sim-XXXXXX").string();
+    if (!mkdtemp(pattern.data())) {
+      return Status::FailedPrecondition("cannot create a temporary directory for the sim state");
+    }
+    dir_ = pattern;
+    return (std::filesystem::path(dir_) / "state.json").string();
+  }
+  ~TemporaryStateDir() {
+    if (dir_.empty()) return;
+    std::error_code ignored;
+    std::filesystem::remove_all(dir_, ignored);
+  }
+
+ private:
+  std::string dir_;
+};
+
+// The located errors LoadPoliciesOrReport writes, on one line for a log field.
+std::string OneLine(const std::string& text) {
+  std::string out;
+  std::istringstream lines(text);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.empty()) continue;
+    if (!out.empty()) out += "; ";
+    out += line;
+  }
+  return out;
+}
+
+bool ReadsStdin(const PolicyFileArgs& files) {
+  for (const auto& p : files.paths) {
+    if (p == "-") return true;
+  }
+  return false;
+}
+
+std::string SpeedText(double speed) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g", speed);
+  return buf;
+}
+
+int RunDaemon(const RunArgs& args) {
+  SignalWatcher signals;  // first: before any thread exists
+  const auto wall_started = std::chrono::steady_clock::now();
+  const EnvLookup env = ProcessEnvironment();
+  Session session(args.common, env);  // the logger, with the token and drain secret redacted
+  const Clock& wall = session.clock();
+  auto fail = [&session](std::string_view what, const Status& status) {
+    session.logger().Error(what, {{"error", status.message()}});
+    return kExitError;
+  };
+
+  std::optional<std::vector<spec::Policy>> policies = LoadPoliciesOrReport(args.common.files);
+  if (!policies) return kExitError;
+  Result<controller::RunKind> kind = controller::CheckRunPolicies(*policies);
+  if (!kind.ok()) return fail("cannot run these policies together", kind.status());
+  Result<controller::RuntimeOptions> runtime_options = RuntimeOptionsOf(args.common, env);
+  if (!runtime_options.ok()) return fail("invalid flag", runtime_options.status());
+  runtime_options->mode = controller::RunMode::kDaemon;
+
+  // One clock for the whole process: the wall clock, or simulated time at the policies' speed.
+  std::optional<providers::sim::ScaledClock> scaled;
+  std::optional<controller::WholeSecondClock> simulated;
+  if (kind->simulated) {
+    Result<providers::sim::ScaledClock> made =
+        providers::sim::ScaledClock::Create(wall, wall.Now(), kind->speed);
+    if (!made.ok()) return fail("cannot run these policies together", made.status());
+    scaled.emplace(*made);
+    simulated.emplace(*scaled);
+  }
+  const Clock& clock = simulated ? static_cast<const Clock&>(*simulated) : wall;
+  std::optional<controller::SimTimeLogger> sim_logger;
+  if (scaled) sim_logger.emplace(session.logger(), clock, clock.Now());
+  Logger& logger = sim_logger ? static_cast<Logger&>(*sim_logger) : session.logger();
+
+  TemporaryStateDir temporary_state;
+  Result<std::string> state_path = kind->simulated && args.common.state_path.empty()
+                                       ? temporary_state.Create()
+                                       : StatePath(args.common);
+  if (!state_path.ok()) return fail("no state file", state_path.status());
+  Result<std::unique_ptr<providers::StateStore>> store = providers::StateStore::Open(*state_path);
+  if (!store.ok()) return fail("cannot open the state file", store.status());
+  if (kind->simulated) {
+    for (const auto& p : *policies)
+      (*store)->Remove(p.name);  // a new world: no history
+  }
+
+  metrics::Metrics metrics(DYNOHERD_VERSION);
+  controller::RuntimeFactory factory(std::move(runtime_options).value(), clock, logger, &metrics);
+  controller::PassRunner runner(clock, logger, &metrics);
+  std::mutex sim_mu;  // passes of several sim policies end on several threads
+  std::map<std::string, controller::SimRunRecorder> sim_recorders;
+  std::optional<controller::SimNarrator> narrator;
+  if (scaled) narrator.emplace(logger, clock.Now(), kind->speed);
+
+  const controller::RunKind run_kind = *kind;
+  controller::DaemonHooks hooks;
+  hooks.pass = [&runner](const spec::Policy& policy, controller::PolicyRuntime& runtime,
+                         const reconciler::PolicyStatus* previous, std::mt19937_64& rng) {
+    return runner.Run(policy, runtime, previous, rng, {.apply = true});
+  };
+  hooks.build_runtime = [&factory](const spec::Policy& policy) { return factory.Build(policy); };
+  hooks.load_policies = [&args, run_kind]() -> Result<std::vector<spec::Policy>> {
+    if (ReadsStdin(args.common.files)) {
+      return Status::FailedPrecondition(
+          "the policies came from standard input, which cannot be read again; restart dynoherd "
+          "to change them");
+    }
+    std::ostringstream errors;
+    std::istringstream no_stdin;
+    auto loaded = LoadPoliciesOrReport(args.common.files, errors, no_stdin);
+    if (!loaded) return Status::InvalidArgument(OneLine(errors.str()));
+    Result<controller::RunKind> reloaded_kind = controller::CheckRunPolicies(*loaded);
+    if (!reloaded_kind.ok()) return reloaded_kind.status();
+    if (!(*reloaded_kind == run_kind)) {
+      return Status::InvalidArgument(
+          run_kind.simulated
+              ? "a simulated run keeps its sim policies and their speed " +
+                    SpeedText(run_kind.speed) + "; restart dynoherd to change them"
+              : "a run on Heroku cannot switch to simulated policies; restart dynoherd");
+    }
+    return std::move(loaded).value();
+  };
+  hooks.interrupt_passes = [&factory] { factory.Shutdown(); };
+  if (narrator) {
+    hooks.on_pass = [&sim_mu, &sim_recorders](const controller::PassResult& pass) {
+      std::lock_guard lock(sim_mu);
+      sim_recorders[pass.policy].Add(pass);
+    };
+    hooks.tick = [&narrator, &factory](TimePoint now, const std::vector<std::string>& names) {
+      std::vector<std::pair<std::string, providers::sim::SimWorld*>> worlds;
+      for (const auto& name : names) {
+        if (auto* world = factory.SimWorldFor(name)) worlds.emplace_back(name, world);
+      }
+      return narrator->Tick(now, worlds);
+    };
+  }
+
+  // The loop reads the same whole-second simulated time as the passes, and waits for the scaled
+  // clock to get there.
+  controller::DaemonClock daemon_clock =
+      scaled
+          ? controller::DaemonClock{clock, controller::ScaledDaemonClock(*scaled, wall).wall_delay}
+          : controller::WallDaemonClock(wall);
+  controller::DaemonOptions daemon_options;
+  daemon_options.first_pass_after_interval = run_kind.simulated;  // let the new world serve first
+  Daemon daemon(daemon_options, daemon_clock, std::move(hooks), logger, &metrics, store->get());
+  const auto policy_count = static_cast<int64_t>(policies->size());
+  if (Status s = daemon.Start(std::move(*policies)); !s.ok()) return fail("cannot start", s);
+
+  controller::ListenerSources sources;
+  sources.metrics_text = [&metrics] { return metrics.Serialize(); };
+  sources.readiness = [&daemon] { return daemon.Ready(); };
+  sources.status_json = [&daemon] {
+    return controller::StatusJson(daemon.Snapshot(), daemon.Now());
+  };
+  sources.has_policy = [&daemon](const std::string& name) { return daemon.HasPolicy(name); };
+  controller::ListenerOptions listen_options;
+  listen_options.address = args.listen;
+  auto listener = controller::Listener::Start(listen_options, sources, logger);
+  if (!listener.ok() && listener.status().code() == Status::Code::kUnavailable &&
+      run_kind.simulated) {
+    // A demo must not fail because something else has the port; a real run must, loudly.
+    Result<controller::ListenAddress> wanted = controller::ParseListenAddress(args.listen);
+    listen_options.address = controller::ListenAddress{wanted->host, 0}.ToString();
+    logger.Warn("listen address in use; a simulated run takes a free port instead",
+                {{"wanted", wanted->ToString()}});
+    listener = controller::Listener::Start(listen_options, sources, logger);
+  }
+  if (!listener.ok()) return fail("cannot listen", listener.status());
+
+  signals.Watch(daemon);
+  LogFields fields{
+      {"version", DYNOHERD_VERSION},
+      {"policies", policy_count},
+      {"listen", (*listener)->url()},
+      {"state", args.common.state_path.empty() && run_kind.simulated ? std::string("temporary")
+                                                                     : *state_path}};
+  if (run_kind.simulated) fields.push_back({"speed", SpeedText(run_kind.speed)});
+  logger.Info("dynoherd is running", fields);
+
+  controller::RunOutcome outcome = daemon.Run();
+  (*listener)->Stop();
+
+  if (run_kind.simulated) {
+    std::lock_guard lock(sim_mu);
+    for (const auto& snapshot : daemon.Snapshot()) {
+      const spec::Policy& policy = *snapshot.policy;
+      providers::sim::SimWorld* world = factory.SimWorldFor(policy.name);
+      if (!world) continue;
+      Result<controller::SimRunSummary> summary =
+          controller::BuildSimSummary(*world, policy, sim_recorders[policy.name]);
+      if (!summary.ok()) {
+        logger.Error("no summary",
+                     {{"policy", policy.name}, {"error", summary.status().message()}});
+        continue;
+      }
+      PrintRedacted(session, controller::RenderSimSummary(*summary));
+    }
+  }
+  const auto wall_elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::steady_clock::now() - wall_started);
+  logger.Info(
+      "dynoherd stopped",
+      {{"reason", outcome.stop_reason},
+       {"ran_for", FormatDuration(std::chrono::round<std::chrono::seconds>(wall_elapsed))}});
+  signals.Stop();
+  if (!outcome.abandoned.empty()) {
+    // Their threads still use the daemon: leave without running destructors that would wait.
+    std::fflush(stdout);
+    std::fflush(stderr);
+    std::_Exit(kExitOk);
+  }
+  return kExitOk;
+}
+
+}  // namespace
+
+void AddRunCommand(CLI::App& app, int& exit_code) {
+  CLI::App* command = app.add_subcommand(
+      "run", "Run as a daemon: reconcile every policy each interval, serve /metrics");
+  auto args = std::make_shared<RunArgs>();
+  AddCommonOptions(*command, args->common, "info");
+  AddPlatformOptions(*command, args->common);
+  command
+      ->add_option("--listen", args->listen,
+                   "Address for /metrics, /healthz, /readyz, /status and log drains (default "
+                   "127.0.0.1:9790; port 0 picks a free port, logged at start)")
+      ->type_name("HOST:PORT");
+  command->footer(
+      "Signals: SIGTERM or SIGINT stop after the passes in progress (at most about 10 s),\n"
+      "saving every status; a second one stops at once. SIGHUP reloads the -f paths: an invalid\n"
+      "set is rejected with an ERROR line and the running one goes on.\n"
+      "\n"
+      "Policies with provider: sim run on simulated time at their sim.speed and the run ends by\n"
+      "itself after sim.duration with a summary on stdout.\n"
+      "\n"
+      "Examples:\n"
+      "  dynoherd run -f policies/\n"
+      "  dynoherd run -f policies/ --listen 0.0.0.0:$PORT --log-format json   # a Heroku web dyno\n"
+      "  dynoherd run -f examples/demo.yaml                                   # the simulator\n"
+      "\n"
+      "Operations: docs/operations.md");
+  command->callback([args, &exit_code] { exit_code = RunDaemon(*args); });
+}
+
+}  // namespace dynoherd::cli
