@@ -16,19 +16,30 @@ using providers::sim::SimEvent;
 using providers::sim::SimEventKind;
 using providers::sim::TruthSummary;
 
-void SimRunRecorder::Add(const PassResult& pass) {
-  ++passes_;
-  if (!pass.status.ok()) ++failed_passes_;
+void SimRunLog::Add(const PassResult& pass) {
+  ++passes;
+  if (!pass.status.ok()) ++failed_passes;
   if (!pass.plan) return;
   if (!pass.applied) {
-    planned_not_applied_ += pass.ActionCount();
+    planned_not_applied += pass.ActionCount();
     return;
   }
   for (const auto& a : pass.plan->actions) {
-    actions_.push_back({pass.plan->planned_at, a.formation, a.Summary(),
-                        std::string(reconciler::Name(a.cause)), a.reason,
-                        a.failed ? a.error : std::string()});
+    actions.push_back({pass.plan->planned_at, a.kind, a.formation, a.dyno, a.from_quantity,
+                       a.to_quantity, a.Summary(), std::string(reconciler::Name(a.cause)), a.reason,
+                       a.failed ? a.error : std::string()});
   }
+}
+
+void SimActionLog::Record(const PassResult& pass) {
+  std::lock_guard lock(mu_);
+  logs_[pass.policy].Add(pass);
+}
+
+SimRunLog SimActionLog::For(const std::string& policy) const {
+  std::lock_guard lock(mu_);
+  auto it = logs_.find(policy);
+  return it == logs_.end() ? SimRunLog{} : it->second;
 }
 
 namespace {
@@ -158,8 +169,7 @@ std::optional<Duration> ThresholdOf(const spec::Policy& policy, const std::strin
 }  // namespace
 
 Result<SimRunSummary> BuildSimSummary(providers::sim::SimWorld& world, const spec::Policy& policy,
-                                      const SimRunRecorder& recorder,
-                                      const SimSummaryOptions& options) {
+                                      const SimRunLog& log, const SimSummaryOptions& options) {
   SimRunSummary s;
   s.policy = policy.name;
   s.app = policy.app;
@@ -169,12 +179,13 @@ Result<SimRunSummary> BuildSimSummary(providers::sim::SimWorld& world, const spe
   s.simulated = std::chrono::duration_cast<Duration>(end - s.start);
   s.interval = policy.interval;
   s.around = options.around;
-  s.passes = recorder.passes();
-  s.failed_passes = recorder.failed_passes();
-  s.planned_not_applied = recorder.planned_not_applied();
+  s.scenario = world.spec().duration;
+  s.passes = log.passes;
+  s.failed_passes = log.failed_passes;
+  s.planned_not_applied = log.planned_not_applied;
   s.events = world.Events();
 
-  for (const auto& a : recorder.actions()) {
+  for (const auto& a : log.actions) {
     if (!world.spec().formations.empty() &&
         std::none_of(world.spec().formations.begin(), world.spec().formations.end(),
                      [&](const auto& f) { return f.type == a.formation; })) {
@@ -199,12 +210,12 @@ Result<SimRunSummary> BuildSimSummary(providers::sim::SimWorld& world, const spe
       fs.end_quantity = e.to_quantity;
       fs.peak_quantity = std::max(fs.peak_quantity, e.to_quantity);
     }
-    for (const auto& a : recorder.actions())
+    for (const auto& a : log.actions)
       fs.actions += (a.formation == f.type && a.error.empty()) ? 1 : 0;
     s.formations.push_back(std::move(fs));
   }
 
-  for (const SimAction& a : recorder.actions()) {
+  for (const SimAction& a : log.actions) {
     SimActionSummary as;
     as.action = a;
     as.offset = std::chrono::duration_cast<Duration>(a.at - s.start);
@@ -240,10 +251,10 @@ Result<SimRunSummary> BuildSimSummary(providers::sim::SimWorld& world, const spe
 Result<SimRunSummary> BuildSimSummary(providers::sim::SimWorld& world, const spec::Policy& policy,
                                       const std::vector<PassResult>& passes,
                                       const SimSummaryOptions& options) {
-  SimRunRecorder recorder;
+  SimRunLog log;
   for (const auto& pass : passes)
-    recorder.Add(pass);
-  return BuildSimSummary(world, policy, recorder, options);
+    log.Add(pass);
+  return BuildSimSummary(world, policy, log, options);
 }
 
 namespace {
@@ -276,9 +287,12 @@ std::string Quantities(const SimFormationSummary& f) {
 
 std::string RenderSimSummary(const SimRunSummary& s) {
   using Align = TextTable::Align;
-  std::string out =
-      fmt::format("{} (app {}): {} simulated, seed {}, a pass every {} ({} passes", s.policy, s.app,
-                  Offset(s.simulated), s.seed, FormatDuration(s.interval), s.passes);
+  std::string out = fmt::format("{} (app {}): {} simulated", s.policy, s.app, Offset(s.simulated));
+  if (s.simulated < s.scenario) {
+    out += fmt::format(" (stopped early: the scenario runs {})", FormatDuration(s.scenario));
+  }
+  out += fmt::format(", seed {}, a pass every {} ({} {}", s.seed, FormatDuration(s.interval),
+                     s.passes, s.passes == 1 ? "pass" : "passes");
   if (s.failed_passes > 0) out += fmt::format(", {} failed", s.failed_passes);
   out += ")\n";
 
@@ -303,7 +317,7 @@ std::string RenderSimSummary(const SimRunSummary& s) {
       std::string reason = a.action.reason;
       if (!a.action.error.empty()) reason = "FAILED: " + a.action.error + " (" + reason + ")";
       actions.AddRow(
-          {Offset(a.offset), a.action.formation, a.action.action,
+          {Offset(a.offset), a.action.formation, a.action.summary,
            Latency(a.before, a.before.latency.p95), Latency(a.after, a.after.latency.p95),
            Latency(a.before, a.before.latency.p99), Latency(a.after, a.after.latency.p99), reason});
     }
@@ -403,6 +417,7 @@ json ToJson(const SimRunSummary& s) {
   j["seed"] = s.seed;
   j["start"] = FormatTimestamp(s.start);
   j["simulatedSeconds"] = seconds(s.simulated);
+  j["scenarioSeconds"] = seconds(s.scenario);
   j["intervalSeconds"] = seconds(s.interval);
   j["aroundSeconds"] = seconds(s.around);
   j["passes"] = s.passes;
@@ -433,7 +448,7 @@ json ToJson(const SimRunSummary& s) {
     json action = {{"at", FormatTimestamp(a.action.at)},
                    {"atSeconds", seconds(a.offset)},
                    {"formation", a.action.formation},
-                   {"action", a.action.action},
+                   {"action", a.action.summary},
                    {"cause", a.action.cause},
                    {"reason", a.action.reason},
                    {"error", a.action.error.empty() ? json(nullptr) : json(a.action.error)},
@@ -466,6 +481,19 @@ json ToJson(const SimRunSummary& s) {
     j["events"].push_back(std::move(event));
   }
   return j;
+}
+
+std::string FormatSimSummary(const spec::Policy& policy, providers::sim::SimWorld& world,
+                             const SimRunLog& log, std::chrono::milliseconds wall_elapsed) {
+  Result<SimRunSummary> summary = BuildSimSummary(world, policy, log);
+  if (!summary.ok()) {
+    return "\nNo summary of " + policy.name + ": " + summary.status().message() + "\n";
+  }
+  const double wall_seconds = std::chrono::duration<double>(wall_elapsed).count();
+  std::string text = RenderSimSummary(*summary);
+  text.insert(text.find('\n') + 1, fmt::format("Played at speed {:g} in {:.1f}s of wall time.\n",
+                                               world.spec().speed, wall_seconds));
+  return "\n" + text;
 }
 
 }  // namespace dynoherd::controller

@@ -3,13 +3,16 @@
 // itself observed. Used at the end of `run` and by `simulate` (docs/simulator.md, "Reading the
 // summary").
 //
-//   SimRunRecorder recorder;
-//   for (each pass) recorder.Add(runner.Run(...));
-//   Result<SimRunSummary> summary = BuildSimSummary(*world, policy, recorder);
+//   SimRunLog log;
+//   for (each pass) log.Add(runner.Run(...));
+//   Result<SimRunSummary> summary = BuildSimSummary(*world, policy, log);
 //   std::fputs(RenderSimSummary(*summary).c_str(), stdout);
 #pragma once
 
+#include <chrono>
 #include <cstdint>
+#include <map>
+#include <mutex>
 #include <nlohmann/json_fwd.hpp>
 #include <optional>
 #include <string>
@@ -25,33 +28,39 @@ namespace dynoherd::controller {
 
 using namespace std::chrono_literals;
 
-// One action of a pass, as the summary reports it.
+// One action a pass sent to the platform, as the summary reports it.
 struct SimAction {
-  TimePoint at{};         // when the pass planned it (simulated time)
+  TimePoint at{};  // when the pass planned it (simulated time)
+  reconciler::ActionKind kind = reconciler::ActionKind::kScale;
   std::string formation;  // process type
-  std::string action;     // reconciler::Action::Summary(): "restart web.3", "scale 6 -> 7"
+  std::string dyno;       // restart, stop
+  int from_quantity = 0;  // scale
+  int to_quantity = 0;    // scale
+  std::string summary;    // reconciler::Action::Summary(): "restart web.3", "scale 6 -> 7"
   std::string cause;      // reconciler::Name(ActionCause): "laggard", "latency-event", "restored"
   std::string reason;     // the plan's reason, for people
   std::string error;      // non-empty: the platform refused it
 };
 
-// Collects what the summary needs from each pass, so a long run need not keep its PassResults.
-class SimRunRecorder {
- public:
-  void Add(const PassResult& pass);
+// What the summary needs of one policy's passes, so a long run need not keep its PassResults.
+struct SimRunLog {
+  std::vector<SimAction> actions;  // sent to the platform, in order; failed ones with their error
+  int passes = 0;
+  int failed_passes = 0;
+  int64_t planned_not_applied = 0;  // planned but not sent: a paused policy, a plan-only pass
 
-  // Actions sent to the platform, in the order sent (failed ones included, with their error).
-  const std::vector<SimAction>& actions() const { return actions_; }
-  int passes() const { return passes_; }
-  int failed_passes() const { return failed_passes_; }
-  // Actions planned but not sent: a paused policy, a plan-only pass.
-  int64_t planned_not_applied() const { return planned_not_applied_; }
+  void Add(const PassResult& pass);
+};
+
+// The logs of every policy of a run, filled pass by pass (`run`'s pass hook). Thread-safe.
+class SimActionLog {
+ public:
+  void Record(const PassResult& pass);             // filed under pass.policy
+  SimRunLog For(const std::string& policy) const;  // empty for a policy never recorded
 
  private:
-  std::vector<SimAction> actions_;
-  int passes_ = 0;
-  int failed_passes_ = 0;
-  int64_t planned_not_applied_ = 0;
+  mutable std::mutex mu_;
+  std::map<std::string, SimRunLog> logs_;
 };
 
 // An action with its formation's latency around it.
@@ -100,6 +109,7 @@ struct SimRunSummary {
   uint64_t seed = 0;
   TimePoint start{};
   Duration simulated{0};  // how far the world ran
+  Duration scenario{0};   // spec.sim.duration: longer than `simulated` when the run stopped early
   Duration interval{0};   // between passes
   Duration around{0};     // the before/after span of each action
   int passes = 0;
@@ -119,8 +129,7 @@ struct SimSummaryOptions {
 // world is not changed (it only catches up with its clock). Errors only if `world` is not the
 // world of `policy` (a formation of one missing from the other).
 Result<SimRunSummary> BuildSimSummary(providers::sim::SimWorld& world, const spec::Policy& policy,
-                                      const SimRunRecorder& recorder,
-                                      const SimSummaryOptions& options = {});
+                                      const SimRunLog& log, const SimSummaryOptions& options = {});
 // The same from every pass of the run.
 Result<SimRunSummary> BuildSimSummary(providers::sim::SimWorld& world, const spec::Policy& policy,
                                       const std::vector<PassResult>& passes,
@@ -133,5 +142,10 @@ std::string RenderSimSummary(const SimRunSummary& summary);
 // For programs: camelCase keys, latencies in seconds, times as RFC 3339 and as seconds since the
 // start (`atSeconds`, `fromSeconds`, ...).
 nlohmann::json ToJson(const SimRunSummary& summary);
+
+// The end of `run` on the simulator: a blank line, then RenderSimSummary with the wall time the
+// run took. Never fails: an error becomes the text.
+std::string FormatSimSummary(const spec::Policy& policy, providers::sim::SimWorld& world,
+                             const SimRunLog& log, std::chrono::milliseconds wall_elapsed);
 
 }  // namespace dynoherd::controller

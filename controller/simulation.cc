@@ -80,17 +80,17 @@ Result<SimulationRun> RunSimulation(const spec::Policy& policy, const Simulation
   PassRunner runner(clock, *logger, nullptr);
   std::mt19937_64 rng(played.sim->seed);
   std::optional<reconciler::PolicyStatus> status;
-  SimRunRecorder recorder;
+  SimRunLog log;
   const TimePoint end = world->end_time();
   for (TimePoint t = world->start_time(); t < end; t += played.interval) {
     clock.Set(t);
     PassResult pass = runner.Run(played, **runtime, status ? &*status : nullptr, rng, {});
     if (pass.plan) status = pass.plan->status;  // failed actions already taken out of it
-    recorder.Add(pass);
+    log.Add(pass);
   }
   clock.Set(end);
 
-  Result<SimRunSummary> summary = BuildSimSummary(*world, played, recorder, options.summary);
+  Result<SimRunSummary> summary = BuildSimSummary(*world, played, log, options.summary);
   if (!summary.ok()) return summary.status();
   return SimulationRun{options.variant, std::move(summary).value()};
 }
@@ -123,9 +123,9 @@ std::string ActionCounts(const SimRunSummary& s) {
   for (const auto& a : s.actions) {
     if (!a.action.error.empty()) {
       ++failed;
-    } else if (a.action.action.rfind("scale", 0) == 0) {
+    } else if (a.action.kind == reconciler::ActionKind::kScale) {
       ++scale;
-    } else if (a.action.action.rfind("stop", 0) == 0) {
+    } else if (a.action.kind == reconciler::ActionKind::kStop) {
       ++stop;
     } else {
       ++restart;
