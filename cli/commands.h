@@ -17,6 +17,8 @@ enum ExitCode : int {
 void AddValidateCommand(CLI::App& app, int& exit_code);
 // `schema`: prints the FormationPolicy JSON Schema (cli/schema_command.cc).
 void AddSchemaCommand(CLI::App& app, int& exit_code);
+// `analyze [FILE|-]`: per-dyno latency from router logs (cli/analyze_command.cc).
+void AddAnalyzeCommand(CLI::App& app, int& exit_code);
 // `simulate -f SPEC [--compare]`: plays a sim policy at full speed (cli/simulate_command.cc).
 void AddSimulateCommand(CLI::App& app, int& exit_code);
 

@@ -36,6 +36,7 @@ int main(int argc, char** argv) {
 
   AddValidateCommand(app, exit_code);
   AddSchemaCommand(app, exit_code);
+  AddAnalyzeCommand(app, exit_code);
   AddSimulateCommand(app, exit_code);
 
   try {

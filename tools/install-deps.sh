@@ -11,6 +11,8 @@ packages=(
   python3      # the end-to-end harness helpers and the benchmark's baseline parser
   python3-jsonschema python3-yaml  # tests check `dynoherd schema` with an independent 2020-12 validator
   curl ca-certificates
+  clang-14 libclang-rt-14-dev  # make fuzz: libFuzzer targets built with ASan and UBSan
+  hyperfine                    # make bench: the whole-process timings in docs/benchmarks.md
 )
 
 missing=()
