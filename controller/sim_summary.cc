@@ -16,30 +16,19 @@ using providers::sim::SimEvent;
 using providers::sim::SimEventKind;
 using providers::sim::TruthSummary;
 
-void SimRunLog::Add(const PassResult& pass) {
-  ++passes;
-  if (!pass.status.ok()) ++failed_passes;
+void SimRunRecorder::Add(const PassResult& pass) {
+  ++passes_;
+  if (!pass.status.ok()) ++failed_passes_;
   if (!pass.plan) return;
   if (!pass.applied) {
-    planned_not_applied += pass.ActionCount();
+    planned_not_applied_ += pass.ActionCount();
     return;
   }
   for (const auto& a : pass.plan->actions) {
-    actions.push_back({pass.plan->planned_at, a.kind, a.formation, a.dyno, a.from_quantity,
-                       a.to_quantity, a.Summary(), std::string(reconciler::Name(a.cause)), a.reason,
-                       a.failed ? a.error : std::string()});
+    actions_.push_back({pass.plan->planned_at, a.kind, a.formation, a.dyno, a.from_quantity,
+                        a.to_quantity, a.Summary(), std::string(reconciler::Name(a.cause)),
+                        a.reason, a.failed ? a.error : std::string()});
   }
-}
-
-void SimActionLog::Record(const PassResult& pass) {
-  std::lock_guard lock(mu_);
-  logs_[pass.policy].Add(pass);
-}
-
-SimRunLog SimActionLog::For(const std::string& policy) const {
-  std::lock_guard lock(mu_);
-  auto it = logs_.find(policy);
-  return it == logs_.end() ? SimRunLog{} : it->second;
 }
 
 namespace {
@@ -169,7 +158,8 @@ std::optional<Duration> ThresholdOf(const spec::Policy& policy, const std::strin
 }  // namespace
 
 Result<SimRunSummary> BuildSimSummary(providers::sim::SimWorld& world, const spec::Policy& policy,
-                                      const SimRunLog& log, const SimSummaryOptions& options) {
+                                      const SimRunRecorder& recorder,
+                                      const SimSummaryOptions& options) {
   SimRunSummary s;
   s.policy = policy.name;
   s.app = policy.app;
@@ -180,12 +170,12 @@ Result<SimRunSummary> BuildSimSummary(providers::sim::SimWorld& world, const spe
   s.interval = policy.interval;
   s.around = options.around;
   s.scenario = world.spec().duration;
-  s.passes = log.passes;
-  s.failed_passes = log.failed_passes;
-  s.planned_not_applied = log.planned_not_applied;
+  s.passes = recorder.passes();
+  s.failed_passes = recorder.failed_passes();
+  s.planned_not_applied = recorder.planned_not_applied();
   s.events = world.Events();
 
-  for (const auto& a : log.actions) {
+  for (const auto& a : recorder.actions()) {
     if (!world.spec().formations.empty() &&
         std::none_of(world.spec().formations.begin(), world.spec().formations.end(),
                      [&](const auto& f) { return f.type == a.formation; })) {
@@ -210,12 +200,12 @@ Result<SimRunSummary> BuildSimSummary(providers::sim::SimWorld& world, const spe
       fs.end_quantity = e.to_quantity;
       fs.peak_quantity = std::max(fs.peak_quantity, e.to_quantity);
     }
-    for (const auto& a : log.actions)
+    for (const auto& a : recorder.actions())
       fs.actions += (a.formation == f.type && a.error.empty()) ? 1 : 0;
     s.formations.push_back(std::move(fs));
   }
 
-  for (const SimAction& a : log.actions) {
+  for (const SimAction& a : recorder.actions()) {
     SimActionSummary as;
     as.action = a;
     as.offset = std::chrono::duration_cast<Duration>(a.at - s.start);
@@ -251,10 +241,10 @@ Result<SimRunSummary> BuildSimSummary(providers::sim::SimWorld& world, const spe
 Result<SimRunSummary> BuildSimSummary(providers::sim::SimWorld& world, const spec::Policy& policy,
                                       const std::vector<PassResult>& passes,
                                       const SimSummaryOptions& options) {
-  SimRunLog log;
+  SimRunRecorder recorder;
   for (const auto& pass : passes)
-    log.Add(pass);
-  return BuildSimSummary(world, policy, log, options);
+    recorder.Add(pass);
+  return BuildSimSummary(world, policy, recorder, options);
 }
 
 namespace {
@@ -263,8 +253,9 @@ std::string Latency(const TruthSummary& t, double seconds) {
   return t.latency.count > 0 ? FormatLatency(seconds) : "-";
 }
 
+// Whole seconds: `run` passes start a few simulated milliseconds after they are due.
 std::string Offset(Duration d) {
-  return d.count() == 0 ? "0s" : FormatDuration(d);
+  return d.count() == 0 ? "0s" : FormatDuration(std::chrono::floor<std::chrono::seconds>(d));
 }
 
 // "1234 (1.7%)"; "-" without a threshold.
@@ -317,7 +308,7 @@ std::string RenderSimSummary(const SimRunSummary& s) {
       std::string reason = a.action.reason;
       if (!a.action.error.empty()) reason = "FAILED: " + a.action.error + " (" + reason + ")";
       actions.AddRow(
-          {Offset(a.offset), a.action.formation, a.action.summary,
+          {Offset(a.offset), a.action.formation, a.action.action,
            Latency(a.before, a.before.latency.p95), Latency(a.after, a.after.latency.p95),
            Latency(a.before, a.before.latency.p99), Latency(a.after, a.after.latency.p99), reason});
     }
@@ -448,7 +439,7 @@ json ToJson(const SimRunSummary& s) {
     json action = {{"at", FormatTimestamp(a.action.at)},
                    {"atSeconds", seconds(a.offset)},
                    {"formation", a.action.formation},
-                   {"action", a.action.summary},
+                   {"action", a.action.action},
                    {"cause", a.action.cause},
                    {"reason", a.action.reason},
                    {"error", a.action.error.empty() ? json(nullptr) : json(a.action.error)},
@@ -481,19 +472,6 @@ json ToJson(const SimRunSummary& s) {
     j["events"].push_back(std::move(event));
   }
   return j;
-}
-
-std::string FormatSimSummary(const spec::Policy& policy, providers::sim::SimWorld& world,
-                             const SimRunLog& log, std::chrono::milliseconds wall_elapsed) {
-  Result<SimRunSummary> summary = BuildSimSummary(world, policy, log);
-  if (!summary.ok()) {
-    return "\nNo summary of " + policy.name + ": " + summary.status().message() + "\n";
-  }
-  const double wall_seconds = std::chrono::duration<double>(wall_elapsed).count();
-  std::string text = RenderSimSummary(*summary);
-  text.insert(text.find('\n') + 1, fmt::format("Played at speed {:g} in {:.1f}s of wall time.\n",
-                                               world.spec().speed, wall_seconds));
-  return "\n" + text;
 }
 
 }  // namespace dynoherd::controller

@@ -3,16 +3,13 @@
 // itself observed. Used at the end of `run` and by `simulate` (docs/simulator.md, "Reading the
 // summary").
 //
-//   SimRunLog log;
-//   for (each pass) log.Add(runner.Run(...));
-//   Result<SimRunSummary> summary = BuildSimSummary(*world, policy, log);
+//   SimRunRecorder recorder;
+//   for (each pass) recorder.Add(runner.Run(...));
+//   Result<SimRunSummary> summary = BuildSimSummary(*world, policy, recorder);
 //   std::fputs(RenderSimSummary(*summary).c_str(), stdout);
 #pragma once
 
-#include <chrono>
 #include <cstdint>
-#include <map>
-#include <mutex>
 #include <nlohmann/json_fwd.hpp>
 #include <optional>
 #include <string>
@@ -36,31 +33,30 @@ struct SimAction {
   std::string dyno;       // restart, stop
   int from_quantity = 0;  // scale
   int to_quantity = 0;    // scale
-  std::string summary;    // reconciler::Action::Summary(): "restart web.3", "scale 6 -> 7"
+  std::string action;     // reconciler::Action::Summary(): "restart web.3", "scale 6 -> 7"
   std::string cause;      // reconciler::Name(ActionCause): "laggard", "latency-event", "restored"
   std::string reason;     // the plan's reason, for people
   std::string error;      // non-empty: the platform refused it
 };
 
-// What the summary needs of one policy's passes, so a long run need not keep its PassResults.
-struct SimRunLog {
-  std::vector<SimAction> actions;  // sent to the platform, in order; failed ones with their error
-  int passes = 0;
-  int failed_passes = 0;
-  int64_t planned_not_applied = 0;  // planned but not sent: a paused policy, a plan-only pass
-
-  void Add(const PassResult& pass);
-};
-
-// The logs of every policy of a run, filled pass by pass (`run`'s pass hook). Thread-safe.
-class SimActionLog {
+// Collects what the summary needs from each pass, so a long run need not keep its PassResults.
+// Not thread-safe: one recorder per policy, or a lock around Add.
+class SimRunRecorder {
  public:
-  void Record(const PassResult& pass);             // filed under pass.policy
-  SimRunLog For(const std::string& policy) const;  // empty for a policy never recorded
+  void Add(const PassResult& pass);
+
+  // Actions sent to the platform, in the order sent (failed ones included, with their error).
+  const std::vector<SimAction>& actions() const { return actions_; }
+  int passes() const { return passes_; }
+  int failed_passes() const { return failed_passes_; }
+  // Actions planned but not sent: a paused policy, a plan-only pass.
+  int64_t planned_not_applied() const { return planned_not_applied_; }
 
  private:
-  mutable std::mutex mu_;
-  std::map<std::string, SimRunLog> logs_;
+  std::vector<SimAction> actions_;
+  int passes_ = 0;
+  int failed_passes_ = 0;
+  int64_t planned_not_applied_ = 0;
 };
 
 // An action with its formation's latency around it.
@@ -129,7 +125,8 @@ struct SimSummaryOptions {
 // world is not changed (it only catches up with its clock). Errors only if `world` is not the
 // world of `policy` (a formation of one missing from the other).
 Result<SimRunSummary> BuildSimSummary(providers::sim::SimWorld& world, const spec::Policy& policy,
-                                      const SimRunLog& log, const SimSummaryOptions& options = {});
+                                      const SimRunRecorder& recorder,
+                                      const SimSummaryOptions& options = {});
 // The same from every pass of the run.
 Result<SimRunSummary> BuildSimSummary(providers::sim::SimWorld& world, const spec::Policy& policy,
                                       const std::vector<PassResult>& passes,
@@ -142,10 +139,5 @@ std::string RenderSimSummary(const SimRunSummary& summary);
 // For programs: camelCase keys, latencies in seconds, times as RFC 3339 and as seconds since the
 // start (`atSeconds`, `fromSeconds`, ...).
 nlohmann::json ToJson(const SimRunSummary& summary);
-
-// The end of `run` on the simulator: a blank line, then RenderSimSummary with the wall time the
-// run took. Never fails: an error becomes the text.
-std::string FormatSimSummary(const spec::Policy& policy, providers::sim::SimWorld& world,
-                             const SimRunLog& log, std::chrono::milliseconds wall_elapsed);
 
 }  // namespace dynoherd::controller

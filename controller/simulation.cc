@@ -80,17 +80,17 @@ Result<SimulationRun> RunSimulation(const spec::Policy& policy, const Simulation
   PassRunner runner(clock, *logger, nullptr);
   std::mt19937_64 rng(played.sim->seed);
   std::optional<reconciler::PolicyStatus> status;
-  SimRunLog log;
+  SimRunRecorder recorder;
   const TimePoint end = world->end_time();
   for (TimePoint t = world->start_time(); t < end; t += played.interval) {
     clock.Set(t);
     PassResult pass = runner.Run(played, **runtime, status ? &*status : nullptr, rng, {});
     if (pass.plan) status = pass.plan->status;  // failed actions already taken out of it
-    log.Add(pass);
+    recorder.Add(pass);
   }
   clock.Set(end);
 
-  Result<SimRunSummary> summary = BuildSimSummary(*world, played, log, options.summary);
+  Result<SimRunSummary> summary = BuildSimSummary(*world, played, recorder, options.summary);
   if (!summary.ok()) return summary.status();
   return SimulationRun{options.variant, std::move(summary).value()};
 }

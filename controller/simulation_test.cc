@@ -63,12 +63,12 @@ TEST_CASE(
   CHECK(s.passes == 60);  // at 0s, 30s, ... 29m30s
   CHECK(s.failed_passes == 0);
   for (const auto& a : s.actions)
-    CHECK_MESSAGE(a.action.error.empty(), a.action.summary << ": " << a.action.error);
+    CHECK_MESSAGE(a.action.error.empty(), a.action.action << ": " << a.action.error);
 
   // web.3 gets its noisy neighbour at 3m: it, and only it, is restarted, before the surge.
   auto restarts = ActionsOf(s, "laggard");
   REQUIRE(restarts.size() == 1);
-  CHECK(restarts[0]->action.summary == "restart web.3");
+  CHECK(restarts[0]->action.action == "restart web.3");
   CHECK(restarts[0]->offset > 3min);
   CHECK(restarts[0]->offset <= 6min);
   CHECK(restarts[0]->after.latency.p95 < restarts[0]->before.latency.p95);
@@ -76,8 +76,8 @@ TEST_CASE(
   // The surge (12m to 20m): one dyno a step, from 6 up, within the surge and maxExtraWorkers 3.
   auto steps = ActionsOf(s, "latency-event");
   REQUIRE(steps.size() >= 2);
-  CHECK(steps[0]->action.summary == "scale 6 -> 7");
-  CHECK(steps[1]->action.summary == "scale 7 -> 8");
+  CHECK(steps[0]->action.action == "scale 6 -> 7");
+  CHECK(steps[1]->action.action == "scale 7 -> 8");
   CHECK(steps[0]->offset >= 12min);
   CHECK(steps[0]->offset <= 14min);
   for (const auto* step : steps)
@@ -87,7 +87,7 @@ TEST_CASE(
   // Back to the declared 6 once the surge is over, and nothing else moved.
   auto restores = ActionsOf(s, "restored");
   REQUIRE_FALSE(restores.empty());
-  CHECK(restores.back()->action.summary.ends_with("-> 6"));
+  CHECK(restores.back()->action.action.ends_with("-> 6"));
   CHECK(restores.back()->offset > 20min);
   CHECK(s.actions.back().action.cause == "restored");
   CHECK(Formation(s, "web").end_quantity == 6);
@@ -160,8 +160,8 @@ TEST_CASE(
   CHECK(with.truth.dyno_minutes() == doctest::Approx(without.truth.dyno_minutes()));
   auto restarts = ActionsOf(c->runs[0].summary, "laggard");
   REQUIRE(restarts.size() == 2);
-  CHECK(restarts[0]->action.summary == "restart web.2");
-  CHECK(restarts[1]->action.summary == "restart web.1");
+  CHECK(restarts[0]->action.action == "restart web.2");
+  CHECK(restarts[1]->action.action == "restart web.1");
 
   // With the candidate inside its own standard deviation no z-score can pass sqrt(2) among 3
   // dynos (docs/decisions.md): the population rule restarts nothing.
