@@ -192,6 +192,9 @@ Result<SimRunSummary> BuildSimSummary(providers::sim::SimWorld& world, const spe
     Result<TruthSummary> truth = world.Truth(f.type, fs.threshold);
     if (!truth.ok()) return truth.status();
     fs.truth = *truth;
+    Result<int64_t> queued = world.JobsWaiting(f.type);
+    if (!queued.ok()) return queued.status();
+    fs.queued_at_end = *queued;
     fs.start_quantity = f.quantity;
     fs.end_quantity = f.quantity;
     fs.peak_quantity = f.quantity;
@@ -353,6 +356,7 @@ std::string RenderSimSummary(const SimRunSummary& s) {
                         {"H12", Align::kRight},
                         {"UNSERVED", Align::kRight},
                         {"PEAK QUEUE", Align::kRight},
+                        {"QUEUED AT END", Align::kRight},
                         {"DYNOS", Align::kRight},
                         {"DYNO-MINUTES", Align::kRight}});
   bool any_worker = false;
@@ -364,7 +368,8 @@ std::string RenderSimSummary(const SimRunSummary& s) {
          Latency(t, t.latency.p95), Latency(t, t.latency.p99), Latency(t, t.latency.max),
          f.threshold ? FormatLatency(ToSeconds(*f.threshold)) : "-", Slow(t, f.threshold),
          f.web ? std::to_string(t.latency.errors) : "-", f.web ? std::to_string(t.unserved) : "-",
-         f.web ? "-" : FormatLatency(t.peak_queue_latency), Quantities(f),
+         f.web ? "-" : FormatLatency(t.peak_queue_latency),
+         f.web ? "-" : std::to_string(f.queued_at_end), Quantities(f),
          fmt::format("{:.1f}", t.dyno_minutes())});
   }
   out += formations.Render();
@@ -425,6 +430,7 @@ json ToJson(const SimRunSummary& s) {
          {"peakQuantity", f.peak_quantity},
          {"endQuantity", f.end_quantity},
          {"actions", f.actions},
+         {"queuedAtEnd", f.queued_at_end},
          {"truth", TruthJson(f.truth, f.threshold)}});
   }
   auto threshold_of = [&](const std::string& type) -> std::optional<Duration> {

@@ -93,10 +93,11 @@ struct SimFormationSummary {
   // counts against; nullopt when the policy does not autoscale it.
   std::optional<Duration> threshold;
   providers::sim::TruthSummary truth;  // the whole run
-  int start_quantity = 0;              // as declared in spec.sim
-  int end_quantity = 0;                // at the end of the run
-  int peak_quantity = 0;               // the largest quantity scaled to
-  int actions = 0;                     // actions sent for this formation
+  int64_t queued_at_end = 0;  // worker: jobs still waiting when the run ended, not in `truth`
+  int start_quantity = 0;     // as declared in spec.sim
+  int end_quantity = 0;       // at the end of the run
+  int peak_quantity = 0;      // the largest quantity scaled to
+  int actions = 0;            // actions sent for this formation
 };
 
 struct SimRunSummary {

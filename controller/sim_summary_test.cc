@@ -306,6 +306,28 @@ TEST_CASE("a run stopped early is summarised as far as it went, and says so") {
   CHECK(text.find("\n  2m  web        restart web.1") != std::string::npos);  // whole seconds
 }
 
+TEST_CASE("jobs still queued at the end are counted apart from those the truth has seen") {
+  std::string text = kPolicy;
+  text.replace(text.find("worker: {quantity: 1, jobTime: 1s, jobsPerSecond: 0.2}"), 54,
+               "worker: {quantity: 1, jobTime: 1s, jobsPerSecond: 3}");  // 170% busy
+  Played p;
+  p.policy = Load(text);
+  p.world = SimWorld::Create("small", *p.policy.sim, p.clock).value();
+  p.clock.Advance(5min);
+  SimRunSummary s = BuildSimSummary(*p.world, p.policy, std::vector<PassResult>{}).value();
+  const SimFormationSummary& worker = s.formations.at(1);
+  CHECK(worker.queued_at_end > 300);
+  // Sidekiq's view: jobs started in the window plus those waiting (docs/simulator.md).
+  reconciler::FormationLatency latency =
+      p.world->Latency("worker", 10s, spec::Statistic::kP95).value();
+  int64_t started = 0;
+  for (const auto& [dyno, stats] : latency.per_dyno)
+    started += stats.count;
+  CHECK(worker.queued_at_end == latency.sample_count - started);
+  CHECK(s.formations.at(0).queued_at_end == 0);  // web
+  CHECK(RenderSimSummary(s).find(std::to_string(worker.queued_at_end)) != std::string::npos);
+}
+
 TEST_CASE("rendered for people and for programs") {
   Played p;
   p.RestartAt(3min, "web.1");
@@ -315,8 +337,9 @@ TEST_CASE("rendered for people and for programs") {
   std::string text = RenderSimSummary(s);
   CHECK(text.rfind("small (app small): 10m simulated, seed 3, a pass every 30s (1 pass)\n", 0) ==
         0);
-  for (const char* column : {"AT", "FORMATION", "ACTION", "P95 BEFORE", "P99 BEFORE", "REASON",
-                             "PHASE", "REQUESTS", "SLOW", "DYNO-MINUTES", "PEAK QUEUE"}) {
+  for (const char* column :
+       {"AT", "FORMATION", "ACTION", "P95 BEFORE", "P99 BEFORE", "REASON", "PHASE", "REQUESTS",
+        "SLOW", "DYNO-MINUTES", "PEAK QUEUE", "QUEUED AT END"}) {
     CHECK(text.find(column) != std::string::npos);
   }
   CHECK(text.find("3m  web        restart web.1") != std::string::npos);

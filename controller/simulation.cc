@@ -202,6 +202,8 @@ std::string RenderSimComparison(const SimComparison& c) {
     } else {
       row("peak queue latency",
           [](const SimFormationSummary& s) { return FormatLatency(s.truth.peak_queue_latency); });
+      row("still queued at the end",
+          [](const SimFormationSummary& s) { return std::to_string(s.queued_at_end); });
     }
     row("dynos (start -> end)", [](const SimFormationSummary& s) {
       if (s.peak_quantity > std::max(s.start_quantity, s.end_quantity)) {

@@ -212,6 +212,9 @@ TEST_CASE("a policy without a laggards block plays the population variant as dec
   CHECK(worker.truth.peak_queue_latency <
         Formation(c->runs[1].summary, "worker").truth.peak_queue_latency / 2);
   CHECK(Formation(with, "web").peak_quantity == 6);
+  // Without dynoherd thousands of jobs are still waiting when the hour ends; with it, none.
+  CHECK(worker.queued_at_end == 0);
+  CHECK(Formation(c->runs[1].summary, "worker").queued_at_end > 1000);
 }
 
 TEST_CASE("the passes' logs carry simulated times and the variant") {
