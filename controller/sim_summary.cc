@@ -165,7 +165,8 @@ Result<SimRunSummary> BuildSimSummary(providers::sim::SimWorld& world, const spe
   s.app = policy.app;
   s.seed = world.spec().seed;
   s.start = world.start_time();
-  const TimePoint end = world.Now();
+  // The scenario only: a `run` that stops a moment late has simulated a little past it.
+  const TimePoint end = std::min(world.Now(), world.end_time());
   s.simulated = std::chrono::duration_cast<Duration>(end - s.start);
   s.interval = policy.interval;
   s.around = options.around;
@@ -189,7 +190,7 @@ Result<SimRunSummary> BuildSimSummary(providers::sim::SimWorld& world, const spe
     fs.type = f.type;
     fs.web = f.rps.has_value();
     fs.threshold = ThresholdOf(policy, f.type);
-    Result<TruthSummary> truth = world.Truth(f.type, fs.threshold);
+    Result<TruthSummary> truth = world.Truth(f.type, s.start, end, fs.threshold);
     if (!truth.ok()) return truth.status();
     fs.truth = *truth;
     Result<int64_t> queued = world.JobsWaiting(f.type);

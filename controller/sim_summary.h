@@ -122,9 +122,10 @@ struct SimSummaryOptions {
   Duration around = 5min;  // the span before and after each action
 };
 
-// Reads the ground truth of `world` up to its current time: call it once the run has ended. The
-// world is not changed (it only catches up with its clock). Errors only if `world` is not the
-// world of `policy` (a formation of one missing from the other).
+// Reads the ground truth of `world` up to its current time, or to spec.sim.duration if it went
+// past it: call it once the run has ended. The world is not changed (it only catches up with its
+// clock). Errors only if `world` is not the world of `policy` (an action on a formation the
+// world does not have).
 Result<SimRunSummary> BuildSimSummary(providers::sim::SimWorld& world, const spec::Policy& policy,
                                       const SimRunRecorder& recorder,
                                       const SimSummaryOptions& options = {});

@@ -290,6 +290,16 @@ TEST_CASE("an action on a formation the world does not have is refused") {
   CHECK(s.status().message().find("api") != std::string::npos);
 }
 
+TEST_CASE("a run that went a little past the scenario is summarised up to its end") {
+  Played p;
+  p.clock.Set(p.start + 10min + 45s);  // `run` stopped a moment late
+  SimRunSummary s = BuildSimSummary(*p.world, p.policy, p.passes).value();
+  CHECK(s.simulated == 10min);
+  CheckSame(s.formations[0].truth, p.Truth(0s, 10min));
+  CHECK(s.phases.back().to == 10min);
+  CHECK(p.world->Now() == p.start + 10min + 45s);  // the world itself went on
+}
+
 TEST_CASE("a run stopped early is summarised as far as it went, and says so") {
   Played p;
   p.RestartAt(2min + 7ms, "web.1");  // `run`'s passes start a few milliseconds after they are due
