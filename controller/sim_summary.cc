@@ -25,9 +25,9 @@ void SimRunRecorder::Add(const PassResult& pass) {
     return;
   }
   for (const auto& a : pass.plan->actions) {
-    actions_.push_back({pass.plan->planned_at, a.formation, a.Summary(),
-                        std::string(reconciler::Name(a.cause)), a.reason,
-                        a.failed ? a.error : std::string()});
+    actions_.push_back({pass.plan->planned_at, a.kind, a.formation, a.dyno, a.from_quantity,
+                        a.to_quantity, a.Summary(), std::string(reconciler::Name(a.cause)),
+                        a.reason, a.failed ? a.error : std::string()});
   }
 }
 
@@ -165,16 +165,16 @@ Result<SimRunSummary> BuildSimSummary(providers::sim::SimWorld& world, const spe
   s.app = policy.app;
   s.seed = world.spec().seed;
   s.start = world.start_time();
-  // `run` stops a little after the end (its clock keeps going): report the scenario, not more.
+  // The scenario only: a `run` that stops a moment late has simulated a little past it.
   const TimePoint end = std::min(world.Now(), world.end_time());
   s.simulated = std::chrono::duration_cast<Duration>(end - s.start);
   s.interval = policy.interval;
   s.around = options.around;
+  s.scenario = world.spec().duration;
   s.passes = recorder.passes();
   s.failed_passes = recorder.failed_passes();
   s.planned_not_applied = recorder.planned_not_applied();
   s.events = world.Events();
-  std::erase_if(s.events, [&](const SimEvent& e) { return e.at > end; });
 
   for (const auto& a : recorder.actions()) {
     if (!world.spec().formations.empty() &&
@@ -193,6 +193,9 @@ Result<SimRunSummary> BuildSimSummary(providers::sim::SimWorld& world, const spe
     Result<TruthSummary> truth = world.Truth(f.type, s.start, end, fs.threshold);
     if (!truth.ok()) return truth.status();
     fs.truth = *truth;
+    Result<int64_t> queued = world.JobsWaiting(f.type);
+    if (!queued.ok()) return queued.status();
+    fs.queued_at_end = *queued;
     fs.start_quantity = f.quantity;
     fs.end_quantity = f.quantity;
     fs.peak_quantity = f.quantity;
@@ -279,9 +282,12 @@ std::string Quantities(const SimFormationSummary& f) {
 
 std::string RenderSimSummary(const SimRunSummary& s) {
   using Align = TextTable::Align;
-  std::string out =
-      fmt::format("{} (app {}): {} simulated, seed {}, a pass every {} ({} passes", s.policy, s.app,
-                  Offset(s.simulated), s.seed, FormatDuration(s.interval), s.passes);
+  std::string out = fmt::format("{} (app {}): {} simulated", s.policy, s.app, Offset(s.simulated));
+  if (s.simulated < s.scenario) {
+    out += fmt::format(" (stopped early: the scenario runs {})", FormatDuration(s.scenario));
+  }
+  out += fmt::format(", seed {}, a pass every {} ({} {}", s.seed, FormatDuration(s.interval),
+                     s.passes, s.passes == 1 ? "pass" : "passes");
   if (s.failed_passes > 0) out += fmt::format(", {} failed", s.failed_passes);
   out += ")\n";
 
@@ -351,6 +357,7 @@ std::string RenderSimSummary(const SimRunSummary& s) {
                         {"H12", Align::kRight},
                         {"UNSERVED", Align::kRight},
                         {"PEAK QUEUE", Align::kRight},
+                        {"QUEUED AT END", Align::kRight},
                         {"DYNOS", Align::kRight},
                         {"DYNO-MINUTES", Align::kRight}});
   bool any_worker = false;
@@ -362,7 +369,8 @@ std::string RenderSimSummary(const SimRunSummary& s) {
          Latency(t, t.latency.p95), Latency(t, t.latency.p99), Latency(t, t.latency.max),
          f.threshold ? FormatLatency(ToSeconds(*f.threshold)) : "-", Slow(t, f.threshold),
          f.web ? std::to_string(t.latency.errors) : "-", f.web ? std::to_string(t.unserved) : "-",
-         f.web ? "-" : FormatLatency(t.peak_queue_latency), Quantities(f),
+         f.web ? "-" : FormatLatency(t.peak_queue_latency),
+         f.web ? "-" : std::to_string(f.queued_at_end), Quantities(f),
          fmt::format("{:.1f}", t.dyno_minutes())});
   }
   out += formations.Render();
@@ -406,6 +414,7 @@ json ToJson(const SimRunSummary& s) {
   j["seed"] = s.seed;
   j["start"] = FormatTimestamp(s.start);
   j["simulatedSeconds"] = seconds(s.simulated);
+  j["scenarioSeconds"] = seconds(s.scenario);
   j["intervalSeconds"] = seconds(s.interval);
   j["aroundSeconds"] = seconds(s.around);
   j["passes"] = s.passes;
@@ -422,6 +431,7 @@ json ToJson(const SimRunSummary& s) {
          {"peakQuantity", f.peak_quantity},
          {"endQuantity", f.end_quantity},
          {"actions", f.actions},
+         {"queuedAtEnd", f.queued_at_end},
          {"truth", TruthJson(f.truth, f.threshold)}});
   }
   auto threshold_of = [&](const std::string& type) -> std::optional<Duration> {

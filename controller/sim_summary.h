@@ -25,10 +25,14 @@ namespace dynoherd::controller {
 
 using namespace std::chrono_literals;
 
-// One action of a pass, as the summary reports it.
+// One action a pass sent to the platform, as the summary reports it.
 struct SimAction {
-  TimePoint at{};         // when the pass planned it (simulated time)
+  TimePoint at{};  // when the pass planned it (simulated time)
+  reconciler::ActionKind kind = reconciler::ActionKind::kScale;
   std::string formation;  // process type
+  std::string dyno;       // restart, stop
+  int from_quantity = 0;  // scale
+  int to_quantity = 0;    // scale
   std::string action;     // reconciler::Action::Summary(): "restart web.3", "scale 6 -> 7"
   std::string cause;      // reconciler::Name(ActionCause): "laggard", "latency-event", "restored"
   std::string reason;     // the plan's reason, for people
@@ -36,6 +40,7 @@ struct SimAction {
 };
 
 // Collects what the summary needs from each pass, so a long run need not keep its PassResults.
+// Not thread-safe: one recorder per policy, or a lock around Add.
 class SimRunRecorder {
  public:
   void Add(const PassResult& pass);
@@ -88,10 +93,11 @@ struct SimFormationSummary {
   // counts against; nullopt when the policy does not autoscale it.
   std::optional<Duration> threshold;
   providers::sim::TruthSummary truth;  // the whole run
-  int start_quantity = 0;              // as declared in spec.sim
-  int end_quantity = 0;                // at the end of the run
-  int peak_quantity = 0;               // the largest quantity scaled to
-  int actions = 0;                     // actions sent for this formation
+  int64_t queued_at_end = 0;  // worker: jobs still waiting when the run ended, not in `truth`
+  int start_quantity = 0;     // as declared in spec.sim
+  int end_quantity = 0;       // at the end of the run
+  int peak_quantity = 0;      // the largest quantity scaled to
+  int actions = 0;            // actions sent for this formation
 };
 
 struct SimRunSummary {
@@ -100,6 +106,7 @@ struct SimRunSummary {
   uint64_t seed = 0;
   TimePoint start{};
   Duration simulated{0};  // how far the world ran
+  Duration scenario{0};   // spec.sim.duration: longer than `simulated` when the run stopped early
   Duration interval{0};   // between passes
   Duration around{0};     // the before/after span of each action
   int passes = 0;
@@ -115,9 +122,10 @@ struct SimSummaryOptions {
   Duration around = 5min;  // the span before and after each action
 };
 
-// Reads the ground truth of `world` up to its current time: call it once the run has ended. The
-// world is not changed (it only catches up with its clock). Errors only if `world` is not the
-// world of `policy` (a formation of one missing from the other).
+// Reads the ground truth of `world` up to its current time, or to spec.sim.duration if it went
+// past it: call it once the run has ended. The world is not changed (it only catches up with its
+// clock). Errors only if `world` is not the world of `policy` (an action on a formation the
+// world does not have).
 Result<SimRunSummary> BuildSimSummary(providers::sim::SimWorld& world, const spec::Policy& policy,
                                       const SimRunRecorder& recorder,
                                       const SimSummaryOptions& options = {});

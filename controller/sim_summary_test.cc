@@ -265,12 +265,18 @@ TEST_CASE("the recorder keeps sent actions, failures and what was planned but no
   CHECK(recorder.failed_passes() == 2);
   CHECK(recorder.planned_not_applied() == 1);
   REQUIRE(recorder.actions().size() == 2);
-  CHECK(recorder.actions()[0].action == "scale 3 -> 4");
-  CHECK(recorder.actions()[0].cause == "latency-event");
-  CHECK(recorder.actions()[0].error.empty());
-  CHECK(recorder.actions()[1].action == "restart web.2");
-  CHECK(recorder.actions()[1].error == "dyno \"web.2\" not found");
-  CHECK(recorder.actions()[1].at == at);
+  const SimAction& scale = recorder.actions()[0];
+  CHECK(scale.action == "scale 3 -> 4");
+  CHECK(scale.kind == reconciler::ActionKind::kScale);
+  CHECK(scale.from_quantity == 3);
+  CHECK(scale.to_quantity == 4);
+  CHECK(scale.cause == "latency-event");
+  CHECK(scale.error.empty());
+  const SimAction& restart = recorder.actions()[1];
+  CHECK(restart.action == "restart web.2");
+  CHECK(restart.dyno == "web.2");
+  CHECK(restart.error == "dyno \"web.2\" not found");
+  CHECK(restart.at == at);
 }
 
 TEST_CASE("an action on a formation the world does not have is refused") {
@@ -284,6 +290,54 @@ TEST_CASE("an action on a formation the world does not have is refused") {
   CHECK(s.status().message().find("api") != std::string::npos);
 }
 
+TEST_CASE("a run that went a little past the scenario is summarised up to its end") {
+  Played p;
+  p.clock.Set(p.start + 10min + 45s);  // `run` stopped a moment late
+  SimRunSummary s = BuildSimSummary(*p.world, p.policy, p.passes).value();
+  CHECK(s.simulated == 10min);
+  CheckSame(s.formations[0].truth, p.Truth(0s, 10min));
+  CHECK(s.phases.back().to == 10min);
+  CHECK(p.world->Now() == p.start + 10min + 45s);  // the world itself went on
+}
+
+TEST_CASE("a run stopped early is summarised as far as it went, and says so") {
+  Played p;
+  p.RestartAt(2min + 7ms, "web.1");  // `run`'s passes start a few milliseconds after they are due
+  p.clock.Set(p.start + 4min);
+  SimRunSummary s = BuildSimSummary(*p.world, p.policy, p.passes).value();
+  CHECK(s.simulated == 4min);
+  CHECK(s.scenario == 10min);
+  std::string text = RenderSimSummary(s);
+  INFO(text);
+  CHECK(text.rfind("small (app small): 4m simulated (stopped early: the scenario runs 10m), seed "
+                   "3, a pass every 30s (1 pass)\n",
+                   0) == 0);
+  CHECK(text.find("surge web x2") == std::string::npos);  // starts at 7m: never reached
+  CHECK(text.find("\n  2m  web        restart web.1") != std::string::npos);  // whole seconds
+}
+
+TEST_CASE("jobs still queued at the end are counted apart from those the truth has seen") {
+  std::string text = kPolicy;
+  text.replace(text.find("worker: {quantity: 1, jobTime: 1s, jobsPerSecond: 0.2}"), 54,
+               "worker: {quantity: 1, jobTime: 1s, jobsPerSecond: 3}");  // 170% busy
+  Played p;
+  p.policy = Load(text);
+  p.world = SimWorld::Create("small", *p.policy.sim, p.clock).value();
+  p.clock.Advance(5min);
+  SimRunSummary s = BuildSimSummary(*p.world, p.policy, std::vector<PassResult>{}).value();
+  const SimFormationSummary& worker = s.formations.at(1);
+  CHECK(worker.queued_at_end > 300);
+  // Sidekiq's view: jobs started in the window plus those waiting (docs/simulator.md).
+  reconciler::FormationLatency latency =
+      p.world->Latency("worker", 10s, spec::Statistic::kP95).value();
+  int64_t started = 0;
+  for (const auto& [dyno, stats] : latency.per_dyno)
+    started += stats.count;
+  CHECK(worker.queued_at_end == latency.sample_count - started);
+  CHECK(s.formations.at(0).queued_at_end == 0);  // web
+  CHECK(RenderSimSummary(s).find(std::to_string(worker.queued_at_end)) != std::string::npos);
+}
+
 TEST_CASE("rendered for people and for programs") {
   Played p;
   p.RestartAt(3min, "web.1");
@@ -291,10 +345,11 @@ TEST_CASE("rendered for people and for programs") {
   SimRunSummary s = BuildSimSummary(*p.world, p.policy, p.passes).value();
 
   std::string text = RenderSimSummary(s);
-  CHECK(text.rfind("small (app small): 10m simulated, seed 3, a pass every 30s (1 passes)\n", 0) ==
+  CHECK(text.rfind("small (app small): 10m simulated, seed 3, a pass every 30s (1 pass)\n", 0) ==
         0);
-  for (const char* column : {"AT", "FORMATION", "ACTION", "P95 BEFORE", "P99 BEFORE", "REASON",
-                             "PHASE", "REQUESTS", "SLOW", "DYNO-MINUTES", "PEAK QUEUE"}) {
+  for (const char* column :
+       {"AT", "FORMATION", "ACTION", "P95 BEFORE", "P99 BEFORE", "REASON", "PHASE", "REQUESTS",
+        "SLOW", "DYNO-MINUTES", "PEAK QUEUE", "QUEUED AT END"}) {
     CHECK(text.find(column) != std::string::npos);
   }
   CHECK(text.find("3m  web        restart web.1") != std::string::npos);

@@ -123,9 +123,9 @@ std::string ActionCounts(const SimRunSummary& s) {
   for (const auto& a : s.actions) {
     if (!a.action.error.empty()) {
       ++failed;
-    } else if (a.action.action.rfind("scale", 0) == 0) {
+    } else if (a.action.kind == reconciler::ActionKind::kScale) {
       ++scale;
-    } else if (a.action.action.rfind("stop", 0) == 0) {
+    } else if (a.action.kind == reconciler::ActionKind::kStop) {
       ++stop;
     } else {
       ++restart;
@@ -202,6 +202,8 @@ std::string RenderSimComparison(const SimComparison& c) {
     } else {
       row("peak queue latency",
           [](const SimFormationSummary& s) { return FormatLatency(s.truth.peak_queue_latency); });
+      row("still queued at the end",
+          [](const SimFormationSummary& s) { return std::to_string(s.queued_at_end); });
     }
     row("dynos (start -> end)", [](const SimFormationSummary& s) {
       if (s.peak_quantity > std::max(s.start_quantity, s.end_quantity)) {

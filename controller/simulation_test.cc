@@ -73,24 +73,28 @@ TEST_CASE(
   CHECK(restarts[0]->offset <= 6min);
   CHECK(restarts[0]->after.latency.p95 < restarts[0]->before.latency.p95);
 
-  // The surge (12m to 20m): one dyno a step, from 6 up, within the surge and maxExtraWorkers 3.
+  // The surge (12m to 20m): one dyno a step (alertInterval 1m) up to 6 + maxExtraWorkers 3.
   auto steps = ActionsOf(s, "latency-event");
-  REQUIRE(steps.size() >= 2);
+  REQUIRE(steps.size() == 3);
   CHECK(steps[0]->action.action == "scale 6 -> 7");
   CHECK(steps[1]->action.action == "scale 7 -> 8");
+  CHECK(steps[2]->action.action == "scale 8 -> 9");
   CHECK(steps[0]->offset >= 12min);
   CHECK(steps[0]->offset <= 14min);
+  CHECK(steps[1]->offset - steps[0]->offset >= 1min);
   for (const auto* step : steps)
     CHECK(step->action.formation == "web");
-  CHECK(Formation(s, "web").peak_quantity <= 9);
 
-  // Back to the declared 6 once the surge is over, and nothing else moved.
+  // Back to the declared 6 once, when the surge is over (restoreDelay 5m holds it until then):
+  // no restore mid-surge and no second event.
   auto restores = ActionsOf(s, "restored");
-  REQUIRE_FALSE(restores.empty());
-  CHECK(restores.back()->action.action.ends_with("-> 6"));
-  CHECK(restores.back()->offset > 20min);
-  CHECK(s.actions.back().action.cause == "restored");
+  REQUIRE(restores.size() == 1);
+  CHECK(restores[0]->action.action == "scale 9 -> 6");
+  CHECK(restores[0]->offset >= 20min);
+  CHECK(restores[0]->offset - steps[2]->offset >= 5min);
+  CHECK(restores[0]->after.latency.p99 < 1.0);  // 6 dynos are enough again
   CHECK(Formation(s, "web").end_quantity == 6);
+  CHECK(Formation(s, "web").peak_quantity == 9);
   CHECK(Formation(s, "worker").actions == 0);
   CHECK(s.actions.size() == restarts.size() + steps.size() + restores.size());
 
@@ -212,6 +216,9 @@ TEST_CASE("a policy without a laggards block plays the population variant as dec
   CHECK(worker.truth.peak_queue_latency <
         Formation(c->runs[1].summary, "worker").truth.peak_queue_latency / 2);
   CHECK(Formation(with, "web").peak_quantity == 6);
+  // Without dynoherd thousands of jobs are still waiting when the hour ends; with it, none.
+  CHECK(worker.queued_at_end == 0);
+  CHECK(Formation(c->runs[1].summary, "worker").queued_at_end > 1000);
 }
 
 TEST_CASE("the passes' logs carry simulated times and the variant") {

@@ -386,6 +386,14 @@ Result<TruthSummary> SimWorld::Truth(const std::string& formation,
   return Truth(formation, timeline_.start, TimePoint::max(), threshold);
 }
 
+Result<int64_t> SimWorld::JobsWaiting(const std::string& formation) {
+  std::lock_guard lock(mu_);
+  FormationModel* model = FindFormation(formation);
+  if (!model) return Status::NotFound("formation \"" + formation + "\" not found");
+  AdvanceLocked();
+  return model->jobs_waiting();
+}
+
 std::vector<SimEvent> SimWorld::Events(size_t first) {
   std::lock_guard lock(mu_);
   AdvanceLocked();

@@ -79,6 +79,9 @@ class SimWorld final : public Provider {
   // Ground truth over the whole simulation so far.
   Result<TruthSummary> Truth(const std::string& formation,
                              std::optional<Duration> threshold = std::nullopt);
+  // Worker: jobs waiting in the queue now, which Truth has not counted yet; 0 for web.
+  // NotFound for an unknown formation.
+  Result<int64_t> JobsWaiting(const std::string& formation);
 
   // What the platform did, oldest first, from index `first` on (to print only what is new).
   std::vector<SimEvent> Events(size_t first = 0);
