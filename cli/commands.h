@@ -19,5 +19,7 @@ void AddValidateCommand(CLI::App& app, int& exit_code);
 void AddSchemaCommand(CLI::App& app, int& exit_code);
 // `analyze [FILE|-]`: per-dyno latency from router logs (cli/analyze_command.cc).
 void AddAnalyzeCommand(CLI::App& app, int& exit_code);
+// `run -f PATH...`: the daemon (cli/run_command.cc).
+void AddRunCommand(CLI::App& app, int& exit_code);
 
 }  // namespace dynoherd::cli

@@ -37,6 +37,7 @@ int main(int argc, char** argv) {
   AddValidateCommand(app, exit_code);
   AddSchemaCommand(app, exit_code);
   AddAnalyzeCommand(app, exit_code);
+  AddRunCommand(app, exit_code);
 
   try {
     app.parse(argc, argv);
