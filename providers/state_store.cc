@@ -4,11 +4,14 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <nlohmann/json.hpp>
+
+#include "providers/atomic_file.h"
 
 namespace dynoherd::providers {
 namespace {
@@ -18,20 +21,6 @@ using nlohmann::json;
 
 std::string Errno() {
   return std::strerror(errno);
-}
-
-// Writes all of `data`, resuming after signals and short writes.
-bool WriteAll(int fd, const std::string& data) {
-  size_t done = 0;
-  while (done < data.size()) {
-    ssize_t n = ::write(fd, data.data() + done, data.size() - done);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return false;
-    }
-    done += static_cast<size_t>(n);
-  }
-  return true;
 }
 
 std::string ParentDirectory(const std::string& path) {
@@ -158,6 +147,13 @@ Status StateStore::Read() {
     }
     statuses_.insert_or_assign(name, std::move(*status));
   }
+  if (auto last = doc.find("lastPasses"); last != doc.end()) {
+    if (!last->is_object()) return corrupt("\"lastPasses\" must be an object");
+    for (const auto& [name, value] : last->items()) {
+      if (!value.is_object()) return corrupt("lastPasses." + name + " must be an object");
+      last_passes_.insert_or_assign(name, value);
+    }
+  }
   return Status::Ok();
 }
 
@@ -173,6 +169,24 @@ std::vector<std::string> StateStore::Policies() const {
   return out;
 }
 
+const nlohmann::json* StateStore::FindLastPass(std::string_view policy) const {
+  auto it = last_passes_.find(policy);
+  return it == last_passes_.end() ? nullptr : &it->second;
+}
+
+void StateStore::PutLastPass(const std::string& policy, nlohmann::json record) {
+  last_passes_.insert_or_assign(policy, std::move(record));
+}
+
+std::vector<std::string> StateStore::ReportedPolicies() const {
+  std::vector<std::string> out = Policies();
+  for (const auto& [name, record] : last_passes_) {
+    if (!statuses_.count(name)) out.push_back(name);
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
 void StateStore::Put(reconciler::PolicyStatus status) {
   std::string name = status.policy;
   statuses_.insert_or_assign(std::move(name), std::move(status));
@@ -180,6 +194,7 @@ void StateStore::Put(reconciler::PolicyStatus status) {
 
 void StateStore::Remove(std::string_view policy) {
   if (auto it = statuses_.find(policy); it != statuses_.end()) statuses_.erase(it);
+  if (auto it = last_passes_.find(policy); it != last_passes_.end()) last_passes_.erase(it);
 }
 
 Status StateStore::Write() {
@@ -189,38 +204,16 @@ Status StateStore::Write() {
   json policies = json::object();
   for (const auto& [name, status] : statuses_)
     policies[name] = reconciler::ToJson(status);
-  const std::string text =
-      json{{"version", kVersion}, {"policies", std::move(policies)}}.dump(2) + "\n";
-
-  const std::string directory = ParentDirectory(path_);
-  std::string temp =
-      (fs::path(directory) / ("." + fs::path(path_).filename().string() + ".XXXXXX")).string();
-  int fd = ::mkstemp(temp.data());  // mode 0600
-  if (fd < 0) return Status::Unavailable("cannot write the state file " + path_ + ": " + Errno());
-  auto fail = [&](const std::string& step) {
-    const std::string error = Errno();
-    if (fd >= 0) ::close(fd);
-    ::unlink(temp.c_str());
-    return Status::Unavailable("cannot write the state file " + path_ + " (" + step +
-                               "): " + error);
-  };
-  if (!WriteAll(fd, text)) return fail("write");
-  if (::fsync(fd) != 0) return fail("fsync");
-  if (::close(fd) != 0) {
-    fd = -1;
-    return fail("close");
+  json doc = {{"version", kVersion}, {"policies", std::move(policies)}};
+  if (!last_passes_.empty()) {
+    json last = json::object();
+    for (const auto& [name, record] : last_passes_)
+      last[name] = record;
+    doc["lastPasses"] = std::move(last);
   }
-  fd = -1;
-  if (::rename(temp.c_str(), path_.c_str()) != 0) return fail("rename");
-  // The rename is durable only once the directory entry is on disk.
-  int dir_fd = ::open(directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dir_fd < 0)
-    return Status::Unavailable("cannot sync the directory " + directory + ": " + Errno());
-  const bool synced = ::fsync(dir_fd) == 0;
-  const std::string error = synced ? "" : Errno();
-  ::close(dir_fd);
-  if (!synced) return Status::Unavailable("cannot sync the directory " + directory + ": " + error);
-  return Status::Ok();
+  const std::string text = doc.dump(2) + "\n";
+
+  return WriteFileAtomically(path_, text, 0600, "state file");
 }
 
 Status StateStore::Save(reconciler::PolicyStatus status) {

@@ -3,10 +3,15 @@
 // and locked (flock on PATH.lock) for as long as a process holds the store, so two dynoherds never
 // act on the same formations from different memories. A file this version cannot read is an error
 // naming it: dynoherd never resets a state file behind the user's back.
+//
+// The file: {"version": 1, "policies": {NAME: PolicyStatus}, "lastPasses": {NAME: object}}.
+// "lastPasses" (reporting data for `dynoherd status`) was added within version 1: files without it
+// read as having none, and a dynoherd that predates it ignores it.
 #pragma once
 
 #include <map>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -43,9 +48,16 @@ class StateStore {
   const reconciler::PolicyStatus* Find(std::string_view policy) const;
   std::vector<std::string> Policies() const;  // sorted
 
+  // Reporting data kept beside the statuses: one JSON object per policy (controller/pass_record.h
+  // gives it its shape), opaque to the store and never read by the reconciler.
+  const nlohmann::json* FindLastPass(std::string_view policy) const;
+  void PutLastPass(const std::string& policy, nlohmann::json record);  // REQUIRES: an object
+  // Policies with a saved status or a last pass, sorted.
+  std::vector<std::string> ReportedPolicies() const;
+
   // Replace statuses in memory; Write puts every status into the file at once.
   void Put(reconciler::PolicyStatus status);
-  void Remove(std::string_view policy);
+  void Remove(std::string_view policy);  // its status and its last pass
   Status Write();
   // Put + Write.
   Status Save(reconciler::PolicyStatus status);
@@ -57,6 +69,7 @@ class StateStore {
   std::string path_;
   int lock_fd_ = -1;  // -1: read-only
   std::map<std::string, reconciler::PolicyStatus, std::less<>> statuses_;
+  std::map<std::string, nlohmann::json, std::less<>> last_passes_;
 };
 
 }  // namespace dynoherd::providers

@@ -212,3 +212,80 @@ TEST_CASE("the default state path follows the XDG base directory spec") {
   CHECK(none.status().message() ==
         "no place for the state file: neither XDG_STATE_HOME nor HOME is set; pass --state PATH");
 }
+
+TEST_CASE("last passes: kept beside the statuses, opaque, removed with the policy") {
+  TempDir dir;
+  const std::string path = dir.File("state.json");
+  const nlohmann::json record = {{"result", "error"}, {"error", "503"}, {"anything", {1, 2}}};
+  {
+    auto store = StateStore::Open(path);
+    REQUIRE(store.ok());
+    CHECK((*store)->FindLastPass("billing") == nullptr);
+    (*store)->PutLastPass("billing", record);  // a first pass that failed: no status yet
+    REQUIRE((*store)->Save(Sample("shop", 1)).ok());
+    CHECK((*store)->ReportedPolicies() == std::vector<std::string>{"billing", "shop"});
+    CHECK((*store)->Policies() == std::vector<std::string>{"shop"});
+  }
+  auto store = StateStore::OpenReadOnly(path);
+  REQUIRE(store.ok());
+  REQUIRE((*store)->FindLastPass("billing") != nullptr);
+  CHECK(*(*store)->FindLastPass("billing") == record);
+  CHECK(nlohmann::json::parse(ReadFile(path))["lastPasses"]["billing"] == record);
+
+  auto writer = StateStore::Open(path);
+  REQUIRE(writer.ok());
+  (*writer)->Remove("billing");
+  REQUIRE((*writer)->Write().ok());
+  CHECK(!nlohmann::json::parse(ReadFile(path)).contains("lastPasses"));
+}
+
+TEST_CASE("last passes: a version 1 file written before them reads as having none") {
+  TempDir dir;
+  const std::string path = dir.File("state.json");
+  // Exactly what the first version 1 writer produced.
+  WriteFile(path, R"({
+  "policies": {
+    "shop": {
+      "app": "shop-prod",
+      "formations": [
+        {
+          "conditions": [],
+          "event": {"capturedBaseline": null, "depth": 1, "lastStepAt": null,
+                    "startedAt": "2026-11-22T12:58:00.000Z"},
+          "restarts": [],
+          "type": "worker"
+        }
+      ],
+      "policy": "shop",
+      "updatedAt": "2026-11-22T13:00:00.000Z"
+    }
+  },
+  "version": 1
+}
+)");
+  auto store = StateStore::Open(path);
+  REQUIRE(store.ok());
+  CHECK((*store)->FindLastPass("shop") == nullptr);
+  CHECK((*store)->ReportedPolicies() == std::vector<std::string>{"shop"});
+  REQUIRE((*store)->Find("shop") != nullptr);
+  CHECK((*store)->Find("shop")->formations.at(0).event.depth == 1);
+  // Saving without a last pass writes the same shape back: no "lastPasses" key.
+  REQUIRE((*store)->Write().ok());
+  auto doc = nlohmann::json::parse(ReadFile(path));
+  CHECK(doc["version"] == 1);
+  CHECK(!doc.contains("lastPasses"));
+}
+
+TEST_CASE("last passes: a malformed lastPasses is a corrupt file, left as it was") {
+  TempDir dir;
+  const std::string path = dir.File("state.json");
+  const std::string suffix =
+      " (dynoherd never resets a state file: repair it, move it away, or pass another --state)";
+  WriteFile(path, R"({"version": 1, "policies": {}, "lastPasses": []})");
+  CHECK(StateStore::Open(path).status().message() ==
+        "state file " + path + " is corrupt: \"lastPasses\" must be an object" + suffix);
+  WriteFile(path, R"({"version": 1, "policies": {}, "lastPasses": {"shop": 3}})");
+  CHECK(StateStore::OpenReadOnly(path).status().message() ==
+        "state file " + path + " is corrupt: lastPasses.shop must be an object" + suffix);
+  CHECK(ReadFile(path) == R"({"version": 1, "policies": {}, "lastPasses": {"shop": 3}})");
+}

@@ -1,0 +1,266 @@
+#include "controller/report.h"
+
+#include <algorithm>
+
+namespace dynoherd::controller {
+
+namespace {
+
+using nlohmann::json;
+using reconciler::ActionKind;
+
+json TimeOrNull(TimePoint t, bool known) {
+  return known ? json(FormatTimestamp(t)) : json(nullptr);
+}
+
+json DynosJson(const reconciler::Observation& observation, const std::string& type) {
+  const reconciler::FormationLatency* latency = nullptr;
+  if (auto it = observation.latency.find(type); it != observation.latency.end()) {
+    latency = &it->second;
+  }
+  json dynos = json::array();
+  for (const auto& d : observation.dynos) {
+    if (d.type != type) continue;
+    json dyno = {{"name", d.name},
+                 {"state", d.state},
+                 {"updatedAt", TimeOrNull(d.updated_at, d.updated_at != TimePoint{})},
+                 {"latency", nullptr}};
+    if (latency) {
+      auto stats = latency->per_dyno.find(d.name);
+      if (stats != latency->per_dyno.end() && stats->second.count > 0) {
+        const reconciler::LatencyStats& s = stats->second;
+        dyno["latency"] = {{"requests", s.count}, {"mean", s.mean}, {"p50", s.p50},
+                           {"p95", s.p95},        {"p99", s.p99},   {"max", s.max},
+                           {"errors", s.errors}};
+      }
+    }
+    dynos.push_back(std::move(dyno));
+  }
+  return dynos;
+}
+
+bool Paused(const PassResult& r) {
+  return r.plan && !r.plan->apply;
+}
+
+// "1 scale, 2 restarts"; empty when `counts` are all zero.
+std::string CountText(int scales, int restarts, int stops) {
+  std::string out;
+  auto add = [&out](int n, const char* one, const char* many) {
+    if (n == 0) return;
+    if (!out.empty()) out += ", ";
+    out += std::to_string(n) + " " + (n == 1 ? one : many);
+  };
+  add(scales, "scale", "scales");
+  add(restarts, "restart", "restarts");
+  add(stops, "stop", "stops");
+  return out;
+}
+
+struct KindCounts {
+  int scales = 0, restarts = 0, stops = 0;
+  void Add(ActionKind kind) {
+    (kind == ActionKind::kScale ? scales : kind == ActionKind::kRestart ? restarts : stops)++;
+  }
+  std::string Text() const { return CountText(scales, restarts, stops); }
+};
+
+std::string Pad(std::string text, size_t width) {
+  if (text.size() < width) text.append(width - text.size(), ' ');
+  return text;
+}
+
+// One policy's block: lines of (formation, text), or policy-level lines with an empty formation.
+class Block {
+ public:
+  void Add(std::string formation, std::string text) {
+    lines_.push_back({std::move(formation), std::move(text)});
+  }
+  std::string Render() const {
+    size_t width = 0;
+    for (const auto& [formation, text] : lines_)
+      width = std::max(width, formation.size());
+    std::string out;
+    for (const auto& [formation, text] : lines_) {
+      out += "  ";
+      if (!formation.empty()) out += Pad(formation, width) + "  ";
+      out += text + "\n";
+    }
+    return out;
+  }
+
+ private:
+  std::vector<std::pair<std::string, std::string>> lines_;
+};
+
+// Why nothing (more) is done for a formation, where a reader would wonder: latency unknown, a
+// missing formation, an event in progress, the notes of the planner.
+void ExplainFormation(const reconciler::FormationPlan& fp, Block& block) {
+  for (const auto& c : fp.conditions) {
+    if (c.status != reconciler::ConditionStatus::kTrue) continue;
+    if (c.type == reconciler::kDegraded && c.reason != "ActionFailed" && !c.message.empty()) {
+      block.Add(fp.type, c.message);
+    } else if (c.type == reconciler::kLatencyEvent) {
+      std::string text = "latency event: " + c.message;
+      if (fp.baseline) {
+        text += " (" + std::to_string(fp.event_depth) + " of " + std::to_string(fp.max_depth) +
+                " extra dynos)";
+      }
+      block.Add(fp.type, text);
+    }
+  }
+  for (const auto& note : fp.notes)
+    block.Add(fp.type, note);
+}
+
+std::string RenderPolicy(const PassResult& r) {
+  std::string out = r.policy + " (app " + r.app + ")";
+  if (Paused(r)) out += " [paused: actions are planned, not applied]";
+  out += "\n";
+  Block block;
+  if (!r.plan) {
+    block.Add("", "Error: " + r.status.ToString());
+    return out + block.Render();
+  }
+  const reconciler::Plan& plan = *r.plan;
+  size_t summary_width = 18;
+  for (const auto& a : plan.actions)
+    summary_width = std::max(summary_width, a.Summary().size());
+  for (const auto& a : plan.actions) {
+    block.Add(a.formation, Pad(a.Summary(), summary_width) + "  " + a.reason);
+    if (a.failed) block.Add(a.formation, Pad("", summary_width) + "  failed: " + a.error);
+  }
+  if (plan.actions.empty()) block.Add("", "No changes.");
+  for (const auto& note : plan.notes)
+    block.Add("", note);
+  for (const auto& fp : plan.formations)
+    ExplainFormation(fp, block);
+  // An error that no action explains (e.g. the status could not be saved) still shows.
+  if (!r.status.ok() && std::none_of(plan.actions.begin(), plan.actions.end(),
+                                     [](const reconciler::Action& a) { return a.failed; })) {
+    block.Add("", "Error: " + r.status.ToString());
+  }
+  return out + block.Render();
+}
+
+}  // namespace
+
+json PassResultJson(const PassResult& r) {
+  json j = {{"policy", r.policy},
+            {"app", r.app},
+            {"result", r.status.ok() ? "ok" : "error"},
+            {"error", r.status.ok() ? json(nullptr) : json(r.status.ToString())},
+            {"startedAt", FormatTimestamp(r.started_at)},
+            {"finishedAt", FormatTimestamp(r.finished_at)},
+            {"durationSeconds", std::max(0.0, ToSeconds(r.finished_at - r.started_at))},
+            {"observedAt", TimeOrNull(r.observation.observed_at, r.observed)},
+            {"paused", Paused(r)},
+            {"applied", r.applied}};
+  if (!r.plan) {
+    j["plannedAt"] = nullptr;
+    j["actions"] = json::array();
+    j["formations"] = json::array();
+    j["notes"] = json::array();
+    return j;
+  }
+  json plan = reconciler::ToJson(*r.plan);
+  json actions = std::move(plan["actions"]);
+  for (size_t i = 0; i < actions.size() && i < r.plan->actions.size(); ++i) {
+    const bool failed = r.plan->actions[i].failed;
+    actions[i]["applied"] = r.applied && !failed;
+    if (!failed) actions[i]["error"] = nullptr;
+  }
+  json formations = std::move(plan["formations"]);
+  for (auto& f : formations) {
+    f["dynos"] = DynosJson(r.observation, f["type"].get<std::string>());
+  }
+  j["plannedAt"] = std::move(plan["plannedAt"]);
+  j["actions"] = std::move(actions);
+  j["formations"] = std::move(formations);
+  j["notes"] = std::move(plan["notes"]);
+  return j;
+}
+
+PassTotals Totals(const std::vector<PassResult>& results) {
+  PassTotals t;
+  for (const auto& r : results) {
+    ++t.policies;
+    if (!r.status.ok()) ++t.failed_policies;
+    if (!r.plan) continue;
+    for (const auto& a : r.plan->actions) {
+      if (Paused(r)) {
+        ++t.held;
+        continue;
+      }
+      ++t.planned;
+      if (a.failed) {
+        ++t.failed_actions;
+      } else if (r.applied) {
+        ++t.applied;
+      }
+    }
+  }
+  return t;
+}
+
+json PassResultsJson(const std::vector<PassResult>& results, bool dry_run) {
+  json policies = json::array();
+  for (const auto& r : results)
+    policies.push_back(PassResultJson(r));
+  const PassTotals t = Totals(results);
+  return {{"dryRun", dry_run},
+          {"policies", std::move(policies)},
+          {"summary",
+           {{"policies", t.policies},
+            {"failedPolicies", t.failed_policies},
+            {"plannedActions", t.planned},
+            {"heldActions", t.held},
+            {"appliedActions", t.applied},
+            {"failedActions", t.failed_actions}}}};
+}
+
+std::string RenderPasses(const std::vector<PassResult>& results, RenderMode mode) {
+  std::string out;
+  KindCounts planned, held, applied, failed;
+  std::vector<const PassResult*> failed_policies;
+  for (const auto& r : results) {
+    if (!out.empty()) out += "\n";
+    out += RenderPolicy(r);
+    if (!r.status.ok()) failed_policies.push_back(&r);
+    if (!r.plan) continue;
+    for (const auto& a : r.plan->actions) {
+      if (Paused(r)) {
+        held.Add(a.kind);
+      } else if (mode == RenderMode::kPlan) {
+        planned.Add(a.kind);
+      } else if (a.failed) {
+        failed.Add(a.kind);
+      } else if (r.applied) {
+        applied.Add(a.kind);
+      }
+    }
+  }
+  if (!out.empty()) out += "\n";
+  if (mode == RenderMode::kPlan) {
+    const std::string text = planned.Text();
+    out += text.empty() ? "Plan: no changes." : "Plan: " + text + ".";
+  } else {
+    const std::string text = applied.Text();
+    out += text.empty() ? "Applied: no changes." : "Applied: " + text + ".";
+    if (const std::string f = failed.Text(); !f.empty()) out += " Failed: " + f + ".";
+  }
+  if (const std::string h = held.Text(); !h.empty()) {
+    out += " Paused policies hold " + h + ".";
+  }
+  out += "\n";
+  if (!failed_policies.empty()) {
+    out += std::to_string(failed_policies.size()) + " of " + std::to_string(results.size()) +
+           (results.size() == 1 ? " policy" : " policies") + " failed:\n";
+    for (const PassResult* r : failed_policies) {
+      out += "  " + r->policy + ": " + r->status.ToString() + "\n";
+    }
+  }
+  return out;
+}
+
+}  // namespace dynoherd::controller
