@@ -157,6 +157,8 @@ std::optional<TimePoint> ParseTimestamp(std::string_view s) {
   if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60) {
     return std::nullopt;
   }
+  // A nanosecond time_point spans about 1678..2261; refuse what it cannot hold.
+  if (year < 1900 || year > 2200) return std::nullopt;
   int64_t nanos = 0;
   if (i < s.size() && s[i] == '.') {
     ++i;

@@ -60,6 +60,7 @@ std::string FormatLatency(double seconds);
 
 // RFC 3339 in UTC with milliseconds ("2026-11-22T13:00:00.123Z") and its inverse, which also accepts
 // offsets ("+00:00") and any number of fractional digits, as Heroku and logplex write them.
+// Years outside 1900..2200 are refused (nullopt).
 std::string FormatTimestamp(TimePoint t);
 std::optional<TimePoint> ParseTimestamp(std::string_view text);
 

@@ -64,6 +64,8 @@ TEST_CASE("timestamps round-trip and accept Heroku's offsets") {
   CHECK_FALSE(ParseTimestamp("2026-11-22 garbage"));
   CHECK_FALSE(ParseTimestamp("2026-13-22T00:00:00Z"));
   CHECK_FALSE(ParseTimestamp(""));
+  CHECK_FALSE(ParseTimestamp("0112-01-01T00:00:00Z"));  // would overflow nanoseconds (fuzzing found it)
+  CHECK_FALSE(ParseTimestamp("9999-12-31T23:59:59Z"));
 }
 
 TEST_CASE("ManualClock moves only when told") {

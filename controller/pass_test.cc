@@ -27,7 +27,8 @@ spec:
       quantity: 6
       latency: {source: sim, window: 2m, statistic: p50}
       laggards: {sigma: 2.0, minSamples: 30, cooldown: 5m}
-      autoscale: {latencyThreshold: 500ms, restoredThreshold: 300ms, alertInterval: 1m, maxExtraWorkers: 3}
+      autoscale: {latencyThreshold: 500ms, restoredThreshold: 300ms, alertInterval: 1m, maxExtraWorkers: 3,
+                  restoreDelay: 5m}
   sim:
     seed: 7
     duration: 30m
@@ -108,12 +109,30 @@ struct Harness {
       PassResult r = Pass();
       if (r.plan) {
         for (const auto& a : r.plan->actions) {
-          if (!a.failed) done.push_back(a.formation + " " + a.Summary());
+          if (a.failed) continue;
+          done.push_back(a.formation + " " + a.Summary());
+          applied.push_back(
+              {std::chrono::duration_cast<Duration>(clock.Now() - world->start_time()), a});
         }
       }
     }
     return done;
   }
+
+  // Every action applied so far, one line each: "13m  web scale 6 -> 7  latency event: ...".
+  std::string Trace() const {
+    std::string out;
+    for (const auto& [at, a] : applied) {
+      out += FormatDuration(at) + "  " + a.formation + " " + a.Summary() + "  " + a.reason + "\n";
+    }
+    return out;
+  }
+
+  struct Applied {
+    Duration at;  // since the simulation's start
+    reconciler::Action action;
+  };
+  std::vector<Applied> applied;
 
   spec::Policy policy;
   ManualClock clock;
@@ -153,11 +172,23 @@ TEST_CASE("a quiet formation: the pass observes, plans nothing and exports its s
         std::string::npos);
 }
 
-TEST_CASE("the demo's incidents: the noisy neighbour is restarted, the surge ridden and undone") {
+TEST_CASE(
+    "the demo's incidents: one restart of the noisy neighbour, the surge ridden, one restore") {
   Harness h;
-  std::vector<std::string> before_surge = h.RunUntil(11min);
-  CHECK(Contains(before_surge, "web restart web.3"));
-  CHECK(h.faulty->restart_calls == 1);  // exactly one restart, of the right dyno
+  h.RunUntil(29min);
+  INFO("applied actions:\n" << h.Trace());
+
+  // Exactly one restart in 29 minutes: web.3, the noisy neighbour, before the surge. None during
+  // the surge (the whole formation is slow) nor after the restore (the windows mix two sizes).
+  std::vector<Harness::Applied> restarts, scales;
+  for (const auto& a : h.applied) {
+    (a.action.kind == reconciler::ActionKind::kScale ? scales : restarts).push_back(a);
+  }
+  REQUIRE(restarts.size() == 1);
+  CHECK(restarts[0].action.Summary() == "restart web.3");
+  CHECK(restarts[0].at > 3min);
+  CHECK(restarts[0].at < 12min);
+  CHECK(h.faulty->restart_calls == 1);
   CHECK(h.logger.Contains(LogLevel::kWarn, "restarting laggard dyno"));
   for (const auto& e : h.logger.entries()) {
     if (e.msg == "restarting laggard dyno") {
@@ -167,23 +198,33 @@ TEST_CASE("the demo's incidents: the noisy neighbour is restarted, the surge rid
     }
   }
 
-  std::vector<std::string> surge = h.RunUntil(20min);
-  CHECK(Contains(surge, "web scale 6 -> 7"));
-  CHECK(Contains(surge, "web scale 7 -> 8"));
+  // Scale-ups only during the surge (12m to 20m), then exactly one restore to 6, once the surge
+  // is over (restoreDelay holds the extra dynos until then), and nothing after it.
+  REQUIRE_FALSE(scales.empty());
+  const Harness::Applied& restore = scales.back();
+  CHECK(restore.action.Summary() == "scale 9 -> 6");
+  CHECK(restore.action.cause == reconciler::ActionCause::kRestored);
+  CHECK(restore.at >= 20min);
+  CHECK(restore.at < 29min);
+  std::vector<std::string> ups;
+  for (size_t i = 0; i + 1 < scales.size(); ++i) {
+    const Harness::Applied& s = scales[i];
+    CHECK(s.action.to_quantity > s.action.from_quantity);
+    CHECK(s.action.cause == reconciler::ActionCause::kLatencyEvent);
+    CHECK(s.at >= 12min);
+    CHECK(s.at < 20min);
+    ups.push_back(s.action.Summary());
+  }
+  CHECK(ups == std::vector<std::string>{"scale 6 -> 7", "scale 7 -> 8", "scale 8 -> 9"});
   CHECK(h.logger.Contains(LogLevel::kInfo, "scaled formation"));
-
-  std::vector<std::string> after = h.RunUntil(29min);
-  bool restored = false;
-  for (const auto& a : after)
-    restored = restored || (a.rfind("web scale", 0) == 0 && a.ends_with("-> 6"));
-  CHECK(restored);
   CHECK(h.logger.Contains(LogLevel::kInfo, "restored formation"));
+
   Result<providers::AppState> end = h.world->Observe("shop");
   REQUIRE(end.ok());
   CHECK(end->formations.at(0).quantity == 6);
   std::string text = h.metrics.Serialize();
   CHECK(text.find("dynoherd_dyno_restarts_total{action=\"restart\",app=\"shop\",formation=\"web\","
-                  "policy=\"shop\"}") != std::string::npos);
+                  "policy=\"shop\"} 1\n") != std::string::npos);
   CHECK(text.find("dynoherd_scale_changes_total{app=\"shop\",direction=\"down\"") !=
         std::string::npos);
 }

@@ -181,7 +181,8 @@ json ToJson(const PolicyStatus& status) {
            {"lastStepAt", OptionalTime(e.last_step_at)},
            {"capturedBaseline", e.captured_baseline ? json(*e.captured_baseline) : json(nullptr)}}},
          {"restarts", std::move(restarts)},
-         {"conditions", std::move(conditions)}});
+         {"conditions", std::move(conditions)},
+         {"overloadedAt", OptionalTime(f.overloaded_at)}});
   }
   return {{"policy", status.policy},
           {"app", status.app},
@@ -215,6 +216,7 @@ Result<PolicyStatus> PolicyStatusFromJson(const json& j) {
       f.event.captured_baseline = event_reader.OptionalInt("capturedBaseline");
     }
     fr.Merge(event_reader.status());
+    f.overloaded_at = fr.OptionalTime("overloadedAt");  // absent in files of older versions
 
     if (const json* restarts = fr.Array("restarts")) {
       for (size_t k = 0; k < restarts->size() && fr.status().ok(); ++k) {

@@ -77,6 +77,9 @@ struct FormationStatus {
   EventStatus event;
   std::vector<RestartRecord> restarts;  // oldest first, at most kMaxRestartHistory
   std::vector<Condition> conditions;
+  // The last pass that found most of the formation's dynos above latencyThreshold: their windows
+  // hold that slowdown for one more window, and laggards are not judged on them meanwhile.
+  std::optional<TimePoint> overloaded_at;
 
   std::optional<TimePoint> LastRestartAt() const;
   bool operator==(const FormationStatus&) const = default;

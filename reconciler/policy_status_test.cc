@@ -36,6 +36,7 @@ PolicyStatus Sample() {
       {"web.5", At("2026-11-22T12:55:00Z"), spec::LaggardAction::kStop, "laggard"});
   web.conditions.push_back({"Ready", ConditionStatus::kFalse, "Scaling", "observed 4, desired 5",
                             At("2026-11-22T13:05:00Z")});
+  web.overloaded_at = At("2026-11-22T13:04:30Z");
   s.formations = {worker, web};
   return s;
 }
@@ -54,6 +55,8 @@ TEST_CASE("a status survives JSON unchanged") {
   CHECK(j["formations"][0]["event"]["startedAt"] == "2026-11-22T13:00:00.000Z");
   CHECK(j["formations"][0]["event"]["capturedBaseline"] == 3);
   CHECK(j["formations"][1]["event"]["startedAt"].is_null());
+  CHECK(j["formations"][1]["overloadedAt"] == "2026-11-22T13:04:30.000Z");
+  CHECK(j["formations"][0]["overloadedAt"].is_null());
   CHECK(j["formations"][1]["restarts"][1]["action"] == "stop");
   CHECK(j["formations"][0]["conditions"][0]["lastTransitionTime"] == "2026-11-22T13:00:00.000Z");
   CHECK(j["formations"][0]["conditions"][0]["status"] == "True");
@@ -71,6 +74,7 @@ TEST_CASE("unknown keys are ignored, optional fields may be absent") {
   CHECK(r->formations[0].type == "web");
   CHECK_FALSE(r->formations[0].event.started_at.has_value());
   CHECK(r->formations[0].restarts.empty());
+  CHECK_FALSE(r->formations[0].overloaded_at.has_value());
 }
 
 TEST_CASE("a malformed status is an error naming the field") {
@@ -85,6 +89,9 @@ TEST_CASE("a malformed status is an error naming the field") {
         "formations[0].event.depth: expected an integer");
   CHECK(ParseError(head + R"("formations": [{"type": "web", "event": {"depth": 0,
         "startedAt": 5}}]})") == "formations[0].event.startedAt: expected an RFC 3339 timestamp");
+  CHECK(ParseError(head + R"("formations": [{"type": "web", "event": {"depth": 0},
+        "overloadedAt": "noon"}]})") ==
+        "formations[0].overloadedAt: expected an RFC 3339 timestamp");
   CHECK(ParseError(head + R"("formations": [{"type": "web", "event": {"depth": 0},
         "restarts": [{"dyno": "web.1", "at": "2026-11-22T13:05:00Z", "action": "kill",
         "reason": ""}]}]})") == "formations[0].restarts[0].action: expected restart or stop");

@@ -20,6 +20,11 @@ std::string Ago(Duration d) {
   return FormatDuration(duration_cast<seconds>(d));
 }
 
+// A wait, rounded up: "in 0s" would promise what the next pass may not do.
+std::string In(Duration d) {
+  return FormatDuration(std::chrono::ceil<seconds>(d));
+}
+
 std::string Latency(spec::Statistic statistic, double seconds) {
   return std::string(spec::Name(statistic)) + " " + FormatLatency(seconds);
 }
@@ -148,6 +153,14 @@ class ScalePlanner {
                           : baseline_ ? BaselineKind::kCaptured
                                       : BaselineKind::kNone;
 
+    // Latency is back, but the formation changed less than restoreDelay ago: the event goes on
+    // until the delay is over, since the raised size may be all that keeps latency low.
+    if (was_in_event_ && !in_event_ && latency_value_ && baseline_ && *baseline_ > 0 &&
+        q_ > *baseline_ && RestoreWait() > Duration(0)) {
+      in_event_ = true;
+      restore_pending_ = true;
+    }
+
     if (!in_event_) return;
     if (was_in_event_ && previous_ && previous_->event.started_at) {
       started_at_ = *previous_->event.started_at;
@@ -195,6 +208,9 @@ class ScalePlanner {
         ScaleTo(cap, ActionCause::kCeiling, CeilingReason(b, cap));
       } else if (above_) {
         PlanStep(b, cap);
+      } else if (restore_pending_) {
+        Desire(q_);
+        Note(RestorePendingText() + "; last change " + Ago(Elapsed(LastChangeAt(), now_)) + " ago");
       } else {
         Desire(std::max(q_, b));
         Note(LatencyNow() + " is above restoredThreshold " +
@@ -215,6 +231,21 @@ class ScalePlanner {
         Note(LatencyNow() + " is above restoredThreshold " +
              Threshold(autoscale().restored_threshold) + ": holding " + std::to_string(q_) +
              " above the baseline " + std::to_string(b) + " until it is at or below");
+      }
+      return;
+    }
+    if (q_ > b && RestoreWait() > Duration(0)) {
+      // No event (the status says so), yet the formation changed recently, by hand: the same
+      // wait as a restore, so a lost status (which takes this for an event) plans the same.
+      const int hold = std::min(q_, cap);
+      Desire(hold);
+      if (hold != q_) {
+        ScaleTo(hold, ActionCause::kCeiling, CeilingReason(b, cap));
+      } else {
+        Note(std::to_string(q_) + " is above the baseline " + std::to_string(b) +
+             ": back to it in " + In(RestoreWait()) + " (restoreDelay " +
+             FormatDuration(autoscale().restore_delay) + "; the formation changed " +
+             Ago(Elapsed(LastChangeAt(), now_)) + " ago)");
       }
       return;
     }
@@ -247,14 +278,10 @@ class ScalePlanner {
       if (q_ < b) ScaleTo(b, ActionCause::kDrift, DriftReason(b));
       return;
     }
-    TimePoint last_step = formation_.updated_at;
-    if (previous_ && previous_->event.last_step_at) {
-      last_step = std::max(last_step, *previous_->event.last_step_at);
-    }
-    const Duration since = Elapsed(last_step, now_);
+    const Duration since = Elapsed(LastChangeAt(), now_);
     if (depth > 0 && since < autoscale().alert_interval) {
       Desire(q_);
-      Note("next step in " + Ago(autoscale().alert_interval - since) + " (alertInterval " +
+      Note("next step in " + In(autoscale().alert_interval - since) + " (alertInterval " +
            FormatDuration(autoscale().alert_interval) + ")");
       return;
     }
@@ -314,6 +341,8 @@ class ScalePlanner {
       where = "latency unknown (" + plan_.latency_unknown_reason + "), the event continues";
     } else if (above_) {
       where = LatencyNow() + " > latencyThreshold " + Threshold(autoscale().latency_threshold);
+    } else if (restore_pending_) {
+      where = RestorePendingText();
     } else {
       where = LatencyNow() + " > restoredThreshold " + Threshold(autoscale().restored_threshold);
     }
@@ -325,11 +354,38 @@ class ScalePlanner {
       c.reason = "ExceededMaxDuration";
       c.message = "the latency event has lasted " + Ago(lasted) + ", over maxDuration " +
                   FormatDuration(*autoscale().max_duration) + ": " + where;
+    } else if (restore_pending_) {
+      c.reason = "RestorePending";
+      c.message = where;
     } else {
       c.reason = "LatencyHigh";
       c.message = where + " for " + Ago(lasted);
     }
     out_.latency_event = std::move(c);
+  }
+
+  // The formation's last change of size: its updated_at (a scale moves it), or a later step the
+  // status recorded. Steps are paced from it, and the restore waits restoreDelay after it.
+  TimePoint LastChangeAt() const {
+    TimePoint at = formation_.updated_at;
+    if (previous_ && previous_->event.last_step_at) {
+      at = std::max(at, *previous_->event.last_step_at);
+    }
+    return at;
+  }
+
+  // How much longer a scale-down to the baseline must wait; 0 when it may happen now.
+  Duration RestoreWait() const {
+    const Duration since = Elapsed(LastChangeAt(), now_);
+    const Duration delay = autoscale().restore_delay;
+    return since < delay ? delay - since : Duration(0);
+  }
+
+  // "p50 225ms <= restoredThreshold 300ms; restoring in 1m40s (restoreDelay 5m)"
+  std::string RestorePendingText() const {
+    return LatencyNow() + " <= restoredThreshold " + Threshold(autoscale().restored_threshold) +
+           "; restoring in " + In(RestoreWait()) + " (restoreDelay " +
+           FormatDuration(autoscale().restore_delay) + ")";
   }
 
   void Desire(int quantity) { plan_.desired_quantity = quantity; }
@@ -367,6 +423,7 @@ class ScalePlanner {
   bool above_ = false;  // latency known and above latencyThreshold
   bool was_in_event_ = false;
   bool in_event_ = false;
+  bool restore_pending_ = false;  // latency is back, restoreDelay is not over: the event goes on
   std::optional<int> baseline_;
   TimePoint started_at_{};
   bool stepped_ = false;
@@ -424,15 +481,91 @@ std::vector<LaggardCandidate> BuildCandidates(const spec::FormationSpec& spec,
   return out;
 }
 
+// A formation-wide slowdown: most of the formation's dynos (those up with minSamples requests in
+// the window) above latencyThreshold on their own. Whichever of them queued most is a symptom, not
+// a laggard. A minority above it is not one: a single noisy neighbour can push the formation's
+// p95 over the threshold by itself, and that dyno must still be judged.
+struct Overload {
+  int above = 0;    // dynos whose own statistic is above latencyThreshold
+  int counted = 0;  // dynos up with minSamples requests
+  bool whole_formation() const { return 2 * above > counted; }
+};
+
+std::optional<Overload> MeasureOverload(const spec::FormationSpec& spec,
+                                        const std::vector<const DynoState*>& dynos,
+                                        const FormationLatency* latency) {
+  if (!spec.laggards || !spec.autoscale || !spec.latency || !latency) return std::nullopt;
+  const double threshold = ToSeconds(spec.autoscale->latency_threshold);
+  Overload o;
+  for (const DynoState* d : dynos) {
+    auto it = latency->per_dyno.find(d->name);
+    if (d->state != "up" || it == latency->per_dyno.end() ||
+        it->second.count < spec.laggards->min_samples) {
+      continue;
+    }
+    ++o.counted;
+    o.above += it->second.Get(spec.latency->statistic) > threshold;
+  }
+  return o;
+}
+
+// Why the detector's comparison cannot be trusted in this pass, or "" when it can: the dynos'
+// windows mix two regimes (docs/decisions.md, "When the comparison is not trusted").
+std::string WhyNoVerdict(const spec::FormationSpec& spec, const FormationState& formation,
+                         const std::optional<Overload>& overload, const FormationStatus* previous,
+                         TimePoint now) {
+  const Duration window = spec.latency ? spec.latency->window : Duration(0);
+  const std::string threshold =
+      spec.autoscale ? Threshold(spec.autoscale->latency_threshold) : std::string();
+  if (overload && overload->whole_formation()) {
+    return std::to_string(overload->above) + " of " + std::to_string(overload->counted) +
+           " dynos have " + std::string(spec::Name(spec.latency->statistic)) +
+           " above latencyThreshold " + threshold +
+           ": the whole formation is slow, which is not a laggard";
+  }
+  // The load per dyno changed with the size: every window mixes the old load with the new.
+  const Duration since_change = Elapsed(formation.updated_at, now);
+  if (since_change < window) {
+    return "the formation changed " + Ago(since_change) + " ago; laggards are judged once the " +
+           FormatDuration(window) + " window holds only the new size";
+  }
+  // The windows still hold the slowdown, and the dyno that queued most drains last.
+  if (previous && previous->overloaded_at && Elapsed(*previous->overloaded_at, now) < window) {
+    return "the whole formation was slow " + Ago(Elapsed(*previous->overloaded_at, now)) +
+           " ago (most dynos above latencyThreshold " + threshold +
+           "); laggards are judged once the " + FormatDuration(window) +
+           " window no longer holds it";
+  }
+  return "";
+}
+
+// Takes back the detector's verdicts, as it does itself when too few dynos are judged.
+void WithholdVerdicts(LaggardReport& report, const std::string& reason) {
+  report.decided = false;
+  report.no_verdict_reason = reason;
+  report.slow.clear();
+  for (LaggardVerdict& v : report.verdicts) {
+    if (!v.judged) continue;
+    v.slow = false;
+    v.score.reset();
+    v.reference = 0;
+    v.reason = "no verdict: " + reason;
+  }
+}
+
 // Applies the operational limits to the detector's slow dynos and picks which to act on.
 std::vector<Action> PlanLaggards(const spec::FormationSpec& spec, const FormationState& formation,
                                  const std::vector<const DynoState*>& dynos,
                                  const FormationLatency* latency, const FormationStatus* previous,
-                                 bool scaling, TimePoint now, std::mt19937_64& rng,
-                                 FormationPlan& plan) {
+                                 const std::optional<Overload>& overload, bool scaling,
+                                 TimePoint now, std::mt19937_64& rng, FormationPlan& plan) {
   std::vector<Action> out;
   const spec::LaggardSpec& laggards = *spec.laggards;
-  LaggardReport report = DetectLaggards(laggards, BuildCandidates(spec, dynos, latency, now));
+  const std::vector<LaggardCandidate> candidates = BuildCandidates(spec, dynos, latency, now);
+  LaggardReport report = DetectLaggards(laggards, candidates);
+  if (std::string why = WhyNoVerdict(spec, formation, overload, previous, now); !why.empty()) {
+    WithholdVerdicts(report, why);
+  }
   plan.laggards_decided = report.decided;
   plan.verdicts = report.verdicts;
   if (!report.decided) {
@@ -574,7 +707,10 @@ struct FormationOutcome {
 // (event, captured baseline, restarts) is kept as it was for when it comes back.
 void PlanMissingFormation(const spec::Policy& policy, const spec::FormationSpec& spec,
                           const FormationStatus* before, TimePoint now, FormationOutcome& out) {
-  if (before) out.status.event = before->event;
+  if (before) {
+    out.status.event = before->event;
+    out.status.overloaded_at = before->overloaded_at;
+  }
   out.plan.undo.event_if_not_scaled = out.status.event;
   const auto& previous = out.plan.undo.previous_conditions;
   auto& conditions = out.plan.conditions;
@@ -623,9 +759,15 @@ FormationOutcome PlanFormation(const spec::Policy& policy, const spec::Formation
   fp.event_depth = out.status.event.depth;
 
   const std::vector<const DynoState*> dynos = DynosOf(observation, spec.type);
+  const std::optional<Overload> overload = MeasureOverload(spec, dynos, latency);
+  if (overload && overload->whole_formation()) {
+    out.status.overloaded_at = now;
+  } else if (before) {
+    out.status.overloaded_at = before->overloaded_at;
+  }
   if (spec.laggards) {
-    out.dyno_actions =
-        PlanLaggards(spec, *formation, dynos, latency, before, out.scale.has_value(), now, rng, fp);
+    out.dyno_actions = PlanLaggards(spec, *formation, dynos, latency, before, overload,
+                                    out.scale.has_value(), now, rng, fp);
   }
   if (apply) {
     auto& restarts = out.status.restarts;

@@ -28,6 +28,7 @@ spec::FormationSpec Worker(std::optional<int> quantity) {
   a.restored_threshold = 2s;
   a.alert_interval = 10s;
   a.max_extra_workers = 2;
+  a.restore_delay = 0s;  // amigo's immediate restore; the restoreDelay tests set their own
   f.autoscale = a;
   return f;
 }
@@ -119,7 +120,7 @@ struct World {
   void SetEmptyStatus() {
     status = PolicyStatus{policy.name, policy.app, T(0), {}};
     for (const auto& f : policy.formations)
-      status->formations.push_back({f.type, {}, {}, {}});
+      status->formations.push_back({f.type, {}, {}, {}, {}});
   }
   reconciler::Plan PlanAt(TimePoint now) {
     return Reconcile(policy, observation, status ? &*status : nullptr, now, rng);
@@ -459,6 +460,189 @@ TEST_CASE("a lost status gives the same plan with a declared baseline") {
     CheckSameDecisions(with, without);
   }
   CHECK(w.Formation("worker").quantity == 4);
+}
+
+// ---------------------------------------------------------------------------------------------
+// restoreDelay
+
+// A worker formation declared at 2 that restores only once its last change is 5 minutes old.
+spec::FormationSpec DelayedWorker(std::optional<int> quantity) {
+  spec::FormationSpec f = Worker(quantity);
+  f.autoscale->restore_delay = 5min;
+  return f;
+}
+
+TEST_CASE("restoreDelay: latency back, the restore waits until the last step is restoreDelay old") {
+  World w(Policy({DelayedWorker(2)}));
+  w.AddFormation("worker", 2);
+  w.SetLatency("worker", 3.0);
+  w.Pass(T(100));  // 2 -> 3
+  w.Pass(T(110));  // 3 -> 4, the last step
+
+  w.SetLatency("worker", 1.0);
+  Plan p = w.Pass(T(120));
+  CHECK(p.actions.empty());
+  CHECK(p.formations[0].in_event);
+  CHECK(p.formations[0].desired_quantity == 4);
+  CHECK(p.formations[0].event_depth == 2);
+  CHECK(HasNote(p.formations[0],
+                "p95 1s <= restoredThreshold 2s; restoring in 4m50s (restoreDelay 5m); last "
+                "change 10s ago"));
+  const Condition& pending = Cond(p, "worker", kLatencyEvent);
+  CHECK(pending.status == ConditionStatus::kTrue);
+  CHECK(pending.reason == "RestorePending");
+  CHECK(pending.message == "p95 1s <= restoredThreshold 2s; restoring in 4m50s (restoreDelay 5m)");
+  CHECK(pending.last_transition_time == T(100));  // the event has not ended
+  CHECK(p.status.formations[0].event.started_at == T(100));
+  CHECK(p.status.formations[0].event.last_step_at == T(110));
+  CheckSameDecisions(p, w.PlanWithoutStatus(T(120)));
+
+  // One second short of the delay: still held. At exactly restoreDelay: restored.
+  p = w.Pass(T(409));
+  CHECK(p.actions.empty());
+  CHECK(Cond(p, "worker", kLatencyEvent).message ==
+        "p95 1s <= restoredThreshold 2s; restoring in 1s (restoreDelay 5m)");
+  CheckSameDecisions(p, w.PlanWithoutStatus(T(409)));
+  Plan without = w.PlanWithoutStatus(T(410));
+  p = w.Pass(T(410));
+  REQUIRE(Summaries(p) == std::vector<std::string>{"worker scale 4 -> 2"});
+  CHECK(p.actions[0].cause == ActionCause::kRestored);
+  CHECK(p.actions[0].reason == "latency restored: p95 1s <= 2s after 5m10s");
+  CHECK(Cond(p, "worker", kLatencyEvent).reason == "Restored");
+  CHECK(p.status.formations[0].event == EventStatus{});
+  CheckSameDecisions(p, without);
+}
+
+TEST_CASE("restoreDelay: a new step while the restore waits starts the wait again") {
+  spec::FormationSpec f = DelayedWorker(2);
+  f.autoscale->max_extra_workers = 3;
+  World w(Policy({f}));
+  w.AddFormation("worker", 2);
+  // The script of the demo's flap: up, up, latency back (the extra dynos are why), load still
+  // there: latency up again, one more step, then back for good.
+  const std::vector<std::tuple<double, double, std::string>> script = {
+      {100, 3.0, "worker scale 2 -> 3"},
+      {110, 3.0, "worker scale 3 -> 4"},
+      {120, 1.0, ""},
+      {200, 3.0, "worker scale 4 -> 5"},
+      {210, 1.0, ""},
+      {499, 1.0, ""},
+      {500, 1.0, "worker scale 5 -> 2"},
+      {510, 1.0, ""},
+  };
+  for (const auto& [t, latency, action] : script) {
+    CAPTURE(t);
+    w.SetLatency("worker", latency);
+    Plan without = w.PlanWithoutStatus(T(t));
+    Plan p = w.Pass(T(t));
+    CHECK(Summaries(p) ==
+          (action.empty() ? std::vector<std::string>{} : std::vector<std::string>{action}));
+    CheckSameDecisions(p, without);
+    if (t == 210) {
+      CHECK(HasNote(p.formations[0], "restoring in 4m50s (restoreDelay 5m); last change 10s ago"));
+    }
+  }
+}
+
+TEST_CASE("restoreDelay 0s restores at once, as amigo does") {
+  World w(Policy({Worker(2)}));  // restoreDelay 0s
+  w.AddFormation("worker", 2);
+  w.SetLatency("worker", 3.0);
+  w.Pass(T(100));
+  w.SetLatency("worker", 1.0);
+  CHECK(Summaries(w.Pass(T(100.5))) == std::vector<std::string>{"worker scale 3 -> 2"});
+}
+
+TEST_CASE("restoreDelay counts from the formation's updated_at, so a lost status waits the same") {
+  World w(Policy({DelayedWorker(2)}));
+  w.AddFormation("worker", 2);
+  // Two steps made by an earlier dynoherd whose status is gone; the last one at 110.
+  w.SetQuantity("worker", 4, T(110));
+  w.SetLatency("worker", 1.0);
+  Plan p = w.PlanAt(T(300));
+  CHECK(p.actions.empty());
+  CHECK(p.formations[0].in_event);
+  CHECK(p.formations[0].desired_quantity == 4);
+  CHECK(Cond(p, "worker", kLatencyEvent).message ==
+        "p95 1s <= restoredThreshold 2s; restoring in 1m50s (restoreDelay 5m)");
+  p = w.PlanAt(T(410));
+  REQUIRE(Summaries(p) == std::vector<std::string>{"worker scale 4 -> 2"});
+  CHECK(p.actions[0].cause == ActionCause::kRestored);
+}
+
+TEST_CASE(
+    "restoreDelay: a scale by hand above the baseline waits the same, with or without status") {
+  World w(Policy({DelayedWorker(2)}));
+  w.AddFormation("worker", 2);
+  w.SetLatency("worker", 1.0);
+  w.Pass(T(100));                      // quiet: the status records no event
+  w.SetQuantity("worker", 4, T(150));  // an operator adds two workers
+  Plan without = w.PlanWithoutStatus(T(200));
+  Plan p = w.Pass(T(200));
+  CHECK(p.actions.empty());
+  CHECK_FALSE(p.formations[0].in_event);  // the status knows it is not an event
+  CHECK(p.formations[0].desired_quantity == 4);
+  CHECK(HasNote(p.formations[0],
+                "4 is above the baseline 2: back to it in 4m10s (restoreDelay 5m; the formation "
+                "changed 50s ago)"));
+  CHECK(without.actions.empty());
+  CHECK(without.formations[0].desired_quantity == 4);
+
+  // Past the ceiling by hand: down to the ceiling at once, to the baseline after the delay.
+  w.SetQuantity("worker", 7, T(210));
+  without = w.PlanWithoutStatus(T(220));
+  p = w.Pass(T(220));
+  REQUIRE(Summaries(p) == std::vector<std::string>{"worker scale 7 -> 4"});
+  CHECK(p.actions[0].cause == ActionCause::kCeiling);
+  REQUIRE(Summaries(without) == Summaries(p));
+  CHECK(without.actions[0].cause == ActionCause::kCeiling);
+
+  without = w.PlanWithoutStatus(T(519));  // the ceiling scale at 220 moved updated_at
+  p = w.Pass(T(519));
+  CHECK(p.actions.empty());
+  CHECK(without.actions.empty());
+  without = w.PlanWithoutStatus(T(520));
+  p = w.Pass(T(520));
+  REQUIRE(Summaries(p) == std::vector<std::string>{"worker scale 4 -> 2"});
+  CHECK(p.actions[0].cause == ActionCause::kDrift);
+  CHECK(Summaries(without) == Summaries(p));
+}
+
+TEST_CASE("restoreDelay with a captured baseline keeps the recorded value while it waits") {
+  World w(Policy({DelayedWorker(std::nullopt)}));
+  w.AddFormation("worker", 3);
+  w.SetLatency("worker", 3.0);
+  w.Pass(T(100));  // 3 -> 4, baseline 3 captured
+  w.SetLatency("worker", 1.0);
+  Plan p = w.Pass(T(200));
+  CHECK(p.actions.empty());
+  CHECK(p.formations[0].in_event);
+  CHECK(p.status.formations[0].event.captured_baseline == 3);
+  // The process restarts mid-wait: the status survives as JSON.
+  w.status = PolicyStatusFromJson(nlohmann::json::parse(ToJson(*w.status).dump())).value();
+  p = w.Pass(T(400));
+  CHECK(Summaries(p) == std::vector<std::string>{"worker scale 4 -> 3"});
+  CHECK_FALSE(p.status.formations[0].event.captured_baseline.has_value());
+}
+
+TEST_CASE("restoreDelay: paused and maxDuration while the restore waits") {
+  spec::FormationSpec f = DelayedWorker(2);
+  f.autoscale->max_duration = 2min;
+  World w(Policy({f}));
+  w.AddFormation("worker", 2);
+  w.SetLatency("worker", 3.0);
+  w.Pass(T(100));
+  w.SetLatency("worker", 1.0);
+  Plan p = w.Pass(T(250));
+  CHECK(p.formations[0].event_exceeded_max_duration);
+  CHECK(Cond(p, "worker", kLatencyEvent).reason == "ExceededMaxDuration");
+  CHECK(Cond(p, "worker", kLatencyEvent).message ==
+        "the latency event has lasted 2m30s, over maxDuration 2m: p95 1s <= restoredThreshold "
+        "2s; restoring in 2m30s (restoreDelay 5m)");
+  w.policy.paused = true;
+  p = w.Pass(T(400));
+  CHECK(Summaries(p) == std::vector<std::string>{"worker scale 3 -> 2"});
+  CHECK_FALSE(p.apply);
 }
 
 TEST_CASE("maxDuration: the event is flagged ExceededMaxDuration, also after a lost status") {
@@ -801,16 +985,21 @@ TEST_CASE(
   spec::AutoscaleSpec a;
   a.latency_threshold = 1s;
   a.restored_threshold = 1s;
+  a.alert_interval = 10min;
   f.autoscale = a;
   World w(Policy({f}));
   w.AddFormation("web", 6);
   w.AddWebDynos({140, 135, 612, 150, 138, 142}, T(1000));
+  // web.3 alone (p95 1.84s) is slow enough to push the formation's p95 over 1s: one dyno of
+  // seven above latencyThreshold is a laggard, not a formation-wide slowdown, so it is judged.
   w.SetLatency("web", 3.0);
-  w.Formation("web").quantity = 7;  // in an event, one step made
-  w.Formation("web").updated_at = T(1000) - 5s;
-  w.observation.dynos.push_back({"web.7", "web", "up", T(0)});
+  w.Formation("web").quantity = 7;  // in an event, one step made a full window ago
+  w.Formation("web").updated_at = T(1000) - 5min;
+  w.observation.dynos.push_back({"web.7", "web", "up", T(1000) - 5min});
+  w.SetEmptyStatus();  // else web.7's start would stand in for a restart (cooldown)
   Plan p = w.PlanAt(T(1000));
   CHECK(p.actions.empty());
+  CHECK(p.formations[0].laggards_decided);
   CHECK(HasNote(p.formations[0], "a latency event is in progress (duringEvent is false)"));
 
   w.policy.formations[0].laggards->during_event = true;
@@ -818,9 +1007,143 @@ TEST_CASE(
   CHECK(Summaries(p) == std::vector<std::string>{"web restart web.3"});
 
   // When the formation is being scaled in the same pass, restarts wait for the next one.
-  p = w.PlanAt(T(1000) + 2min);
+  p = w.PlanAt(T(1000) + 5min);
   CHECK(Summaries(p) == std::vector<std::string>{"web scale 7 -> 8"});
   CHECK(HasNote(p.formations[0], "the formation is being scaled; laggards wait for the next pass"));
+}
+
+TEST_CASE("laggards: no verdict until a full window has passed since the formation changed") {
+  World w(Policy({Web(6)}));
+  w.AddFormation("web", 6);
+  w.AddWebDynos({140, 135, 612, 150, 138, 142}, T(1000));
+  w.SetEmptyStatus();
+  // Restored from 9 to 6 a minute ago: every window mixes the load of 9 dynos with that of 6.
+  w.Formation("web").updated_at = T(1000) - 1min;
+  Plan p = w.PlanAt(T(1000));
+  CHECK(p.actions.empty());
+  CHECK_FALSE(p.formations[0].laggards_decided);
+  const std::string reason =
+      "the formation changed 1m ago; laggards are judged once the 5m window holds only the new "
+      "size";
+  CHECK(HasNote(p.formations[0], "laggards: no verdict: " + reason));
+  for (const LaggardVerdict& v : p.formations[0].verdicts) {
+    CHECK_FALSE(v.slow);
+    CHECK_FALSE(v.score.has_value());
+    CHECK(v.reason == "no verdict: " + reason);
+  }
+  CheckSameDecisions(p, w.PlanWithoutStatus(T(1000)));
+  // One second short of the window: still none. A full window after the change: judged.
+  p = w.PlanAt(T(1000) + 4min - 1s);
+  CHECK(p.actions.empty());
+  CHECK_FALSE(p.formations[0].laggards_decided);
+  p = w.PlanAt(T(1000) + 4min);
+  CHECK(p.formations[0].laggards_decided);
+  CHECK(Summaries(p) == std::vector<std::string>{"web restart web.3"});
+  // The status plays no part: without it the same (its cooldown stand-in is an hour old).
+  CheckSameDecisions(p, w.PlanWithoutStatus(T(1000) + 4min));
+}
+
+TEST_CASE("laggards: a formation-wide slowdown is not a laggard") {
+  spec::FormationSpec f = Web(6);
+  f.latency->statistic = spec::Statistic::kP50;
+  f.laggards->during_event = true;  // even then: nothing here is a laggard
+  spec::AutoscaleSpec a;
+  a.latency_threshold = 500ms;
+  a.restored_threshold = 300ms;
+  a.max_extra_workers = 0;  // no step, so the scale does not hold the restarts instead
+  f.autoscale = a;
+  World w(Policy({f}));
+  w.AddFormation("web", 6);
+  // Overloaded: every dyno queues, one (by chance) more than the others. Leave-one-out alone
+  // would call it a laggard: 2.59s is 1.9x the others' mean and far above their spread.
+  w.AddWebDynos({1300, 1250, 1450, 1400, 1380, 2590}, T(1000));
+  w.SetLatency("web", 1.74);
+  w.SetEmptyStatus();
+  Plan p = w.PlanAt(T(1000));
+  CHECK(p.actions.empty());
+  CHECK(p.formations[0].in_event);
+  CHECK_FALSE(p.formations[0].laggards_decided);
+  CHECK(HasNote(p.formations[0],
+                "laggards: no verdict: 6 of 6 dynos have p50 above latencyThreshold 500ms: the "
+                "whole formation is slow, which is not a laggard"));
+  CHECK(p.formations[0].verdicts[5].reason.starts_with("no verdict: 6 of 6 dynos"));
+
+  // The same, in the hysteresis band with no event recorded: the rule is about the dynos, not
+  // about whether an event is on.
+  w.SetLatency("web", 0.45);
+  p = w.PlanAt(T(1000));
+  CHECK_FALSE(p.formations[0].in_event);
+  CHECK(p.actions.empty());
+  CHECK_FALSE(p.formations[0].laggards_decided);
+
+  // Half the dynos above the threshold is not "the whole formation": judged (and web.6 found).
+  auto& per_dyno = w.observation.latency["web"].per_dyno;
+  for (const char* name : {"web.1", "web.2", "web.3"})
+    per_dyno[name].p50 = per_dyno[name].mean = 0.140;
+  per_dyno["web.6"].p50 = per_dyno["web.6"].mean = 30.0;
+  w.SetLatency("web", 1.2);
+  p = w.PlanAt(T(1000));
+  CHECK(p.formations[0].laggards_decided);
+  CHECK(Summaries(p) == std::vector<std::string>{"web restart web.6"});
+
+  // A dyno that is not up, or has fewer than minSamples requests, does not count either way.
+  per_dyno["web.1"].count = 10;
+  per_dyno["web.2"].count = 10;
+  p = w.PlanAt(T(1000));
+  CHECK(HasNote(p.formations[0], "laggards: no verdict: 3 of 4 dynos have p50 above"));
+  w.Dyno("web.4").state = "crashed";
+  p = w.PlanAt(T(1000));
+  CHECK(HasNote(p.formations[0], "laggards: no verdict: 2 of 3 dynos have p50 above"));
+  per_dyno["web.1"].count = per_dyno["web.2"].count = 200;
+  w.Dyno("web.4").state = "up";
+
+  // Without autoscale there is no latencyThreshold, and the rule does not apply.
+  w.policy.formations[0].autoscale.reset();
+  for (const char* name : {"web.1", "web.2", "web.3"})
+    per_dyno[name].p50 = per_dyno[name].mean = 1.3;
+  p = w.PlanAt(T(1000));
+  CHECK(p.formations[0].laggards_decided);
+}
+
+TEST_CASE("laggards: no verdict while the windows still hold a formation-wide slowdown") {
+  spec::FormationSpec f = Web(6);
+  f.latency->window = 2min;
+  f.latency->statistic = spec::Statistic::kP50;
+  f.laggards->during_event = true;
+  spec::AutoscaleSpec a;
+  a.latency_threshold = 500ms;
+  a.restored_threshold = 300ms;
+  a.max_extra_workers = 0;
+  f.autoscale = a;
+  World w(Policy({f}));
+  w.AddFormation("web", 6);
+  w.AddWebDynos({1300, 1250, 1450, 1400, 1380, 2590}, T(1000));
+  w.SetLatency("web", 1.74);
+  w.SetEmptyStatus();
+  Plan p = w.Pass(T(1000));
+  CHECK(p.status.formations[0].overloaded_at == T(1000));
+
+  // A minute later the overload is over, but web.6, which queued most, has not drained yet: its
+  // window is half overload. The others are back; leave-one-out alone would restart web.6.
+  auto& per_dyno = w.observation.latency["web"].per_dyno;
+  for (const char* name : {"web.1", "web.2", "web.3", "web.4", "web.5"})
+    per_dyno[name].p50 = per_dyno[name].mean = 0.180;
+  per_dyno["web.6"].p50 = per_dyno["web.6"].mean = 0.950;
+  w.SetLatency("web", 0.2);
+  Plan without = w.PlanWithoutStatus(T(1060));
+  p = w.Pass(T(1060));
+  CHECK(p.actions.empty());
+  CHECK(HasNote(p.formations[0],
+                "laggards: no verdict: the whole formation was slow 1m ago (most dynos above "
+                "latencyThreshold 500ms); laggards are judged once the 2m window no longer holds "
+                "it"));
+  CHECK(p.status.formations[0].overloaded_at == T(1000));  // kept, not moved
+  // Only the status remembers the slowdown: without it web.6 is judged (docs/decisions.md).
+  CHECK(Summaries(without) == std::vector<std::string>{"web restart web.6"});
+
+  // One second short of a window after the slowdown: still none; a full window: judged.
+  CHECK(w.PlanAt(T(1119)).actions.empty());
+  CHECK(Summaries(w.PlanAt(T(1120))) == std::vector<std::string>{"web restart web.6"});
 }
 
 TEST_CASE("laggards: action stop plans a stop") {
@@ -914,6 +1237,7 @@ TEST_CASE("the worked latency event of docs/decisions.md") {
   f.autoscale->restored_threshold = 1500ms;
   f.autoscale->alert_interval = 2min;
   f.autoscale->max_duration = 20min;
+  f.autoscale->restore_delay = 5min;
   World w(Policy({f}));
   w.AddFormation("web", 4, T(0));
   struct Step {
@@ -928,6 +1252,7 @@ TEST_CASE("the worked latency event of docs/decisions.md") {
       {2, 2.6, "", "next step in 1m (alertInterval 2m)"},
       {3, 2.5, "scale 5 -> 6", "latency event: p95 2.5s > 2s (step 2 of 2)"},
       {5, 2.2, "", "at the ceiling: 6 = baseline 4 + maxExtraWorkers 2"},
+      {6, 1.4, "", "p95 1.4s <= restoredThreshold 1.5s; restoring in 2m (restoreDelay 5m)"},
       {7, 1.8, "", "p95 1.8s is above restoredThreshold 1.5s: holding 6 until it is at or below"},
       {9, 1.4, "scale 6 -> 4", "latency restored: p95 1.4s <= 1.5s after 8m"},
   };

@@ -365,6 +365,12 @@ const ObjectType& AutoscaleType() {
               "An event longer than this is reported as an error (the formation stays scaled).")
               .Between(1min, 168h)
               .NoDefault("Absent: no limit."),
+          Scalar<&AutoscaleSpec::restore_delay>(
+              "restoreDelay", FieldKind::kDuration,
+              "The baseline is restored only once the formation's last change (a step up, or a "
+              "change by hand) is at least this old, so dynos are not removed while the load "
+              "that needed them may still be there. 0s: restore as soon as latency is back.")
+              .Between(0ms, 24h),
       }};
   return type;
 }

@@ -100,6 +100,7 @@ TEST_CASE("a minimal policy gets every default from policy.h") {
   CHECK(f.autoscale->alert_interval == AutoscaleSpec{}.alert_interval);
   CHECK(f.autoscale->max_extra_workers == AutoscaleSpec{}.max_extra_workers);
   CHECK_FALSE(f.autoscale->max_duration.has_value());
+  CHECK(f.autoscale->restore_delay == 5min);
   CHECK(p.location.ToString() == "t.yaml:1:1");
   CHECK(f.location.ToString() == "t.yaml:8:7");
 }
@@ -144,6 +145,7 @@ spec:
         alertInterval: 30s
         maxExtraWorkers: 5
         maxDuration: 2h
+        restoreDelay: 90s
     - type: worker
       latency:
         source: prometheus
@@ -183,6 +185,7 @@ spec:
   CHECK(a.alert_interval == 30s);
   CHECK(a.max_extra_workers == 5);
   CHECK(a.max_duration == 2h);
+  CHECK(a.restore_delay == 90s);
   const FormationSpec& worker = p.formations[1];
   CHECK(worker.latency->source == LatencySourceKind::kPrometheus);
   CHECK(worker.latency->url == "https://prom.example.com:9090/");
@@ -278,7 +281,8 @@ TEST_CASE("an unknown field is located at its key, with a did-you-mean for near 
         foo: 1
       latency: {}
 )")) == "t.yaml:11:9: spec.formations[0].autoscale.foo: unknown field \"foo\" (allowed here: "
-        "latencyThreshold, restoredThreshold, alertInterval, maxExtraWorkers, maxDuration)\n");
+        "latencyThreshold, restoredThreshold, alertInterval, maxExtraWorkers, maxDuration, "
+        "restoreDelay)\n");
 }
 
 TEST_CASE("an unknown top-level field") {

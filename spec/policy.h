@@ -94,6 +94,9 @@ struct AutoscaleSpec {
   Duration alert_interval = 2min;        // alertInterval
   int max_extra_workers = 2;             // maxExtraWorkers
   std::optional<Duration> max_duration;  // maxDuration
+  // restoreDelay: no scale-down to the baseline until the formation's last change is this old
+  // (docs/decisions.md, "restoreDelay"); 0s restores as soon as latency is back, as amigo did.
+  Duration restore_delay = 5min;
 
   bool operator==(const AutoscaleSpec&) const = default;
 };
