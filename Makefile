@@ -31,9 +31,10 @@ test-asan: deps $(ASAN_BUILD)/CMakeCache.txt
 	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure -j $(JOBS)
 
-# The embedded demo.
+# The embedded demo: dynoherd on a simulated shop for about a minute, /metrics on
+# 127.0.0.1:9790 meanwhile (a free port, logged, if that one is taken), then a summary.
 run: build
-	./$(BUILD)/dynoherd validate -f examples/
+	./$(BUILD)/dynoherd run -f examples/demo.yaml
 
 fuzz:
 	@bash tools/fuzz.sh

@@ -19,7 +19,15 @@ void AddValidateCommand(CLI::App& app, int& exit_code);
 void AddSchemaCommand(CLI::App& app, int& exit_code);
 // `analyze [FILE|-]`: per-dyno latency from router logs (cli/analyze_command.cc).
 void AddAnalyzeCommand(CLI::App& app, int& exit_code);
+// `plan -f PATH...`: what reconcile would do, changing nothing (cli/plan_command.cc).
+void AddPlanCommand(CLI::App& app, int& exit_code);
+// `reconcile -f PATH...`: one pass over every policy (cli/reconcile_command.cc).
+void AddReconcileCommand(CLI::App& app, int& exit_code);
+// `status`: the last known status of each policy, from the state file (cli/status_command.cc).
+void AddStatusCommand(CLI::App& app, int& exit_code);
 // `run -f PATH...`: the daemon (cli/run_command.cc).
 void AddRunCommand(CLI::App& app, int& exit_code);
+// `simulate -f SPEC [--compare]`: plays a sim policy at full speed (cli/simulate_command.cc).
+void AddSimulateCommand(CLI::App& app, int& exit_code);
 
 }  // namespace dynoherd::cli

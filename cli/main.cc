@@ -37,7 +37,11 @@ int main(int argc, char** argv) {
   AddValidateCommand(app, exit_code);
   AddSchemaCommand(app, exit_code);
   AddAnalyzeCommand(app, exit_code);
+  AddPlanCommand(app, exit_code);
+  AddReconcileCommand(app, exit_code);
+  AddStatusCommand(app, exit_code);
   AddRunCommand(app, exit_code);
+  AddSimulateCommand(app, exit_code);
 
   try {
     app.parse(argc, argv);

@@ -8,7 +8,9 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <sstream>
 #include <string>
@@ -16,6 +18,7 @@
 #include <vector>
 
 #include "cli/commands.h"
+#include "cli/operator_options.h"
 #include "cli/policy_files.h"
 #include "common/env.h"
 #include "common/logging.h"
@@ -27,7 +30,6 @@
 #include "controller/sim_summary.h"
 #include "controller/status_page.h"
 #include "metrics/metrics.h"
-#include "providers/heroku/heroku_token.h"
 #include "providers/sim/scaled_clock.h"
 #include "providers/state_store.h"
 
@@ -39,12 +41,8 @@ using namespace std::chrono_literals;
 using controller::Daemon;
 
 struct RunArgs {
-  PolicyFileArgs files;
-  std::string state;
+  OperatorArgs common;
   std::string listen = "127.0.0.1:9790";
-  std::string log_format = "logfmt";
-  std::string log_level = "info";
-  int api_reserve = 300;
 };
 
 // SIGTERM, SIGINT and SIGHUP are blocked in every thread and taken by one thread with sigwait, so
@@ -142,64 +140,53 @@ std::string SpeedText(double speed) {
 
 int RunDaemon(const RunArgs& args) {
   SignalWatcher signals;  // first: before any thread exists
-  SystemClock wall;
   const auto wall_started = std::chrono::steady_clock::now();
-
-  Result<LogLevel> level = ParseLogLevel(args.log_level);
-  StreamLogger stream(wall, args.log_format == "json" ? LogFormat::kJson : LogFormat::kLogfmt,
-                      level.ok() ? *level : LogLevel::kInfo);
-  // A last line of defence: nothing logs these, and if something did they would not show.
   const EnvLookup env = ProcessEnvironment();
-  if (auto token = providers::heroku::ResolveHerokuToken(env); token.ok()) {
-    stream.AddSecret(token->value);
-  }
-  if (auto secret = env("DYNOHERD_DRAIN_SECRET"); secret) stream.AddSecret(*secret);
-  auto fail = [&stream](const Status& status) {
-    stream.Error("dynoherd cannot start", {{"error", status.message()}});
+  Session session(args.common, env);  // the logger, with the token and drain secret redacted
+  const Clock& wall = session.clock();
+  auto fail = [&session](std::string_view what, const Status& status) {
+    session.logger().Error(what, {{"error", status.message()}});
     return kExitError;
   };
 
-  std::optional<std::vector<spec::Policy>> policies = LoadPoliciesOrReport(args.files);
+  std::optional<std::vector<spec::Policy>> policies = LoadPoliciesOrReport(args.common.files);
   if (!policies) return kExitError;
   Result<controller::RunKind> kind = controller::CheckRunPolicies(*policies);
-  if (!kind.ok()) return fail(kind.status());
+  if (!kind.ok()) return fail("cannot run these policies together", kind.status());
+  Result<controller::RuntimeOptions> runtime_options = RuntimeOptionsOf(args.common, env);
+  if (!runtime_options.ok()) return fail("invalid flag", runtime_options.status());
+  runtime_options->mode = controller::RunMode::kDaemon;
 
   // One clock for the whole process: the wall clock, or simulated time at the policies' speed.
   std::optional<providers::sim::ScaledClock> scaled;
   if (kind->simulated) {
     Result<providers::sim::ScaledClock> made =
         providers::sim::ScaledClock::Create(wall, wall.Now(), kind->speed);
-    if (!made.ok()) return fail(made.status());
+    if (!made.ok()) return fail("cannot run these policies together", made.status());
     scaled.emplace(*made);
   }
   const Clock& clock = scaled ? static_cast<const Clock&>(*scaled) : wall;
   std::optional<controller::SimTimeLogger> sim_logger;
-  if (scaled) sim_logger.emplace(stream, clock, clock.Now());
-  Logger& logger = sim_logger ? static_cast<Logger&>(*sim_logger) : stream;
+  if (scaled) sim_logger.emplace(session.logger(), clock, clock.Now());
+  Logger& logger = sim_logger ? static_cast<Logger&>(*sim_logger) : session.logger();
 
   TemporaryStateDir temporary_state;
-  std::string state_path = args.state;
-  if (state_path.empty()) {
-    Result<std::string> path =
-        kind->simulated ? temporary_state.Create() : providers::DefaultStatePath();
-    if (!path.ok()) return fail(path.status());
-    state_path = *path;
-  }
-  Result<std::unique_ptr<providers::StateStore>> store = providers::StateStore::Open(state_path);
-  if (!store.ok()) return fail(store.status());
+  Result<std::string> state_path = kind->simulated && args.common.state_path.empty()
+                                       ? temporary_state.Create()
+                                       : StatePath(args.common);
+  if (!state_path.ok()) return fail("no state file", state_path.status());
+  Result<std::unique_ptr<providers::StateStore>> store = providers::StateStore::Open(*state_path);
+  if (!store.ok()) return fail("cannot open the state file", store.status());
   if (kind->simulated) {
     for (const auto& p : *policies)
       (*store)->Remove(p.name);  // a new world: no history
   }
 
   metrics::Metrics metrics(DYNOHERD_VERSION);
-  controller::RuntimeOptions runtime_options;
-  runtime_options.mode = controller::RunMode::kDaemon;
-  runtime_options.env = env;
-  runtime_options.api_reserve = args.api_reserve;
-  controller::RuntimeFactory factory(runtime_options, clock, logger, &metrics);
+  controller::RuntimeFactory factory(std::move(runtime_options).value(), clock, logger, &metrics);
   controller::PassRunner runner(clock, logger, &metrics);
-  controller::SimActionLog sim_actions;
+  std::mutex sim_mu;  // passes of several sim policies end on several threads
+  std::map<std::string, controller::SimRunRecorder> sim_recorders;
   std::optional<controller::SimNarrator> narrator;
   if (scaled) narrator.emplace(logger, clock.Now(), kind->speed);
 
@@ -211,14 +198,14 @@ int RunDaemon(const RunArgs& args) {
   };
   hooks.build_runtime = [&factory](const spec::Policy& policy) { return factory.Build(policy); };
   hooks.load_policies = [&args, run_kind]() -> Result<std::vector<spec::Policy>> {
-    if (ReadsStdin(args.files)) {
+    if (ReadsStdin(args.common.files)) {
       return Status::FailedPrecondition(
           "the policies came from standard input, which cannot be read again; restart dynoherd "
           "to change them");
     }
     std::ostringstream errors;
     std::istringstream no_stdin;
-    auto loaded = LoadPoliciesOrReport(args.files, errors, no_stdin);
+    auto loaded = LoadPoliciesOrReport(args.common.files, errors, no_stdin);
     if (!loaded) return Status::InvalidArgument(OneLine(errors.str()));
     Result<controller::RunKind> reloaded_kind = controller::CheckRunPolicies(*loaded);
     if (!reloaded_kind.ok()) return reloaded_kind.status();
@@ -233,8 +220,9 @@ int RunDaemon(const RunArgs& args) {
   };
   hooks.interrupt_passes = [&factory] { factory.Shutdown(); };
   if (narrator) {
-    hooks.on_pass = [&sim_actions](const controller::PassResult& pass) {
-      sim_actions.Record(pass);
+    hooks.on_pass = [&sim_mu, &sim_recorders](const controller::PassResult& pass) {
+      std::lock_guard lock(sim_mu);
+      sim_recorders[pass.policy].Add(pass);
     };
     hooks.tick = [&narrator, &factory](TimePoint now, const std::vector<std::string>& names) {
       std::vector<std::pair<std::string, providers::sim::SimWorld*>> worlds;
@@ -251,7 +239,7 @@ int RunDaemon(const RunArgs& args) {
   std::vector<std::string> names;
   for (const auto& p : *policies)
     names.push_back(p.name);
-  if (Status s = daemon.Start(std::move(*policies)); !s.ok()) return fail(s);
+  if (Status s = daemon.Start(std::move(*policies)); !s.ok()) return fail("cannot start", s);
 
   controller::ListenerSources sources;
   sources.metrics_text = [&metrics] { return metrics.Serialize(); };
@@ -272,13 +260,15 @@ int RunDaemon(const RunArgs& args) {
                 {{"wanted", wanted->ToString()}});
     listener = controller::Listener::Start(listen_options, sources, logger);
   }
-  if (!listener.ok()) return fail(listener.status());
+  if (!listener.ok()) return fail("cannot listen", listener.status());
 
   signals.Watch(daemon);
-  LogFields fields{{"version", DYNOHERD_VERSION},
-                   {"policies", static_cast<int64_t>(names.size())},
-                   {"listen", (*listener)->url()},
-                   {"state", args.state.empty() && run_kind.simulated ? "temporary" : state_path}};
+  LogFields fields{
+      {"version", DYNOHERD_VERSION},
+      {"policies", static_cast<int64_t>(names.size())},
+      {"listen", (*listener)->url()},
+      {"state", args.common.state_path.empty() && run_kind.simulated ? std::string("temporary")
+                                                                     : *state_path}};
   if (run_kind.simulated) fields.push_back({"speed", SpeedText(run_kind.speed)});
   logger.Info("dynoherd is running", fields);
 
@@ -286,19 +276,27 @@ int RunDaemon(const RunArgs& args) {
   (*listener)->Stop();
 
   if (run_kind.simulated) {
-    const auto wall_elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(
-        std::chrono::steady_clock::now() - wall_started);
-    std::string summary;
+    std::lock_guard lock(sim_mu);
     for (const auto& snapshot : daemon.Snapshot()) {
-      providers::sim::SimWorld* world = factory.SimWorldFor(snapshot.policy->name);
+      const spec::Policy& policy = *snapshot.policy;
+      providers::sim::SimWorld* world = factory.SimWorldFor(policy.name);
       if (!world) continue;
-      summary += controller::FormatSimSummary(*snapshot.policy, *world,
-                                              sim_actions.For(snapshot.policy->name), wall_elapsed);
+      Result<controller::SimRunSummary> summary =
+          controller::BuildSimSummary(*world, policy, sim_recorders[policy.name]);
+      if (!summary.ok()) {
+        logger.Error("no summary",
+                     {{"policy", policy.name}, {"error", summary.status().message()}});
+        continue;
+      }
+      PrintRedacted(session, controller::RenderSimSummary(*summary));
     }
-    std::fputs(summary.c_str(), stdout);
-    std::fflush(stdout);
   }
-  logger.Info("dynoherd stopped", {{"reason", outcome.stop_reason}});
+  const auto wall_elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::steady_clock::now() - wall_started);
+  logger.Info(
+      "dynoherd stopped",
+      {{"reason", outcome.stop_reason},
+       {"ran_for", FormatDuration(std::chrono::round<std::chrono::seconds>(wall_elapsed))}});
   signals.Stop();
   if (!outcome.abandoned.empty()) {
     // Their threads still use the daemon: leave without running destructors that would wait.
@@ -315,30 +313,13 @@ void AddRunCommand(CLI::App& app, int& exit_code) {
   CLI::App* command = app.add_subcommand(
       "run", "Run as a daemon: reconcile every policy each interval, serve /metrics");
   auto args = std::make_shared<RunArgs>();
-  AddPolicyFilesOption(*command, args->files);
-  command
-      ->add_option("--state", args->state,
-                   "Status file (default: $XDG_STATE_HOME/dynoherd/state.json or "
-                   "~/.local/state/dynoherd/state.json; a temporary file for simulated runs)")
-      ->type_name("PATH");
+  AddCommonOptions(*command, args->common, "info");
+  AddPlatformOptions(*command, args->common);
   command
       ->add_option("--listen", args->listen,
-                   "Address for /metrics, /healthz, /readyz, /status and log drains; port 0 picks "
-                   "a free port")
-      ->type_name("HOST:PORT")
-      ->capture_default_str();
-  command->add_option("--log-format", args->log_format, "Log lines as logfmt or json")
-      ->check(CLI::IsMember({"logfmt", "json"}))
-      ->capture_default_str();
-  command->add_option("--log-level", args->log_level, "debug, info, warn or error")
-      ->check(CLI::IsMember({"debug", "info", "warn", "error"}))
-      ->capture_default_str();
-  command
-      ->add_option("--api-reserve", args->api_reserve,
-                   "Platform API calls left to others: below this many remaining, dynoherd waits "
-                   "for the budget to refill (0 turns the guard off)")
-      ->check(CLI::Range(0, 4500))
-      ->capture_default_str();
+                   "Address for /metrics, /healthz, /readyz, /status and log drains (default "
+                   "127.0.0.1:9790; port 0 picks a free port, logged at start)")
+      ->type_name("HOST:PORT");
   command->footer(
       "Signals: SIGTERM or SIGINT stop after the passes in progress (at most about 10 s),\n"
       "saving every status; a second one stops at once. SIGHUP reloads the -f paths: an invalid\n"

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <exception>
 
+#include "controller/pass_record.h"
+
 namespace dynoherd::controller {
 
 namespace {
@@ -245,22 +247,13 @@ void Daemon::RecordLocked(const Task& task, const PassResult& result) {
   const std::string& name = task.policy->name;
   const TimePoint now = clock_.clock.Now();
   scheduler_.Finished(name, result.status.ok(), now);
-  if (!result.status.ok()) {
-    if (std::optional<TimePoint> due = scheduler_.DueAt(name)) {
-      logger_.Info("retrying after a backoff",
-                   {{"policy", name},
-                    {"failures", scheduler_.Failures(name)},
-                    {"retry_in", FormatDuration(std::chrono::ceil<Duration>(*due - now))}});
-    }
-  }
-  if (result.plan) {
-    // Saved even when an action failed: RecordActionFailure took it back out of the status.
-    statuses_[name] = result.plan->status;
-    if (store_) {
-      if (Status s = store_->Save(result.plan->status); !s.ok()) {
-        logger_.Error("saving the status failed",
-                      {{"policy", name}, {"state", store_->path()}, {"error", s.message()}});
-      }
+  // Saved even when an action failed (RecordActionFailure took it back out of the status) or
+  // the pass failed: the last-pass record says so, for `dynoherd status`.
+  if (result.plan) statuses_[name] = result.plan->status;
+  if (store_) {
+    if (Status s = SavePass(*store_, result); !s.ok()) {
+      logger_.Error("saving the status failed",
+                    {{"policy", name}, {"state", store_->path()}, {"error", s.message()}});
     }
   }
   auto it = entries_.find(name);
@@ -271,6 +264,16 @@ void Daemon::RecordLocked(const Task& task, const PassResult& result) {
   }
   it->second.last_pass = std::make_shared<const PassResult>(result);
   passed_once_.insert(name);
+  // Logged once the pass is recorded (/readyz and /status show it from here on).
+  if (std::optional<TimePoint> due = scheduler_.DueAt(name)) {
+    std::string in = FormatDuration(std::chrono::ceil<std::chrono::seconds>(*due - now));
+    if (result.status.ok()) {
+      logger_.Debug("next pass scheduled", {{"policy", name}, {"in", in}});
+    } else {
+      logger_.Info("retrying after a backoff",
+                   {{"policy", name}, {"failures", scheduler_.Failures(name)}, {"retry_in", in}});
+    }
+  }
 }
 
 void Daemon::RejectReload(const Status& status) {

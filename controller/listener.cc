@@ -213,6 +213,12 @@ Result<std::unique_ptr<Listener>> Listener::Start(const ListenerOptions& options
   server.set_write_timeout(options.write_timeout);
   server.set_keep_alive_timeout(options.keep_alive_timeout.count());
   server.set_keep_alive_max_count(options.keep_alive_max_requests);
+  // SO_REUSEADDR only: httplib's default also sets SO_REUSEPORT, which would let a second
+  // dynoherd bind the same port and share the traffic instead of failing.
+  server.set_socket_options([](int sock) {
+    int yes = 1;
+    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+  });
   impl->Routes();
 
   ListenAddress bound = *address;

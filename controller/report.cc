@@ -9,6 +9,10 @@ namespace {
 using nlohmann::json;
 using reconciler::ActionKind;
 
+// How the laggard detector's reason says a dyno is statistically far from the others but not
+// slow enough to act on (reconciler/laggard_detector.cc; report_test keeps the two in step).
+constexpr std::string_view kNotSlowMarker = "; not slow: ";
+
 json TimeOrNull(TimePoint t, bool known) {
   return known ? json(FormatTimestamp(t)) : json(nullptr);
 }
@@ -111,6 +115,13 @@ void ExplainFormation(const reconciler::FormationPlan& fp, Block& block) {
   }
   for (const auto& note : fp.notes)
     block.Add(fp.type, note);
+  // A dyno far from the others that the detector still found not slow (minLatency, minRatio):
+  // the case where a reader sees a number and wonders why nothing happens.
+  for (const auto& v : fp.verdicts) {
+    if (!v.slow && v.reason.find(kNotSlowMarker) != std::string::npos) {
+      block.Add(fp.type, v.dyno + " not restarted: " + v.reason);
+    }
+  }
 }
 
 std::string RenderPolicy(const PassResult& r) {
@@ -241,12 +252,19 @@ std::string RenderPasses(const std::vector<PassResult>& results, RenderMode mode
     }
   }
   if (!out.empty()) out += "\n";
+  // "no changes" is only what the policies that could be planned say.
+  std::string none = "no changes.";
+  if (failed_policies.size() == results.size() && !results.empty()) {
+    none = mode == RenderMode::kPlan ? "nothing could be planned." : "nothing could be applied.";
+  } else if (!failed_policies.empty()) {
+    none = "no changes in the other policies.";
+  }
   if (mode == RenderMode::kPlan) {
     const std::string text = planned.Text();
-    out += text.empty() ? "Plan: no changes." : "Plan: " + text + ".";
+    out += "Plan: " + (text.empty() ? none : text + ".");
   } else {
     const std::string text = applied.Text();
-    out += text.empty() ? "Applied: no changes." : "Applied: " + text + ".";
+    out += "Applied: " + (text.empty() ? none : text + ".");
     if (const std::string f = failed.Text(); !f.empty()) out += " Failed: " + f + ".";
   }
   if (const std::string h = held.Text(); !h.empty()) {

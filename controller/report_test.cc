@@ -153,7 +153,7 @@ TEST_CASE("RenderPasses: a failed policy shows its error, the summary names it, 
         "blog (app blog)\n"
         "  No changes.\n"
         "\n"
-        "Applied: no changes.\n"
+        "Applied: no changes in the other policies.\n"
         "1 of 2 policies failed:\n"
         "  billing: observe app billing-prod: GET /apps/billing-prod/formation: 503 Service "
         "Unavailable (request id 42)\n");
@@ -277,4 +277,29 @@ TEST_CASE("PassResultsJson: the summary counts over every policy") {
   CHECK(j["summary"]["plannedActions"] == 2);
   CHECK(j["summary"]["heldActions"] == 2);
   CHECK(j["summary"]["appliedActions"] == 0);
+}
+
+TEST_CASE(
+    "RenderPasses: a dyno far from the others but not slow enough says why it is left alone") {
+  // The detector's own words, so the report keeps recognising them.
+  spec::LaggardSpec laggards;  // sigma 2, minRatio 1.5, minLatency 200ms, minSamples 30
+  std::vector<reconciler::LaggardCandidate> candidates;
+  for (int i = 1; i <= 6; ++i) {
+    reconciler::LaggardCandidate c;
+    c.dyno = "web." + std::to_string(i);
+    c.stats.count = 100;
+    c.stats.p50 = i == 3 ? 0.25 : 0.19 + 0.002 * i;  // web.3: many sd above, 1.3x the others
+    candidates.push_back(c);
+  }
+  reconciler::LaggardReport report = reconciler::DetectLaggards(laggards, candidates);
+  PassResult r = Planned("shop-web", "shop");
+  auto f = Formation("web", 6, 6);
+  f.laggards_decided = true;
+  f.verdicts = report.verdicts;
+  r.plan->formations.push_back(f);
+  const std::string text = RenderPasses({r}, RenderMode::kPlan);
+  INFO(text);
+  CHECK(text.find("  web  web.3 not restarted: p50 250ms, ") != std::string::npos);
+  CHECK(text.find("; not slow: 1.3x the others' mean, minRatio is 1.5\n") != std::string::npos);
+  CHECK(text.find("web.1 not restarted") == std::string::npos);
 }

@@ -1,274 +1,474 @@
 #include "controller/sim_summary.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
-#include <cstdio>
 #include <map>
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "controller/text_table.h"
 
 namespace dynoherd::controller {
 
-namespace {
-
-using providers::sim::SimWorld;
+using nlohmann::json;
+using providers::sim::SimEvent;
+using providers::sim::SimEventKind;
 using providers::sim::TruthSummary;
 
-// Columns padded to their widest cell, two spaces apart, indented; the last one is not padded.
-class TextTable {
- public:
-  explicit TextTable(std::vector<std::string> header) { rows_.push_back(std::move(header)); }
-  void Add(std::vector<std::string> row) { rows_.push_back(std::move(row)); }
-  std::string Render(const std::string& indent) const {
-    std::vector<size_t> width;
-    for (const auto& row : rows_) {
-      if (width.size() < row.size()) width.resize(row.size(), 0);
-      for (size_t i = 0; i < row.size(); ++i)
-        width[i] = std::max(width[i], row[i].size());
-    }
-    std::string out;
-    for (const auto& row : rows_) {
-      std::string line = indent;
-      for (size_t i = 0; i < row.size(); ++i) {
-        line += row[i];
-        if (i + 1 < row.size()) line += std::string(width[i] - row[i].size() + 2, ' ');
-      }
-      while (!line.empty() && line.back() == ' ')
-        line.pop_back();
-      out += line + "\n";
-    }
-    return out;
+void SimRunRecorder::Add(const PassResult& pass) {
+  ++passes_;
+  if (!pass.status.ok()) ++failed_passes_;
+  if (!pass.plan) return;
+  if (!pass.applied) {
+    planned_not_applied_ += pass.ActionCount();
+    return;
   }
+  for (const auto& a : pass.plan->actions) {
+    actions_.push_back({pass.plan->planned_at, a.formation, a.Summary(),
+                        std::string(reconciler::Name(a.cause)), a.reason,
+                        a.failed ? a.error : std::string()});
+  }
+}
 
- private:
-  std::vector<std::vector<std::string>> rows_;
+namespace {
+
+// An incident as the world lived it: from its event until it ended.
+struct IncidentSpan {
+  std::string name;
+  TimePoint from{};
+  TimePoint to{};
 };
 
-std::string Count(int64_t n) {
-  std::string digits = std::to_string(n);
-  std::string out;
-  for (size_t i = 0; i < digits.size(); ++i) {
-    if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
-    out += digits[i];
-  }
-  return out;
-}
-
-std::string Percent(int64_t part, int64_t whole) {
-  if (whole <= 0) return "-";
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.1f%%", 100.0 * static_cast<double>(part) / whole);
-  return buf;
-}
-
-std::string Number(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.0f", v);
-  return buf;
-}
-
 std::string Factor(double factor) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "x%g", factor);
-  return buf;
+  return fmt::format("x{:g}", factor);
 }
 
-// "p50 -> p50" over the two ranges; "-" where nothing was served.
-std::string BeforeAfter(const TruthSummary& before, const TruthSummary& after,
-                        spec::Statistic statistic) {
-  auto one = [&](const TruthSummary& t) {
-    return t.latency.count > 0 ? FormatLatency(t.latency.Get(statistic)) : std::string("-");
-  };
-  return one(before) + " -> " + one(after);
-}
-
-Duration WindowOf(const spec::Policy& policy, const std::string& formation) {
-  const spec::FormationSpec* f = policy.FindFormation(formation);
-  return f && f->latency ? f->latency->window : Duration{std::chrono::minutes(2)};
-}
-
-std::optional<Duration> ThresholdOf(const spec::Policy& policy, const std::string& formation) {
-  const spec::FormationSpec* f = policy.FindFormation(formation);
-  if (f && f->autoscale) return f->autoscale->latency_threshold;
-  return std::nullopt;
-}
-
-bool IsWeb(const spec::SimSpec& sim, const std::string& formation) {
-  for (const auto& f : sim.formations) {
-    if (f.type == formation) return f.rps.has_value();
+// "web.3" -> 3; 0 when the name has no number.
+int DynoNumber(const std::string& dyno) {
+  size_t dot = dyno.rfind('.');
+  if (dot == std::string::npos) return 0;
+  int n = 0;
+  for (size_t i = dot + 1; i < dyno.size(); ++i) {
+    if (dyno[i] < '0' || dyno[i] > '9') return 0;
+    n = n * 10 + (dyno[i] - '0');
   }
-  return false;
+  return n;
 }
 
-// "restart", "scale-up", "scale-down", "restore", "stop": how the tally counts an action.
-std::string Category(const SimAction& a) {
-  switch (a.kind) {
-    case reconciler::ActionKind::kRestart:
-      return "restart";
-    case reconciler::ActionKind::kStop:
-      return "stop";
-    case reconciler::ActionKind::kScale:
-      if (a.cause == reconciler::Name(reconciler::ActionCause::kRestored)) return "restore";
-      return a.to_quantity > a.from_quantity ? "scale-up" : "scale-down";
-  }
-  return "action";
-}
-
-std::string ActionTally(const std::vector<SimAction>& actions) {
-  std::vector<std::pair<std::string, int>> tally;  // in order of first appearance
-  for (const auto& a : actions) {
-    std::string category = Category(a);
-    auto it = std::find_if(tally.begin(), tally.end(),
-                           [&](const auto& entry) { return entry.first == category; });
-    if (it == tally.end()) {
-      tally.emplace_back(category, 1);
-    } else {
-      ++it->second;
+// A noisy neighbour lasts until its dyno restarts, stops or is scaled away; a surge until its
+// end event. Whatever has not ended by `end` ends there.
+std::vector<IncidentSpan> IncidentSpans(const std::vector<SimEvent>& events, TimePoint end) {
+  std::vector<IncidentSpan> spans;
+  std::map<std::string, size_t> open_noisy;  // dyno -> index in spans
+  std::map<std::string, size_t> open_surge;  // formation -> index in spans
+  for (const SimEvent& e : events) {
+    switch (e.kind) {
+      case SimEventKind::kNoisyNeighbor:
+        open_noisy[e.dyno] = spans.size();
+        spans.push_back({"noisy-neighbor " + e.dyno + " " + Factor(e.factor), e.at, end});
+        break;
+      case SimEventKind::kSurgeStart:
+        open_surge[e.formation] = spans.size();
+        spans.push_back({"surge " + e.formation + " " + Factor(e.factor), e.at, end});
+        break;
+      case SimEventKind::kSurgeEnd:
+        if (auto it = open_surge.find(e.formation); it != open_surge.end()) {
+          spans[it->second].to = e.at;
+          open_surge.erase(it);
+        }
+        break;
+      case SimEventKind::kRestart:
+      case SimEventKind::kStop:
+        if (auto it = open_noisy.find(e.dyno); it != open_noisy.end()) {
+          spans[it->second].to = e.at;
+          open_noisy.erase(it);
+        }
+        break;
+      case SimEventKind::kScale:
+        for (auto it = open_noisy.begin(); it != open_noisy.end();) {
+          bool removed =
+              it->first.rfind(e.formation + ".", 0) == 0 && DynoNumber(it->first) > e.to_quantity;
+          if (removed) {
+            spans[it->second].to = e.at;
+            it = open_noisy.erase(it);
+          } else {
+            ++it;
+          }
+        }
+        break;
+      case SimEventKind::kDynoUp:
+        break;
     }
   }
-  std::string out;
-  for (const auto& [category, n] : tally) {
-    if (!out.empty()) out += ", ";
-    out += std::to_string(n) + " " + category + (n == 1 ? "" : "s");
+  for (auto& s : spans)
+    s.to = std::min(s.to, end);
+  return spans;
+}
+
+struct PhaseCut {
+  std::string name;
+  TimePoint from{};
+  TimePoint to{};
+};
+
+// Cuts [start, end) wherever an incident starts or ends; each piece is named after the incidents
+// in progress during it.
+std::vector<PhaseCut> Phases(const std::vector<IncidentSpan>& incidents, TimePoint start,
+                             TimePoint end) {
+  if (end <= start) return {};
+  std::set<TimePoint> cuts = {start, end};
+  std::optional<TimePoint> first_start, last_end;
+  for (const auto& i : incidents) {
+    if (i.from >= end || i.to <= i.from) continue;
+    cuts.insert(std::max(i.from, start));
+    cuts.insert(i.to);
+    first_start = first_start ? std::min(*first_start, i.from) : i.from;
+    last_end = last_end ? std::max(*last_end, i.to) : i.to;
   }
-  return out;
+  std::vector<PhaseCut> phases;
+  for (auto it = cuts.begin(); std::next(it) != cuts.end(); ++it) {
+    const TimePoint from = *it, to = *std::next(it);
+    std::string name;
+    for (const auto& i : incidents) {
+      if (i.from <= from && from < i.to) name += (name.empty() ? "" : " + ") + i.name;
+    }
+    if (name.empty()) {
+      if (!first_start) {
+        name = "whole run";
+      } else if (from < *first_start) {
+        name = "before";
+      } else if (from >= *last_end) {
+        name = "after";
+      } else {
+        name = "between";
+      }
+    }
+    phases.push_back({std::move(name), from, to});
+  }
+  return phases;
+}
+
+std::optional<Duration> ThresholdOf(const spec::Policy& policy, const std::string& type) {
+  const spec::FormationSpec* f = policy.FindFormation(type);
+  if (!f || !f->autoscale) return std::nullopt;
+  return f->autoscale->latency_threshold;
 }
 
 }  // namespace
 
-void SimActionLog::Record(const PassResult& pass) {
-  if (!pass.applied || !pass.plan) return;
-  std::lock_guard lock(mu_);
-  for (const auto& a : pass.plan->actions) {
-    if (a.failed) continue;
-    SimAction action;
-    action.at = pass.plan->planned_at;
-    action.kind = a.kind;
-    action.formation = a.formation;
-    action.from_quantity = a.from_quantity;
-    action.to_quantity = a.to_quantity;
-    action.summary = a.Summary();
-    action.cause = std::string(reconciler::Name(a.cause));
-    action.reason = a.reason;
-    actions_.emplace_back(pass.policy, std::move(action));
-  }
-}
+Result<SimRunSummary> BuildSimSummary(providers::sim::SimWorld& world, const spec::Policy& policy,
+                                      const SimRunRecorder& recorder,
+                                      const SimSummaryOptions& options) {
+  SimRunSummary s;
+  s.policy = policy.name;
+  s.app = policy.app;
+  s.seed = world.spec().seed;
+  s.start = world.start_time();
+  // `run` stops a little after the end (its clock keeps going): report the scenario, not more.
+  const TimePoint end = std::min(world.Now(), world.end_time());
+  s.simulated = std::chrono::duration_cast<Duration>(end - s.start);
+  s.interval = policy.interval;
+  s.around = options.around;
+  s.passes = recorder.passes();
+  s.failed_passes = recorder.failed_passes();
+  s.planned_not_applied = recorder.planned_not_applied();
+  s.events = world.Events();
+  std::erase_if(s.events, [&](const SimEvent& e) { return e.at > end; });
 
-std::vector<SimAction> SimActionLog::For(const std::string& policy) const {
-  std::lock_guard lock(mu_);
-  std::vector<SimAction> out;
-  for (const auto& [name, action] : actions_) {
-    if (name == policy) out.push_back(action);
-  }
-  return out;
-}
-
-std::vector<SimPhase> SimPhases(const spec::SimSpec& sim) {
-  std::map<Duration, std::vector<std::string>> cuts;  // boundary -> what starts there
-  for (const auto& incident : sim.incidents) {
-    if (incident.at >= sim.duration) continue;
-    if (incident.kind == spec::IncidentKind::kNoisyNeighbor) {
-      cuts[incident.at].push_back(incident.dyno + " noisy neighbour " + Factor(incident.factor));
-    } else {
-      cuts[incident.at].push_back(incident.formation + " surge " + Factor(incident.factor));
-      if (incident.duration && incident.at + *incident.duration < sim.duration) {
-        cuts[incident.at + *incident.duration].push_back("after " + incident.formation + " surge");
-      }
+  for (const auto& a : recorder.actions()) {
+    if (!world.spec().formations.empty() &&
+        std::none_of(world.spec().formations.begin(), world.spec().formations.end(),
+                     [&](const auto& f) { return f.type == a.formation; })) {
+      return Status::InvalidArgument("action on formation " + a.formation +
+                                     ", which the simulated app does not have");
     }
   }
-  std::vector<SimPhase> phases;
-  Duration from{0};
-  std::string name = cuts.empty() ? "whole run" : "before the incidents";
-  for (const auto& [at, labels] : cuts) {
-    if (at > from) phases.push_back({name, from, at});
-    name.clear();
-    for (const auto& label : labels)
-      name += (name.empty() ? "" : " + ") + label;
-    from = at;
+
+  for (const spec::SimFormationSpec& f : world.spec().formations) {
+    SimFormationSummary fs;
+    fs.type = f.type;
+    fs.web = f.rps.has_value();
+    fs.threshold = ThresholdOf(policy, f.type);
+    Result<TruthSummary> truth = world.Truth(f.type, s.start, end, fs.threshold);
+    if (!truth.ok()) return truth.status();
+    fs.truth = *truth;
+    fs.start_quantity = f.quantity;
+    fs.end_quantity = f.quantity;
+    fs.peak_quantity = f.quantity;
+    for (const SimEvent& e : s.events) {
+      if (e.kind != SimEventKind::kScale || e.formation != f.type) continue;
+      fs.end_quantity = e.to_quantity;
+      fs.peak_quantity = std::max(fs.peak_quantity, e.to_quantity);
+    }
+    for (const auto& a : recorder.actions())
+      fs.actions += (a.formation == f.type && a.error.empty()) ? 1 : 0;
+    s.formations.push_back(std::move(fs));
   }
-  phases.push_back({name, from, sim.duration});
-  return phases;
+
+  for (const SimAction& a : recorder.actions()) {
+    SimActionSummary as;
+    as.action = a;
+    as.offset = std::chrono::duration_cast<Duration>(a.at - s.start);
+    const TimePoint before_from = std::max(s.start, a.at - options.around);
+    const TimePoint after_to = std::max(a.at, std::min(end, a.at + options.around));
+    as.before_span = std::chrono::duration_cast<Duration>(a.at - before_from);
+    as.after_span = std::chrono::duration_cast<Duration>(after_to - a.at);
+    const std::optional<Duration> threshold = ThresholdOf(policy, a.formation);
+    Result<TruthSummary> before = world.Truth(a.formation, before_from, a.at, threshold);
+    Result<TruthSummary> after = world.Truth(a.formation, a.at, after_to, threshold);
+    if (!before.ok()) return before.status();
+    if (!after.ok()) return after.status();
+    as.before = *before;
+    as.after = *after;
+    s.actions.push_back(std::move(as));
+  }
+
+  for (const PhaseCut& cut : Phases(IncidentSpans(s.events, end), s.start, end)) {
+    SimPhaseSummary phase;
+    phase.name = cut.name;
+    phase.from = std::chrono::duration_cast<Duration>(cut.from - s.start);
+    phase.to = std::chrono::duration_cast<Duration>(cut.to - s.start);
+    for (const auto& f : s.formations) {
+      Result<TruthSummary> truth = world.Truth(f.type, cut.from, cut.to, f.threshold);
+      if (!truth.ok()) return truth.status();
+      phase.formations.push_back({f.type, *truth});
+    }
+    s.phases.push_back(std::move(phase));
+  }
+  return s;
 }
 
-std::string FormatSimSummary(const spec::Policy& policy, SimWorld& world,
-                             const std::vector<SimAction>& actions,
-                             std::chrono::milliseconds wall_elapsed) {
-  const spec::SimSpec& sim = world.spec();
-  const TimePoint start = world.start_time();
-  const Duration simulated =
-      std::min(sim.duration, std::chrono::floor<Duration>(world.Now() - start));
-  char speed[32];
-  std::snprintf(speed, sizeof speed, "%g", sim.speed);
+Result<SimRunSummary> BuildSimSummary(providers::sim::SimWorld& world, const spec::Policy& policy,
+                                      const std::vector<PassResult>& passes,
+                                      const SimSummaryOptions& options) {
+  SimRunRecorder recorder;
+  for (const auto& pass : passes)
+    recorder.Add(pass);
+  return BuildSimSummary(world, policy, recorder, options);
+}
 
-  std::string out = "\nSimulation \"" + policy.name + "\" (app " + policy.app + ", seed " +
-                    std::to_string(sim.seed) + "): " + FormatDuration(simulated) +
-                    " simulated at speed " + speed + " in " +
-                    FormatDuration(std::chrono::floor<std::chrono::seconds>(wall_elapsed)) +
-                    " of wall time\n";
-  if (simulated < sim.duration) {
-    out += "(stopped early: the scenario runs " + FormatDuration(sim.duration) + ")\n";
+namespace {
+
+std::string Latency(const TruthSummary& t, double seconds) {
+  return t.latency.count > 0 ? FormatLatency(seconds) : "-";
+}
+
+// Whole seconds: `run` passes start a few simulated milliseconds after they are due.
+std::string Offset(Duration d) {
+  return d.count() == 0 ? "0s" : FormatDuration(std::chrono::floor<std::chrono::seconds>(d));
+}
+
+// "1234 (1.7%)"; "-" without a threshold.
+std::string Slow(const TruthSummary& t, const std::optional<Duration>& threshold) {
+  if (!threshold) return "-";
+  if (t.latency.count == 0) return "0";
+  double percent =
+      100.0 * static_cast<double>(t.slower_than_threshold) / static_cast<double>(t.latency.count);
+  return fmt::format("{} ({:.1f}%)", t.slower_than_threshold, percent);
+}
+
+std::string Quantities(const SimFormationSummary& f) {
+  if (f.peak_quantity > std::max(f.start_quantity, f.end_quantity)) {
+    return fmt::format("{} -> {} -> {}", f.start_quantity, f.peak_quantity, f.end_quantity);
+  }
+  return fmt::format("{} -> {}", f.start_quantity, f.end_quantity);
+}
+
+}  // namespace
+
+std::string RenderSimSummary(const SimRunSummary& s) {
+  using Align = TextTable::Align;
+  std::string out =
+      fmt::format("{} (app {}): {} simulated, seed {}, a pass every {} ({} passes", s.policy, s.app,
+                  Offset(s.simulated), s.seed, FormatDuration(s.interval), s.passes);
+  if (s.failed_passes > 0) out += fmt::format(", {} failed", s.failed_passes);
+  out += ")\n";
+
+  out += fmt::format("\nActions: {} sent", s.actions.size());
+  if (s.planned_not_applied > 0) {
+    out += fmt::format(", {} planned but not sent", s.planned_not_applied);
+  }
+  if (s.actions.empty()) {
+    out += "\n";
+  } else {
+    out += fmt::format(" (the formation's p95 and p99 over {} before -> {} after)\n",
+                       FormatDuration(s.around), FormatDuration(s.around));
+    TextTable actions({{"AT", Align::kRight},
+                       {"FORMATION"},
+                       {"ACTION"},
+                       {"P95 BEFORE", Align::kRight},
+                       {"AFTER", Align::kRight},
+                       {"P99 BEFORE", Align::kRight},
+                       {"AFTER", Align::kRight},
+                       {"REASON"}});
+    for (const auto& a : s.actions) {
+      std::string reason = a.action.reason;
+      if (!a.action.error.empty()) reason = "FAILED: " + a.action.error + " (" + reason + ")";
+      actions.AddRow(
+          {Offset(a.offset), a.action.formation, a.action.action,
+           Latency(a.before, a.before.latency.p95), Latency(a.after, a.after.latency.p95),
+           Latency(a.before, a.before.latency.p99), Latency(a.after, a.after.latency.p99), reason});
+    }
+    out += actions.Render();
   }
 
   out +=
-      "\nActions taken: " + (actions.empty() ? std::string("none") : ActionTally(actions)) + "\n";
-  if (!actions.empty()) {
-    TextTable table(
-        {"at", "formation", "action", "p50 before -> after", "p99 before -> after", "reason"});
-    for (const auto& a : actions) {
-      // Before: the latency window that led to the action; after: the same length once the
-      // action has taken effect (dynos boot for restartDelay).
-      const Duration window = WindowOf(policy, a.formation);
-      const TimePoint effective = a.at + sim.restart_delay;
-      auto before = world.Truth(a.formation, a.at - window, a.at);
-      auto after = world.Truth(a.formation, effective, effective + window);
-      std::string p50 = "-", p99 = "-";
-      if (before.ok() && after.ok()) {
-        p50 = BeforeAfter(*before, *after, spec::Statistic::kP50);
-        p99 = BeforeAfter(*before, *after, spec::Statistic::kP99);
-      }
-      table.Add({FormatDuration(std::chrono::floor<std::chrono::seconds>(a.at - start)),
-                 a.formation, a.summary, p50, p99, a.reason});
+      "\nPhases (every request completed in the phase; SLOW: slower than the formation's "
+      "latencyThreshold)\n";
+  TextTable phases({{"PHASE"},
+                    {"FROM", Align::kRight},
+                    {"TO", Align::kRight},
+                    {"FORMATION"},
+                    {"REQUESTS", Align::kRight},
+                    {"P50", Align::kRight},
+                    {"P95", Align::kRight},
+                    {"P99", Align::kRight},
+                    {"SLOW", Align::kRight}});
+  for (const auto& p : s.phases) {
+    bool first = true;
+    for (size_t i = 0; i < p.formations.size(); ++i) {
+      const TruthSummary& t = p.formations[i].truth;
+      const std::optional<Duration>& threshold = s.formations[i].threshold;
+      phases.AddRow({first ? p.name : "", first ? Offset(p.from) : "", first ? Offset(p.to) : "",
+                     p.formations[i].type, std::to_string(t.latency.count),
+                     Latency(t, t.latency.p50), Latency(t, t.latency.p95),
+                     Latency(t, t.latency.p99), Slow(t, threshold)});
+      first = false;
     }
-    out += table.Render("  ");
-    out +=
-        "  (before: the latency window up to the action; after: the same length from when it "
-        "took effect)\n";
   }
+  out += phases.Render();
 
-  const std::vector<SimPhase> phases = SimPhases(sim);
-  for (const auto& formation : world.formation_types()) {
-    const bool web = IsWeb(sim, formation);
-    const std::optional<Duration> threshold = ThresholdOf(policy, formation);
-    out += "\n" + formation + ": " +
-           (web ? "latency of every request" : "time every job waited in the queue") +
-           ", by phase (ground truth)\n";
-    std::vector<std::string> header = {"phase", "sim time", web ? "requests" : "jobs",
-                                       "p50",   "p95",      "p99"};
-    if (threshold) header.push_back("> " + FormatDuration(*threshold));
-    if (web) header.push_back("errors");
-    header.push_back("dyno-min");
-    TextTable table(header);
-    std::vector<SimPhase> rows = phases;
-    if (rows.size() > 1) rows.push_back({"whole run", Duration{0}, sim.duration});
-    for (const auto& phase : rows) {
-      if (phase.from >= simulated) continue;
-      auto truth = world.Truth(formation, start + phase.from, start + std::min(phase.to, simulated),
-                               threshold);
-      if (!truth.ok()) continue;
-      const auto& l = truth->latency;
-      bool any = l.count > 0;
-      std::vector<std::string> row = {
-          phase.name,
-          FormatDuration(phase.from) + "-" + FormatDuration(std::min(phase.to, simulated)),
-          Count(l.count),
-          any ? FormatLatency(l.p50) : "-",
-          any ? FormatLatency(l.p95) : "-",
-          any ? FormatLatency(l.p99) : "-"};
-      if (threshold) row.push_back(Percent(truth->slower_than_threshold, l.count));
-      if (web) row.push_back(Count(l.errors + truth->unserved));
-      row.push_back(Number(truth->dyno_minutes()));
-      table.Add(std::move(row));
-    }
-    out += table.Render("  ");
+  out += "\nFormations over the whole run\n";
+  TextTable formations({{"FORMATION"},
+                        {"REQUESTS", Align::kRight},
+                        {"P50", Align::kRight},
+                        {"P95", Align::kRight},
+                        {"P99", Align::kRight},
+                        {"MAX", Align::kRight},
+                        {"THRESHOLD", Align::kRight},
+                        {"SLOW", Align::kRight},
+                        {"H12", Align::kRight},
+                        {"UNSERVED", Align::kRight},
+                        {"PEAK QUEUE", Align::kRight},
+                        {"DYNOS", Align::kRight},
+                        {"DYNO-MINUTES", Align::kRight}});
+  bool any_worker = false;
+  for (const auto& f : s.formations) {
+    const TruthSummary& t = f.truth;
+    any_worker = any_worker || !f.web;
+    formations.AddRow(
+        {f.type, std::to_string(t.latency.count), Latency(t, t.latency.p50),
+         Latency(t, t.latency.p95), Latency(t, t.latency.p99), Latency(t, t.latency.max),
+         f.threshold ? FormatLatency(ToSeconds(*f.threshold)) : "-", Slow(t, f.threshold),
+         f.web ? std::to_string(t.latency.errors) : "-", f.web ? std::to_string(t.unserved) : "-",
+         f.web ? "-" : FormatLatency(t.peak_queue_latency), Quantities(f),
+         fmt::format("{:.1f}", t.dyno_minutes())});
+  }
+  out += formations.Render();
+  if (any_worker) {
+    out +=
+        "  (worker formations: REQUESTS are jobs, their latency is the time they waited in "
+        "the queue)\n";
   }
   return out;
+}
+
+namespace {
+
+json OrNull(bool known, double value) {
+  return known ? json(value) : json(nullptr);
+}
+
+json TruthJson(const TruthSummary& t, const std::optional<Duration>& threshold) {
+  const bool known = t.latency.count > 0;
+  json j = {{"count", t.latency.count},
+            {"mean", OrNull(known, t.latency.mean)},
+            {"p50", OrNull(known, t.latency.p50)},
+            {"p95", OrNull(known, t.latency.p95)},
+            {"p99", OrNull(known, t.latency.p99)},
+            {"max", OrNull(known, t.latency.max)},
+            {"h12", t.latency.errors},
+            {"unserved", t.unserved},
+            {"dynoMinutes", t.dyno_minutes()},
+            {"peakQueueLatency", t.peak_queue_latency}};
+  j["slowerThanThreshold"] = threshold ? json(t.slower_than_threshold) : json(nullptr);
+  return j;
+}
+
+}  // namespace
+
+json ToJson(const SimRunSummary& s) {
+  auto seconds = [](Duration d) { return ToSeconds(d); };
+  json j;
+  j["policy"] = s.policy;
+  j["app"] = s.app;
+  j["seed"] = s.seed;
+  j["start"] = FormatTimestamp(s.start);
+  j["simulatedSeconds"] = seconds(s.simulated);
+  j["intervalSeconds"] = seconds(s.interval);
+  j["aroundSeconds"] = seconds(s.around);
+  j["passes"] = s.passes;
+  j["failedPasses"] = s.failed_passes;
+  j["plannedNotApplied"] = s.planned_not_applied;
+
+  j["formations"] = json::array();
+  for (const auto& f : s.formations) {
+    j["formations"].push_back(
+        {{"type", f.type},
+         {"kind", f.web ? "web" : "worker"},
+         {"thresholdSeconds", f.threshold ? json(seconds(*f.threshold)) : json(nullptr)},
+         {"startQuantity", f.start_quantity},
+         {"peakQuantity", f.peak_quantity},
+         {"endQuantity", f.end_quantity},
+         {"actions", f.actions},
+         {"truth", TruthJson(f.truth, f.threshold)}});
+  }
+  auto threshold_of = [&](const std::string& type) -> std::optional<Duration> {
+    for (const auto& f : s.formations) {
+      if (f.type == type) return f.threshold;
+    }
+    return std::nullopt;
+  };
+
+  j["actions"] = json::array();
+  for (const auto& a : s.actions) {
+    json action = {{"at", FormatTimestamp(a.action.at)},
+                   {"atSeconds", seconds(a.offset)},
+                   {"formation", a.action.formation},
+                   {"action", a.action.action},
+                   {"cause", a.action.cause},
+                   {"reason", a.action.reason},
+                   {"error", a.action.error.empty() ? json(nullptr) : json(a.action.error)},
+                   {"beforeSeconds", seconds(a.before_span)},
+                   {"afterSeconds", seconds(a.after_span)},
+                   {"before", TruthJson(a.before, threshold_of(a.action.formation))},
+                   {"after", TruthJson(a.after, threshold_of(a.action.formation))}};
+    j["actions"].push_back(std::move(action));
+  }
+
+  j["phases"] = json::array();
+  for (const auto& p : s.phases) {
+    json formations = json::object();
+    for (const auto& f : p.formations)
+      formations[f.type] = TruthJson(f.truth, threshold_of(f.type));
+    j["phases"].push_back({{"name", p.name},
+                           {"fromSeconds", seconds(p.from)},
+                           {"toSeconds", seconds(p.to)},
+                           {"formations", std::move(formations)}});
+  }
+
+  j["events"] = json::array();
+  for (const auto& e : s.events) {
+    json event = {{"at", FormatTimestamp(e.at)},
+                  {"atSeconds", ToSeconds(e.at - s.start)},
+                  {"kind", std::string(providers::sim::Name(e.kind))},
+                  {"formation", e.formation},
+                  {"message", e.message}};
+    if (!e.dyno.empty()) event["dyno"] = e.dyno;
+    j["events"].push_back(std::move(event));
+  }
+  return j;
 }
 
 }  // namespace dynoherd::controller

@@ -1,13 +1,21 @@
-// The summary `dynoherd run` prints when a simulated run ends: what dynoherd did (each action
-// with the formation's latency before and after it) and the ground truth of every request per
-// phase of the scenario (before the incidents, during each, after). Built on SimWorld::Truth, so
-// it reports what really happened, not what dynoherd's latency windows saw.
+// The summary of a simulated run (`run` and `simulate` on provider sim): what dynoherd did and what
+// it was worth, read from the simulator's ground truth (SimWorld::Truth), never from what dynoherd
+// itself observed. Used at the end of `run` and by `simulate` (docs/simulator.md, "Reading the
+// summary").
+//
+//   SimRunRecorder recorder;
+//   for (each pass) recorder.Add(runner.Run(...));
+//   Result<SimRunSummary> summary = BuildSimSummary(*world, policy, recorder);
+//   std::fputs(RenderSimSummary(*summary).c_str(), stdout);
 #pragma once
 
-#include <mutex>
+#include <cstdint>
+#include <nlohmann/json_fwd.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "common/status.h"
 #include "common/time.h"
 #include "controller/pass.h"
 #include "providers/sim/sim_world.h"
@@ -15,42 +23,115 @@
 
 namespace dynoherd::controller {
 
-// An action dynoherd applied, as the summary lists it.
+using namespace std::chrono_literals;
+
+// One action of a pass, as the summary reports it.
 struct SimAction {
-  TimePoint at{};
-  reconciler::ActionKind kind = reconciler::ActionKind::kScale;
-  std::string formation;
-  int from_quantity = 0;  // scale
-  int to_quantity = 0;
-  std::string summary;  // "restart web.3", "scale 6 -> 7"
-  std::string cause;    // "laggard", "latency-event", "restored", ...
-  std::string reason;   // the plan's reason, with its numbers
+  TimePoint at{};         // when the pass planned it (simulated time)
+  std::string formation;  // process type
+  std::string action;     // reconciler::Action::Summary(): "restart web.3", "scale 6 -> 7"
+  std::string cause;      // reconciler::Name(ActionCause): "laggard", "latency-event", "restored"
+  std::string reason;     // the plan's reason, for people
+  std::string error;      // non-empty: the platform refused it
 };
 
-// Collects the applied actions of every pass (the daemon's on_pass hook). Thread-safe.
-class SimActionLog {
+// Collects what the summary needs from each pass, so a long run need not keep its PassResults.
+class SimRunRecorder {
  public:
-  void Record(const PassResult& pass);
-  std::vector<SimAction> For(const std::string& policy) const;
+  void Add(const PassResult& pass);
+
+  // Actions sent to the platform, in the order sent (failed ones included, with their error).
+  const std::vector<SimAction>& actions() const { return actions_; }
+  int passes() const { return passes_; }
+  int failed_passes() const { return failed_passes_; }
+  // Actions planned but not sent: a paused policy, a plan-only pass.
+  int64_t planned_not_applied() const { return planned_not_applied_; }
 
  private:
-  mutable std::mutex mu_;
-  std::vector<std::pair<std::string, SimAction>> actions_;  // (policy, action), in order
+  std::vector<SimAction> actions_;
+  int passes_ = 0;
+  int failed_passes_ = 0;
+  int64_t planned_not_applied_ = 0;
 };
 
-// A range of the scenario between two incident boundaries.
-struct SimPhase {
-  std::string name;  // "before the incidents", "web.3 noisy neighbour x4", "after web surge"
-  Duration from{0};  // simulated time since the world's start
+// An action with its formation's latency around it.
+struct SimActionSummary {
+  SimAction action;
+  Duration offset{0};  // since the simulation started
+  // The formation's requests (jobs) over [at - around, at) and [at, at + around), clamped to the
+  // run; the spans say how much time each really covers (less near the start and the end).
+  providers::sim::TruthSummary before;
+  providers::sim::TruthSummary after;
+  Duration before_span{0};
+  Duration after_span{0};
+};
+
+struct SimFormationTruth {
+  std::string type;
+  providers::sim::TruthSummary truth;
+};
+
+// A stretch of the run with the same incidents in progress.
+struct SimPhaseSummary {
+  // "before", "between", "after" (no incident), or the incidents in progress joined by " + ":
+  // "noisy-neighbor web.3 x4", "surge web x2.5". "whole run" when there was no incident.
+  std::string name;
+  Duration from{0};  // since the simulation started
   Duration to{0};
+  std::vector<SimFormationTruth> formations;  // every simulated formation, in spec.sim order
 };
 
-// The phases of `sim`: cut at every incident's start and a surge's end, within its duration.
-std::vector<SimPhase> SimPhases(const spec::SimSpec& sim);
+struct SimFormationSummary {
+  std::string type;
+  bool web = true;  // false: a worker formation, whose latencies are jobs' time in the queue
+  // The policy's autoscale latencyThreshold for this formation, which `slower_than_threshold`
+  // counts against; nullopt when the policy does not autoscale it.
+  std::optional<Duration> threshold;
+  providers::sim::TruthSummary truth;  // the whole run
+  int start_quantity = 0;              // as declared in spec.sim
+  int end_quantity = 0;                // at the end of the run
+  int peak_quantity = 0;               // the largest quantity scaled to
+  int actions = 0;                     // actions sent for this formation
+};
 
-// The table for one sim policy. `wall_elapsed` is how long the run took in real time.
-std::string FormatSimSummary(const spec::Policy& policy, providers::sim::SimWorld& world,
-                             const std::vector<SimAction>& actions,
-                             std::chrono::milliseconds wall_elapsed);
+struct SimRunSummary {
+  std::string policy;
+  std::string app;
+  uint64_t seed = 0;
+  TimePoint start{};
+  Duration simulated{0};  // how far the world ran
+  Duration interval{0};   // between passes
+  Duration around{0};     // the before/after span of each action
+  int passes = 0;
+  int failed_passes = 0;
+  int64_t planned_not_applied = 0;
+  std::vector<SimFormationSummary> formations;   // every simulated formation, in spec.sim order
+  std::vector<SimActionSummary> actions;         // in the order sent
+  std::vector<SimPhaseSummary> phases;           // in time order, covering the whole run
+  std::vector<providers::sim::SimEvent> events;  // the platform's log (SimWorld::Events)
+};
+
+struct SimSummaryOptions {
+  Duration around = 5min;  // the span before and after each action
+};
+
+// Reads the ground truth of `world` up to its current time: call it once the run has ended. The
+// world is not changed (it only catches up with its clock). Errors only if `world` is not the
+// world of `policy` (a formation of one missing from the other).
+Result<SimRunSummary> BuildSimSummary(providers::sim::SimWorld& world, const spec::Policy& policy,
+                                      const SimRunRecorder& recorder,
+                                      const SimSummaryOptions& options = {});
+// The same from every pass of the run.
+Result<SimRunSummary> BuildSimSummary(providers::sim::SimWorld& world, const spec::Policy& policy,
+                                      const std::vector<PassResult>& passes,
+                                      const SimSummaryOptions& options = {});
+
+// For people: the actions with the latency around each, the phases, the formations; aligned
+// columns, ending in a newline.
+std::string RenderSimSummary(const SimRunSummary& summary);
+
+// For programs: camelCase keys, latencies in seconds, times as RFC 3339 and as seconds since the
+// start (`atSeconds`, `fromSeconds`, ...).
+nlohmann::json ToJson(const SimRunSummary& summary);
 
 }  // namespace dynoherd::controller

@@ -2,26 +2,11 @@
 
 #include <nlohmann/json.hpp>
 
+#include "controller/report.h"
+
 namespace dynoherd::controller {
 
-namespace {
-
 using json = nlohmann::json;
-
-json PassJson(const PassResult& pass) {
-  json out = {
-      {"startedAt", FormatTimestamp(pass.started_at)},
-      {"finishedAt", FormatTimestamp(pass.finished_at)},
-      {"durationSeconds", ToSeconds(pass.finished_at - pass.started_at)},
-      {"result", pass.status.ok() ? "ok" : "error"},
-      {"error", pass.status.ok() ? json(nullptr) : json(pass.status.message())},
-      {"applied", pass.applied},
-      {"plan", pass.plan ? reconciler::ToJson(*pass.plan) : json(nullptr)},
-  };
-  return out;
-}
-
-}  // namespace
 
 std::string StatusJson(const std::vector<PolicySnapshot>& policies, TimePoint now) {
   json list = json::array();
@@ -35,7 +20,7 @@ std::string StatusJson(const std::vector<PolicySnapshot>& policies, TimePoint no
         {"passInProgress", p.pass_in_progress},
         {"consecutiveFailures", p.consecutive_failures},
         {"nextPassAt", p.next_pass_at ? json(FormatTimestamp(*p.next_pass_at)) : json(nullptr)},
-        {"lastPass", p.last_pass ? PassJson(*p.last_pass) : json(nullptr)},
+        {"lastPass", p.last_pass ? PassResultJson(*p.last_pass) : json(nullptr)},
         {"status", p.status ? reconciler::ToJson(*p.status) : json(nullptr)},
     };
     list.push_back(std::move(entry));

@@ -1,4 +1,4 @@
-// The JSON of /status: per policy, the last pass (its plan, result and timings) and the saved
+// The JSON of /status: per policy, the last pass (controller/report.h: PassResultJson) and the saved
 // status. For people with jq and for programs; keys are camelCase, timestamps RFC 3339.
 #pragma once
 

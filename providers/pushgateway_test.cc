@@ -29,6 +29,8 @@ class FakeGateway {
                   res.status = status;
                   res.set_content(answer, "text/plain");
                 });
+    // One request per connection, so stop() need not wait out the client's kept-alive one.
+    server_.set_keep_alive_max_count(1);
     port_ = server_.bind_to_any_port("127.0.0.1");
     thread_ = std::thread([this] { server_.listen_after_bind(); });
     // bind_to_any_port listens already: requests queue until the loop accepts them.

@@ -1,0 +1,153 @@
+#include "cli/one_shot.h"
+
+#include <cstdio>
+
+#include "cli/commands.h"
+#include "controller/report.h"
+#include "providers/atomic_file.h"
+#include "providers/pushgateway.h"
+
+namespace dynoherd::cli {
+
+namespace {
+
+// The wall clock moved by a fixed offset once the simulated worlds exist: they start at the wall
+// time and are then asked about `--sim-at` later.
+class ShiftedClock final : public Clock {
+ public:
+  explicit ShiftedClock(const Clock& base) : base_(base) {}
+  TimePoint Now() const override { return base_.Now() + offset_; }
+  void Shift(Duration offset) { offset_ = offset; }
+
+ private:
+  const Clock& base_;
+  Duration offset_{0};
+};
+
+// Writes and pushes the metrics of the run; false when either failed (already logged).
+bool ExportMetrics(const OneShotArgs& args, const metrics::Metrics& metrics, Session& session) {
+  const std::string text = session.Redact(metrics.Serialize());
+  bool ok = true;
+  if (!args.metrics_file.empty()) {
+    Status s = providers::WriteFileAtomically(args.metrics_file, text, 0644, "metrics file");
+    if (s.ok()) {
+      session.logger().Debug("metrics written", {{"file", args.metrics_file}});
+    } else {
+      session.logger().Error("writing the metrics file failed", {{"error", s.message()}});
+      ok = false;
+    }
+  }
+  if (!args.pushgateway.empty()) {
+    providers::PushgatewayTarget target;
+    target.url = args.pushgateway;
+    target.instance = args.pushgateway_instance;
+    target.timeout = *ParseDuration(args.pushgateway_timeout);
+    Status s = providers::PushMetrics(target, text);
+    if (s.ok()) {
+      session.logger().Debug("metrics pushed",
+                             {{"pushgateway", providers::HostOfUrl(args.pushgateway)}});
+    } else {
+      session.logger().Error("pushing the metrics failed", {{"error", s.message()}});
+      ok = false;
+    }
+  }
+  return ok;
+}
+
+}  // namespace
+
+void AddSimAtOption(CLI::App& command, OneShotArgs& args) {
+  command
+      .add_option("--sim-at", args.sim_at,
+                  "provider: sim policies only: look at the simulated world this long after its "
+                  "start (e.g. 5m; default 0s, a fresh world whose web dynos have served nothing "
+                  "yet)")
+      ->type_name("DURATION")
+      ->check(DurationValidator(/*allow_zero=*/true));
+}
+
+int RunOneShot(const OneShotArgs& args, const EnvLookup& env) {
+  Session session(args.common, env);
+  Logger& log = session.logger();
+  if (!args.pushgateway.empty()) {
+    session.AddSecret(providers::PushgatewayPassword(args.pushgateway));
+    if (Status s = providers::ValidatePushgatewayUrl(args.pushgateway); !s.ok()) {
+      log.Error("invalid flag", {{"error", s.message()}});
+      return kExitError;
+    }
+    if (Status s = providers::ValidatePushgatewayInstance(args.pushgateway_instance); !s.ok()) {
+      log.Error("invalid flag", {{"error", s.message()}});
+      return kExitError;
+    }
+  }
+
+  std::optional<std::vector<spec::Policy>> policies = LoadPolicies(args.common.files, session);
+  if (!policies) return kExitError;
+
+  Result<std::string> state_path = StatePath(args.common);
+  if (!state_path.ok()) {
+    log.Error("no state file", {{"error", state_path.status().message()}});
+    return kExitError;
+  }
+  // `plan` only looks, so it may run while a reconcile or the daemon holds the lock.
+  Result<std::unique_ptr<providers::StateStore>> store =
+      args.apply ? providers::StateStore::Open(*state_path)
+                 : providers::StateStore::OpenReadOnly(*state_path);
+  if (!store.ok()) {
+    log.Error("cannot open the state file", {{"error", store.status().message()}});
+    return kExitError;
+  }
+  Result<controller::RuntimeOptions> runtime_options = RuntimeOptionsOf(args.common, env);
+  if (!runtime_options.ok()) {
+    log.Error("invalid flag", {{"error", runtime_options.status().message()}});
+    return kExitError;
+  }
+
+  Result<Duration> sim_at = ParseDuration(args.sim_at);
+  if (!sim_at.ok()) {
+    log.Error("invalid flag", {{"error", sim_at.status().WithContext("--sim-at").message()}});
+    return kExitError;
+  }
+  if (sim_at->count() > 0) {
+    for (const spec::Policy& policy : *policies) {
+      if (policy.provider == spec::ProviderKind::kSim) continue;
+      log.Error("invalid flag",
+                {{"error", "--sim-at applies to provider: sim policies only; " + policy.name +
+                               " is provider " + std::string(spec::Name(policy.provider))}});
+      return kExitError;
+    }
+  }
+
+  const bool export_metrics = !args.metrics_file.empty() || !args.pushgateway.empty();
+  std::optional<metrics::Metrics> metrics;
+  if (export_metrics) metrics.emplace(DYNOHERD_VERSION);
+  metrics::Metrics* metrics_ptr = metrics ? &*metrics : nullptr;
+
+  ShiftedClock clock(session.clock());
+  controller::RuntimeFactory factory(std::move(runtime_options).value(), clock, log, metrics_ptr);
+  if (sim_at->count() > 0) {
+    // Create the worlds now; the factory keeps them, and RunPasses reports any error.
+    for (const spec::Policy& policy : *policies)
+      (void)factory.Build(policy);
+    clock.Shift(*sim_at);
+  }
+  std::vector<controller::PassResult> results =
+      RunPasses(*policies, factory, **store, args.apply, clock, session, metrics_ptr);
+
+  std::string out;
+  if (args.common.output == "json") {
+    out = controller::PassResultsJson(results, !args.apply).dump(2) + "\n";
+  } else {
+    out = controller::RenderPasses(
+        results, args.apply ? controller::RenderMode::kApplied : controller::RenderMode::kPlan);
+  }
+  const bool printed = PrintRedacted(session, out);
+  if (metrics) ExportMetrics(args, *metrics, session);
+
+  const controller::PassTotals totals = controller::Totals(results);
+  if (totals.failed_policies > 0 || !printed) return kExitError;
+  if (!args.apply && totals.planned > 0) return kExitChanges;
+  return kExitOk;
+}
+
+}  // namespace dynoherd::cli
