@@ -117,8 +117,9 @@ Result<std::shared_ptr<providers::LatencySource>> RuntimeFactory::MakeRouterLogs
 
   std::shared_ptr<providers::LatencySource> drain;
   if (!by_drain.empty() && ctx.mode == RunMode::kOneShot) {
-    drain = std::make_shared<sources::UnknownLatencySource>(
-        "via: drain needs `dynoherd run` to receive the drain");
+    const std::string reason = "via: drain needs `dynoherd run` to receive the drain";
+    drain = std::make_shared<sources::UnknownLatencySource>(reason);
+    logger_.Warn("latency unknown: " + reason, {{"policy", ctx.policy.name}});
   } else if (!by_drain.empty()) {
     Result<std::shared_ptr<sources::DrainInbox>> inbox =
         drains_->Acquire(ctx.policy.name, sources::WidestWindow(by_drain));

@@ -221,6 +221,7 @@ TEST_CASE("one-shot commands cannot receive a drain: unknown latency that says s
   const reconciler::FormationLatency& web = result.observation.latency.at("web");
   CHECK_FALSE(web.value);
   CHECK(web.unknown_reason == "via: drain needs `dynoherd run` to receive the drain");
+  CHECK(f.log.Contains(LogLevel::kWarn, "latency unknown: via: drain needs `dynoherd run`"));
   CHECK(f.h.fake->BudgetedApiCalls().size() == 2);  // no session for a drain policy
 }
 

@@ -50,7 +50,8 @@ std::map<std::string, reconciler::FormationLatency> LogSessionSource::Read(
   const Duration widest = WidestWindow(formations);
   if (read->lines >= options_.request.lines && oldest && *oldest > now - widest) {
     // Heroku keeps the newest 1500 lines: on a busy app they reach back less than the window.
-    logger_.Info("log session covers part of the latency window",
+    // A warning, so `plan` (which logs warnings only) shows it too.
+    logger_.Warn("log session covers only part of the latency window",
                  {{"app", app_},
                   {"covered", FormatDuration(SecondsBetween(*oldest, now))},
                   {"window", FormatDuration(widest)},

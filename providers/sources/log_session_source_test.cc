@@ -164,7 +164,8 @@ TEST_CASE("formations of different windows share the one session") {
 }
 
 TEST_CASE(
-    "when 1500 lines cover less than the window, the latency is known and a log says how much") {
+    "when 1500 lines cover less than the window, the latency is known and a warning says how "
+    "much") {
   Harness t;
   AppState app = t.Observe("busy");
   LogSessionSource source = t.Source("busy");
@@ -174,9 +175,9 @@ TEST_CASE(
   CHECK(out["web"].sample_count == 1500);
   bool logged = false;
   for (const auto& e : t.log.entries()) {
-    if (e.msg != "log session covers part of the latency window") continue;
+    if (e.msg != "log session covers only part of the latency window") continue;
     logged = true;
-    CHECK(e.level == LogLevel::kInfo);
+    CHECK(e.level == LogLevel::kWarn);
     CHECK(e.Field("app") == "busy");
     CHECK(e.Field("window") == "5m");
     CHECK(e.Field("lines") == "1500");
@@ -192,7 +193,7 @@ TEST_CASE(
   Harness q;
   AppState quiet = q.Observe("quiet");
   q.Source("quiet").Read({&web}, quiet, q.h.clock.Now());
-  CHECK_FALSE(q.log.Contains(LogLevel::kInfo, "log session covers part"));
+  CHECK_FALSE(q.log.Contains(LogLevel::kWarn, "log session covers only part"));
 }
 
 TEST_CASE("a session that cannot be opened or read leaves every formation unknown, secrets kept") {
