@@ -157,6 +157,15 @@ std::string LaggardPolicy(const std::string& name, const std::string& via) {
 }
 
 struct HerokuFixture {
+  // One pass that changes nothing, for what it observed.
+  PassResult DryRun(const spec::Policy& policy, PolicyRuntime& runtime) {
+    PassRunner runner(h.clock, log, nullptr);
+    std::mt19937_64 rng(1);
+    PassResult result = runner.Run(policy, runtime, nullptr, rng, {.apply = false});
+    REQUIRE(result.observed);
+    return result;
+  }
+
   CapturingLogger log;
   heroku_testing::Harness h{log};
   metrics::Metrics metrics{"test"};
@@ -214,10 +223,7 @@ TEST_CASE("one-shot commands cannot receive a drain: unknown latency that says s
   spec::Policy policy = Load(LaggardPolicy("shop", "drain"));
   auto runtime = factory.Build(policy);
   REQUIRE(runtime.ok());
-  PassRunner runner(f.h.clock, f.log, nullptr);
-  std::mt19937_64 rng(1);
-  PassResult result = runner.Run(policy, **runtime, nullptr, rng, {.apply = false});
-  REQUIRE(result.observed);
+  PassResult result = f.DryRun(policy, **runtime);
   const reconciler::FormationLatency& web = result.observation.latency.at("web");
   CHECK_FALSE(web.value);
   CHECK(web.unknown_reason == "via: drain needs `dynoherd run` to receive the drain");
@@ -249,10 +255,7 @@ TEST_CASE("run: policies watching one app share one tail, stopped by Shutdown") 
       dynamic_cast<providers::sources::LogTailSource*>((*reloaded)->sources.at(0).source.get());
   CHECK(again->tail() == sa->tail());
 
-  PassRunner runner(f.h.clock, f.log, nullptr);
-  std::mt19937_64 rng(1);
-  PassResult result = runner.Run(a, **ra, nullptr, rng, {.apply = false});
-  REQUIRE(result.observed);
+  PassResult result = f.DryRun(a, **ra);
   CHECK(result.observation.latency.at("web").per_dyno.size() == 4);
   size_t sessions = 0;
   for (const auto& r : f.h.fake->BudgetedApiCalls())
@@ -301,10 +304,7 @@ TEST_CASE("run: the drain route, mounted on the listener, feeds the policy's lat
   REQUIRE(refused);
   CHECK(refused->status == 401);
 
-  PassRunner runner(f.h.clock, f.log, nullptr);
-  std::mt19937_64 rng(1);
-  PassResult result = runner.Run(policy, **runtime, nullptr, rng, {.apply = false});
-  REQUIRE(result.observed);
+  PassResult result = f.DryRun(policy, **runtime);
   const reconciler::FormationLatency& web = result.observation.latency.at("web");
   REQUIRE(web.value);
   CHECK(web.per_dyno.at("web.2").count == 3);

@@ -14,16 +14,11 @@ using namespace std::chrono_literals;
 
 namespace {
 
-const TimePoint kStart = TimePoint{} + 1795352400s;  // 2026-11-22T13:00:00Z
 constexpr const char* kSecret = "drain-s3cret-value";
 
 spec::FormationSpec DrainFormation(const std::string& type, Duration window = 5min) {
-  spec::FormationSpec f;
-  f.type = type;
-  f.latency = spec::LatencySpec{};
+  spec::FormationSpec f = LatencyFormation(type, window);
   f.latency->via = spec::RouterLogsVia::kDrain;
-  f.latency->window = window;
-  f.latency->statistic = spec::Statistic::kP50;
   return f;
 }
 

@@ -48,12 +48,7 @@ apps:
 
 spec::FormationSpec Formation(const std::string& type, Duration window = 5min,
                               spec::Statistic statistic = spec::Statistic::kP95) {
-  spec::FormationSpec f;
-  f.type = type;
-  f.latency = spec::LatencySpec{};
-  f.latency->window = window;
-  f.latency->statistic = statistic;
-  return f;
+  return testing::LatencyFormation(type, window, statistic);
 }
 
 struct Harness {

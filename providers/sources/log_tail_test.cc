@@ -42,12 +42,7 @@ apps:
 )";
 
 spec::FormationSpec Web(Duration window = 5min) {
-  spec::FormationSpec f;
-  f.type = "web";
-  f.latency = spec::LatencySpec{};
-  f.latency->window = window;
-  f.latency->statistic = spec::Statistic::kP50;
-  return f;
+  return testing::LatencyFormation("web", window);
 }
 
 // Records every wait before a reconnect, moves the test's clock by it, and lets the test wait
@@ -197,7 +192,7 @@ TEST_CASE("a session that ends is replaced; replayed lines are not counted twice
 
   AppState app = t.Observe("fixed");
   spec::FormationSpec web = Web();
-  auto out = tail->Read({&web}, app, TimePoint{} + 1795352400s);
+  auto out = tail->Read({&web}, app, testing::kStart);
   CHECK(out["web"].per_dyno.at("web.1").count == 2);
   CHECK(out["web"].per_dyno.at("web.2").count == 2);
 }

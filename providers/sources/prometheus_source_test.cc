@@ -16,7 +16,7 @@ using namespace std::chrono_literals;
 
 namespace {
 
-const TimePoint kNow = TimePoint{} + 1795352400s;  // 2026-11-22T13:00:00Z
+const TimePoint kNow = kStart;
 constexpr const char* kQuery =
     R"(histogram_quantile(0.5, sum by (dyno, le) (rate(http_request_duration_seconds_bucket{app="shop"}[5m]))))";
 
@@ -30,9 +30,7 @@ AppState App() {
 
 spec::FormationSpec Formation(const std::string& url, const std::string& query = kQuery,
                               const std::string& type = "web") {
-  spec::FormationSpec f;
-  f.type = type;
-  f.latency = spec::LatencySpec{};
+  spec::FormationSpec f = LatencyFormation(type);
   f.latency->source = spec::LatencySourceKind::kPrometheus;
   f.latency->url = url;
   f.latency->query = query;

@@ -13,8 +13,25 @@
 #include <vector>
 
 #include "common/logging.h"
+#include "common/time.h"
+#include "spec/policy.h"
 
 namespace dynoherd::providers::sources::testing {
+
+using namespace std::chrono_literals;
+
+inline const TimePoint kStart = TimePoint{} + 1795352400s;  // 2026-11-22T13:00:00Z
+
+// A formation of `type` with a latency section (router-logs via session unless changed).
+inline spec::FormationSpec LatencyFormation(const std::string& type, Duration window = 5min,
+                                            spec::Statistic statistic = spec::Statistic::kP50) {
+  spec::FormationSpec f;
+  f.type = type;
+  f.latency = spec::LatencySpec{};
+  f.latency->window = window;
+  f.latency->statistic = statistic;
+  return f;
+}
 
 struct SeenRequest {
   std::string method;
