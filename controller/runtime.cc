@@ -4,6 +4,10 @@
 
 #include "providers/heroku/heroku_provider.h"
 #include "providers/sim/sim_latency_source.h"
+#include "providers/sources/log_session_source.h"
+#include "providers/sources/prometheus_source.h"
+#include "providers/sources/router_log_common.h"
+#include "providers/sources/router_logs_source.h"
 
 namespace dynoherd::controller {
 
@@ -38,6 +42,10 @@ std::vector<const spec::FormationSpec*> FormationsOfKind(const spec::Policy& pol
   return out;
 }
 
+constexpr const char* kDrainSecretVariable = "DYNOHERD_DRAIN_SECRET";
+// A Prometheus query that takes longer holds the pass; the daemon's shutdown cannot cut it short.
+constexpr Duration kPrometheusTimeout = 10s;
+
 }  // namespace
 
 RuntimeFactory::RuntimeFactory(RuntimeOptions options, const Clock& clock, Logger& logger,
@@ -51,9 +59,110 @@ RuntimeFactory::RuntimeFactory(RuntimeOptions options, const Clock& clock, Logge
     return std::shared_ptr<providers::LatencySource>(
         std::make_shared<providers::sim::SimLatencySource>(*ctx.sim_world));
   };
+  RegisterLatencySourceMakers();
 }
 
-RuntimeFactory::~RuntimeFactory() = default;
+RuntimeFactory::~RuntimeFactory() {
+  // Tails read through the Heroku client; they end before it does.
+  tails_->StopAll();
+}
+
+void RuntimeFactory::RegisterLatencySourceMakers() {
+  makers_[spec::LatencySourceKind::kRouterLogs] = [this](const SourceContext& ctx) {
+    return MakeRouterLogsSource(ctx);
+  };
+  makers_[spec::LatencySourceKind::kPrometheus] = [this](const SourceContext& ctx) {
+    return MakePrometheusSource(ctx);
+  };
+}
+
+Result<std::shared_ptr<providers::LatencySource>> RuntimeFactory::MakeRouterLogsSource(
+    const SourceContext& ctx) {
+  namespace sources = providers::sources;
+  if (ctx.heroku == nullptr) {
+    return Status::FailedPrecondition("latency.source router-logs needs provider heroku");
+  }
+  std::vector<const spec::FormationSpec*> by_session;
+  std::vector<const spec::FormationSpec*> by_drain;
+  for (const auto* f : ctx.formations) {
+    (f->latency->via == spec::RouterLogsVia::kDrain ? by_drain : by_session).push_back(f);
+  }
+  const std::string& app = ctx.policy.app;
+
+  std::shared_ptr<providers::LatencySource> session;
+  if (!by_session.empty() && ctx.mode == RunMode::kOneShot) {
+    sources::LogSessionOptions options;
+    options.limits = options_.log_session_limits;
+    options.limits.stop = shutting_down_.get();
+    session =
+        std::make_shared<sources::LogSessionSource>(*ctx.heroku, app, options, logger_, metrics_);
+  } else if (!by_session.empty()) {
+    Status failed;
+    providers::heroku::HerokuClient& client = *ctx.heroku;
+    std::shared_ptr<sources::LogTail> tail = tails_->Acquire(
+        app, sources::WidestWindow(by_session),
+        [&](Duration window) -> std::shared_ptr<sources::LogTail> {
+          sources::LogTailOptions options = options_.log_tail;
+          options.window = window;
+          auto started = sources::LogTail::Start(client, app, options, clock_, logger_, metrics_);
+          if (!started.ok()) {
+            failed = started.status();
+            return nullptr;
+          }
+          return std::move(started).value();
+        });
+    if (!tail) return failed;
+    session = std::make_shared<sources::LogTailSource>(std::move(tail));
+  }
+
+  std::shared_ptr<providers::LatencySource> drain;
+  if (!by_drain.empty() && ctx.mode == RunMode::kOneShot) {
+    const std::string reason = "via: drain needs `dynoherd run` to receive the drain";
+    drain = std::make_shared<sources::UnknownLatencySource>(reason);
+    logger_.Warn("latency unknown: " + reason, {{"policy", ctx.policy.name}});
+  } else if (!by_drain.empty()) {
+    Result<std::shared_ptr<sources::DrainInbox>> inbox =
+        drains_->Acquire(ctx.policy.name, sources::WidestWindow(by_drain));
+    if (!inbox.ok()) return inbox.status();
+    drain = std::make_shared<sources::DrainSource>(std::move(inbox).value(), ctx.policy.name);
+    std::optional<std::string> secret = options_.env(kDrainSecretVariable);
+    if ((!secret || secret->empty()) && !warned_no_drain_secret_) {
+      warned_no_drain_secret_ = true;
+      logger_.Error("DYNOHERD_DRAIN_SECRET is not set: the drain route refuses every batch",
+                    {{"policy", ctx.policy.name},
+                     {"fix", "set it and add the drain as https://user:SECRET@HOST/drains/" +
+                                 ctx.policy.name}});
+    }
+  }
+
+  if (!drain) return session;
+  if (!session) return drain;
+  return std::shared_ptr<providers::LatencySource>(
+      std::make_shared<sources::RouterLogsSource>(std::move(session), std::move(drain)));
+}
+
+Result<std::shared_ptr<providers::LatencySource>> RuntimeFactory::MakePrometheusSource(
+    const SourceContext& ctx) {
+  providers::sources::PrometheusOptions options;
+  options.transport.connect_timeout = options_.connect_timeout;
+  options.transport.total_timeout = std::min(options_.request_timeout, kPrometheusTimeout);
+  options.bearer_token = options_.env("DYNOHERD_PROMETHEUS_TOKEN");
+  auto created = providers::sources::PrometheusSource::Create(ctx.formations, options, logger_);
+  if (!created.ok()) return created.status();
+  return std::shared_ptr<providers::LatencySource>(std::move(created).value());
+}
+
+DrainHandler RuntimeFactory::MakeDrainHandler() {
+  providers::sources::DrainReceiverOptions options;
+  options.secret = options_.env(kDrainSecretVariable);
+  auto receiver = std::make_shared<providers::sources::DrainReceiver>(drains_, std::move(options),
+                                                                      clock_, logger_, metrics_);
+  return [receiver](const DrainRequest& request) {
+    providers::sources::DrainReply reply =
+        receiver->Handle(request.policy, request.headers, request.body, request.remote_address);
+    return DrainResponse{reply.status, std::move(reply.body)};
+  };
+}
 
 void RuntimeFactory::SetSourceMaker(spec::LatencySourceKind kind, SourceMaker maker) {
   makers_[kind] = std::move(maker);
@@ -128,7 +237,7 @@ Result<std::shared_ptr<PolicyRuntime>> RuntimeFactory::Build(const spec::Policy&
     std::vector<const spec::FormationSpec*> formations = FormationsOfKind(policy, kind);
     if (formations.empty()) continue;
     auto maker = makers_.find(kind);
-    if (maker == makers_.end()) {
+    if (maker == makers_.end() || !maker->second) {
       return Status::FailedPrecondition("latency.source " + std::string(spec::Name(kind)) +
                                         " is not available in this build");
     }
@@ -165,6 +274,7 @@ void RuntimeFactory::Shutdown() {
     sleeper = sleeper_;
   }
   if (sleeper) sleeper->Wake();
+  tails_->RequestStopAll();
 }
 
 }  // namespace dynoherd::controller

@@ -16,10 +16,13 @@
 #include "common/logging.h"
 #include "common/status.h"
 #include "common/time.h"
+#include "controller/listener.h"
 #include "controller/pass.h"
 #include "metrics/metrics.h"
 #include "providers/heroku/heroku_client.h"
 #include "providers/sim/sim_world.h"
+#include "providers/sources/drain.h"
+#include "providers/sources/log_tail.h"
 #include "spec/policy.h"
 
 namespace dynoherd::controller {
@@ -52,10 +55,18 @@ using SourceMaker =
 
 struct RuntimeOptions {
   RunMode mode = RunMode::kOneShot;
-  EnvLookup env = ProcessEnvironment();  // HEROKU_API_KEY, HEROKU_API_URL, HOME (~/.netrc)
-  int api_reserve = 300;                 // --api-reserve
+  // HEROKU_API_KEY, HEROKU_API_URL, HOME (~/.netrc), DYNOHERD_DRAIN_SECRET,
+  // DYNOHERD_PROMETHEUS_TOKEN
+  EnvLookup env = ProcessEnvironment();
+  int api_reserve = 300;  // --api-reserve
   Duration connect_timeout = 5s;
   Duration request_timeout = 30s;
+  // The log tails of `run` (router-logs via session): backoff and bounds. Their window is the
+  // widest latency.window of the policies watching the app.
+  providers::sources::LogTailOptions log_tail;
+  // One log session read in the one-shot commands: bytes and time (the stop flag is the
+  // factory's).
+  providers::heroku::LogReadLimits log_session_limits;
 };
 
 class RuntimeFactory {
@@ -66,7 +77,8 @@ class RuntimeFactory {
                  metrics::Metrics* metrics);
   ~RuntimeFactory();
 
-  // Replaces the maker of one latency source kind (the sim kind is built in).
+  // Replaces the maker of one latency source kind (router-logs, prometheus and sim are built in);
+  // an empty maker makes the kind unavailable.
   void SetSourceMaker(spec::LatencySourceKind kind, SourceMaker maker);
 
   // The runtime for `policy`. Heroku policies share a client per token; a sim policy's world is
@@ -81,11 +93,21 @@ class RuntimeFactory {
   // the API budget and calls).
   providers::heroku::HerokuClient* HerokuClientForTests();
 
-  // Stops every wait in progress (retry backoff, log reads) for a prompt shutdown.
+  // Stops every wait in progress (retry backoff, log reads, log tails) for a prompt shutdown.
   void Shutdown();
+
+  // The handler of the listener's drain route (POST /drains/<policy>) for every policy with
+  // `via: drain` built by this factory in daemon mode; mount it with
+  // `listener->SetDrainHandler(factory.MakeDrainHandler())`. The password is
+  // DYNOHERD_DRAIN_SECRET from the options' env, read once here: unset, every batch is refused
+  // (503, with an error logged at most once a minute).
+  DrainHandler MakeDrainHandler();
 
  private:
   Result<providers::heroku::HerokuClient*> HerokuClient();
+  void RegisterLatencySourceMakers();
+  Result<std::shared_ptr<providers::LatencySource>> MakeRouterLogsSource(const SourceContext& ctx);
+  Result<std::shared_ptr<providers::LatencySource>> MakePrometheusSource(const SourceContext& ctx);
 
   RuntimeOptions options_;
   const Clock& clock_;
@@ -104,6 +126,13 @@ class RuntimeFactory {
   std::map<std::string, SimEntry> sims_;
   std::shared_ptr<std::atomic<bool>> shutting_down_ = std::make_shared<std::atomic<bool>>(false);
   std::shared_ptr<InterruptibleSleeper> sleeper_;  // the Heroku client's retry waits
+  // Router-log state kept across reloads: one tail per app, one drain window per policy. Tails
+  // are stopped before the Heroku client they use goes away.
+  std::shared_ptr<providers::sources::LogTailRegistry> tails_ =
+      std::make_shared<providers::sources::LogTailRegistry>();
+  std::shared_ptr<providers::sources::DrainRegistry> drains_ =
+      std::make_shared<providers::sources::DrainRegistry>();
+  bool warned_no_drain_secret_ = false;
 };
 
 }  // namespace dynoherd::controller

@@ -1,0 +1,80 @@
+#include "providers/sources/router_log_common.h"
+
+#include <algorithm>
+
+namespace dynoherd::providers::sources {
+
+std::vector<std::string> DynosOf(const AppState& app, std::string_view type) {
+  std::vector<std::string> names;
+  for (const auto& dyno : app.dynos) {
+    if (dyno.type == type) names.push_back(dyno.name);
+  }
+  return names;
+}
+
+Duration WidestWindow(const std::vector<const spec::FormationSpec*>& formations) {
+  Duration widest = Duration::zero();
+  for (const auto* f : formations) {
+    if (f->latency) widest = std::max(widest, f->latency->window);
+  }
+  return widest > Duration::zero() ? widest : spec::LatencySpec{}.window;
+}
+
+Duration SecondsBetween(TimePoint from, TimePoint to) {
+  if (to <= from) return Duration::zero();
+  return std::chrono::duration_cast<std::chrono::seconds>(to - from);
+}
+
+std::map<std::string, reconciler::FormationLatency> AllUnknown(
+    const std::vector<const spec::FormationSpec*>& formations, const std::string& reason) {
+  std::map<std::string, reconciler::FormationLatency> out;
+  for (const auto* f : formations) {
+    out[f->type].unknown_reason = reason;
+  }
+  return out;
+}
+
+std::map<std::string, reconciler::FormationLatency> ReadFormations(
+    const std::vector<const spec::FormationSpec*>& formations, const AppState& app,
+    const FormationReader& read, std::string_view context) {
+  std::map<std::string, reconciler::FormationLatency> out;
+  for (const auto* f : formations) {
+    if (!f->latency) continue;
+    reconciler::FormationLatency latency = read(*f, DynosOf(app, f->type));
+    if (!latency.value && !context.empty()) {
+      latency.unknown_reason += "; ";
+      latency.unknown_reason += context;
+    }
+    out[f->type] = std::move(latency);
+  }
+  return out;
+}
+
+std::map<std::string, reconciler::FormationLatency> ReadFormations(
+    latency::SharedLatencyWindow& window, const std::vector<const spec::FormationSpec*>& formations,
+    const AppState& app, TimePoint now, std::string_view context) {
+  return ReadFormations(
+      formations, app,
+      [&](const spec::FormationSpec& f, const std::vector<std::string>& dynos) {
+        return window.Formation(f.type, f.latency->statistic, now, dynos, f.latency->window);
+      },
+      context);
+}
+
+void RouterLineTally::Flush() {
+  if (pending_total_ == 0) return;
+  if (metrics_ != nullptr) {
+    static constexpr std::array<const char*, 3> kResults = {"parsed", "ignored", "malformed"};
+    static_assert(static_cast<size_t>(latency::LineKind::kRouter) == 0 &&
+                  static_cast<size_t>(latency::LineKind::kIgnored) == 1 &&
+                  static_cast<size_t>(latency::LineKind::kMalformed) == 2);
+    for (size_t i = 0; i < kResults.size(); ++i) {
+      if (pending_[i] > 0)
+        metrics_->CountRouterLines(kResults[i], static_cast<uint64_t>(pending_[i]));
+    }
+  }
+  pending_ = {};
+  pending_total_ = 0;
+}
+
+}  // namespace dynoherd::providers::sources

@@ -1,0 +1,229 @@
+// End-to-end tests of the latency sources through the real binary: `plan`, `reconcile` and `run`
+// with router logs read from build/fake-heroku's log sessions, and `plan` with a Prometheus
+// query answered by a fake /api/v1/query in this process. The scenario makes web.3 slow.
+#include <doctest/doctest.h>
+#include <httplib.h>
+#include <signal.h>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <thread>
+
+#include "tests/support/fake_heroku_process.h"
+#include "tests/support/subprocess.h"
+#include "tests/support/temp_dir.h"
+
+namespace dynoherd::testing {
+namespace {
+
+using json = nlohmann::json;
+using namespace std::chrono_literals;
+
+constexpr const char* kToken = "HRKU-e2e-sources-very-secret-token";
+constexpr const char* kDrainSecret = "drain-e2e-very-secret";
+
+// shop: five web dynos, web.3 five times slower than the others with some H12s, until restarted.
+std::string Scenario() {
+  return std::string("token: ") + kToken + R"(
+seed: 11
+apps:
+  - name: shop
+    restartDelay: 20s
+    formations:
+      - {type: web, quantity: 5}
+      - {type: worker, quantity: 1}
+    logs:
+      window: 5m
+      default: {medianMs: 120, count: 200, spread: 0.3}
+      dynos:
+        web.3: {laggardFactor: 5, h12: 3}
+)";
+}
+
+std::string Policy(const std::string& name, const std::string& latency,
+                   const std::string& laggards = "{}") {
+  return "apiVersion: dynoherd/v1\nkind: FormationPolicy\nmetadata: {name: " + name +
+         "}\nspec:\n  app: shop\n  formations:\n    - type: web\n      latency: " + latency +
+         "\n      laggards: " + laggards + "\n";
+}
+
+bool Contains(const std::string& haystack, const std::string& needle) {
+  return haystack.find(needle) != std::string::npos;
+}
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+struct World {
+  World() {
+    auto started = FakeHerokuProcess::Start(Scenario());
+    REQUIRE_MESSAGE(started.ok(), started.status().message());
+    fake = std::move(started).value();
+    state = (dir.path() / "state.json").string();
+  }
+
+  std::map<std::string, std::string> Env() const {
+    std::map<std::string, std::string> env = fake->Env(kToken);
+    env["DYNOHERD_DRAIN_SECRET"] = kDrainSecret;
+    return env;
+  }
+
+  ProcessResult Run(std::vector<std::string> args) const {
+    args.push_back("--state");
+    args.push_back(state);
+    return RunProcess(DynoherdBinary(), {.args = std::move(args), .env = Env(), .timeout = 60s});
+  }
+
+  // Budgeted Platform API calls the fake saw: "GET /apps/shop/formation", ...
+  std::vector<std::string> ApiCalls() const {
+    std::vector<std::string> out;
+    for (const json& r : fake->Requests()) {
+      const std::string path = r["path"];
+      if (path.rfind("/logplex/", 0) == 0 || path == "/account/rate-limits") continue;
+      out.push_back(r["method"].get<std::string>() + " " + path);
+    }
+    return out;
+  }
+
+  void CheckNoSecret(const std::string& text) const {
+    CHECK_FALSE(Contains(text, kToken));
+    CHECK_FALSE(Contains(text, kDrainSecret));
+    CHECK_FALSE(Contains(text, "srv="));  // the log session URL's secret
+  }
+
+  TempDir dir;
+  std::unique_ptr<FakeHerokuProcess> fake;
+  std::string state;
+};
+
+}  // namespace
+
+TEST_CASE("plan and reconcile with router logs via session: the laggard found and restarted") {
+  World w;
+  const std::string policy = w.dir.Write("shop.yaml", Policy("shop-web", "{source: router-logs}"));
+
+  ProcessResult plan = w.Run({"plan", "-f", policy});
+  INFO(plan.err);
+  CHECK(plan.exit_code == 2);
+  CHECK(Contains(plan.out, "restart web.3"));
+  CHECK(Contains(plan.out, "laggard: p50"));
+  CHECK_FALSE(Contains(plan.out, "restart web.1"));
+  // One pass: the formation, the dynos and one log session.
+  CHECK(w.ApiCalls() == std::vector<std::string>{"GET /apps/shop/formation", "GET /apps/shop/dynos",
+                                                 "POST /apps/shop/log-sessions"});
+  w.CheckNoSecret(plan.out + plan.err);
+
+  ProcessResult reconcile = w.Run({"reconcile", "-f", policy});
+  INFO(reconcile.err);
+  CHECK(reconcile.exit_code == 0);
+  CHECK(Contains(reconcile.err, "restarting laggard dyno"));
+  CHECK(Contains(reconcile.err, "dyno=web.3"));
+  auto deletes = w.fake->Requests("DELETE");
+  REQUIRE(deletes.size() == 1);
+  CHECK(deletes[0]["path"] == "/apps/shop/dynos/web.3");
+  w.CheckNoSecret(reconcile.out + reconcile.err + ReadFile(w.state));
+
+  // Restarted, web.3 is cured and too fresh to judge: nothing more to do.
+  ProcessResult after = w.Run({"plan", "-f", policy});
+  CHECK(after.exit_code == 0);
+  CHECK_FALSE(Contains(after.out, "restart"));
+}
+
+TEST_CASE("plan with a drain policy: latency unknown, and the log says it needs dynoherd run") {
+  World w;
+  const std::string policy =
+      w.dir.Write("drain.yaml", Policy("shop-drain", "{source: router-logs, via: drain}"));
+  ProcessResult plan = w.Run({"plan", "-f", policy});
+  INFO(plan.err);
+  CHECK(plan.exit_code == 0);
+  CHECK(Contains(plan.err, "via: drain needs `dynoherd run` to receive the drain"));
+  // No log session for a drain: only the app was observed.
+  CHECK(w.ApiCalls() ==
+        std::vector<std::string>{"GET /apps/shop/formation", "GET /apps/shop/dynos"});
+  w.CheckNoSecret(plan.out + plan.err);
+}
+
+TEST_CASE("plan with Prometheus per-dyno values: minSamples 1 lets laggards judge them") {
+  World w;
+  std::mutex mu;
+  std::vector<std::string> queries;
+  httplib::Server prometheus;
+  prometheus.Get("/api/v1/query", [&](const httplib::Request& req, httplib::Response& res) {
+    {
+      std::lock_guard lock(mu);
+      queries.push_back(req.get_param_value("query"));
+    }
+    json result = json::array();
+    for (int i = 1; i <= 5; ++i) {
+      const std::string dyno = "web." + std::to_string(i);
+      result.push_back({{"metric", {{"dyno", dyno}}},
+                        {"value", {1795352400, i == 3 ? "0.900" : "0.1" + std::to_string(i)}}});
+    }
+    res.set_content(
+        json{{"status", "success"}, {"data", {{"resultType", "vector"}, {"result", result}}}}
+            .dump(),
+        "application/json");
+  });
+  prometheus.set_keep_alive_max_count(1);
+  const int port = prometheus.bind_to_any_port("127.0.0.1");
+  std::thread serving([&] { prometheus.listen_after_bind(); });
+  for (int i = 0; i < 5000 && !prometheus.is_running(); ++i)
+    std::this_thread::sleep_for(1ms);
+
+  const std::string url = "http://reader:pr0m-pass@127.0.0.1:" + std::to_string(port);
+  const std::string latency =
+      "{source: prometheus, url: '" + url + "', query: 'my_p50_seconds{app=\"shop\"}'}";
+  const std::string counted = w.dir.Write("prom.yaml", Policy("shop-prom", latency));
+  const std::string judged =
+      w.dir.Write("prom1.yaml", Policy("shop-prom", latency, "{minSamples: 1}"));
+
+  ProcessResult by_default = w.Run({"plan", "-f", counted});
+  CHECK(by_default.exit_code == 0);  // one value per dyno is not 30 requests
+  ProcessResult with_one = w.Run({"plan", "-f", judged});
+  INFO(with_one.err);
+  CHECK(with_one.exit_code == 2);
+  CHECK(Contains(with_one.out, "restart web.3"));
+  CHECK_FALSE(Contains(with_one.out + with_one.err, "pr0m-pass"));
+  {
+    std::lock_guard lock(mu);
+    REQUIRE(queries.size() == 2);
+    CHECK(queries[0] == "my_p50_seconds{app=\"shop\"}");
+  }
+  prometheus.stop();
+  serving.join();
+}
+
+TEST_CASE("run with router logs via session: one tail, the laggard restarted, a clean stop") {
+  World w;
+  const std::string policy = w.dir.Write("shop.yaml", Policy("shop-web", "{source: router-logs}"));
+  auto started = Subprocess::Start(DynoherdBinary(), {.args = {"run", "-f", policy, "--state",
+                                                               w.state, "--listen", "127.0.0.1:0"},
+                                                      .env = w.Env()});
+  REQUIRE(started.ok());
+  Subprocess& run = *started;
+  REQUIRE_MESSAGE(run.WaitForOutput("restarting laggard dyno", 30s), run.err());
+  CHECK(run.WaitForOutput("log tail started", 1s));
+  REQUIRE(run.Signal(SIGTERM).ok());
+  ProcessResult r = run.Wait(20s);
+  INFO(r.err);
+  CHECK(r.exit_code == 0);
+  CHECK(Contains(r.err, "log tail stopped"));
+  auto deletes = w.fake->Requests("DELETE");
+  REQUIRE(deletes.size() == 1);
+  CHECK(deletes[0]["path"] == "/apps/shop/dynos/web.3");
+  size_t sessions = 0;
+  for (const std::string& call : w.ApiCalls())
+    sessions += call == "POST /apps/shop/log-sessions";
+  CHECK(sessions == 1);
+  for (const json& req : w.fake->Requests("POST")) {
+    if (req["path"] == "/apps/shop/log-sessions") CHECK(Contains(req["body"], "\"tail\":true"));
+  }
+  w.CheckNoSecret(r.out + r.err + ReadFile(w.state));
+}
+
+}  // namespace dynoherd::testing
