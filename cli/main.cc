@@ -1,5 +1,6 @@
 // dynoherd: parses the command line and hands over to the command; nothing else lives here.
 #include <cstdio>
+#include <string>
 
 #include "cli/commands.h"
 
@@ -42,6 +43,18 @@ int main(int argc, char** argv) {
   AddRunCommand(app, exit_code);
   AddSimulateCommand(app, exit_code);
   AddAnalyzeCommand(app, exit_code);
+
+  // CLI11 reads an unknown word as a missing subcommand ("A subcommand is required"); name it.
+  if (argc > 1 && argv[1][0] != '-') {
+    const std::string word = argv[1];
+    try {
+      app.get_subcommand(word);
+    } catch (const CLI::OptionNotFound&) {
+      std::fprintf(stderr, "dynoherd: unknown command \"%s\"; `dynoherd help` lists them\n",
+                   word.c_str());
+      return kExitError;
+    }
+  }
 
   try {
     app.parse(argc, argv);

@@ -272,7 +272,8 @@ int RunDaemon(const RunArgs& args) {
   LogFields fields{
       {"version", DYNOHERD_VERSION},
       {"policies", policy_count},
-      {"listen", (*listener)->url()},
+      // What is bound, not where to connect: 0.0.0.0 must not read as local-only.
+      {"listen", "http://" + (*listener)->address().ToString()},
       {"state", args.common.state_path.empty() && run_kind.simulated ? std::string("temporary")
                                                                      : *state_path}};
   if (run_kind.simulated) fields.push_back({"speed", SpeedText(run_kind.speed)});

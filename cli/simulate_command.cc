@@ -22,7 +22,7 @@ struct SimulateArgs {
   bool compare = false;
   std::string output = "text";
   std::string policy;
-  std::optional<uint64_t> seed;
+  std::optional<int64_t> seed;  // signed, so "-1" is refused rather than wrapped
   std::string log_level = "off";
   std::string log_format = "logfmt";
 };
@@ -108,7 +108,7 @@ int Simulate(const SimulateArgs& args) {
   }
 
   controller::SimulationOptions options;
-  options.seed = args.seed;
+  if (args.seed) options.seed = static_cast<uint64_t>(*args.seed);
   const bool compare = args.compare;
   if (level) {
     const LogLevel min_level = *level;
@@ -174,7 +174,9 @@ void AddSimulateCommand(CLI::App& app, int& exit_code) {
       ->add_option("--policy", args->policy,
                    "The policy to play, when the files hold more than one sim policy")
       ->type_name("NAME");
+  // The range of spec.sim.seed (JSON's exact integers), so any seed can be written in a policy.
   command->add_option("--seed", args->seed, "Replace spec.sim.seed: the same scenario, other luck")
+      ->check(CLI::Range(int64_t{0}, int64_t{9007199254740991}))
       ->type_name("N");
   command
       ->add_option("--log-level", args->log_level,

@@ -745,7 +745,7 @@ class PolicySetBuilder {
       try {
         DocumentLoader loader(filename, env_, errors_);
         LoadedDocument doc = loader.Load(document);
-        CheckUniqueName(doc);
+        if (CheckUniqueName(doc) && doc.ok) CheckFormationsUnclaimed(doc.policy);
         if (doc.ok) policies_.push_back(std::move(doc.policy));
       } catch (const YAML::Exception& e) {
         errors_.push_back(LoadError{At(filename, e.mark), "", "cannot read YAML: " + e.msg});
@@ -769,13 +769,35 @@ class PolicySetBuilder {
   }
 
  private:
-  void CheckUniqueName(const LoadedDocument& doc) {
-    if (!doc.name_at) return;
+  // False when the name is taken (one error for a copied document, not one per formation too).
+  bool CheckUniqueName(const LoadedDocument& doc) {
+    if (!doc.name_at) return true;
     auto [first, inserted] = names_.emplace(doc.policy.name, *doc.name_at);
     if (!inserted) {
       errors_.push_back(LoadError{*doc.name_at, "metadata.name",
                                   "duplicate policy name " + Quote(doc.policy.name) +
                                       "; first defined at " + first->second.ToString()});
+    }
+    return inserted;
+  }
+
+  // Two policies steering one Heroku formation would undo each other's scaling every pass (each
+  // corrects the other's quantity as drift). Only names are compared: an app given by name in one
+  // policy and by id in another cannot be caught offline (docs/spec.md). Sim policies each get a
+  // world of their own, so they cannot collide.
+  void CheckFormationsUnclaimed(const Policy& policy) {
+    if (policy.provider != ProviderKind::kHeroku) return;
+    for (size_t i = 0; i < policy.formations.size(); ++i) {
+      const FormationSpec& formation = policy.formations[i];
+      const auto [first, inserted] = formation_owners_.emplace(
+          std::pair(policy.app, formation.type), std::pair(policy.name, formation.location));
+      if (inserted) continue;
+      errors_.push_back(LoadError{
+          formation.location, "spec.formations[" + std::to_string(i) + "]",
+          "formation " + Quote(formation.type) + " of app " + Quote(policy.app) +
+              " is already managed by policy " + Quote(first->second.first) + " (" +
+              first->second.second.ToString() +
+              "); two policies would undo each other's scaling"});
     }
   }
 
@@ -783,6 +805,9 @@ class PolicySetBuilder {
   std::vector<Policy> policies_;
   std::vector<LoadError> errors_;
   std::map<std::string, SourceLocation> names_;
+  // (app, formation type) -> (policy name, where the formation is declared)
+  std::map<std::pair<std::string, std::string>, std::pair<std::string, SourceLocation>>
+      formation_owners_;
 };
 
 // Reads at most kMaxInputBytes; nullopt (and an error) when the stream is longer or unreadable.

@@ -563,6 +563,21 @@ TEST_CASE("policy names are unique across documents and files") {
   CHECK(result.policies.empty());
 }
 
+TEST_CASE("one Heroku formation is managed by one policy only") {
+  auto policy = [](std::string name, std::string app, std::string types) {
+    return "apiVersion: dynoherd/v1\nkind: FormationPolicy\nmetadata: {name: " + name +
+           "}\nspec:\n  app: " + app + "\n  formations: [" + types + "]\n";
+  };
+  // The same app and type in two policies: they would undo each other's quantity every pass.
+  CHECK(Errors(policy("a", "shop", "{type: web}") + "---\n" +
+               policy("b", "shop", "{type: worker}, {type: web}")) ==
+        "t.yaml:13:32: spec.formations[1]: formation \"web\" of app \"shop\" is already managed "
+        "by policy \"a\" (t.yaml:6:16); two policies would undo each other's scaling\n");
+  // Other formations of the same app, or the same type in another app, are fine.
+  CHECK(Errors(policy("a", "shop", "{type: web}") + "---\n" + policy("b", "shop", "{type: worker}") +
+               "---\n" + policy("c", "blog", "{type: web}")) == "");
+}
+
 TEST_CASE("formation types are valid process types, unique in their policy") {
   CHECK(Errors(Web(R"(
     - type: worker
@@ -822,8 +837,9 @@ TEST_CASE("multi-document files: each document is a policy, empty ones are skipp
   CHECK(ok.ErrorText() ==
         "t.yaml:10:18: metadata.name: duplicate policy name \"a\"; first "
         "defined at t.yaml:4:18\n");
-  LoadResult two = ParsePolicies(a + "---\n" + a.substr(0, a.find("{name: a}")) + "{name: c}" +
-                                     a.substr(a.find("{name: a}") + 9),
+  std::string c = a.substr(0, a.find("{name: a}")) + "{name: c}" + a.substr(a.find("{name: a}") + 9);
+  c.replace(c.find("app: shop"), 9, "app: blog");
+  LoadResult two = ParsePolicies(a + "---\n" + c,
                                  "t.yaml", Env());
   REQUIRE(two.ok());
   REQUIRE(two.policies.size() == 2);
@@ -919,10 +935,10 @@ const char* const kPolicyA =
     "spec: {app: shop, formations: [{type: web}]}\n";
 const char* const kPolicyB =
     "apiVersion: dynoherd/v1\nkind: FormationPolicy\nmetadata: {name: b}\n"
-    "spec: {app: shop, formations: [{type: web}]}\n";
+    "spec: {app: blog, formations: [{type: web}]}\n";
 const char* const kPolicyC =
     "apiVersion: dynoherd/v1\nkind: FormationPolicy\nmetadata: {name: c}\n"
-    "spec: {app: shop, formations: [{type: web}]}\n";
+    "spec: {app: wiki, formations: [{type: web}]}\n";
 
 std::vector<std::string> Names(const LoadResult& result) {
   std::vector<std::string> names;

@@ -93,6 +93,14 @@ TEST_CASE("simulate prints the summary of one run; --seed changes the luck, not 
   json j = json::parse(seeded.out, nullptr, false);
   REQUIRE_FALSE(j.is_discarded());
   CHECK(j["seed"] == 7);
+
+  // Seeds are those spec.sim.seed takes: a negative or too large one is refused, never wrapped.
+  for (const char* bad : {"-1", "9007199254740992", "99999999999999999999"}) {
+    ProcessResult refused = Dynoherd({"simulate", "-f", "examples/demo.yaml", "--seed", bad});
+    CHECK_MESSAGE(refused.exit_code == 1, bad);
+    CHECK_MESSAGE(Has(refused.err, "--seed"), bad);
+    CHECK(refused.out.empty());
+  }
 }
 
 TEST_CASE("simulate --log-level info tells the story with simulated times") {

@@ -88,6 +88,16 @@ TEST_CASE("validate without -f is a usage error") {
   CHECK(r.err.find("--filename is required") != std::string::npos);
 }
 
+TEST_CASE("an unknown command is named, not mistaken for a missing one") {
+  ProcessResult r = Dynoherd({"frob", "-f", "examples/"});
+  CHECK(r.exit_code == 1);
+  CHECK(r.err == "dynoherd: unknown command \"frob\"; `dynoherd help` lists them\n");
+  CHECK(r.out.empty());
+  ProcessResult none = Dynoherd({});
+  CHECK(none.exit_code == 1);
+  CHECK(none.err.find("A subcommand is required") != std::string::npos);
+}
+
 TEST_CASE("validate --help and help validate describe -f with examples") {
   for (const auto& args : {std::vector<std::string>{"validate", "--help"},
                            std::vector<std::string>{"help", "validate"}}) {
