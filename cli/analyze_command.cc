@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -398,8 +399,11 @@ const spec::Field& LaggardField(std::string_view name) {
   std::abort();
 }
 
-std::string WithoutPeriod(std::string text) {
+// A field's constraints as written in the docs' tables ("Above 0, at most 10."), made to read
+// inside a sentence: "(above 0, at most 10)".
+std::string AsClause(std::string text) {
   if (!text.empty() && text.back() == '.') text.pop_back();
+  if (!text.empty()) text[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(text[0])));
   return text;
 }
 
@@ -419,7 +423,7 @@ Status CheckNumber(std::string_view flag, std::string_view field_name, const std
   const bool above = field.maximum && value > *field.maximum;
   if (below || above) {
     return Status::InvalidArgument(std::string(flag) + ": " + text + " is out of range (" +
-                                   WithoutPeriod(field.Constraints()) + ")");
+                                   AsClause(field.Constraints()) + ")");
   }
   return Status::Ok();
 }
@@ -458,7 +462,7 @@ Status ApplyLaggardFlags(const AnalyzeFlags& flags, spec::LaggardSpec& laggards)
     if ((field.min_duration && *latency < *field.min_duration) ||
         (field.max_duration && *latency > *field.max_duration)) {
       return Status::InvalidArgument("--min-latency: " + flags.min_latency + " is out of range (" +
-                                     WithoutPeriod(field.Constraints()) + ")");
+                                     AsClause(field.Constraints()) + ")");
     }
     laggards.min_latency = *latency;
   }

@@ -110,7 +110,16 @@ int RunOneShot(const OneShotArgs& args, const EnvLookup& env) {
   }
   if (sim_at->count() > 0) {
     for (const spec::Policy& policy : *policies) {
-      if (policy.provider == spec::ProviderKind::kSim) continue;
+      if (policy.provider == spec::ProviderKind::kSim) {
+        // The world goes on past the scenario (base traffic, no incidents): allowed, but said.
+        if (policy.sim && *sim_at > policy.sim->duration) {
+          log.Warn("--sim-at is past the end of the scenario: no incident happens after it",
+                   {{"policy", policy.name},
+                    {"sim_at", FormatDuration(*sim_at)},
+                    {"sim_duration", FormatDuration(policy.sim->duration)}});
+        }
+        continue;
+      }
       log.Error("invalid flag",
                 {{"error", "--sim-at applies to provider: sim policies only; " + policy.name +
                                " is provider " + std::string(spec::Name(policy.provider))}});

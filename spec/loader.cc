@@ -307,7 +307,7 @@ class DocumentLoader {
         return;
       case FieldKind::kList:
         if (!node.IsSequence()) return TypeError(path, "a list", node);
-        if (!CheckCount(field, node.size(), path, "entries")) return;
+        if (!CheckCount(field, node.size(), path)) return;
         for (size_t i = 0; i < node.size(); ++i) {
           const YAML::Node item = node[i];
           std::string item_path = Index(path, i);
@@ -324,7 +324,7 @@ class DocumentLoader {
         return;
       case FieldKind::kMap:
         if (!node.IsMap()) return TypeError(path, "a mapping", node);
-        if (!CheckCount(field, node.size(), path, "entries")) return;
+        if (!CheckCount(field, node.size(), path)) return;
         ForEachEntry(node, path,
                      [&](const std::string& name, const YAML::Node& value, const std::string& child,
                          const Place& place) {
@@ -349,18 +349,16 @@ class DocumentLoader {
     }
   }
 
-  bool CheckCount(const Field& field, size_t count, const std::string& path,
-                  std::string_view what) {
+  bool CheckCount(const Field& field, size_t count, const std::string& path) {
+    auto entries = [](int n) { return std::to_string(n) + (n == 1 ? " entry" : " entries"); };
     if (static_cast<int>(count) < field.min_items) {
       Error(ValueAt(path), path,
-            "needs at least " + std::to_string(field.min_items) + " " + std::string(what) +
-                " (got " + std::to_string(count) + ")");
+            "needs at least " + entries(field.min_items) + " (got " + std::to_string(count) + ")");
       return false;
     }
     if (field.max_items > 0 && static_cast<int>(count) > field.max_items) {
       Error(ValueAt(path), path,
-            "allows at most " + std::to_string(field.max_items) + " " + std::string(what) +
-                " (got " + std::to_string(count) + ")");
+            "allows at most " + entries(field.max_items) + " (got " + std::to_string(count) + ")");
       return false;
     }
     return true;

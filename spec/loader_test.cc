@@ -590,7 +590,7 @@ TEST_CASE("formation types are valid process types, unique in their policy") {
         "letters, digits, '_' or '-' (got \"web app\")\n");
   CHECK(Errors("apiVersion: dynoherd/v1\nkind: FormationPolicy\nmetadata: {name: a}\n"
                "spec: {app: shop, formations: []}\n") ==
-        "t.yaml:4:31: spec.formations: needs at least 1 entries (got 0)\n");
+        "t.yaml:4:31: spec.formations: needs at least 1 entry (got 0)\n");
 }
 
 TEST_CASE("app is a Heroku app name or id") {

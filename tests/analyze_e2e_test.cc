@@ -198,7 +198,7 @@ TEST_CASE("analyze -f says which policy or formation to choose, and reports bad 
 TEST_CASE("analyze checks the laggard flags against the policy schema's limits") {
   ProcessResult sigma = Analyze({"--sigma", "11", kLog});
   CHECK(sigma.exit_code == 1);
-  CHECK(sigma.err.find("--sigma: 11 is out of range (Above 0, at most 10)") != std::string::npos);
+  CHECK(sigma.err.find("--sigma: 11 is out of range (above 0, at most 10)") != std::string::npos);
   ProcessResult dynos = Analyze({"--min-dynos", "2.5", kLog});
   CHECK(dynos.exit_code == 1);
   CHECK(dynos.err.find("--min-dynos: \"2.5\" is not an integer") != std::string::npos);
@@ -210,7 +210,7 @@ TEST_CASE("analyze checks the laggard flags against the policy schema's limits")
   CHECK(statistic.err.find("expected mean, p50 or p95") != std::string::npos);
   ProcessResult latency = Analyze({"--min-latency", "2h", kLog});
   CHECK(latency.exit_code == 1);
-  CHECK(latency.err.find("--min-latency: 2h is out of range (Between 0s and 1m)") !=
+  CHECK(latency.err.find("--min-latency: 2h is out of range (between 0s and 1m)") !=
         std::string::npos);
 }
 

@@ -574,6 +574,13 @@ TEST_CASE("sim: a fresh world has served no request; --sim-at shows the demo's i
                  "level=info msg=\"scaled formation\" policy=demo app=demo-shop "
                  "formation=web from=6 to=7 cause=latency-event"));
 
+  // Past the 30m scenario the world still serves its base traffic; the user is told.
+  ProcessResult late = run({"plan", "--sim-at", "45m"});
+  CHECK(late.exit_code != 1);
+  CHECK(Contains(late.err, "level=warn msg=\"--sim-at is past the end of the scenario: no incident "
+                           "happens after it\" policy=demo sim_at=45m sim_duration=30m"));
+  CHECK_FALSE(Contains(laggard.err, "past the end of the scenario"));
+
   ProcessResult heroku_too = RunProcess(
       DynoherdBinary(), {.args = {"plan", "-f", "examples/demo.yaml", "-f",
                                   "examples/shop-web.yaml", "--sim-at", "1m", "--state", state}});

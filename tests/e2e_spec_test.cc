@@ -76,7 +76,7 @@ TEST_CASE("validate takes several -f: files, directories and stdin together") {
   ProcessResult r = Dynoherd(
       {"validate", "-f", "examples/shop-web.yaml", "-f", (dir.path() / "more").string(), "-f", "-"},
       {.stdin_data = "apiVersion: dynoherd/v1\nkind: FormationPolicy\nmetadata: {name: c}\n"
-                     "spec: {app: shop, formations: [{type: web}]}\n"});
+                     "spec: {app: blog, formations: [{type: web}]}\n"});
   CHECK(r.err == "");
   CHECK(r.out == "4 policies valid\n");
   CHECK(r.exit_code == 0);

@@ -215,7 +215,12 @@ TEST_CASE("a failed session opening is retried with backoff too") {
 TEST_CASE("unknown latency says what the tail is doing") {
   Harness t;
   t.h.fake->AddFault(ht::F("{status: 500, path: '/logplex/*', times: 0}"));
-  auto tail = t.Start("fixed");
+  // A real, long backoff keeps the tail waiting after its first failure: with an instant one it
+  // could already have opened its next session when Read asks.
+  LogTailOptions options;
+  options.initial_backoff = 1h;
+  options.max_backoff = 1h;
+  auto tail = t.Start("fixed", options, /*inject_sleep=*/false);
   REQUIRE(tail->WaitForSessionsEnded(1, kEventTimeout));
   AppState app = t.Observe("fixed");
   spec::FormationSpec web = Web();
