@@ -22,7 +22,7 @@ FROM debian:bookworm-slim AS runtime
 # for HTTPS. libc6, libstdc++6 and libgcc-s1 are in the base image.
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
-      ca-certificates libcurl4 libfmt9 libprometheus-cpp-core1.0 libyaml-cpp0.7 \
+      ca-certificates libcpp-httplib0.11 libcurl4 libfmt9 libprometheus-cpp-core1.0 libyaml-cpp0.7 \
  && rm -rf /var/lib/apt/lists/*
 RUN useradd --system --uid 10001 --user-group --home-dir /var/lib/dynoherd \
       --shell /usr/sbin/nologin dynoherd \
