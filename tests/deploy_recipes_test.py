@@ -407,7 +407,7 @@ class WorkflowExitStatuses(unittest.TestCase):
             tmp = Path(tmp)
             fake = tmp / "bin" / "dynoherd"
             fake.parent.mkdir()
-            fake.write_text(f"#!/bin/sh\necho \"fake plan output $*\"\nexit {exit_status}\n")
+            fake.write_text(f"#!/bin/sh\necho \"fake plan output $*\"\necho \"fake log line\" >&2\nexit {exit_status}\n")
             fake.chmod(0o755)
             summary = tmp / "summary.md"
             script = tmp / "step.sh"
@@ -430,8 +430,9 @@ class WorkflowExitStatuses(unittest.TestCase):
             with self.subTest(exit_status=status):
                 result, summary = self.run_step(step, status)
                 self.assertEqual(result.returncode == 0, passes, result.stdout + result.stderr)
-                # The plan is in the job summary in every case, failures included.
+                # The plan is in the job summary in every case; the log lines too on an error.
                 self.assertIn("fake plan output plan -f policies/", summary)
+                self.assertEqual("fake log line" in summary, not passes)
 
     def test_reconcile_step_fails_when_reconcile_fails(self):
         step = run_step(WORKFLOWS / "dynoherd-reconcile.yml", "reconcile")
