@@ -1,0 +1,642 @@
+#!/usr/bin/env python3
+"""Checks the deployment recipes (Dockerfile, examples/gitops, heroku, kubernetes, systemd)
+against each other, against docs/install.md and against the real binary, so none of them rots.
+
+Run by CTest from the source root with DYNOHERD_BINARY set (tests/CMakeLists.txt); by hand:
+    DYNOHERD_BINARY=build/dynoherd python3 tests/deploy_recipes_test.py -v
+"""
+
+import os
+import re
+import shlex
+import shutil
+import subprocess
+import tempfile
+import unittest
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(os.environ.get("DYNOHERD_SOURCE_DIR", Path(__file__).resolve().parent.parent))
+BINARY = os.environ.get("DYNOHERD_BINARY", str(ROOT / "build" / "dynoherd"))
+
+GITOPS = ROOT / "examples" / "gitops"
+HEROKU = ROOT / "examples" / "heroku"
+KUBERNETES = ROOT / "examples" / "kubernetes"
+SYSTEMD = ROOT / "examples" / "systemd"
+WORKFLOWS = GITOPS / ".github" / "workflows"
+SETUP_ACTION = GITOPS / ".github" / "actions" / "dynoherd" / "action.yml"
+
+# Packages of debian:bookworm-slim itself (apt needs them): the runtime stage need not install them.
+BASE_IMAGE_PACKAGES = {"libc6", "libstdc++6", "libgcc-s1"}
+
+ENV_REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+def run(args, env=None, cwd=ROOT):
+    return subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True, timeout=60)
+
+
+def dynoherd(*args, env=None):
+    return run([BINARY, *args], env=env)
+
+
+def load_yaml(path):
+    with open(path) as f:
+        return yaml.safe_load(f)
+
+
+def load_all_yaml(path):
+    with open(path) as f:
+        return [doc for doc in yaml.safe_load_all(f) if doc is not None]
+
+
+# --- Dockerfiles -------------------------------------------------------------------------------
+
+
+def dockerfile_instructions(path):
+    """(INSTRUCTION, argument) pairs: comments dropped, continuation lines joined."""
+    instructions, pending = [], ""
+    for line in Path(path).read_text().splitlines():
+        stripped = line.strip()
+        if not pending and (not stripped or stripped.startswith("#")):
+            continue
+        if stripped.startswith("#"):  # a comment inside a continued instruction
+            continue
+        if stripped.endswith("\\"):
+            pending += stripped[:-1] + " "
+            continue
+        pending += stripped
+        keyword, _, argument = pending.partition(" ")
+        instructions.append((keyword.upper(), argument.strip()))
+        pending = ""
+    return instructions
+
+
+def dockerfile_stages(path):
+    """Stages in order: a list of (FROM argument, [(INSTRUCTION, argument), ...])."""
+    stages = []
+    for keyword, argument in dockerfile_instructions(path):
+        if keyword == "FROM":
+            stages.append((argument, []))
+        elif stages:
+            stages[-1][1].append((keyword, argument))
+    return stages
+
+
+def split_commands(script):
+    """Shell commands of a RUN line or script: split on newlines and `&&`, comments dropped."""
+    commands = []
+    for line in script.replace("\\\n", " ").splitlines():
+        line = line.split(" #", 1)[0].strip()
+        if line.startswith("#"):
+            continue
+        commands += [part.strip() for part in line.split("&&") if part.strip()]
+    return commands
+
+
+def build_commands_after_source(commands):
+    """The build commands proper: those after the source is in place (after a `git clone` when
+    the list has one), `cd` left out; `sudo` is what a non-root user types before a command."""
+    clones = [i for i, c in enumerate(commands) if c.startswith("git clone ")]
+    if clones:
+        commands = commands[clones[-1] + 1 :]
+    commands = [c.removeprefix("sudo ") for c in commands if not c.startswith("cd ")]
+    return commands
+
+
+def dockerfile_build_commands(path):
+    _, instructions = dockerfile_stages(path)[0]
+    commands = []
+    for keyword, argument in instructions:
+        if keyword == "RUN":
+            commands += split_commands(argument)
+    return build_commands_after_source(commands)
+
+
+def apt_install_packages(script):
+    """Package names of the `apt-get install` commands of a script."""
+    packages = []
+    for command in split_commands(script):
+        words = shlex.split(command)
+        if words[:2] == ["apt-get", "install"]:
+            packages += [w for w in words[2:] if not w.startswith("-") and w != ">/dev/null"]
+    return packages
+
+
+def runtime_stage_packages(path):
+    _, instructions = dockerfile_stages(path)[-1]
+    return sorted(
+        p for keyword, argument in instructions if keyword == "RUN" for p in apt_install_packages(argument)
+    )
+
+
+def install_doc_build_commands():
+    """The commands of the first `sh` block under docs/install.md's "Build from source"."""
+    text = (ROOT / "docs" / "install.md").read_text()
+    section = text.split("## Build from source", 1)[1]
+    block = re.search(r"```sh\n(.*?)```", section, re.S).group(1)
+    return build_commands_after_source(split_commands(block))
+
+
+def readme_build_commands():
+    """The commands of the `sh` block under README.md's "Building and installing"."""
+    text = (ROOT / "README.md").read_text()
+    section = text.split("## Building and installing", 1)[1]
+    block = re.search(r"```sh\n(.*?)```", section, re.S).group(1)
+    return build_commands_after_source(split_commands(block))
+
+
+# --- Workflows ---------------------------------------------------------------------------------
+
+
+def workflow_files():
+    return sorted(WORKFLOWS.glob("*.yml"))
+
+
+def steps_of(path):
+    document = load_yaml(path)
+    if "runs" in document:  # a composite action
+        return document["runs"]["steps"]
+    return [step for job in document["jobs"].values() for step in job["steps"]]
+
+
+def run_step(path, invocation):
+    """The one step of a workflow whose script runs `dynoherd <invocation>`."""
+    found = [s for s in steps_of(path) if re.search(rf"\bdynoherd {invocation}\b", s.get("run", ""))]
+    assert len(found) == 1, f"{path}: {len(found)} steps run `dynoherd {invocation}`"
+    return found[0]
+
+
+def dynoherd_invocations(script):
+    """(subcommand, flags) for each `dynoherd <subcommand>` of a shell script or command line. The
+    flags are the command's own up to a redirection, pipe or `;`, plus those of the bash arrays it
+    expands (`args=(...)`, `args+=(...)` then `"${args[@]}"`)."""
+    invocations = []
+    for match in re.finditer(r"\bdynoherd\s+([a-z][a-z-]*)([^\n|;>]*)", script):
+        words = match.group(2)
+        for array in re.findall(r"\$\{(\w+)\[@\]\}", words):
+            words += " " + " ".join(re.findall(rf"\b{array}\+?=\(([^)]*)\)", script))
+        flags = re.findall(r"(?<![\w$-])(--?[a-zA-Z][a-zA-Z-]*)", words)
+        invocations.append((match.group(1), flags))
+    return invocations
+
+
+class YamlParses(unittest.TestCase):
+    def test_every_recipe_yaml_parses(self):
+        files = [
+            p
+            for directory in (GITOPS, HEROKU, KUBERNETES)
+            for p in sorted(directory.rglob("*"))
+            if p.suffix in (".yaml", ".yml")
+        ]
+        names = {p.relative_to(ROOT).as_posix() for p in files}
+        # The files this test is about must all be found (a rename would silently skip one).
+        for expected in (
+            "examples/gitops/.github/workflows/dynoherd-plan.yml",
+            "examples/gitops/.github/workflows/dynoherd-reconcile.yml",
+            "examples/gitops/.github/actions/dynoherd/action.yml",
+            "examples/heroku/heroku.yml",
+            "examples/kubernetes/deployment.yaml",
+            "examples/kubernetes/servicemonitor.yaml",
+        ):
+            self.assertIn(expected, names)
+        for path in files:
+            with self.subTest(file=str(path.relative_to(ROOT))):
+                documents = load_all_yaml(path)
+                self.assertTrue(documents, "no YAML document")
+                for document in documents:
+                    self.assertIsInstance(document, dict)
+
+    def test_kubernetes_manifests_have_kind_and_name(self):
+        for path in sorted(KUBERNETES.glob("*.yaml")):
+            for document in load_all_yaml(path):
+                with self.subTest(file=path.name):
+                    self.assertIn("apiVersion", document)
+                    self.assertIn("kind", document)
+                    self.assertTrue(document["metadata"]["name"])
+        monitor = load_yaml(KUBERNETES / "servicemonitor.yaml")
+        self.assertEqual(monitor["apiVersion"], "monitoring.coreos.com/v1")
+        self.assertEqual(monitor["kind"], "ServiceMonitor")
+
+    def test_workflows_have_jobs_with_steps(self):
+        self.assertEqual([p.name for p in workflow_files()], ["dynoherd-plan.yml", "dynoherd-reconcile.yml"])
+        for path in workflow_files():
+            workflow = load_yaml(path)
+            # YAML 1.1 reads the key `on` as True.
+            self.assertTrue(workflow.get("on") or workflow.get(True), path.name)
+            self.assertTrue(steps_of(path), path.name)
+
+
+class PoliciesValidate(unittest.TestCase):
+    def validate(self, paths, env_values):
+        env = {k: v for k, v in os.environ.items() if k not in env_values}
+        env.update(env_values)
+        return dynoherd("validate", "-f", *map(str, paths), env=env)
+
+    def test_gitops_policies_validate_with_the_workflows_environment(self):
+        policies = sorted((GITOPS / "policies").glob("*.yaml"))
+        self.assertGreaterEqual(len(policies), 3, "several apps, one file per app")
+        referenced = {name for p in policies for name in ENV_REFERENCE.findall(p.read_text())}
+        self.assertTrue(referenced)
+        for path in workflow_files():
+            workflow_env = load_yaml(path)["env"]
+            with self.subTest(workflow=path.name):
+                # Each ${VAR} of the policies is set by the workflow, or every run fails to load.
+                self.assertLessEqual(referenced, set(workflow_env), "variables the workflow does not set")
+        values = {}
+        for name in referenced:
+            # The default the workflow gives (`vars.X || 'default'`), else a stand-in for a secret.
+            default = re.search(r"\|\|\s*'([^']*)'", str(load_yaml(workflow_files()[0])["env"].get(name, "")))
+            values[name] = default.group(1) if default else "https://prometheus.example.com"
+        result = self.validate([GITOPS / "policies"], values)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        count = sum(len(load_all_yaml(p)) for p in policies)
+        self.assertEqual(result.stdout, f"{count} policies valid\n")
+        # The variables matter: without them the same files do not load.
+        missing = self.validate([GITOPS / "policies"], {})
+        if not referenced <= set(os.environ):
+            self.assertEqual(missing.returncode, 1)
+            self.assertIn("is not set", missing.stderr)
+
+    def test_heroku_policies_validate(self):
+        result = self.validate([HEROKU / "policies"], {})
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertRegex(result.stdout, r"^\d+ policies valid\n$")
+
+    def test_configmap_policies_validate_as_kubelet_mounts_them(self):
+        configmap = load_yaml(KUBERNETES / "configmap.yaml")
+        files = {k: v for k, v in configmap["data"].items() if k.endswith((".yaml", ".yml"))}
+        self.assertTrue(files)
+        deployment = load_yaml(KUBERNETES / "deployment.yaml")
+        container = deployment["spec"]["template"]["spec"]["containers"][0]
+        pod_env = {e["name"] for e in container.get("env", [])}
+        referenced = {name for text in files.values() for name in ENV_REFERENCE.findall(text)}
+        self.assertLessEqual(referenced, pod_env, "${VAR}s the pod's environment does not set")
+        with tempfile.TemporaryDirectory() as tmp:
+            # The layout of a ConfigMap volume: the keys are symlinks through ..data into a
+            # timestamped directory, which `-f DIR` must read (and whose dot entries it must skip).
+            mount = Path(tmp) / "policies"
+            timestamped = mount / "..2024_01_01_00_00_00.000000000"
+            timestamped.mkdir(parents=True)
+            for name, text in files.items():
+                (timestamped / name).write_text(text)
+            (mount / "..data").symlink_to(timestamped.name)
+            for name in files:
+                (mount / name).symlink_to(Path("..data") / name)
+            result = self.validate([str(mount) + "/"], {n: "https://prometheus.example.com" for n in referenced})
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertEqual(result.stdout, f"{len(files)} policies valid\n")
+
+
+class BuildCommands(unittest.TestCase):
+    def test_install_doc_lists_build_commands(self):
+        commands = install_doc_build_commands()
+        self.assertIn("make build", commands)
+        self.assertIn("bash tools/install-deps.sh", commands)
+
+    def test_the_readme_shows_the_install_doc_build_commands(self):
+        self.assertEqual(readme_build_commands(), install_doc_build_commands())
+
+    def test_dockerfiles_run_the_install_doc_build_commands(self):
+        expected = install_doc_build_commands()
+        for path in (ROOT / "Dockerfile", HEROKU / "Dockerfile"):
+            with self.subTest(dockerfile=str(path.relative_to(ROOT))):
+                self.assertEqual(dockerfile_build_commands(path), expected)
+
+    def test_the_workflows_build_with_the_install_doc_build_commands(self):
+        build = [s for s in steps_of(SETUP_ACTION) if "make build" in s.get("run", "")]
+        self.assertEqual(len(build), 1)
+        self.assertEqual(build_commands_after_source(split_commands(build[0]["run"])), install_doc_build_commands())
+        for path in workflow_files():
+            with self.subTest(workflow=path.name):
+                uses = [s.get("uses") for s in steps_of(path)]
+                self.assertIn("./.github/actions/dynoherd", uses)
+
+    def test_the_comparison_notices_a_change(self):
+        # The parser sees what a reader sees: a changed or added build command makes a difference.
+        with tempfile.TemporaryDirectory() as tmp:
+            changed = Path(tmp) / "Dockerfile"
+            text = (ROOT / "Dockerfile").read_text()
+            self.assertIn("RUN make build\n", text)
+            changed.write_text(text.replace("RUN make build\n", "RUN make build JOBS=1\n"))
+            self.assertNotEqual(dockerfile_build_commands(changed), install_doc_build_commands())
+
+    def test_runtime_packages_agree(self):
+        root = runtime_stage_packages(ROOT / "Dockerfile")
+        self.assertTrue(root)
+        self.assertEqual(runtime_stage_packages(HEROKU / "Dockerfile"), root)
+        runtime_step = [s for s in steps_of(SETUP_ACTION) if "apt-get install" in s.get("run", "") and "libcurl4" in s["run"]]
+        self.assertEqual(len(runtime_step), 1)
+        self.assertEqual(sorted(apt_install_packages(runtime_step[0]["run"])), root)
+        table = (ROOT / "docs" / "install.md").read_text().split("## What the binary needs at run time", 1)[1]
+        self.assertEqual(sorted(re.findall(r"^\| `([a-z0-9.+-]+)` \|", table, re.M)), root)
+
+    def test_runtime_packages_cover_the_linked_libraries(self):
+        if not shutil.which("dpkg") or not shutil.which("objdump"):
+            self.skipTest("needs dpkg and objdump (Debian's dpkg and binutils)")
+        dump = run(["objdump", "-p", BINARY])
+        self.assertEqual(dump.returncode, 0, dump.stderr)
+        needed = re.findall(r"^\s*NEEDED\s+(\S+)", dump.stdout, re.M)
+        self.assertTrue(needed)
+        if any(lib.startswith(("libasan", "libubsan")) for lib in needed):
+            self.skipTest("a sanitizer build links its runtime; the release build is checked")
+        libraries = run(["ldd", BINARY]).stdout
+        packages = set()
+        for lib in needed:
+            path = re.search(rf"^\s*{re.escape(lib)} => (\S+)", libraries, re.M)
+            self.assertIsNotNone(path, f"ldd does not resolve {lib}")
+            owner = run(["dpkg", "-S", os.path.realpath(path.group(1))])
+            if owner.returncode != 0:  # merged /usr: dpkg knows the /lib path
+                owner = run(["dpkg", "-S", path.group(1)])
+            self.assertEqual(owner.returncode, 0, f"no package owns {lib}")
+            packages.add(owner.stdout.split(":", 1)[0])
+        installed = set(runtime_stage_packages(ROOT / "Dockerfile")) | BASE_IMAGE_PACKAGES
+        self.assertLessEqual(packages, installed, "libraries the runtime image would lack")
+
+
+class CommandsAndFlags(unittest.TestCase):
+    help_cache = {}
+
+    def help_text(self, subcommand):
+        if subcommand not in self.help_cache:
+            result = dynoherd(subcommand, "--help")
+            self.assertEqual(result.returncode, 0, f"`dynoherd {subcommand} --help`: {result.stderr}")
+            self.help_cache[subcommand] = result.stdout
+        return self.help_cache[subcommand]
+
+    def assert_flags_exist(self, where, subcommand, flags):
+        text = self.help_text(subcommand)
+        for flag in flags:
+            with self.subTest(where=where, command=subcommand, flag=flag):
+                found = re.search(rf"(?<![\w-]){re.escape(flag)}(?![\w-])", text)
+                self.assertTrue(found, f"{where}: no {flag} in `dynoherd {subcommand} --help`")
+
+    def recipe_command_lines(self):
+        """(where, script) for every place a recipe runs dynoherd."""
+        lines = []
+        for path in [*workflow_files(), SETUP_ACTION]:
+            for step in steps_of(path):
+                if "dynoherd " in step.get("run", ""):
+                    lines.append((f"{path.name}: {step.get('name', step['run'][:30])}", step["run"]))
+        lines.append(("Procfile", (HEROKU / "Procfile").read_text()))
+        lines.append(("heroku.yml", load_yaml(HEROKU / "heroku.yml")["run"]["web"]))
+        heroku_cmd = [a for k, a in dockerfile_stages(HEROKU / "Dockerfile")[-1][1] if k == "CMD"]
+        lines.append(("examples/heroku/Dockerfile CMD", heroku_cmd[0]))
+        container = load_yaml(KUBERNETES / "deployment.yaml")["spec"]["template"]["spec"]["containers"][0]
+        lines.append(("deployment.yaml args", "dynoherd " + " ".join(container["args"])))
+        for line in (SYSTEMD / "dynoherd.service").read_text().splitlines():
+            if line.startswith(("ExecStart=", "ExecReload=")) and "dynoherd" in line:
+                lines.append((line.split("=", 1)[0], line.split("=", 1)[1]))
+        return lines
+
+    def test_recipes_use_only_existing_commands_and_flags(self):
+        seen = set()
+        for where, script in self.recipe_command_lines():
+            for subcommand, flags in dynoherd_invocations(script):
+                seen.add(subcommand)
+                self.assert_flags_exist(where, subcommand, flags)
+        self.assertLessEqual({"validate", "plan", "reconcile", "run"}, seen)
+
+    def test_the_flag_check_catches_a_made_up_flag(self):
+        text = self.help_text("run")
+        self.assertNotRegex(text, r"(?<![\w-])--once(?![\w-])")
+        self.assertRegex(text, r"(?<![\w-])--listen(?![\w-])")
+
+    def test_version_flag_of_the_setup_action(self):
+        self.assertIn("dynoherd --version", SETUP_ACTION.read_text())
+        result = dynoherd("--version")
+        self.assertEqual(result.returncode, 0, result.stderr)
+
+
+class WorkflowExitStatuses(unittest.TestCase):
+    """Runs a workflow step's script as GitHub does (bash -eo pipefail), with a stand-in dynoherd
+    on the PATH that prints a plan and exits with the status under test."""
+
+    def run_step(self, step, exit_status):
+        with tempfile.TemporaryDirectory() as tmp:
+            tmp = Path(tmp)
+            fake = tmp / "bin" / "dynoherd"
+            fake.parent.mkdir()
+            fake.write_text(f"#!/bin/sh\necho \"fake plan output $*\"\necho \"fake log line\" >&2\nexit {exit_status}\n")
+            fake.chmod(0o755)
+            summary = tmp / "summary.md"
+            script = tmp / "step.sh"
+            script.write_text(step["run"])
+            env = {
+                "PATH": f"{fake.parent}:{os.environ['PATH']}",
+                "GITHUB_STEP_SUMMARY": str(summary),
+                "PUSHGATEWAY_URL": "",
+            }
+            result = subprocess.run(
+                ["bash", "--noprofile", "--norc", "-eo", "pipefail", str(script)],
+                cwd=tmp, env=env, capture_output=True, text=True, timeout=30,
+            )
+            return result, summary.read_text() if summary.exists() else ""
+
+    def test_plan_step_passes_on_0_and_2_and_fails_otherwise(self):
+        step = run_step(WORKFLOWS / "dynoherd-plan.yml", "plan")
+        self.assertEqual(step.get("shell"), "bash")
+        for status, passes in ((0, True), (2, True), (1, False), (3, False)):
+            with self.subTest(exit_status=status):
+                result, summary = self.run_step(step, status)
+                self.assertEqual(result.returncode == 0, passes, result.stdout + result.stderr)
+                # The plan is in the job summary in every case; the log lines too on an error.
+                self.assertIn("fake plan output plan -f policies/", summary)
+                self.assertEqual("fake log line" in summary, not passes)
+
+    def test_reconcile_step_fails_when_reconcile_fails(self):
+        step = run_step(WORKFLOWS / "dynoherd-reconcile.yml", "reconcile")
+        for status, passes in ((0, True), (1, False)):
+            with self.subTest(exit_status=status):
+                result, summary = self.run_step(step, status)
+                self.assertEqual(result.returncode == 0, passes, result.stdout + result.stderr)
+                self.assertIn("fake plan output reconcile -f policies/", summary)
+
+    def test_reconcile_never_overlaps_and_keeps_its_state(self):
+        workflow = load_yaml(WORKFLOWS / "dynoherd-reconcile.yml")
+        self.assertEqual(workflow["concurrency"]["cancel-in-progress"], False)
+        self.assertTrue(workflow["concurrency"]["group"])
+        triggers = workflow.get("on") or workflow[True]
+        self.assertIn("schedule", triggers)
+        steps = steps_of(WORKFLOWS / "dynoherd-reconcile.yml")
+        reconcile = run_step(WORKFLOWS / "dynoherd-reconcile.yml", "reconcile")
+        self.assertEqual(reconcile["env"]["HEROKU_API_KEY"], "${{ secrets.HEROKU_API_KEY }}")
+        state = re.search(r"--state (\S+)", reconcile["run"]).group(1)
+        state_dir = str(Path(state).parent)
+        restore = [s for s in steps if s.get("uses", "").startswith("actions/cache/restore")]
+        save = [s for s in steps if s.get("uses", "").startswith("actions/cache/save")]
+        self.assertEqual([s["with"]["path"] for s in restore], [state_dir])
+        self.assertEqual([s["with"]["path"] for s in save], [state_dir])
+        self.assertLess(steps.index(restore[0]), steps.index(reconcile))
+        self.assertLess(steps.index(reconcile), steps.index(save[0]))
+        self.assertIn("always()", save[0]["if"])
+
+
+class HerokuRecipe(unittest.TestCase):
+    def test_procfile_heroku_yml_and_image_run_the_same_command(self):
+        procfile = dict(
+            line.split(":", 1) for line in (HEROKU / "Procfile").read_text().splitlines() if line.strip()
+        )
+        web = procfile["web"].strip()
+        self.assertEqual(web, "dynoherd run --listen 0.0.0.0:$PORT -f policies/ --log-format json")
+        manifest = load_yaml(HEROKU / "heroku.yml")
+        self.assertEqual(manifest["run"]["web"], web)
+        self.assertEqual(manifest["build"]["docker"]["web"], "Dockerfile")
+        final = dockerfile_stages(HEROKU / "Dockerfile")[-1][1]
+        self.assertEqual([a for k, a in final if k == "CMD"], [web])
+        # Heroku hands the command to a shell; an ENTRYPOINT would receive it as arguments.
+        self.assertNotIn("ENTRYPOINT", [k for k, _ in final])
+        workdir = [a for k, a in final if k == "WORKDIR"][-1]
+        copies = [a.split() for k, a in final if k == "COPY" and not a.startswith("--from")]
+        self.assertIn(["policies/", "policies/"], copies, "the image holds policies/ under WORKDIR")
+        self.assertEqual(workdir, "/app")
+
+    def test_readme_drains_name_drain_policies(self):
+        drain_policies = {
+            doc["metadata"]["name"]
+            for path in sorted((HEROKU / "policies").glob("*.yaml"))
+            for doc in load_all_yaml(path)
+            if any(f.get("latency", {}).get("via") == "drain" for f in doc["spec"]["formations"])
+        }
+        self.assertTrue(drain_policies)
+        readme = (HEROKU / "README.md").read_text()
+        lines = re.findall(r"heroku drains:add \"https://dynoherd:\$DYNOHERD_DRAIN_SECRET@[^\"/]+/drains/([a-z0-9-]+)\"", readme)
+        self.assertTrue(lines, "no drains:add line in the README")
+        self.assertLessEqual(set(lines), drain_policies)
+        # The route and its basic-auth password are the listener's (docs/latency.md).
+        latency = (ROOT / "docs" / "latency.md").read_text()
+        self.assertIn("POST /drains/<policy>", latency)
+        self.assertIn("DYNOHERD_DRAIN_SECRET", latency)
+
+
+class KubernetesRecipe(unittest.TestCase):
+    def test_deployment_is_consistent(self):
+        deployment = load_yaml(KUBERNETES / "deployment.yaml")
+        spec = deployment["spec"]
+        self.assertEqual(spec["replicas"], 1)
+        self.assertEqual(spec["strategy"]["type"], "Recreate")
+        pod = spec["template"]["spec"]
+        container = pod["containers"][0]
+        args = container["args"]
+        self.assertEqual(args[0], "run")
+        mounts = {m["name"]: m["mountPath"] for m in container["volumeMounts"]}
+        volumes = {v["name"]: v for v in pod["volumes"]}
+        # -f reads the mounted ConfigMap, --state writes into the writable volume.
+        policies_path = args[args.index("-f") + 1]
+        policies_volume = [n for n, p in mounts.items() if policies_path.rstrip("/") == p.rstrip("/")]
+        self.assertEqual(len(policies_volume), 1)
+        configmap = load_yaml(KUBERNETES / "configmap.yaml")
+        self.assertEqual(volumes[policies_volume[0]]["configMap"]["name"], configmap["metadata"]["name"])
+        state_path = args[args.index("--state") + 1]
+        state_volume = [n for n, p in mounts.items() if state_path.startswith(p.rstrip("/") + "/")]
+        self.assertEqual(len(state_volume), 1)
+        self.assertTrue({"emptyDir", "persistentVolumeClaim"} & set(volumes[state_volume[0]]))
+        # The listener on the probed, exposed port.
+        port = int(args[args.index("--listen") + 1].rsplit(":", 1)[1])
+        self.assertEqual(container["ports"][0]["containerPort"], port)
+        self.assertEqual(container["livenessProbe"]["httpGet"]["path"], "/healthz")
+        self.assertEqual(container["readinessProbe"]["httpGet"]["path"], "/readyz")
+        self.assertGreaterEqual(pod["terminationGracePeriodSeconds"], 15)
+        # Non-root, read-only root file system, the image's user.
+        self.assertTrue(container["securityContext"]["readOnlyRootFilesystem"])
+        self.assertFalse(container["securityContext"]["allowPrivilegeEscalation"])
+        self.assertTrue(pod["securityContext"]["runAsNonRoot"])
+        image_user = [a for k, a in dockerfile_stages(ROOT / "Dockerfile")[-1][1] if k == "USER"][-1]
+        self.assertEqual(str(pod["securityContext"]["runAsUser"]), image_user.split(":")[0])
+        token = [e for e in container["env"] if e["name"] == "HEROKU_API_KEY"][0]
+        self.assertIn("secretKeyRef", token["valueFrom"])
+        self.assertIn("memory", container["resources"]["limits"])
+
+    def test_service_and_monitor_reach_the_pod(self):
+        deployment = load_yaml(KUBERNETES / "deployment.yaml")
+        pod_labels = deployment["spec"]["template"]["metadata"]["labels"]
+        port_name = deployment["spec"]["template"]["spec"]["containers"][0]["ports"][0]["name"]
+        service = load_yaml(KUBERNETES / "service.yaml")
+        self.assertLessEqual(service["spec"]["selector"].items(), pod_labels.items())
+        self.assertIn(port_name, [p["targetPort"] for p in service["spec"]["ports"]])
+        monitor = load_yaml(KUBERNETES / "servicemonitor.yaml")
+        self.assertLessEqual(monitor["spec"]["selector"]["matchLabels"].items(), service["metadata"]["labels"].items())
+        self.assertIn(monitor["spec"]["endpoints"][0]["port"], [p["name"] for p in service["spec"]["ports"]])
+        self.assertEqual(monitor["spec"]["endpoints"][0]["path"], "/metrics")
+
+
+class SystemdRecipe(unittest.TestCase):
+    UNIT = SYSTEMD / "dynoherd.service"
+
+    def directives(self):
+        values = {}
+        for line in self.UNIT.read_text().splitlines():
+            if "=" in line and not line.startswith(("#", "[")):
+                key, value = line.split("=", 1)
+                values.setdefault(key, []).append(value)
+        return values
+
+    def test_hardening_directives(self):
+        d = self.directives()
+        for key, value in {
+            "DynamicUser": "yes",
+            "StateDirectory": "dynoherd",
+            "ProtectSystem": "strict",
+            "ProtectHome": "yes",
+            "NoNewPrivileges": "yes",
+            "PrivateTmp": "yes",
+            "CapabilityBoundingSet": "",
+            "KillSignal": "SIGTERM",
+            "TimeoutStopSec": "15",
+            "SystemCallFilter": "@system-service",
+        }.items():
+            with self.subTest(directive=key):
+                self.assertIn(value, d.get(key, []))
+        self.assertEqual(d["RestrictAddressFamilies"], ["AF_INET AF_INET6 AF_UNIX"])
+        self.assertIn("/bin/kill -HUP $MAINPID", d["ExecReload"])
+        self.assertTrue(d["EnvironmentFile"])
+        # The state file is inside the one writable directory ProtectSystem=strict leaves.
+        state = re.search(r"--state (\S+)", d["ExecStart"][0]).group(1)
+        self.assertTrue(state.startswith("/var/lib/" + d["StateDirectory"][0] + "/"))
+
+    def test_systemd_analyze_verify(self):
+        analyze = shutil.which("systemd-analyze")
+        if not analyze:
+            self.skipTest("systemd-analyze is not installed")
+        with tempfile.TemporaryDirectory() as tmp:
+            # The unit as installed, except that ExecStart points at this build's binary.
+            unit = Path(tmp) / "dynoherd.service"
+            unit.write_text(self.UNIT.read_text().replace("/usr/local/bin/dynoherd", os.path.abspath(BINARY)))
+            result = run([analyze, "verify", "--man=no", str(unit)])
+        problems = [
+            line
+            for line in (result.stdout + result.stderr).splitlines()
+            # Without systemd as PID 1 (containers, CI) it cannot check the units it depends on.
+            if "System has not been booted with systemd" not in line and "Failed to connect to bus" not in line
+        ]
+        self.assertEqual(result.returncode, 0, "\n".join(problems))
+        self.assertEqual(problems, [])
+
+
+class DocsLinkRecipes(unittest.TestCase):
+    def test_deploy_doc_links_every_recipe(self):
+        deploy = (ROOT / "docs" / "deploy.md").read_text()
+        for target in (
+            "../Dockerfile",
+            "../examples/gitops",
+            "../examples/heroku",
+            "../examples/kubernetes",
+            "../examples/systemd",
+            "install.md",
+        ):
+            with self.subTest(link=target):
+                self.assertRegex(deploy, rf"\]\({re.escape(target)}/?(#[^)]*)?\)")
+        for directory in (GITOPS, HEROKU, KUBERNETES, SYSTEMD):
+            with self.subTest(readme=directory.name):
+                readme = (directory / "README.md").read_text()
+                # "How to use it in three steps or fewer": numbered steps 1. to 3. at most.
+                section = re.search(r"^## Use it\b.*?$(.*?)(?=^## |\Z)", readme, re.M | re.S)
+                self.assertIsNotNone(section, "no \"## Use it\" section")
+                steps = re.findall(r"^(\d+)\. ", section.group(1), re.M)
+                self.assertTrue(steps, "no numbered steps")
+                self.assertLessEqual(max(map(int, steps)), 3)
+
+
+if __name__ == "__main__":
+    unittest.main()
