@@ -212,6 +212,7 @@ void PassRunner::Record(const spec::Policy& policy, const PassResult& result) {
     logger_.Debug("pass finished", fields);
   }
   if (!metrics_) return;
+  metrics_->SetReconcileInterval(policy.name, ToSeconds(policy.interval));
   metrics_->RecordPass(policy.name, result.status.ok(), duration, result.finished_at);
   if (!result.plan) return;
   std::set<std::string> formations;

@@ -280,7 +280,9 @@ TEST_CASE("a failed restart fails the pass and is not remembered as done") {
       reconciler::FindCondition(web->conditions, reconciler::kDegraded);
   REQUIRE(degraded);
   CHECK(degraded->status == reconciler::ConditionStatus::kTrue);
-  CHECK(h.metrics.Serialize().find("dynoherd_dyno_restarts_total{") == std::string::npos);
+  // Not counted: the counter stays at the 0 it starts from.
+  CHECK(h.metrics.Serialize().find("dynoherd_dyno_restarts_total{action=\"restart\",app=\"shop\","
+                                   "formation=\"web\",policy=\"shop\"} 0\n") != std::string::npos);
 }
 
 TEST_CASE("a scale refused during a release is retried on the next pass") {

@@ -57,6 +57,9 @@ Metrics::Metrics(const std::string& version)
       last_reconcile_(Build<prometheus::Gauge>(
           *registry_, "dynoherd_last_reconcile_timestamp_seconds",
           "Unix time at the end of the last successful pass of the policy.")),
+      reconcile_interval_(Build<prometheus::Gauge>(*registry_,
+                                                   "dynoherd_reconcile_interval_seconds",
+                                                   "The policy's interval between passes.")),
       formation_quantity_(Build<prometheus::Gauge>(*registry_, "dynoherd_formation_quantity",
                                                    "Observed dyno quantity of the formation.")),
       formation_desired_(Build<prometheus::Gauge>(*registry_, "dynoherd_formation_desired_quantity",
@@ -125,6 +128,10 @@ void Metrics::RecordPass(const std::string& policy, bool ok, double duration_sec
   if (ok) last_reconcile_.Add({{"policy", policy}}).Set(ToUnixSeconds(end));
 }
 
+void Metrics::SetReconcileInterval(const std::string& policy, double interval_seconds) {
+  reconcile_interval_.Add({{"policy", policy}}).Set(interval_seconds);
+}
+
 void Metrics::RecordFormation(const FormationSample& s) {
   const Labels base = {{"policy", s.policy}, {"app", s.app}, {"formation", s.formation}};
   auto with = [&base](std::initializer_list<std::pair<const std::string, std::string>> extra) {
@@ -182,6 +189,18 @@ void Metrics::RecordFormation(const FormationSample& s) {
   for (auto& [family, labelled] : next)
     family->Add(labelled.first).Set(labelled.second);
   slot->gauges = std::move(now_present);
+  // The action counters start at 0, so increase() sees a formation's first restart or scale too
+  // (a series born at 1 has no earlier sample to rise from).
+  for (const char* action : {"restart", "stop"}) {
+    Labels labels = with({{"action", action}});
+    restarts_total_.Add(labels);
+    slot->counters.insert({&restarts_total_, labels});
+  }
+  for (const char* direction : {"up", "down"}) {
+    Labels labels = with({{"direction", direction}});
+    scale_changes_total_.Add(labels);
+    slot->counters.insert({&scale_changes_total_, labels});
+  }
 }
 
 void Metrics::CountRestart(const std::string& policy, const std::string& app,
@@ -252,6 +271,7 @@ void Metrics::RetainFormations(const std::string& policy, const std::set<std::st
     }
     RemoveSeries(reconcile_duration_, {{"policy", policy}});
     RemoveSeries(last_reconcile_, {{"policy", policy}});
+    RemoveSeries(reconcile_interval_, {{"policy", policy}});
   }
 }
 

@@ -61,6 +61,8 @@ class Metrics {
 
   // One pass over a policy ended. `end` is exported only for successful passes.
   void RecordPass(const std::string& policy, bool ok, double duration_seconds, TimePoint end);
+  // The policy's `interval`, so alerts can judge a pass overdue without a hard-coded threshold.
+  void SetReconcileInterval(const std::string& policy, double interval_seconds);
   // Replaces everything exported for this formation.
   void RecordFormation(const FormationSample& sample);
   void CountRestart(const std::string& policy, const std::string& app, const std::string& formation,
@@ -90,6 +92,7 @@ class Metrics {
   prometheus::Family<prometheus::Counter>& reconcile_total_;
   prometheus::Family<prometheus::Histogram>& reconcile_duration_;
   prometheus::Family<prometheus::Gauge>& last_reconcile_;
+  prometheus::Family<prometheus::Gauge>& reconcile_interval_;
   prometheus::Family<prometheus::Gauge>& formation_quantity_;
   prometheus::Family<prometheus::Gauge>& formation_desired_;
   prometheus::Family<prometheus::Gauge>& formation_baseline_;

@@ -125,6 +125,38 @@ TEST_CASE("unknown latency removes the formation latency series instead of leavi
   CHECK_FALSE(Has(m.Serialize(), "dynoherd_formation_latency_seconds{"));
 }
 
+TEST_CASE("a formation's restart and scale counters start at 0, so increase() sees the first") {
+  Metrics m("1");
+  m.RecordFormation(WebSample());
+  std::string text = m.Serialize();
+  for (const char* action : {"restart", "stop"}) {
+    CHECK(Has(text, std::string("dynoherd_dyno_restarts_total{action=\"") + action +
+                        "\",app=\"shop\",formation=\"web\",policy=\"shop-web\"} 0"));
+  }
+  for (const char* direction : {"up", "down"}) {
+    CHECK(Has(text, std::string("dynoherd_scale_changes_total{app=\"shop\",direction=\"") +
+                        direction + "\",formation=\"web\",policy=\"shop-web\"} 0"));
+  }
+  m.CountScale("shop-web", "shop", "web", "up");
+  m.RecordFormation(WebSample());  // the next pass neither resets nor duplicates the counter
+  text = m.Serialize();
+  CHECK(Has(text,
+            "dynoherd_scale_changes_total{app=\"shop\",direction=\"up\",formation=\"web\",policy="
+            "\"shop-web\"} 1"));
+  CHECK(Has(text,
+            "dynoherd_scale_changes_total{app=\"shop\",direction=\"down\",formation=\"web\","
+            "policy=\"shop-web\"} 0"));
+}
+
+TEST_CASE("the policy's interval is exported until the policy is dropped") {
+  Metrics m("1");
+  m.SetReconcileInterval("shop-web", 30);
+  m.RecordPass("shop-web", true, 0.1, TimePoint{} + 1s);
+  CHECK(Has(m.Serialize(), "dynoherd_reconcile_interval_seconds{policy=\"shop-web\"} 30"));
+  m.RetainFormations("shop-web", {});
+  CHECK_FALSE(Has(m.Serialize(), "dynoherd_reconcile_interval_seconds{"));
+}
+
 TEST_CASE("formations and policies dropped by a reload disappear, counters included") {
   Metrics m("1");
   FormationSample web = WebSample();
