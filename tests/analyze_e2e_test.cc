@@ -212,8 +212,9 @@ TEST_CASE("analyze gives each dyno a z-score and a verdict under the laggard rul
   REQUIRE(run.exit_code == 0);
   CHECK(run.out.find("web.3        10  600ms  600ms  600ms  600ms  600ms       0  34.44  SLOW") !=
         std::string::npos);
-  CHECK(run.out.find("  web.3: p50 600ms, 34.4 sd above the other 2 dynos (5.5x their mean 110ms)") !=
-        std::string::npos);
+  CHECK(
+      run.out.find("  web.3: p50 600ms, 34.4 sd above the other 2 dynos (5.5x their mean 110ms)") !=
+      std::string::npos);
   CHECK(run.out.find("laggards: web.3") != std::string::npos);
 
   ProcessResult json = Analyze({"--output", "json", "--min-samples", "5", kLog});

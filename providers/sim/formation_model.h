@@ -11,8 +11,8 @@
 #include <vector>
 
 #include "common/time.h"
-#include "providers/provider.h"
 #include "latency/histogram.h"
+#include "providers/provider.h"
 #include "providers/sim/random.h"
 #include "reconciler/observation.h"
 #include "spec/policy.h"
