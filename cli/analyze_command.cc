@@ -17,6 +17,7 @@
 #include "cli/commands.h"
 #include "cli/policy_files.h"
 #include "common/time.h"
+#include "controller/text_table.h"
 #include "latency/ingest.h"
 #include "latency/latency_window.h"
 #include "reconciler/laggard_detector.h"
@@ -119,31 +120,6 @@ std::string FormatOrDash(double seconds, int64_t count) {
   return count > 0 ? FormatLatency(seconds) : "-";
 }
 
-// Columns two spaces apart: text columns (the first and the last) left-aligned, numbers right.
-std::string RenderTable(const std::vector<std::vector<std::string>>& rows) {
-  std::vector<size_t> widths;
-  for (const auto& row : rows) {
-    if (widths.size() < row.size()) widths.resize(row.size(), 0);
-    for (size_t c = 0; c < row.size(); ++c)
-      widths[c] = std::max(widths[c], row[c].size());
-  }
-  std::string out;
-  for (const auto& row : rows) {
-    std::string line;
-    for (size_t c = 0; c < row.size(); ++c) {
-      const std::string& cell = row[c];
-      const std::string pad(widths[c] - cell.size(), ' ');
-      if (c > 0) line += "  ";
-      const bool left = c == 0 || c + 1 == widths.size();
-      line += left ? cell + pad : pad + cell;
-    }
-    while (!line.empty() && line.back() == ' ')
-      line.pop_back();
-    out += line + "\n";
-  }
-  return out;
-}
-
 std::string ErrorsByCode(const std::vector<std::pair<std::string, int64_t>>& codes) {
   std::string out;
   for (const auto& [code, n] : codes) {
@@ -237,19 +213,29 @@ void PrintText(const AnalyzeRules& rules, const Analysis& analysis,
       requests += dyno.stats.count;
     std::printf("\n%s: %zu dynos, %lld timed requests\n", result.type.c_str(), result.dynos.size(),
                 static_cast<long long>(requests));
-    std::vector<std::vector<std::string>> rows = {
-        {"DYNO", "REQUESTS", "MEAN", "P50", "P95", "P99", "MAX", "ERRORS", "Z", "VERDICT"}};
+    // Text columns (the first and the last) left-aligned, numbers right.
+    using Align = controller::TextTable::Align;
+    controller::TextTable table({{"DYNO"},
+                                 {"REQUESTS", Align::kRight},
+                                 {"MEAN", Align::kRight},
+                                 {"P50", Align::kRight},
+                                 {"P95", Align::kRight},
+                                 {"P99", Align::kRight},
+                                 {"MAX", Align::kRight},
+                                 {"ERRORS", Align::kRight},
+                                 {"Z", Align::kRight},
+                                 {"VERDICT"}});
     for (size_t i = 0; i < result.dynos.size(); ++i) {
       const latency::DynoReport& dyno = result.dynos[i];
       const reconciler::LaggardVerdict& verdict = result.laggards.verdicts[i];
       const reconciler::LatencyStats& s = dyno.stats;
-      rows.push_back({dyno.dyno, std::to_string(s.count), FormatOrDash(s.mean, s.count),
-                      FormatOrDash(s.p50, s.count), FormatOrDash(s.p95, s.count),
-                      FormatOrDash(s.p99, s.count), FormatOrDash(s.max, s.count),
-                      std::to_string(s.errors), FormatScore(verdict.score),
-                      std::string(VerdictWord(verdict))});
+      table.AddRow({dyno.dyno, std::to_string(s.count), FormatOrDash(s.mean, s.count),
+                    FormatOrDash(s.p50, s.count), FormatOrDash(s.p95, s.count),
+                    FormatOrDash(s.p99, s.count), FormatOrDash(s.max, s.count),
+                    std::to_string(s.errors), FormatScore(verdict.score),
+                    std::string(VerdictWord(verdict))});
     }
-    std::fputs(RenderTable(rows).c_str(), stdout);
+    std::fputs(table.Render("").c_str(), stdout);
     for (size_t i = 0; i < result.dynos.size(); ++i) {
       const reconciler::LaggardVerdict& verdict = result.laggards.verdicts[i];
       if (verdict.slow || !verdict.judged) {

@@ -8,6 +8,7 @@
 #include "cli/commands.h"
 #include "cli/operator_options.h"
 #include "controller/pass_record.h"
+#include "controller/text_table.h"
 
 namespace dynoherd::cli {
 
@@ -84,42 +85,21 @@ std::string ConditionsCell(const reconciler::FormationStatus* fs, TimePoint now)
   return ready ? "Ready " + Age(ready->last_transition_time, now) : "-";
 }
 
-class Table {
- public:
-  explicit Table(std::vector<std::string> header) { rows_.push_back(std::move(header)); }
-  void Add(std::vector<std::string> row) { rows_.push_back(std::move(row)); }
-  std::string Render() const {
-    std::vector<size_t> widths(rows_[0].size(), 0);
-    for (const auto& row : rows_) {
-      for (size_t i = 0; i < row.size(); ++i)
-        widths[i] = std::max(widths[i], row[i].size());
-    }
-    std::string out;
-    for (const auto& row : rows_) {
-      std::string line;
-      for (size_t i = 0; i < row.size(); ++i) {
-        line += row[i];
-        if (i + 1 < row.size()) line += std::string(widths[i] - row[i].size() + 2, ' ');
-      }
-      while (!line.empty() && line.back() == ' ')
-        line.pop_back();
-      out += line + "\n";
-    }
-    return out;
-  }
-
- private:
-  std::vector<std::vector<std::string>> rows_;
-};
-
 std::string RenderText(const std::vector<PolicyView>& views, const std::string& state_path,
                        TimePoint now) {
   if (views.empty()) {
     return "No policy has a status in " + state_path +
            " yet: `dynoherd reconcile` (or `run`) writes it.\n";
   }
-  Table table({"POLICY", "FORMATION", "DYNOS", "DESIRED", "BASELINE", "LATENCY", "EVENT",
-               "CONDITIONS", "LAST PASS"});
+  controller::TextTable table({{"POLICY"},
+                               {"FORMATION"},
+                               {"DYNOS"},
+                               {"DESIRED"},
+                               {"BASELINE"},
+                               {"LATENCY"},
+                               {"EVENT"},
+                               {"CONDITIONS"},
+                               {"LAST PASS"}});
   std::vector<std::string> problems;
   std::vector<std::string> actions;
   for (const PolicyView& p : views) {
@@ -138,7 +118,7 @@ std::string RenderText(const std::vector<PolicyView>& views, const std::string& 
 
     std::vector<std::string> types = FormationTypes(p);
     if (types.empty()) {
-      table.Add({p.name, "-", "-", "-", "-", "-", "-", "-", last_pass});
+      table.AddRow({p.name, "-", "-", "-", "-", "-", "-", "-", last_pass});
     }
     for (const std::string& type : types) {
       const reconciler::FormationStatus* fs = p.status ? p.status->FindFormation(type) : nullptr;
@@ -171,8 +151,8 @@ std::string RenderText(const std::vector<PolicyView>& views, const std::string& 
       if (fs && fs->event.started_at) {
         event = "+" + std::to_string(fs->event.depth) + " for " + Age(*fs->event.started_at, now);
       }
-      table.Add({p.name, type, dynos, desired, baseline, latency, event, ConditionsCell(fs, now),
-                 last_pass});
+      table.AddRow({p.name, type, dynos, desired, baseline, latency, event, ConditionsCell(fs, now),
+                    last_pass});
       if (fs) {
         for (const auto& c : fs->conditions) {
           // Unknown is a consequence (latency unknown), explained by Degraded's message.
@@ -192,7 +172,7 @@ std::string RenderText(const std::vector<PolicyView>& views, const std::string& 
       }
     }
   }
-  std::string out = table.Render();
+  std::string out = table.Render("");
   if (!problems.empty()) {
     out += "\nProblems:\n";
     for (const auto& p : problems)

@@ -91,7 +91,9 @@ void PassRunner::LogPlan(const spec::Policy& policy, const PassResult& result, b
                                    {"detail", c.message}});
       logger_.Log(bad ? LogLevel::kWarn : LogLevel::kInfo, "condition changed", fields);
     }
-    if (formation.event_exceeded_max_duration) {
+    // Once per event, in the pass that crosses maxDuration: the metrics alert for as long as it
+    // lasts (docs/metrics.md), and a line every pass would page whoever alerts on ERROR lines.
+    if (formation.event_newly_exceeded_max_duration) {
       LogFields fields = PolicyFields(policy);
       fields.insert(fields.end(),
                     {{"formation", formation.type}, {"depth", formation.event_depth}});

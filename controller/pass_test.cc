@@ -229,6 +229,28 @@ TEST_CASE(
         std::string::npos);
 }
 
+TEST_CASE("an event past maxDuration is logged at ERROR once, not on every pass") {
+  Harness h;
+  h.policy.formations.at(0).autoscale->max_duration = 2min;
+  int passes_past = 0;  // the surge lasts 8 minutes: many passes past maxDuration
+  for (int guard = 0; guard < 60; ++guard) {
+    h.clock.Advance(30s);
+    PassResult r = h.Pass();
+    REQUIRE(r.plan);
+    passes_past += r.plan->formations.at(0).event_exceeded_max_duration;
+  }
+  CHECK(passes_past > 5);
+  int errors = 0;
+  for (const auto& e : h.logger.entries()) {
+    if (e.msg != "latency event exceeded maxDuration") continue;
+    ++errors;
+    CHECK(e.level == LogLevel::kError);
+    CHECK(e.Field("formation") == "web");
+    CHECK_FALSE(e.Field("started").empty());
+  }
+  CHECK(errors == 1);
+}
+
 TEST_CASE("plan-only passes send nothing to the platform") {
   Harness h;
   h.clock.Advance(9min);

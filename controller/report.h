@@ -44,7 +44,7 @@ enum class RenderMode {
 //
 //   shop-web (app shop-production)
 //     web  scale 4 -> 5        latency event: p95 2.41s > 2s (step 1 of 2)
-//     web  restart web.3       laggard: p50 612ms, 4.1 sd above the other 5 dynos (mean 140ms)
+//     web  restart web.3       laggard: p50 612ms, 4.1 sd above the other 5 dynos (4.4x ...)
 //
 //   Plan: 1 scale, 1 restart.
 std::string RenderPasses(const std::vector<PassResult>& results, RenderMode mode);

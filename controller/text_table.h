@@ -1,6 +1,6 @@
-// Aligned columns for the tables people read (the simulation summaries). Cells are plain text;
-// numbers read best right-aligned. The last column is never padded, so lines carry no trailing
-// spaces.
+// Aligned columns for the tables people read (simulation summaries, `status`, `analyze`). Cells are
+// plain text; numbers read best right-aligned. The last column is never padded, so lines carry no
+// trailing spaces.
 #pragma once
 
 #include <string>

@@ -1,10 +1,14 @@
 // A log-linear latency histogram: 32 linear sub-buckets per power of two, so every recorded value
-// is reported back within 1/64 (1.6%) of itself. Fixed size, mergeable, no allocation after
-// construction. Values are seconds.
+// is reported back within 1/64 (1.6%) of itself. Mergeable. Counts are kept only for the buckets
+// between the smallest and the largest non-zero value recorded, so memory follows the spread of
+// the latencies (about 1 KB for four octaves), never how many were recorded. Values are seconds.
+// Used by the latency window (router logs) and by the simulator's ground truth.
 #pragma once
 
-#include <array>
+#include <cstddef>
 #include <cstdint>
+#include <limits>
+#include <vector>
 
 namespace dynoherd::latency {
 
@@ -21,12 +25,17 @@ class LatencyHistogram {
   static constexpr double kMaxRelativeError = 1.0 / (2 * kSubBuckets);
   static constexpr double kLargestFinite = 1.7976931348623157e308;
 
-  LatencyHistogram() { Clear(); }
-
   // Negative, NaN and infinite values are ignored: they are never latencies.
   void Record(double seconds) {
     if (!(seconds >= 0 && seconds <= kLargestFinite)) return;
-    ++counts_[BucketIndex(seconds)];
+    const int index = BucketIndex(seconds);
+    if (index == 0) {
+      ++zeros_;
+    } else {
+      // One unsigned compare covers both sides; widening is rare (a new extreme).
+      if (static_cast<size_t>(index - first_) >= counts_.size()) Widen(index, index);
+      ++counts_[static_cast<size_t>(index - first_)];
+    }
     ++count_;
     sum_ += seconds;
     if (seconds < min_) min_ = seconds;
@@ -34,6 +43,7 @@ class LatencyHistogram {
   }
 
   void Merge(const LatencyHistogram& other);
+  // Forgets every value; keeps the storage, so a reused histogram does not allocate again.
   void Clear();
 
   uint64_t count() const { return count_; }
@@ -45,17 +55,26 @@ class LatencyHistogram {
   // The nearest-rank quantile (the value at rank ceil(q * count)), within kMaxRelativeError of
   // the exact one, clamped to [min(), max()]. q in [0, 1]; 0 when empty.
   double Quantile(double q) const;
+  // How many values are above `seconds`. Exact outside the bucket holding `seconds`; that bucket
+  // is split assuming its values spread evenly between its bounds (narrowed by min and max).
+  uint64_t CountAbove(double seconds) const;
+  size_t MemoryBytes() const { return counts_.capacity() * sizeof(uint64_t); }
 
   // Exposed for tests: the bucket a value falls in and the value a bucket reports.
   static int BucketIndex(double seconds);
   static double BucketMidpoint(int index);
 
  private:
-  std::array<uint64_t, kBucketCount> counts_;
-  uint64_t count_;
-  double sum_;
-  double min_;
-  double max_;
+  // Makes counts_ cover bucket indexes [low, high] as well as what it covers now.
+  void Widen(int low, int high);
+
+  int first_ = 1;  // counts_[i] counts bucket first_ + i (index 0 is zeros_)
+  std::vector<uint64_t> counts_;
+  uint64_t zeros_ = 0;  // values under 2^kMinExponent
+  uint64_t count_ = 0;
+  double sum_ = 0;
+  double min_ = std::numeric_limits<double>::infinity();
+  double max_ = 0;
 };
 
 }  // namespace dynoherd::latency

@@ -18,6 +18,19 @@ double NearestRank(std::vector<double> values, double q) {
   return values[rank - 1];
 }
 
+// `n` seeded lognormal latencies around `median`, recorded in `histogram` and returned.
+std::vector<double> RecordLognormal(LatencyHistogram& histogram, uint64_t seed, double median,
+                                    double sigma, int n) {
+  std::mt19937_64 rng(seed);
+  std::lognormal_distribution<double> service(std::log(median), sigma);
+  std::vector<double> values;
+  for (int i = 0; i < n; ++i) {
+    values.push_back(service(rng));
+    histogram.Record(values.back());
+  }
+  return values;
+}
+
 }  // namespace
 
 TEST_CASE("every value from 1us to an hour comes back within 1/64 of itself") {
@@ -58,15 +71,8 @@ TEST_CASE("bucket midpoints are within the bound of every value in the bucket") 
 }
 
 TEST_CASE("quantiles of lognormal samples match exact nearest-rank quantiles within 2%") {
-  std::mt19937_64 rng(42);
-  std::lognormal_distribution<double> service(std::log(0.120), 0.6);
-  std::vector<double> values;
   LatencyHistogram histogram;
-  for (int i = 0; i < 100000; ++i) {
-    double v = service(rng);
-    values.push_back(v);
-    histogram.Record(v);
-  }
+  const std::vector<double> values = RecordLognormal(histogram, 42, 0.120, 0.6, 100000);
   for (double q : {0.01, 0.25, 0.5, 0.9, 0.95, 0.99, 0.999, 1.0}) {
     const double exact = NearestRank(values, q);
     CAPTURE(q);
@@ -128,4 +134,71 @@ TEST_CASE("edge values: empty, zero, tiny, huge, invalid") {
   histogram.Record(0.25);
   CHECK(histogram.Quantile(0) == 0.25);  // clamped to [min, max]: a single value is exact
   CHECK(histogram.Quantile(1) == 0.25);
+}
+
+TEST_CASE("CountAbove is exact outside the bucket holding the threshold") {
+  LatencyHistogram histogram;
+  std::vector<double> values = RecordLognormal(histogram, 3, 0.5, 0.8, 50000);
+  std::sort(values.begin(), values.end());
+  for (double threshold : {0.05, 0.2, 0.5, 1.0, 2.0, 5.0}) {
+    CAPTURE(threshold);
+    const auto exact = static_cast<uint64_t>(
+        values.end() - std::upper_bound(values.begin(), values.end(), threshold));
+    // Off by at most the share of the one bucket holding it (1/32 of an octave: under 1% here).
+    const auto counted = histogram.CountAbove(threshold);
+    CHECK(std::max(counted, exact) - std::min(counted, exact) <= values.size() / 100);
+  }
+  CHECK(histogram.CountAbove(values.back()) == 0);
+  CHECK(histogram.CountAbove(0.0) == values.size());
+  // A threshold in a bucket that holds nothing splits nothing: the count is exact.
+  LatencyHistogram steps;
+  for (double v : {0.25, 0.5, 0.5, 1.0, 2.0})
+    steps.Record(v);
+  CHECK(steps.CountAbove(0.75) == 2);
+  CHECK(steps.CountAbove(0.3) == 4);
+  CHECK(steps.CountAbove(0.1) == 5);
+  CHECK(LatencyHistogram().CountAbove(1.0) == 0);
+}
+
+TEST_CASE("memory follows the spread of the values, not how many were recorded") {
+  std::mt19937_64 rng(5);
+  std::uniform_real_distribution<double> uniform(0.1, 1.0);
+  LatencyHistogram histogram;
+  for (int i = 0; i < 1000000; ++i)
+    histogram.Record(uniform(rng));
+  CHECK(histogram.count() == 1000000u);
+  // 0.1 s to 1 s: 3.3 octaves of 32 buckets, about 110 counts.
+  CHECK(histogram.MemoryBytes() <= 128 * sizeof(uint64_t));
+  // Zeros (a worker's job that found a free slot at once) do not stretch the range down to 1 us.
+  for (int i = 0; i < 1000; ++i)
+    histogram.Record(0);
+  CHECK(histogram.MemoryBytes() <= 128 * sizeof(uint64_t));
+  CHECK(histogram.Quantile(0.0005) == 0);
+  // Clear keeps the storage for the next use.
+  const size_t before = histogram.MemoryBytes();
+  histogram.Clear();
+  histogram.Record(0.5);
+  CHECK(histogram.MemoryBytes() == before);
+  CHECK(histogram.Quantile(0.5) == 0.5);
+}
+
+TEST_CASE("merging histograms with disjoint ranges, zeros and overflow") {
+  LatencyHistogram low, high, empty;
+  low.Record(0);
+  low.Record(0.001);
+  high.Record(3.0);
+  high.Record(9000);  // overflow
+  LatencyHistogram merged = empty;
+  merged.Merge(high);
+  merged.Merge(low);
+  merged.Merge(empty);
+  CHECK(merged.count() == 4);
+  CHECK(merged.min() == 0);
+  CHECK(merged.max() == 9000);
+  CHECK(merged.Quantile(0.25) == 0);
+  CHECK(std::fabs(merged.Quantile(0.5) - 0.001) <= 0.001 * LatencyHistogram::kMaxRelativeError);
+  CHECK(std::fabs(merged.Quantile(0.75) - 3.0) <= 3.0 * LatencyHistogram::kMaxRelativeError);
+  CHECK(merged.Quantile(1.0) == 9000);
+  CHECK(merged.CountAbove(1.0) == 2);
+  CHECK(merged.CountAbove(5000) == 1);
 }

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <limits>
 #include <numeric>
 
 #include "common/time.h"
@@ -51,6 +52,10 @@ struct Scored {
   double score = 0;
   double reference = 0;  // what minRatio compares with: the others' mean, or the median (mad)
   double centre = 0;     // what the reason quotes: the others' mean, the mean of all, the median
+  // The floor stood in for the spread: the score then mostly restates the ratio, and can be huge.
+  bool floored = false;
+  // How closely the others agree, for the reason when floored: their range (leave-one-out), MAD.
+  double agreement = 0;
 };
 
 // Each dyno against the mean and sample sd of the others.
@@ -69,7 +74,15 @@ std::vector<Scored> ScoreLeaveOneOut(const std::vector<double>& values) {
       if (j != i) squares += (values[j] - mean) * (values[j] - mean);
     }
     const double sd = n >= 3 ? std::sqrt(squares / (others - 1)) : 0.0;
-    out[i] = {(values[i] - mean) / std::max(sd, SdFloor(mean)), mean, mean};
+    double lowest = std::numeric_limits<double>::infinity();
+    double highest = -lowest;
+    for (size_t j = 0; j < n; ++j) {
+      if (j == i) continue;
+      lowest = std::min(lowest, values[j]);
+      highest = std::max(highest, values[j]);
+    }
+    const double floor = SdFloor(mean);
+    out[i] = {(values[i] - mean) / std::max(sd, floor), mean, mean, sd < floor, highest - lowest};
   }
   return out;
 }
@@ -88,7 +101,8 @@ std::vector<Scored> ScorePopulation(const std::vector<double>& values) {
   std::vector<Scored> out(n);
   for (size_t i = 0; i < n; ++i) {
     const double z = sd > 0 ? (values[i] - mean) / sd : 0.0;
-    out[i] = {std::clamp(z, -bound, bound), (sum - values[i]) / static_cast<double>(n - 1), mean};
+    out[i] = {std::clamp(z, -bound, bound), (sum - values[i]) / static_cast<double>(n - 1), mean,
+              false, 0};
   }
   return out;
 }
@@ -102,15 +116,31 @@ std::vector<Scored> ScoreMad(const std::vector<double>& values) {
     deviations[i] = std::fabs(values[i] - median);
   const double mad = Median(deviations);
   const double spread = mad > 0 ? mad * kMadToSd : kMeanAdToSd * Mean(deviations);
-  const double scale = std::max(spread, SdFloor(median));
+  const double floor = SdFloor(median);
+  const double scale = std::max(spread, floor);
   std::vector<Scored> out(n);
   for (size_t i = 0; i < n; ++i)
-    out[i] = {(values[i] - median) / scale, median, median};
+    out[i] = {(values[i] - median) / scale, median, median, spread < floor, mad};
   return out;
 }
 
-// The finding in words: "p50 612ms, 4.1 sd above the other 5 dynos (mean 140ms)". One snprintf:
-// the detector runs over every dyno of every formation, every pass.
+// How closely the others agree, in whole milliseconds (router logs count whole ms): "2ms", "0.4ms".
+std::string Agreement(double seconds) {
+  const double ms = seconds * 1000;
+  if (ms >= 1000) return FormatLatency(seconds);
+  char buf[32];
+  std::snprintf(buf, sizeof buf, ms < 1 ? "%.1fms" : "%.0fms", ms);
+  return buf;
+}
+
+// Scores past this are shown as ">100": the exact figure means nothing to a reader.
+constexpr double kLargestShownScore = 100;
+
+// The finding in words: always the ratio to what minRatio compares with; the score only when it
+// was measured against the others' own spread, not the floor (then it only restates the ratio).
+//   "p50 612ms, 4.1 sd above the other 5 dynos (4.4x their mean 140ms)"
+//   "p50 612ms, 4.4x the other 5 dynos' mean 140ms (they agree within 2ms)"   (floored)
+// snprintf only: the detector runs over every dyno of every formation, every pass.
 std::string Describe(spec::LaggardMethod method, spec::Statistic statistic, double value,
                      const Scored& s, size_t n) {
   const std::string latency = FormatLatency(value);
@@ -118,20 +148,51 @@ std::string Describe(spec::LaggardMethod method, spec::Statistic statistic, doub
   const std::string statistic_name(spec::Name(statistic));
   const char* name = statistic_name.c_str();
   const char* direction = s.score < 0 ? "below" : "above";
-  char buf[200];
+  char score[32];
+  if (std::fabs(s.score) > kLargestShownScore) {
+    std::snprintf(score, sizeof score, ">%.0f", kLargestShownScore);
+  } else {
+    std::snprintf(score, sizeof score, "%.1f",
+                  method == spec::LaggardMethod::kMad ? s.score : std::fabs(s.score));
+  }
+  char ratio[32];
+  std::snprintf(ratio, sizeof ratio, "%.1fx", s.reference > 0 ? value / s.reference : 0.0);
+  const std::string agreement = Agreement(s.agreement);
+  char buf[240];
   switch (method) {
     case spec::LaggardMethod::kLeaveOneOut:
-      std::snprintf(buf, sizeof buf, "%s %s, %.1f sd %s the other %zu %s (mean %s)", name,
-                    latency.c_str(), std::fabs(s.score), direction, n - 1,
-                    n == 2 ? "dyno" : "dynos", centre.c_str());
+      if (n == 2) {  // one sibling: no spread at all, only the ratio means something
+        std::snprintf(buf, sizeof buf, "%s %s, %s the other dyno's %s", name, latency.c_str(),
+                      ratio, centre.c_str());
+      } else if (s.floored) {
+        std::snprintf(buf, sizeof buf, "%s %s, %s the other %zu dynos' mean %s (%s%s)", name,
+                      latency.c_str(), ratio, n - 1, centre.c_str(),
+                      s.agreement > 0 ? "they agree within " : "all at exactly ",
+                      s.agreement > 0 ? agreement.c_str() : centre.c_str());
+      } else {
+        std::snprintf(buf, sizeof buf, "%s %s, %s sd %s the other %zu dynos (%s their mean %s)",
+                      name, latency.c_str(), score, direction, n - 1, ratio, centre.c_str());
+      }
       break;
-    case spec::LaggardMethod::kPopulation:
-      std::snprintf(buf, sizeof buf, "%s %s, %.1f sd %s the mean of all %zu dynos (%s)", name,
-                    latency.c_str(), std::fabs(s.score), direction, n, centre.c_str());
+    case spec::LaggardMethod::kPopulation: {
+      const std::string others = FormatLatency(s.reference);
+      std::snprintf(buf, sizeof buf,
+                    "%s %s, %s sd %s the mean of all %zu dynos (%s), %s the others' mean %s", name,
+                    latency.c_str(), score, direction, n, centre.c_str(), ratio, others.c_str());
       break;
+    }
     case spec::LaggardMethod::kMad:
-      std::snprintf(buf, sizeof buf, "%s %s, modified z %.1f against the median of %zu dynos (%s)",
-                    name, latency.c_str(), s.score, n, centre.c_str());
+      if (s.floored) {
+        std::snprintf(buf, sizeof buf, "%s %s, %s the median %s of %zu dynos (%s%s%s)", name,
+                      latency.c_str(), ratio, centre.c_str(), n,
+                      s.agreement > 0 ? "half of them within " : "over half of them at exactly ",
+                      s.agreement > 0 ? agreement.c_str() : centre.c_str(),
+                      s.agreement > 0 ? " of it" : "");
+      } else {
+        std::snprintf(buf, sizeof buf,
+                      "%s %s, modified z %s against the median of %zu dynos (%s the median %s)",
+                      name, latency.c_str(), score, n, ratio, centre.c_str());
+      }
       break;
   }
   return buf;
@@ -194,8 +255,6 @@ LaggardReport DetectLaggards(const spec::LaggardSpec& spec,
       break;
   }
   const double min_latency = ToSeconds(spec.min_latency);
-  const std::string reference_name =
-      spec.method == spec::LaggardMethod::kMad ? "the median" : "the others' mean";
   std::vector<size_t> slow;
   for (size_t k = 0; k < judged.size(); ++k) {
     LaggardVerdict& v = report.verdicts[judged[k]];
@@ -207,10 +266,7 @@ LaggardReport DetectLaggards(const spec::LaggardSpec& spec,
     if (v.value <= min_latency) {
       v.reason += "; not slow: under minLatency " + FormatDuration(spec.min_latency);
     } else if (v.value < spec.min_ratio * s.reference) {
-      char ratio[32];
-      std::snprintf(ratio, sizeof ratio, "%.1fx ", s.reference > 0 ? v.value / s.reference : 0.0);
-      v.reason += "; not slow: " + std::string(ratio) + reference_name + ", minRatio is " +
-                  Number(spec.min_ratio);
+      v.reason += "; not slow: under minRatio " + Number(spec.min_ratio);
     } else {
       v.slow = true;
       slow.push_back(judged[k]);

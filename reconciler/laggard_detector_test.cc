@@ -86,7 +86,7 @@ TEST_CASE("leave-one-out: the worked example of docs/decisions.md") {
   CHECK(*v.score == doctest::Approx((420 - 138.5) / std::sqrt(761.0 / 3)).epsilon(1e-9));
   CHECK(*v.score == doctest::Approx(17.67).epsilon(1e-3));
   CHECK(v.slow);
-  CHECK(v.reason == "p50 420ms, 17.7 sd above the other 4 dynos (mean 138ms)");
+  CHECK(v.reason == "p50 420ms, 17.7 sd above the other 4 dynos (3.0x their mean 138ms)");
   // web.2 against web.1, web.3, web.4, web.5: the laggard inflates their sd, so web.2 is
   // unremarkable.
   CHECK_FALSE(Verdict(r, "web.2").slow);
@@ -179,7 +179,8 @@ TEST_CASE("population: the worked example of docs/decisions.md misses what leave
   const LaggardVerdict& v = Verdict(r, "web.5");
   // Mean of all 196.6 ms, population sd 111.8 ms: z = 223.4 / 111.8 = 1.998.
   CHECK(*v.score == doctest::Approx(1.998).epsilon(1e-3));
-  CHECK(v.reason == "mean 420ms, 2.0 sd above the mean of all 5 dynos (197ms)");
+  CHECK(v.reason ==
+        "mean 420ms, 2.0 sd above the mean of all 5 dynos (197ms), 3.0x the others' mean 141ms");
   CHECK_FALSE(v.slow);
   CHECK(v.reference == doctest::Approx(0.14075));  // the others' mean, for minRatio
 
@@ -189,6 +190,9 @@ TEST_CASE("population: the worked example of docs/decisions.md misses what leave
   // Others: mean 140.75, sd 6.5 under the floor 7.04: z = 279.25 / 7.0375 = 39.7.
   CHECK(*Verdict(found, "web.5").score == doctest::Approx(279.25 / 7.0375));
   CHECK(found.slow == std::vector<std::string>{"web.5"});
+  // The floor was the yardstick, so the reason gives the ratio (docs/decisions.md quotes it).
+  CHECK(Verdict(DetectLaggards(Spec(), dynos), "web.5").reason ==
+        "p50 420ms, 3.0x the other 4 dynos' mean 141ms (they agree within 15ms)");
 }
 
 TEST_CASE("mad: modified z-score around the median, the worked example of docs/decisions.md") {
@@ -198,7 +202,8 @@ TEST_CASE("mad: modified z-score around the median, the worked example of docs/d
   const LaggardVerdict& v = Verdict(r, "web.5");
   CHECK(*v.score == doctest::Approx(0.6745 * 280 / 5));
   CHECK(v.reference == doctest::Approx(0.140));
-  CHECK(v.reason == "p50 420ms, modified z 37.8 against the median of 5 dynos (140ms)");
+  CHECK(v.reason ==
+        "p50 420ms, modified z 37.8 against the median of 5 dynos (3.0x the median 140ms)");
   CHECK(r.slow == std::vector<std::string>{"web.5"});
   CHECK(*Verdict(r, "web.3").score == doctest::Approx(0.6745 * 10 / 5));
 }
@@ -225,22 +230,59 @@ TEST_CASE("a statistically slow dyno must also pass minLatency and minRatio") {
   LaggardReport fast = DetectLaggards(s, Dynos({100, 100, 101, 99, 180}));
   CHECK(*Verdict(fast, "web.5").score > s.sigma);
   CHECK_FALSE(Verdict(fast, "web.5").slow);
-  CHECK(
-      Verdict(fast, "web.5").reason ==
-      "p50 180ms, 16.0 sd above the other 4 dynos (mean 100ms); not slow: under minLatency 200ms");
+  CHECK(Verdict(fast, "web.5").reason ==
+        "p50 180ms, 1.8x the other 4 dynos' mean 100ms (they agree within 2ms); not slow: under "
+        "minLatency 200ms");
 
   // 260 ms against others at 200 ms: 1.3x, under minRatio 1.5.
   LaggardReport close = DetectLaggards(s, Dynos({200, 200, 202, 198, 260}));
   CHECK(*Verdict(close, "web.5").score > s.sigma);
   CHECK_FALSE(Verdict(close, "web.5").slow);
-  CHECK(Verdict(close, "web.5")
-            .reason.ends_with("; not slow: 1.3x the others' mean, minRatio is 1.5"));
+  CHECK(Verdict(close, "web.5").reason ==
+        "p50 260ms, 1.3x the other 4 dynos' mean 200ms (they agree within 4ms); not slow: under "
+        "minRatio 1.5");
 
   // Lowering both makes the same dynos slow.
   s.min_latency = 100ms;
   s.min_ratio = 1.2;
   CHECK(DetectLaggards(s, Dynos({200, 200, 202, 198, 260})).slow ==
         std::vector<std::string>{"web.5"});
+}
+
+TEST_CASE("reasons: the ratio always, the score only when measured against the others' spread") {
+  // The others agree within 4 ms: their sd (1.6 ms) is under the floor (6.9 ms), so the score
+  // (68.7) restates the ratio in a unit nobody can picture. The reason gives the ratio and how
+  // closely the others agree; the raw score stays in the verdict for programs.
+  LaggardReport floored = DetectLaggards(Spec(), Dynos({140, 138, 136, 139, 137, 612}));
+  const LaggardVerdict& v = Verdict(floored, "web.6");
+  CHECK(v.reason == "p50 612ms, 4.4x the other 5 dynos' mean 138ms (they agree within 4ms)");
+  CHECK(*v.score == doctest::Approx((612 - 138) / (0.05 * 138)));
+  CHECK(v.slow);
+  // web.1's others include the laggard: a real spread, so its score is shown.
+  CHECK(Verdict(floored, "web.1").reason ==
+        "p50 140ms, 0.4 sd below the other 5 dynos (0.6x their mean 232ms)");
+
+  // Identical others: nothing to agree within.
+  CHECK(Verdict(DetectLaggards(Spec(), Dynos({100, 100, 100, 100, 300})), "web.5").reason ==
+        "p50 300ms, 3.0x the other 4 dynos' mean 100ms (all at exactly 100ms)");
+
+  // A real spread (sd 42 ms, over the floor) but a huge score: shown capped.
+  LaggardReport spread = DetectLaggards(Spec(), Dynos({100, 150, 200, 130, 5000}));
+  CHECK(*Verdict(spread, "web.5").score > 100);
+  CHECK(Verdict(spread, "web.5").reason ==
+        "p50 5s, >100 sd above the other 4 dynos (34.5x their mean 145ms)");
+
+  // One sibling: no spread to speak of, the ratio only.
+  spec::LaggardSpec two = Spec();
+  two.min_dynos = 2;
+  CHECK(Verdict(DetectLaggards(two, Dynos({140, 612})), "web.2").reason ==
+        "p50 612ms, 4.4x the other dyno's 140ms");
+
+  // mad with the floor: half of the dynos within MAD of the median.
+  LaggardReport mad =
+      DetectLaggards(Spec(spec::LaggardMethod::kMad), Dynos({140, 141, 139, 140, 142, 138, 612}));
+  CHECK(Verdict(mad, "web.7").reason ==
+        "p50 612ms, 4.4x the median 140ms of 7 dynos (half of them within 1ms of it)");
 }
 
 TEST_CASE("slow dynos come worst first") {

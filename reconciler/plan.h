@@ -38,7 +38,7 @@ struct Action {
   int from_quantity = 0;  // scale: as observed
   int to_quantity = 0;    // scale: absolute, so a repeated request cannot over-scale
   // For people, numbers included: "latency event: p95 2.41s > 2s (step 1 of 2)",
-  // "laggard: p50 612ms, 4.1 sd above the other 5 dynos (mean 140ms)".
+  // "laggard: p50 612ms, 4.1 sd above the other 5 dynos (4.4x their mean 140ms)".
   std::string reason;
 
   // Set by RecordActionFailure.
@@ -76,7 +76,10 @@ struct FormationPlan {
       false;            // the status was lost: derived from the formation (decisions.md)
   int event_depth = 0;  // dynos over the baseline once the planned step is made
   int max_depth = 0;    // maxExtraWorkers
-  bool event_exceeded_max_duration = false;  // the caller logs an ERROR
+  bool event_exceeded_max_duration = false;
+  // Only in the first pass past maxDuration (the last saved status did not say so yet): the caller
+  // logs an ERROR then, once per event, not on every pass while it lasts (docs/operations.md).
+  bool event_newly_exceeded_max_duration = false;
 
   // Laggards: one verdict per dyno of the formation, in observation order.
   bool laggards_decided = false;

@@ -351,6 +351,11 @@ class ScalePlanner {
     c.status = ConditionStatus::kTrue;
     if (autoscale().max_duration && lasted > *autoscale().max_duration) {
       plan_.event_exceeded_max_duration = true;
+      const Condition* before =
+          previous_ ? FindCondition(previous_->conditions, kLatencyEvent) : nullptr;
+      plan_.event_newly_exceeded_max_duration = !before ||
+                                                before->status != ConditionStatus::kTrue ||
+                                                before->reason != "ExceededMaxDuration";
       c.reason = "ExceededMaxDuration";
       c.message = "the latency event has lasted " + Ago(lasted) + ", over maxDuration " +
                   FormatDuration(*autoscale().max_duration) + ": " + where;

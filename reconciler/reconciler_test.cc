@@ -665,6 +665,8 @@ TEST_CASE("maxDuration: the event is flagged ExceededMaxDuration, also after a l
   CHECK(c.message ==
         "the latency event has lasted 31s, over maxDuration 30s: p95 3s > latencyThreshold 2s");
   CHECK(c.last_transition_time == T(100));  // still True since the event began
+  // Newly exceeded only in the first pass past it: the controller logs it once per event.
+  CHECK(p.formations[0].event_newly_exceeded_max_duration);
 
   // Without the status the start is estimated from the last step (110) less one alertInterval:
   // 100, never earlier than the truth.
@@ -672,6 +674,11 @@ TEST_CASE("maxDuration: the event is flagged ExceededMaxDuration, also after a l
   CHECK(lost.formations[0].event_start_estimated);
   CHECK(lost.formations[0].event_started_at == T(100));
   CHECK(lost.formations[0].event_exceeded_max_duration);
+  CHECK(lost.formations[0].event_newly_exceeded_max_duration);  // nothing says it was logged
+
+  Plan later = w.Pass(T(140));
+  CHECK(later.formations[0].event_exceeded_max_duration);
+  CHECK_FALSE(later.formations[0].event_newly_exceeded_max_duration);
 }
 
 TEST_CASE("paused: the same plan, marked not to be applied, and the status does not advance") {
@@ -870,7 +877,13 @@ TEST_CASE("judged dynos: up, past startupGrace and a full window since their las
   // One crashed dyno of 6: maxUnavailable 25% = 2 still allows one restart.
   REQUIRE(Summaries(p) == std::vector<std::string>{"web restart web.3"});
   CHECK(p.actions[0].cause == ActionCause::kLaggard);
-  CHECK(p.actions[0].reason == "laggard: p50 612ms, 66.8 sd above the other 2 dynos (mean 141ms)");
+  // web.1 and web.6 agree within 2 ms: the sd floor is the yardstick, so the reason gives the
+  // ratio; the raw score (66.8 floored sd) stays in the JSON plan for programs.
+  CHECK(p.actions[0].reason ==
+        "laggard: p50 612ms, 4.3x the other 2 dynos' mean 141ms (they agree within 2ms)");
+  const nlohmann::json verdict = ToJson(p)["formations"][0]["laggards"]["verdicts"][2];
+  CHECK(verdict["dyno"] == "web.3");
+  CHECK(verdict["score"].get<double>() == doctest::Approx(66.8).epsilon(1e-3));
   CHECK(p.status.formations[0].restarts ==
         std::vector<RestartRecord>{
             {"web.3", T(1000), spec::LaggardAction::kRestart, p.actions[0].reason}});

@@ -1,29 +1,22 @@
 // `dynoherd analyze` end to end: the real binary on fixture files.
 #include <doctest/doctest.h>
 
-#include <fstream>
-#include <iterator>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
 #include "tests/support/subprocess.h"
+#include "tests/support/temp_dir.h"
 
 namespace {
 
 using dynoherd::testing::ProcessResult;
+using dynoherd::testing::ReadFile;
 
 // Runs `dynoherd analyze ARGS` from the source root (the test's working directory).
 ProcessResult Analyze(std::vector<std::string> args, std::string stdin_data = "") {
   args.insert(args.begin(), "analyze");
-  return dynoherd::testing::RunProcess(dynoherd::testing::DynoherdBinary(),
-                                       {.args = args, .stdin_data = std::move(stdin_data)});
-}
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  REQUIRE(in.good());
-  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  return dynoherd::testing::RunDynoherd(std::move(args), {.stdin_data = std::move(stdin_data)});
 }
 
 const std::string kLog = "tests/fixtures/analyze/router.log";
@@ -219,8 +212,9 @@ TEST_CASE("analyze gives each dyno a z-score and a verdict under the laggard rul
   REQUIRE(run.exit_code == 0);
   CHECK(run.out.find("web.3        10  600ms  600ms  600ms  600ms  600ms       0  34.44  SLOW") !=
         std::string::npos);
-  CHECK(run.out.find("  web.3: p50 600ms, 34.4 sd above the other 2 dynos (mean 110ms)") !=
-        std::string::npos);
+  CHECK(
+      run.out.find("  web.3: p50 600ms, 34.4 sd above the other 2 dynos (5.5x their mean 110ms)") !=
+      std::string::npos);
   CHECK(run.out.find("laggards: web.3") != std::string::npos);
 
   ProcessResult json = Analyze({"--output", "json", "--min-samples", "5", kLog});

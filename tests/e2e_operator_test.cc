@@ -11,11 +11,9 @@
 #include <sys/stat.h>
 
 #include <filesystem>
-#include <fstream>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <regex>
-#include <sstream>
 #include <thread>
 
 #include "tests/support/fake_heroku_process.h"
@@ -53,13 +51,6 @@ std::string DriftPolicy(const std::string& name, const std::string& app, int web
          "\n  formations:\n    - {type: web, quantity: " + std::to_string(web) + "}\n";
 }
 
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
 bool Contains(const std::string& haystack, const std::string& needle) {
   return haystack.find(needle) != std::string::npos;
 }
@@ -85,7 +76,7 @@ struct World {
     std::map<std::string, std::string> full = fake->Env(token);
     for (auto& [k, v] : env)
       full[k] = v;
-    return RunProcess(DynoherdBinary(), {.args = std::move(args), .env = full, .timeout = 60s});
+    return RunDynoherd(std::move(args), {.env = full});
   }
 
   TempDir dir;
@@ -538,7 +529,7 @@ TEST_CASE("sim: a fresh world has served no request; --sim-at shows the demo's i
   const std::string state = (dir.path() / "state.json").string();
   auto run = [&](std::vector<std::string> args) {
     args.insert(args.end(), {"-f", "examples/demo.yaml", "--state", state});
-    return RunProcess(DynoherdBinary(), {.args = args, .timeout = 60s});
+    return RunDynoherd(std::move(args));
   };
 
   ProcessResult fresh = run({"plan"});
@@ -581,9 +572,9 @@ TEST_CASE("sim: a fresh world has served no request; --sim-at shows the demo's i
                            "happens after it\" policy=demo sim_at=45m sim_duration=30m"));
   CHECK_FALSE(Contains(laggard.err, "past the end of the scenario"));
 
-  ProcessResult heroku_too = RunProcess(
-      DynoherdBinary(), {.args = {"plan", "-f", "examples/demo.yaml", "-f",
-                                  "examples/shop-web.yaml", "--sim-at", "1m", "--state", state}});
+  ProcessResult heroku_too =
+      RunDynoherd({"plan", "-f", "examples/demo.yaml", "-f", "examples/shop-web.yaml", "--sim-at",
+                   "1m", "--state", state});
   CHECK(heroku_too.exit_code == 1);
   CHECK(Contains(heroku_too.err,
                  "--sim-at applies to provider: sim policies only; shop-web is "
@@ -592,18 +583,16 @@ TEST_CASE("sim: a fresh world has served no request; --sim-at shows the demo's i
 
 TEST_CASE("usage errors exit 1: bad flags, missing -f, an unusable state path") {
   TempDir dir;
-  ProcessResult no_files = RunProcess(DynoherdBinary(), {.args = {"plan"}});
+  ProcessResult no_files = RunDynoherd({"plan"});
   CHECK(no_files.exit_code == 1);
   CHECK(Contains(no_files.err, "--filename is required"));
 
-  ProcessResult bad_output = RunProcess(
-      DynoherdBinary(), {.args = {"plan", "-f", "examples/demo.yaml", "--output", "xml"}});
+  ProcessResult bad_output = RunDynoherd({"plan", "-f", "examples/demo.yaml", "--output", "xml"});
   CHECK(bad_output.exit_code == 1);
 
   fs::create_directories(dir.path() / "state.json");  // a directory where the file should be
-  ProcessResult bad_state =
-      RunProcess(DynoherdBinary(), {.args = {"reconcile", "-f", "examples/demo.yaml", "--state",
-                                             (dir.path() / "state.json").string()}});
+  ProcessResult bad_state = RunDynoherd(
+      {"reconcile", "-f", "examples/demo.yaml", "--state", (dir.path() / "state.json").string()});
   CHECK(bad_state.exit_code == 1);
   CHECK(Contains(bad_state.err, "msg=\"cannot open the state file\""));
 }

@@ -7,7 +7,6 @@
 
 #include <chrono>
 #include <filesystem>
-#include <fstream>
 #include <nlohmann/json.hpp>
 #include <regex>
 #include <sstream>
@@ -149,13 +148,6 @@ void CheckNoSecrets(const std::string& text) {
   CHECK(text.find(kDrainSecret) == std::string::npos);
 }
 
-std::string ReadFile(const std::filesystem::path& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
 }  // namespace
 
 TEST_CASE("run on Heroku: readiness, the first pass, /status, /metrics for promtool, SIGTERM") {
@@ -275,14 +267,12 @@ TEST_CASE("run holds the state file: a reconcile or a second run on it exits 1")
   Daemon run({"-f", policy, "--state", state, "--listen", "127.0.0.1:0"});
   run.WaitRunning();
 
-  ProcessResult reconcile = RunProcess(
-      DynoherdBinary(), {.args = {"reconcile", "-f", policy, "--state", state}, .timeout = 30s});
+  ProcessResult reconcile = RunDynoherd({"reconcile", "-f", policy, "--state", state});
   CHECK(reconcile.exit_code == 1);
   CHECK(reconcile.err.find("another dynoherd holds " + state) != std::string::npos);
 
-  ProcessResult second = RunProcess(
-      DynoherdBinary(),
-      {.args = {"run", "-f", policy, "--state", state, "--listen", "127.0.0.1:0"}, .timeout = 30s});
+  ProcessResult second =
+      RunDynoherd({"run", "-f", policy, "--state", state, "--listen", "127.0.0.1:0"});
   CHECK(second.exit_code == 1);
   CHECK(second.err.find("level=error msg=\"cannot open the state file\" error=\"another dynoherd "
                         "holds " +
@@ -298,8 +288,7 @@ TEST_CASE("run on a short simulation tells its events, ends by itself with the s
   TempDir dir;
   // 5 simulated minutes at 300x: about a second.
   std::string policy = dir.Write("demo.yaml", SimPolicy("5m", 300));
-  ProcessResult r = RunProcess(
-      DynoherdBinary(), {.args = {"run", "-f", policy, "--listen", "127.0.0.1:0"}, .timeout = 60s});
+  ProcessResult r = RunDynoherd({"run", "-f", policy, "--listen", "127.0.0.1:0"});
   INFO(r.err);
   CHECK(r.exit_code == 0);
   CHECK_FALSE(r.timed_out);
@@ -345,25 +334,22 @@ TEST_CASE("run refuses what it cannot do well, saying why") {
   std::string heroku = dir.Write("policies/shop.yaml", HerokuPolicy(3));
 
   SUBCASE("sim and Heroku policies in one run") {
-    ProcessResult r =
-        RunProcess(DynoherdBinary(), {.args = {"run", "-f", (dir.path() / "policies").string()}});
+    ProcessResult r = RunDynoherd({"run", "-f", (dir.path() / "policies").string()});
     CHECK(r.exit_code == 1);
     CHECK(r.err.find("one run is either simulated or real") != std::string::npos);
   }
   SUBCASE("a taken port: a Heroku run fails, a simulated one takes a free port") {
     auto fake = StartFake();
     const std::string taken = "127.0.0.1:" + std::to_string(fake->port());
-    ProcessResult real = RunProcess(
-        DynoherdBinary(), {.args = {"run", "-f", heroku, "--state",
-                                    (dir.path() / "state.json").string(), "--listen", taken},
-                           .env = {{"HEROKU_API_KEY", kToken}, {"HEROKU_API_URL", fake->url()}}});
+    ProcessResult real = RunDynoherd(
+        {"run", "-f", heroku, "--state", (dir.path() / "state.json").string(), "--listen", taken},
+        {.env = {{"HEROKU_API_KEY", kToken}, {"HEROKU_API_URL", fake->url()}}});
     CHECK(real.exit_code == 1);
     CHECK(real.err.find("msg=\"cannot listen\" error=\"cannot listen on " + taken +
                         ": address already in use (choose another with --listen)\"") !=
           std::string::npos);
 
-    ProcessResult demo = RunProcess(
-        DynoherdBinary(), {.args = {"run", "-f", sim, "--listen", taken}, .timeout = 60s});
+    ProcessResult demo = RunDynoherd({"run", "-f", sim, "--listen", taken});
     CHECK(demo.exit_code == 0);
     CHECK(demo.err.find("level=warn msg=\"listen address in use; a simulated run takes a free "
                         "port instead\"") != std::string::npos);
@@ -371,8 +357,7 @@ TEST_CASE("run refuses what it cannot do well, saying why") {
           std::string::npos);
   }
   SUBCASE("a malformed listen address") {
-    ProcessResult r =
-        RunProcess(DynoherdBinary(), {.args = {"run", "-f", sim, "--listen", "9790"}});
+    ProcessResult r = RunDynoherd({"run", "-f", sim, "--listen", "9790"});
     CHECK(r.exit_code == 1);
     CHECK(r.err.find("listen address \\\"9790\\\": no port") != std::string::npos);
   }

@@ -14,18 +14,12 @@ namespace {
 using json = nlohmann::json;
 using namespace std::chrono_literals;
 
-ProcessResult Dynoherd(std::vector<std::string> args, ProcessOptions options = {}) {
-  options.args = std::move(args);
-  options.timeout = 60s;
-  return RunProcess(DynoherdBinary(), options);
-}
-
 bool Has(const std::string& text, const std::string& part) {
   return text.find(part) != std::string::npos;
 }
 
 TEST_CASE("simulate --compare on the demo: three variants side by side, the same every time") {
-  ProcessResult r = Dynoherd({"simulate", "-f", "examples/demo.yaml", "--compare"});
+  ProcessResult r = RunDynoherd({"simulate", "-f", "examples/demo.yaml", "--compare"});
   INFO(r.err);
   REQUIRE(r.exit_code == 0);
   CHECK(r.out.rfind("demo (app demo-shop): 30m simulated, seed 42, a pass every 30s;", 0) == 0);
@@ -45,14 +39,14 @@ TEST_CASE("simulate --compare on the demo: three variants side by side, the same
   }
   CHECK(Has(r.err, "simulated 30m 3 times in "));
 
-  ProcessResult again = Dynoherd({"simulate", "-f", "examples/demo.yaml", "--compare"});
+  ProcessResult again = RunDynoherd({"simulate", "-f", "examples/demo.yaml", "--compare"});
   CHECK(again.exit_code == 0);
   CHECK(again.out == r.out);
 }
 
 TEST_CASE("simulate --compare -o json parses and holds every variant's summary") {
   ProcessResult r =
-      Dynoherd({"simulate", "-f", "examples/demo.yaml", "--compare", "--output", "json"});
+      RunDynoherd({"simulate", "-f", "examples/demo.yaml", "--compare", "--output", "json"});
   INFO(r.err);
   REQUIRE(r.exit_code == 0);
   json j = json::parse(r.out, nullptr, /*allow_exceptions=*/false);
@@ -77,7 +71,7 @@ TEST_CASE("simulate --compare -o json parses and holds every variant's summary")
 }
 
 TEST_CASE("simulate prints the summary of one run; --seed changes the luck, not the format") {
-  ProcessResult r = Dynoherd({"simulate", "-f", "examples/demo.yaml"});
+  ProcessResult r = RunDynoherd({"simulate", "-f", "examples/demo.yaml"});
   INFO(r.err);
   REQUIRE(r.exit_code == 0);
   for (const char* part :
@@ -88,7 +82,7 @@ TEST_CASE("simulate prints the summary of one run; --seed changes the luck, not 
   CHECK(r.err.rfind("simulated 30m once in ", 0) == 0);
 
   ProcessResult seeded =
-      Dynoherd({"simulate", "-f", "examples/demo.yaml", "--seed", "7", "-o", "json"});
+      RunDynoherd({"simulate", "-f", "examples/demo.yaml", "--seed", "7", "-o", "json"});
   REQUIRE(seeded.exit_code == 0);
   json j = json::parse(seeded.out, nullptr, false);
   REQUIRE_FALSE(j.is_discarded());
@@ -96,7 +90,7 @@ TEST_CASE("simulate prints the summary of one run; --seed changes the luck, not 
 
   // Seeds are those spec.sim.seed takes: a negative or too large one is refused, never wrapped.
   for (const char* bad : {"-1", "9007199254740992", "99999999999999999999"}) {
-    ProcessResult refused = Dynoherd({"simulate", "-f", "examples/demo.yaml", "--seed", bad});
+    ProcessResult refused = RunDynoherd({"simulate", "-f", "examples/demo.yaml", "--seed", bad});
     CHECK_MESSAGE(refused.exit_code == 1, bad);
     CHECK_MESSAGE(Has(refused.err, "--seed"), bad);
     CHECK(refused.out.empty());
@@ -104,17 +98,17 @@ TEST_CASE("simulate prints the summary of one run; --seed changes the luck, not 
 }
 
 TEST_CASE("simulate --log-level info tells the story with simulated times") {
-  ProcessResult r = Dynoherd({"simulate", "-f", "examples/demo.yaml", "--log-level", "info"});
+  ProcessResult r = RunDynoherd({"simulate", "-f", "examples/demo.yaml", "--log-level", "info"});
   REQUIRE(r.exit_code == 0);
   CHECK(Has(r.err, "time=2026-01-01T00:"));
   CHECK(Has(r.err, "level=warn msg=\"restarting laggard dyno\""));
   CHECK(Has(r.err, "dyno=web.3"));
-  ProcessResult quiet = Dynoherd({"simulate", "-f", "examples/demo.yaml"});
+  ProcessResult quiet = RunDynoherd({"simulate", "-f", "examples/demo.yaml"});
   CHECK_FALSE(Has(quiet.err, "level="));  // off by default: the summary is the output
 }
 
 TEST_CASE("simulate picks its policy: --policy among several, errors say what to do") {
-  ProcessResult several = Dynoherd({"simulate", "-f", "examples/scenarios/"});
+  ProcessResult several = RunDynoherd({"simulate", "-f", "examples/scenarios/"});
   CHECK(several.exit_code == 1);
   CHECK(several.out == "");
   CHECK(several.err ==
@@ -122,26 +116,28 @@ TEST_CASE("simulate picks its policy: --policy among several, errors say what to
         "with --policy\n");
 
   ProcessResult chosen =
-      Dynoherd({"simulate", "-f", "examples/scenarios/", "--policy", "laggard-3-dynos"});
+      RunDynoherd({"simulate", "-f", "examples/scenarios/", "--policy", "laggard-3-dynos"});
   CHECK(chosen.exit_code == 0);
   CHECK(chosen.out.rfind("laggard-3-dynos (app small-shop)", 0) == 0);
 
-  ProcessResult unknown = Dynoherd({"simulate", "-f", "examples/scenarios/", "--policy", "nope"});
+  ProcessResult unknown =
+      RunDynoherd({"simulate", "-f", "examples/scenarios/", "--policy", "nope"});
   CHECK(unknown.exit_code == 1);
   CHECK(Has(unknown.err,
             "no policy named \"nope\" (sim policies loaded: laggard-3-dynos, "
             "long-surge)"));
 
-  ProcessResult heroku = Dynoherd({"simulate", "-f", "examples/shop-web.yaml"});
+  ProcessResult heroku = RunDynoherd({"simulate", "-f", "examples/shop-web.yaml"});
   CHECK(heroku.exit_code == 1);
   CHECK(Has(heroku.err, "no policy uses provider sim"));
 
   ProcessResult named_heroku =
-      Dynoherd({"simulate", "-f", "examples/shop-web.yaml", "--policy", "shop-web"});
+      RunDynoherd({"simulate", "-f", "examples/shop-web.yaml", "--policy", "shop-web"});
   CHECK(named_heroku.exit_code == 1);
   CHECK(Has(named_heroku.err, "policy shop-web uses provider heroku"));
 
-  ProcessResult bad_output = Dynoherd({"simulate", "-f", "examples/demo.yaml", "--output", "yaml"});
+  ProcessResult bad_output =
+      RunDynoherd({"simulate", "-f", "examples/demo.yaml", "--output", "yaml"});
   CHECK(bad_output.exit_code == 1);
 }
 
@@ -149,14 +145,14 @@ TEST_CASE("simulate reports an invalid policy like validate, and a paused one pl
   TempDir dir;
   json doc = SimPolicyDocument();
   doc["spec"]["interval"] = "5s";
-  ProcessResult invalid = Dynoherd({"simulate", "-f", dir.Write("bad.yaml", doc.dump(2))});
+  ProcessResult invalid = RunDynoherd({"simulate", "-f", dir.Write("bad.yaml", doc.dump(2))});
   CHECK(invalid.exit_code == 1);
   CHECK(Has(invalid.err, "spec.interval: must be >= 10s"));
 
   json paused = SimPolicyDocument();
   paused["spec"]["paused"] = true;
   paused["spec"]["sim"]["duration"] = "5m";
-  ProcessResult r = Dynoherd({"simulate", "-f", dir.Write("paused.yaml", paused.dump(2))});
+  ProcessResult r = RunDynoherd({"simulate", "-f", dir.Write("paused.yaml", paused.dump(2))});
   CHECK(r.exit_code == 0);
   CHECK(Has(r.err, "policy shop is paused"));
   CHECK(Has(r.out, "Actions: 0 sent"));

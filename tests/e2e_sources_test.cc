@@ -5,9 +5,7 @@
 #include <httplib.h>
 #include <signal.h>
 
-#include <fstream>
 #include <nlohmann/json.hpp>
-#include <sstream>
 #include <thread>
 
 #include "tests/support/fake_heroku_process.h"
@@ -52,13 +50,6 @@ bool Contains(const std::string& haystack, const std::string& needle) {
   return haystack.find(needle) != std::string::npos;
 }
 
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
 struct World {
   World() {
     auto started = FakeHerokuProcess::Start(Scenario());
@@ -76,7 +67,7 @@ struct World {
   ProcessResult Run(std::vector<std::string> args) const {
     args.push_back("--state");
     args.push_back(state);
-    return RunProcess(DynoherdBinary(), {.args = std::move(args), .env = Env(), .timeout = 60s});
+    return RunDynoherd(std::move(args), {.env = Env()});
   }
 
   // Budgeted Platform API calls the fake saw: "GET /apps/shop/formation", ...

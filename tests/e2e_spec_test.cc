@@ -3,7 +3,6 @@
 #include <doctest/doctest.h>
 
 #include <filesystem>
-#include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
@@ -17,21 +16,8 @@ namespace {
 using json = nlohmann::json;
 using namespace std::chrono_literals;
 
-ProcessResult Dynoherd(std::vector<std::string> args, ProcessOptions options = {}) {
-  options.args = std::move(args);
-  options.timeout = 60s;
-  return RunProcess(DynoherdBinary(), options);
-}
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
 TEST_CASE("validate -f examples/ exits 0 and counts the policies") {
-  ProcessResult r = Dynoherd({"validate", "-f", "examples/"});
+  ProcessResult r = RunDynoherd({"validate", "-f", "examples/"});
   CHECK(r.exit_code == 0);
   CHECK(r.out == "3 policies valid\n");
   CHECK(r.err == "");
@@ -39,7 +25,7 @@ TEST_CASE("validate -f examples/ exits 0 and counts the policies") {
 
 TEST_CASE("validate: a file with three mistakes prints three located errors and exits 1") {
   const std::string file = "tests/fixtures/three-mistakes.yaml";
-  ProcessResult r = Dynoherd({"validate", "-f", file});
+  ProcessResult r = RunDynoherd({"validate", "-f", file});
   CHECK(r.exit_code == 1);
   CHECK(r.out == "");
   CHECK(r.err == file + ":7:13: spec.interval: must be >= 10s (got 5s)\n" + file +
@@ -55,13 +41,13 @@ TEST_CASE("validate reads stdin with -, expands ${VAR} from its environment") {
       "apiVersion: dynoherd/v1\nkind: FormationPolicy\nmetadata: {name: shop}\n"
       "spec: {app: '${HEROKU_APP_NAME}', formations: [{type: web}]}\n";
   ProcessResult ok =
-      Dynoherd({"validate", "-f", "-"},
-               {.env = {{"HEROKU_APP_NAME", "shop-production"}}, .stdin_data = policy});
+      RunDynoherd({"validate", "-f", "-"},
+                  {.env = {{"HEROKU_APP_NAME", "shop-production"}}, .stdin_data = policy});
   CHECK(ok.exit_code == 0);
   CHECK(ok.out == "1 policy valid\n");
 
-  ProcessResult unset =
-      Dynoherd({"validate", "-f", "-"}, {.unset_env = {"HEROKU_APP_NAME"}, .stdin_data = policy});
+  ProcessResult unset = RunDynoherd({"validate", "-f", "-"},
+                                    {.unset_env = {"HEROKU_APP_NAME"}, .stdin_data = policy});
   CHECK(unset.exit_code == 1);
   CHECK(unset.err == "<stdin>:4:13: spec.app: environment variable HEROKU_APP_NAME is not set\n");
 }
@@ -73,7 +59,7 @@ TEST_CASE("validate takes several -f: files, directories and stdin together") {
             "spec: {app: shop, formations: [{type: web}]}\n---\n"
             "apiVersion: dynoherd/v1\nkind: FormationPolicy\nmetadata: {name: b}\n"
             "spec: {app: shop, formations: [{type: worker}]}\n");
-  ProcessResult r = Dynoherd(
+  ProcessResult r = RunDynoherd(
       {"validate", "-f", "examples/shop-web.yaml", "-f", (dir.path() / "more").string(), "-f", "-"},
       {.stdin_data = "apiVersion: dynoherd/v1\nkind: FormationPolicy\nmetadata: {name: c}\n"
                      "spec: {app: blog, formations: [{type: web}]}\n"});
@@ -83,17 +69,17 @@ TEST_CASE("validate takes several -f: files, directories and stdin together") {
 }
 
 TEST_CASE("validate without -f is a usage error") {
-  ProcessResult r = Dynoherd({"validate"});
+  ProcessResult r = RunDynoherd({"validate"});
   CHECK(r.exit_code != 0);
   CHECK(r.err.find("--filename is required") != std::string::npos);
 }
 
 TEST_CASE("an unknown command is named, not mistaken for a missing one") {
-  ProcessResult r = Dynoherd({"frob", "-f", "examples/"});
+  ProcessResult r = RunDynoherd({"frob", "-f", "examples/"});
   CHECK(r.exit_code == 1);
   CHECK(r.err == "dynoherd: unknown command \"frob\"; `dynoherd help` lists them\n");
   CHECK(r.out.empty());
-  ProcessResult none = Dynoherd({});
+  ProcessResult none = RunDynoherd({});
   CHECK(none.exit_code == 1);
   CHECK(none.err.find("A subcommand is required") != std::string::npos);
 }
@@ -101,7 +87,7 @@ TEST_CASE("an unknown command is named, not mistaken for a missing one") {
 TEST_CASE("validate --help and help validate describe -f with examples") {
   for (const auto& args : {std::vector<std::string>{"validate", "--help"},
                            std::vector<std::string>{"help", "validate"}}) {
-    ProcessResult r = Dynoherd(args);
+    ProcessResult r = RunDynoherd(args);
     CHECK(r.exit_code == 0);
     CHECK(r.out.find("-f,--filename PATH") != std::string::npos);
     CHECK(r.out.find("dynoherd validate -f policies/") != std::string::npos);
@@ -109,7 +95,7 @@ TEST_CASE("validate --help and help validate describe -f with examples") {
 }
 
 TEST_CASE("schema prints the checked-in draft 2020-12 schema as JSON") {
-  ProcessResult r = Dynoherd({"schema"});
+  ProcessResult r = RunDynoherd({"schema"});
   CHECK(r.exit_code == 0);
   CHECK(r.err == "");
   json schema = json::parse(r.out);  // throws, failing the test, if it is not JSON
@@ -148,7 +134,7 @@ std::map<std::string, std::string> SchemaVerdicts(const std::string& schema_file
 
 TEST_CASE("an independent validator accepts the schema and the examples") {
   TempDir dir;
-  std::string schema = dir.Write("schema.json", Dynoherd({"schema"}).out);
+  std::string schema = dir.Write("schema.json", RunDynoherd({"schema"}).out);
   std::vector<std::string> examples = {"examples/demo.yaml", "examples/shop-web.yaml",
                                        "examples/shop-worker.yaml"};
   auto verdicts = SchemaVerdicts(schema, examples);
@@ -256,7 +242,7 @@ std::vector<Case> Corpus() {
 
 TEST_CASE("the schema and the loader agree on a corpus of documents, rule by rule") {
   TempDir dir;
-  std::string schema = dir.Write("schema.json", Dynoherd({"schema"}).out);
+  std::string schema = dir.Write("schema.json", RunDynoherd({"schema"}).out);
   std::vector<Case> corpus = Corpus();
   std::vector<std::string> files;
   for (const auto& c : corpus)
@@ -264,8 +250,8 @@ TEST_CASE("the schema and the loader agree on a corpus of documents, rule by rul
   auto verdicts = SchemaVerdicts(schema, files);
   for (size_t i = 0; i < corpus.size(); ++i) {
     INFO(corpus[i].name << ": schema says " << verdicts[files[i]]);
-    ProcessResult loader =
-        Dynoherd({"validate", "-f", files[i]}, {.env = {{"HEROKU_APP_NAME", "shop-production"}}});
+    ProcessResult loader = RunDynoherd({"validate", "-f", files[i]},
+                                       {.env = {{"HEROKU_APP_NAME", "shop-production"}}});
     INFO("loader says " << loader.err);
     CHECK((loader.exit_code == 0) == corpus[i].loader_valid);
     CHECK((verdicts[files[i]] == "valid") == corpus[i].schema_valid);

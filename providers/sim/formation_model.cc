@@ -154,7 +154,7 @@ void FormationModel::StepWeb(int64_t step, double rate) {
     const double completed = arrival + latency;
     Record(completed, dyno.number, latency, timed_out);
     TruthPeriod& period = PeriodAt(completed);
-    period.latency.Add(latency);
+    period.latency.Record(latency);
     if (timed_out) ++period.errors;
   });
 }
@@ -195,7 +195,7 @@ void FormationModel::StepWorker(int64_t step, double rate) {
     const double run = ServiceSeconds(median, slot->dyno->slowdown);
     *slot->free_at = start + run;
     Record(timeline_.Seconds(step), slot->dyno->number, run, false);
-    PeriodAt(start).latency.Add(start - arrival);
+    PeriodAt(start).latency.Record(start - arrival);
     JobChunk& head = queue_.front();
     if (++head.taken == head.count) queue_.pop_front();
     --jobs_waiting_;
@@ -307,7 +307,7 @@ reconciler::FormationLatency FormationModel::Latency(int64_t now_step, int64_t w
 TruthSummary FormationModel::Truth(double from_seconds, double to_seconds,
                                    std::optional<double> threshold_seconds) const {
   TruthSummary summary;
-  LatencyHistogram merged;
+  latency::LatencyHistogram merged;
   for (size_t i = 0; i < truth_.size(); ++i) {
     const double period_start = truth_resolution_seconds_ * static_cast<double>(i);
     if (period_start < from_seconds || period_start >= to_seconds) continue;
@@ -318,13 +318,15 @@ TruthSummary FormationModel::Truth(double from_seconds, double to_seconds,
     summary.dyno_seconds += p.dyno_seconds;
     summary.peak_queue_latency = std::max(summary.peak_queue_latency, p.peak_queue_latency);
   }
-  summary.latency.count = merged.count();
+  summary.latency.count = static_cast<int64_t>(merged.count());
   summary.latency.mean = merged.Mean();
-  summary.latency.p50 = merged.Percentile(0.50);
-  summary.latency.p95 = merged.Percentile(0.95);
-  summary.latency.p99 = merged.Percentile(0.99);
+  summary.latency.p50 = merged.Quantile(0.50);
+  summary.latency.p95 = merged.Quantile(0.95);
+  summary.latency.p99 = merged.Quantile(0.99);
   summary.latency.max = merged.max();
-  if (threshold_seconds) summary.slower_than_threshold = merged.CountAbove(*threshold_seconds);
+  if (threshold_seconds) {
+    summary.slower_than_threshold = static_cast<int64_t>(merged.CountAbove(*threshold_seconds));
+  }
   return summary;
 }
 

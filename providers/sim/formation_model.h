@@ -11,8 +11,8 @@
 #include <vector>
 
 #include "common/time.h"
+#include "latency/histogram.h"
 #include "providers/provider.h"
-#include "providers/sim/latency_histogram.h"
 #include "providers/sim/random.h"
 #include "reconciler/observation.h"
 #include "spec/policy.h"
@@ -116,7 +116,7 @@ class FormationModel {
     bool error = false;
   };
   struct TruthPeriod {
-    LatencyHistogram latency;
+    latency::LatencyHistogram latency;
     int64_t errors = 0;
     int64_t unserved = 0;
     double dyno_seconds = 0;

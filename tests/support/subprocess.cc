@@ -261,4 +261,10 @@ std::string DynoherdBinary() {
   return BuildPath("dynoherd");
 }
 
+ProcessResult RunDynoherd(std::vector<std::string> args, ProcessOptions options) {
+  options.args = std::move(args);
+  options.timeout = std::max(options.timeout, std::chrono::milliseconds(60'000));
+  return RunProcess(DynoherdBinary(), options);
+}
+
 }  // namespace dynoherd::testing

@@ -103,5 +103,8 @@ ProcessResult RunProcess(const std::string& binary, const ProcessOptions& option
 std::string BuildPath(const std::string& name);
 // The dynoherd binary under test.
 std::string DynoherdBinary();
+// RunProcess(DynoherdBinary()) with `args`, from the test's working directory (the source root).
+// The timeout is at least a minute: whole simulations run under the sanitizers too.
+ProcessResult RunDynoherd(std::vector<std::string> args, ProcessOptions options = {});
 
 }  // namespace dynoherd::testing

@@ -3,6 +3,8 @@
 #include <doctest/doctest.h>
 #include <signal.h>
 
+#include <filesystem>
+
 #include "tests/support/temp_dir.h"
 
 namespace dynoherd::testing {
@@ -100,6 +102,30 @@ TEST_CASE("BuildPath follows DYNOHERD_BUILD_DIR") {
   } else {
     unsetenv("DYNOHERD_BUILD_DIR");
   }
+}
+
+TEST_CASE("RunDynoherd runs the binary under DYNOHERD_BUILD_DIR with the arguments given") {
+  TempDir dir;
+  const std::string fake = dir.Write("dynoherd", "#!/bin/sh\necho \"args: $*\"; cat; exit 3\n");
+  std::filesystem::permissions(fake, std::filesystem::perms::owner_all);
+  const char* old = std::getenv("DYNOHERD_BUILD_DIR");
+  const std::string saved = old != nullptr ? old : "";
+  setenv("DYNOHERD_BUILD_DIR", dir.path().c_str(), 1);
+  ProcessResult r = RunDynoherd({"plan", "-f", "x.yaml"}, {.stdin_data = "from stdin"});
+  if (old != nullptr) {
+    setenv("DYNOHERD_BUILD_DIR", saved.c_str(), 1);
+  } else {
+    unsetenv("DYNOHERD_BUILD_DIR");
+  }
+  CHECK(r.exit_code == 3);
+  CHECK(r.out == "args: plan -f x.yaml\nfrom stdin");
+}
+
+TEST_CASE("ReadFile returns the bytes written, and nothing for a missing file") {
+  TempDir dir;
+  const std::string bytes("a\0b\r\nc", 6);
+  CHECK(ReadFile(dir.Write("f.bin", bytes)) == bytes);
+  CHECK(ReadFile(dir.path() / "missing").empty());
 }
 
 }  // namespace

@@ -23,4 +23,7 @@ class TempDir {
   std::filesystem::path path_;
 };
 
+// The whole file, bytes as they are; "" when it cannot be read.
+std::string ReadFile(const std::filesystem::path& path);
+
 }  // namespace dynoherd::testing
