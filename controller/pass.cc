@@ -42,6 +42,9 @@ PassResult PassRunner::Run(const spec::Policy& policy, PolicyRuntime& runtime,
     bool applying = options.apply && result.plan->apply;
     LogPlan(policy, result, applying);
     if (applying) Apply(policy, runtime, result);
+    // After Apply: a failed action turns Degraded true, and that is a transition to log. Logged
+    // against the previous pass's conditions, a failure repeated pass after pass logs nothing new.
+    LogConditionChanges(policy, *result.plan);
   }
   result.finished_at = clock_.Now();
   Record(policy, result);
@@ -75,8 +78,7 @@ void PassRunner::Observe(const spec::Policy& policy, PolicyRuntime& runtime, Pas
   result.observed = true;
 }
 
-void PassRunner::LogPlan(const spec::Policy& policy, const PassResult& result, bool applying) {
-  const reconciler::Plan& plan = *result.plan;
+void PassRunner::LogConditionChanges(const spec::Policy& policy, const reconciler::Plan& plan) {
   for (const auto& formation : plan.formations) {
     // Conditions that changed in this pass: the moments an operator wants in the log.
     for (const auto& c : formation.conditions) {
@@ -91,6 +93,12 @@ void PassRunner::LogPlan(const spec::Policy& policy, const PassResult& result, b
                                    {"detail", c.message}});
       logger_.Log(bad ? LogLevel::kWarn : LogLevel::kInfo, "condition changed", fields);
     }
+  }
+}
+
+void PassRunner::LogPlan(const spec::Policy& policy, const PassResult& result, bool applying) {
+  const reconciler::Plan& plan = *result.plan;
+  for (const auto& formation : plan.formations) {
     // Once per event, in the pass that crosses maxDuration: the metrics alert for as long as it
     // lasts (docs/metrics.md), and a line every pass would page whoever alerts on ERROR lines.
     if (formation.event_newly_exceeded_max_duration) {

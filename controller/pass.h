@@ -68,6 +68,7 @@ class PassRunner {
  private:
   void Observe(const spec::Policy& policy, PolicyRuntime& runtime, PassResult& result);
   void Apply(const spec::Policy& policy, PolicyRuntime& runtime, PassResult& result);
+  void LogConditionChanges(const spec::Policy& policy, const reconciler::Plan& plan);
   void LogPlan(const spec::Policy& policy, const PassResult& result, bool applying);
   void Record(const spec::Policy& policy, const PassResult& result);
 

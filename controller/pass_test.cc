@@ -307,6 +307,53 @@ TEST_CASE("a failed restart fails the pass and is not remembered as done") {
                                    "formation=\"web\",policy=\"shop\"} 0\n") != std::string::npos);
 }
 
+TEST_CASE("a failing action turns Degraded true once; repeated failures do not flap it") {
+  Harness h;
+  h.RunUntil(12min + 30s);
+  h.faulty->fail_scale = true;
+  auto degraded_lines = [&](const std::string& status) {
+    int n = 0;
+    for (const auto& e : h.logger.entries()) {
+      n += e.msg == "condition changed" && e.Field("condition") == "Degraded" &&
+           e.Field("status") == status;
+    }
+    return n;
+  };
+  const int false_before = degraded_lines("False");
+
+  h.clock.Advance(90s);
+  REQUIRE_FALSE(h.Pass().status.ok());
+  CHECK(degraded_lines("True") == 1);
+  bool warned = false;
+  for (const auto& e : h.logger.entries()) {
+    warned = warned || (e.level == LogLevel::kWarn && e.Field("condition") == "Degraded" &&
+                        e.Field("reason") == "ActionFailed");
+  }
+  CHECK(warned);
+  const TimePoint failed_at = h.clock.Now();
+
+  // The same failure again: no "back to normal" line, no second "degraded" line, and the
+  // condition keeps the time it turned true.
+  h.clock.Advance(30s);
+  PassResult again = h.Pass();
+  REQUIRE_FALSE(again.status.ok());
+  CHECK(degraded_lines("True") == 1);
+  CHECK(degraded_lines("False") == false_before);
+  const reconciler::Condition* c = nullptr;
+  for (const auto& cond : again.plan->FindFormation("web")->conditions) {
+    if (cond.type == reconciler::kDegraded) c = &cond;
+  }
+  REQUIRE(c);
+  CHECK(c->status == reconciler::ConditionStatus::kTrue);
+  CHECK(c->last_transition_time == failed_at);
+
+  // It recovers: one line saying so.
+  h.faulty->fail_scale = false;
+  h.clock.Advance(30s);
+  CHECK(h.Pass().status.ok());
+  CHECK(degraded_lines("False") == false_before + 1);
+}
+
 TEST_CASE("a scale refused during a release is retried on the next pass") {
   Harness h;
   h.RunUntil(12min + 30s);
