@@ -12,6 +12,8 @@ namespace {
 
 // How often the tally reaches the metrics while a quiet session trickles.
 constexpr Duration kTallyFlushInterval = 10s;
+// The first Read takes the replayed burst as over once no line came for this long.
+constexpr std::chrono::milliseconds kReplayQuiet{200};
 
 }  // namespace
 
@@ -188,9 +190,17 @@ std::map<std::string, reconciler::FormationLatency> LogTail::Read(
   {
     std::unique_lock lock(mu_);
     if (!first_read_done_ && options_.first_lines_wait.count() > 0) {
-      cv_.wait_for(lock, options_.first_lines_wait, [this] {
-        return health_.lines_taken > 0 || sessions_ended_ > 0 || stop_.load();
-      });
+      // A new session opens with a burst of replayed lines (up to `lines`); the first line alone
+      // is too few to judge a dyno. Wait for the first line, then until the burst goes quiet.
+      const auto deadline = std::chrono::steady_clock::now() + options_.first_lines_wait;
+      auto settled = [this] { return sessions_ended_ > 0 || stop_.load(); };
+      cv_.wait_until(lock, deadline, [&] { return health_.lines_taken > 0 || settled(); });
+      for (int64_t seen = -1; health_.lines_taken > seen && !settled() &&
+                              std::chrono::steady_clock::now() < deadline;) {
+        seen = health_.lines_taken;
+        cv_.wait_until(lock, std::min(deadline, std::chrono::steady_clock::now() + kReplayQuiet),
+                       settled);
+      }
     }
     first_read_done_ = true;
     context = Describe(now);

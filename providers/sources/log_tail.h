@@ -35,8 +35,9 @@ struct LogTailOptions {
   Duration max_backoff = 5min;    // the backoff doubles up to this
   Duration healthy_after = 1min;  // a session that lasted this long resets the backoff
   size_t max_line_bytes = 16u << 10;
-  // How long the first Read waits (real time) for the first session to deliver lines or fail,
-  // so the first pass after a start usually sees the replayed lines. Zero: no wait.
+  // How long, at most, the first Read waits (real time) for the first session to deliver its
+  // replayed lines (until they stop coming for 200 ms) or fail, so the first pass after a start
+  // sees them. Zero: no wait.
   std::chrono::milliseconds first_lines_wait{5000};
 };
 

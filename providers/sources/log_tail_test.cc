@@ -81,8 +81,8 @@ struct Harness {
   RecordingSleep sleep{h.clock};
 
   std::unique_ptr<LogTail> Start(const std::string& app, LogTailOptions options = {},
-                                 bool inject_sleep = true) {
-    options.first_lines_wait = std::chrono::milliseconds(0);
+                                 bool inject_sleep = true, bool wait_for_first_lines = false) {
+    if (!wait_for_first_lines) options.first_lines_wait = std::chrono::milliseconds(0);
     auto tail = LogTail::Start(*h.client, app, options, h.clock, log, &metrics,
                                inject_sleep ? sleep.AsSleep() : LogTail::Sleep());
     REQUIRE_MESSAGE(tail.ok(), tail.status().message());
@@ -143,6 +143,21 @@ TEST_CASE("a tail takes the replayed lines, stays open, and serves the window to
   CHECK(t.SessionsOpened() == 1);
   const std::string text = t.metrics.Serialize();
   CHECK(text.find("dynoherd_router_lines_total{result=\"parsed\"} 202") != std::string::npos);
+}
+
+TEST_CASE("the first read waits for the whole replayed burst, not only its first line") {
+  Harness t;
+  AppState app = t.Observe("shop");
+  LogTailOptions options;
+  options.first_lines_wait = std::chrono::milliseconds(20000);  // a bound, not a sleep
+  auto tail = t.Start("shop", options, /*inject_sleep=*/true, /*wait_for_first_lines=*/true);
+  spec::FormationSpec web = Web();
+  // Read at once, racing the session: it must still see all 202 replayed lines.
+  auto out = tail->Read({&web}, app, t.h.clock.Now());
+  CHECK(tail->health().lines_taken == 202);
+  REQUIRE(out["web"].value);
+  CHECK(out["web"].per_dyno.size() == 5);
+  tail->Stop();
 }
 
 TEST_CASE("a failing tail reconnects after a doubling, bounded backoff; one session per attempt") {
