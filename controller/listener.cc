@@ -118,7 +118,8 @@ void Listener::Impl::Routes() {
             "  /metrics   Prometheus metrics\n"
             "  /healthz   the process is alive\n"
             "  /readyz    policies loaded and reconciled at least once\n"
-            "  /status    the last pass of every policy (JSON)\n");
+            "  /status    the last pass of every policy (JSON)\n"
+            "  POST /drains/<policy>   Heroku HTTPS log drains (router-logs via drain)\n");
   });
   server.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
     res.set_content(sources.metrics_text(), "text/plain; version=0.0.4; charset=utf-8");

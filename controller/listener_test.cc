@@ -96,6 +96,14 @@ TEST_CASE("/metrics, /healthz, /readyz and /status answer with their content typ
   CHECK(status->get_header_value("Content-Type") == "application/json");
   CHECK(status->body == "{\"policies\":[]}\n");
 
+  // The index names every route, the drain route included (docs/operations.md, "The listener").
+  auto index = client.Get("/");
+  REQUIRE(index);
+  CHECK(index->status == 200);
+  for (const char* route : {"/metrics", "/healthz", "/readyz", "/status", "POST /drains/<policy>"}) {
+    CHECK_MESSAGE(index->body.find(route) != std::string::npos, route);
+  }
+
   auto missing = client.Get("/nothing-here");
   REQUIRE(missing);
   CHECK(missing->status == 404);

@@ -47,9 +47,11 @@ double LatencyHistogram::BucketMidpoint(int index) {
 }
 
 void LatencyHistogram::Widen(int low, int high) {
+  const int last = first_ + static_cast<int>(counts_.size()) - 1;
+  if (!counts_.empty() && low >= first_ && high <= last) return;  // covered: Merge's usual case
   if (!counts_.empty()) {
     low = std::min(low, first_);
-    high = std::max(high, first_ + static_cast<int>(counts_.size()) - 1);
+    high = std::max(high, last);
   }
   // Exactly the range, no spare capacity: memory is the spread, and new extremes are rare.
   std::vector<uint64_t> widened(static_cast<size_t>(high - low + 1), 0);
