@@ -1,35 +1,50 @@
 # The two commands a user needs are `make run` and `make test`; the rest are their parts.
 BUILD       ?= build
 ASAN_BUILD  ?= build-asan
+CLANG_BUILD ?= build-clang
 JOBS        ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_FLAGS ?=
 GENERATOR   := $(shell command -v ninja >/dev/null 2>&1 && echo "-G Ninja")
+# What `make test` and CI add to every build of theirs: the test suite, and warnings as errors.
+TEST_FLAGS  := -DDYNOHERD_BUILD_TESTS=ON -DDYNOHERD_WERROR=ON
 
-.PHONY: all deps configure build test test-asan run fuzz bench format clean
+.PHONY: all deps deps-test build build-all test test-asan build-clang run fuzz bench format clean
 
 all: build
 
 deps:
-	@bash tools/install-deps.sh
+	@bash tools/install-deps.sh build
+
+deps-test:
+	@bash tools/install-deps.sh test
 
 $(BUILD)/CMakeCache.txt:
 	cmake -S . -B $(BUILD) $(GENERATOR) -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_FLAGS)
 
-$(ASAN_BUILD)/CMakeCache.txt:
-	cmake -S . -B $(ASAN_BUILD) $(GENERATOR) -DCMAKE_BUILD_TYPE=Debug -DDYNOHERD_SANITIZE=ON $(CMAKE_FLAGS)
-
+# The binary only: build/dynoherd.
 build: deps $(BUILD)/CMakeCache.txt
+	cmake --build $(BUILD) -j $(JOBS) --target dynoherd
+
+# The binary, the tests and their helpers, warnings as errors.
+build-all: deps-test
+	cmake -S . -B $(BUILD) $(GENERATOR) -DCMAKE_BUILD_TYPE=RelWithDebInfo $(TEST_FLAGS) $(CMAKE_FLAGS)
 	cmake --build $(BUILD) -j $(JOBS)
 
 # Every test, then the same tests built with AddressSanitizer and UndefinedBehaviorSanitizer.
-test: build
+test: build-all
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 	$(MAKE) --no-print-directory test-asan
 
-test-asan: deps $(ASAN_BUILD)/CMakeCache.txt
+test-asan: deps-test
+	cmake -S . -B $(ASAN_BUILD) $(GENERATOR) -DCMAKE_BUILD_TYPE=Debug -DDYNOHERD_SANITIZE=ON $(TEST_FLAGS) $(CMAKE_FLAGS)
 	cmake --build $(ASAN_BUILD) -j $(JOBS)
 	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure -j $(JOBS)
+
+# The binary compiled by Clang, warnings as errors (CI runs it after `make test`).
+build-clang: deps-test
+	cmake -S . -B $(CLANG_BUILD) $(GENERATOR) -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_COMPILER=clang++-14 -DDYNOHERD_WERROR=ON $(CMAKE_FLAGS)
+	cmake --build $(CLANG_BUILD) -j $(JOBS) --target dynoherd
 
 # The embedded demo: dynoherd on a simulated shop for about a minute, /metrics on
 # 127.0.0.1:9790 meanwhile (a free port, logged, if that one is taken), then a summary.
@@ -37,13 +52,17 @@ run: build
 	./$(BUILD)/dynoherd run -f examples/demo.yaml
 
 fuzz:
+	@bash tools/install-deps.sh fuzz
 	@bash tools/fuzz.sh
 
-bench: build
+bench: deps
+	@bash tools/install-deps.sh bench
+	cmake -S . -B $(BUILD) $(GENERATOR) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DDYNOHERD_BUILD_BENCH=ON $(CMAKE_FLAGS)
+	cmake --build $(BUILD) -j $(JOBS)
 	@bash bench/run.sh
 
 format:
 	clang-format -i $$(git ls-files '*.h' '*.cc')
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(CLANG_BUILD)

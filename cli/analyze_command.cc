@@ -254,7 +254,8 @@ void PrintText(const AnalyzeRules& rules, const Analysis& analysis,
     }
     std::vector<std::pair<std::string, int64_t>> codes;
     for (const latency::DynoReport& dyno : result.dynos) {
-      for (const auto& [code, n] : dyno.errors_by_code) {
+      for (const auto& [code_binding, n] : dyno.errors_by_code) {
+        const std::string& code = code_binding;  // Clang 14 cannot capture a structured binding
         auto it = std::find_if(codes.begin(), codes.end(),
                                [&](const auto& entry) { return entry.first == code; });
         if (it == codes.end()) {

@@ -2,6 +2,7 @@
 #include <cstdio>
 #include <string>
 
+#include "cli/build_info.h"
 #include "cli/commands.h"
 
 int main(int argc, char** argv) {
@@ -10,7 +11,7 @@ int main(int argc, char** argv) {
       "dynoherd: a reconciling operator for Heroku formations. It restarts laggard dynos and\n"
       "adds workers during latency events, as declared in FormationPolicy files.",
       "dynoherd"};
-  app.set_version_flag("--version", std::string("dynoherd ") + DYNOHERD_VERSION);
+  app.set_version_flag("--version", VersionText());
   app.require_subcommand(1);
   app.fallthrough(false);
   int exit_code = kExitOk;

@@ -227,7 +227,8 @@ int64_t LatencyWindow::Collect(const Series& series, int64_t now_index, int buck
     if (bucket.histogram) histogram.Merge(*bucket.histogram);
     errors += bucket.errors;
     if (errors_by_code == nullptr) continue;
-    for (const auto& [code, n] : bucket.errors_by_code) {
+    for (const auto& [code_binding, n] : bucket.errors_by_code) {
+      const auto& code = code_binding;  // Clang 14 cannot capture a structured binding
       auto it = std::find_if(errors_by_code->begin(), errors_by_code->end(),
                              [&](const auto& entry) { return entry.first == code; });
       if (it == errors_by_code->end()) {

@@ -410,7 +410,8 @@ TEST_CASE("a stream parser's cached timestamps equal the general parser's") {
                   static_cast<int>(rng() % 60), static_cast<int>(rng() % 61));
     std::string text = stamp;
     if (rng() % 4 != 0) {
-      text += "." + std::to_string(rng() % 1000000000).substr(0, 1 + rng() % 9);
+      text += '.';
+      text += std::to_string(rng() % 1000000000).substr(0, 1 + rng() % 9);
       if (rng() % 10 == 0) text += "123";  // beyond nanoseconds
     }
     text += zones[rng() % std::size(zones)];

@@ -39,8 +39,9 @@ Status WriteFileAtomically(const std::string& path, std::string_view content, mo
   const std::string name = "the " + std::string(what) + " " + path;
   fs::path parent = fs::path(path).parent_path();
   const std::string directory = parent.empty() ? "." : parent.string();
-  std::string temp =
-      (fs::path(directory) / ("." + fs::path(path).filename().string() + ".XXXXXX")).string();
+  std::string temp_name(1, '.');  // appended: GCC 12 -O3 misreads "." + string as overlapping
+  temp_name.append(fs::path(path).filename().string()).append(".XXXXXX");
+  std::string temp = (fs::path(directory) / temp_name).string();
   int fd = ::mkstemp(temp.data());  // mode 0600 until fchmod
   if (fd < 0) return Status::Unavailable("cannot write " + name + ": " + Errno());
   auto fail = [&](const std::string& step) {

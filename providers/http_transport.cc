@@ -384,7 +384,7 @@ std::string HostOfUrl(const std::string& url) {
     curl_free(host);
     char* port = nullptr;
     if (curl_url_get(u, CURLUPART_PORT, &port, 0) == CURLUE_OK) {
-      out += ":" + std::string(port);
+      out.append(":").append(port);
       curl_free(port);
     }
   }

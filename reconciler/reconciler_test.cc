@@ -451,7 +451,8 @@ TEST_CASE("a lost status gives the same plan with a declared baseline") {
   const std::vector<std::pair<double, double>> script = {
       {100, 0.5}, {110, 2.5}, {115, 2.5}, {120, 2.5}, {130, 1.8}, {140, 2.5},
       {150, 2.5}, {160, 9.0}, {170, 1.7}, {180, 1.2}, {190, 1.2}, {200, 2.1}};
-  for (const auto& [t, latency] : script) {
+  for (const auto& [at, latency] : script) {
+    const double t = at;  // CAPTURE cannot take a structured binding on Clang 14
     CAPTURE(t);
     w.SetLatency("worker", latency);
     if (t == 150) w.SetQuantity("worker", 8, T(145));  // above the ceiling by hand
@@ -530,7 +531,8 @@ TEST_CASE("restoreDelay: a new step while the restore waits starts the wait agai
       {500, 1.0, "worker scale 5 -> 2"},
       {510, 1.0, ""},
   };
-  for (const auto& [t, latency, action] : script) {
+  for (const auto& [at, latency, action] : script) {
+    const double t = at;  // CAPTURE cannot take a structured binding on Clang 14
     CAPTURE(t);
     w.SetLatency("worker", latency);
     Plan without = w.PlanWithoutStatus(T(t));

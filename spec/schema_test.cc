@@ -21,6 +21,11 @@
 namespace dynoherd::spec {
 namespace {
 
+// `text`, appended rather than "`" + text: GCC 12 -O3 misreads the latter as overlapping copies.
+std::string Backticked(const std::string& text) {
+  return std::string(1, '`').append(text).append(1, '`');
+}
+
 using json = nlohmann::json;
 using Pointer = json::json_pointer;
 
@@ -549,7 +554,7 @@ TEST_CASE("docs/spec.md lists every field of every object with its default") {
     for (const Field& field : type->fields) {
       std::string expected = field.required ? "**required**"
                              : field.default_value
-                                 ? "`" + FormatFieldValue(field, *field.default_value) + "`"
+                                 ? Backticked(FormatFieldValue(field, *field.default_value))
                                  : "none";
       CHECK_MESSAGE(
           section.find("\n| `" + field.name + "` | " + expected + " |") != std::string::npos,

@@ -89,7 +89,7 @@ std::string Everything(const World& w, const ProcessResult& r,
                        const std::vector<std::string>& files = {}) {
   std::string all = r.out + "\n" + r.err + "\n" + ReadFile(w.state);
   for (const auto& f : files)
-    all += "\n" + ReadFile(f);
+    all.append("\n").append(ReadFile(f));
   return all;
 }
 

@@ -1,29 +1,57 @@
 #!/usr/bin/env bash
-# Installs the Debian packages dynoherd needs to build, test and run its demo, and only those missing.
-# Used by `make deps`. Needs root (or sudo) and a reachable Debian mirror when something is missing.
+# Installs the Debian packages a make target needs, and only those missing.
+#
+#   bash tools/install-deps.sh            build: compile and run dynoherd (make build, make run)
+#   bash tools/install-deps.sh test       build + the test suite and its real peers (make test)
+#   bash tools/install-deps.sh bench      build + the benchmark tools (make bench)
+#   bash tools/install-deps.sh fuzz       build + clang's libFuzzer (make fuzz)
+#   bash tools/install-deps.sh package    build + the Debian packaging tools (make package)
+#
+# Several sets may be named at once. Needs root (or sudo) and a reachable Debian mirror when
+# something is missing; runs `apt-get update` first then.
 set -euo pipefail
 
-packages=(
+build=(
   cmake ninja-build g++ make pkg-config git
   libyaml-cpp-dev libcurl4-openssl-dev nlohmann-json3-dev prometheus-cpp-dev
-  doctest-dev libcli11-dev libcpp-httplib-dev libfmt-dev
+  libcli11-dev libcpp-httplib-dev libfmt-dev
+  ca-certificates
+)
+test=(
+  doctest-dev
+  clang-14     # CI also compiles the binary with Clang
   prometheus   # promtool for the metrics and alert-rule tests, prometheus for the live scrape test
   python3      # the end-to-end harness helpers and the benchmark's baseline parser
   python3-jsonschema python3-yaml  # tests check `dynoherd schema` with an independent 2020-12 validator
-  curl ca-certificates
-  clang-14 libclang-rt-14-dev  # make fuzz: libFuzzer targets built with ASan and UBSan
-  hyperfine                    # make bench: the whole-process timings in docs/benchmarks.md
+  curl
 )
+bench=(hyperfine python3)           # the whole-process timings in docs/benchmarks.md
+fuzz=(clang-14 libclang-rt-14-dev)  # libFuzzer targets built with ASan and UBSan
+package=(dpkg-dev file)             # CPack's DEB generator: dpkg-shlibdeps for Depends:
+
+sets=("$@")
+[ ${#sets[@]} -eq 0 ] && sets=(build)
+packages=("${build[@]}")
+for set in "${sets[@]}"; do
+  case "$set" in
+    build) ;;
+    test) packages+=("${test[@]}") ;;
+    bench) packages+=("${bench[@]}") ;;
+    fuzz) packages+=("${fuzz[@]}") ;;
+    package) packages+=("${package[@]}") ;;
+    *) echo "deps: unknown set \"$set\" (build, test, bench, fuzz, package)" >&2; exit 1 ;;
+  esac
+done
 
 missing=()
 for p in "${packages[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
-    missing+=("$p")
+    case " ${missing[*]-} " in *" $p "*) ;; *) missing+=("$p") ;; esac
   fi
 done
 
 if [ ${#missing[@]} -eq 0 ]; then
-  echo "deps: all ${#packages[@]} Debian packages present"
+  echo "deps: every package for ${sets[*]} is present"
   exit 0
 fi
 

@@ -34,7 +34,8 @@ TEST_CASE("a quiet web dyno answers in about its service time; arrivals follow t
   CHECK(latency.sample_count == doctest::Approx(600).epsilon(0.1));
   CHECK(*latency.value == doctest::Approx(0.200).epsilon(0.1));  // the median is serviceTime
   REQUIRE(latency.per_dyno.size() == 4);
-  for (const auto& [name, stats] : latency.per_dyno) {
+  for (const auto& [dyno, stats] : latency.per_dyno) {
+    const std::string& name = dyno;  // CAPTURE cannot take a structured binding on Clang 14
     CAPTURE(name);
     CHECK(stats.count == doctest::Approx(150).epsilon(0.3));  // the router spreads evenly
     CHECK(stats.errors == 0);
@@ -51,7 +52,8 @@ TEST_CASE("a worker formation below capacity has no queue; its dynos report job 
   REQUIRE(latency.value);
   CHECK(*latency.value < 2.0);
   CHECK(model.jobs_waiting() <= 2);
-  for (const auto& [name, stats] : latency.per_dyno) {
+  for (const auto& [dyno, stats] : latency.per_dyno) {
+    const std::string& name = dyno;  // CAPTURE cannot take a structured binding on Clang 14
     CAPTURE(name);
     CHECK(stats.count > 30);
     CHECK(stats.p50 == doctest::Approx(2.0).epsilon(0.2));

@@ -321,7 +321,8 @@ TEST_CASE("fake-heroku runs as a process with admin routes") {
   REQUIRE_MESSAGE(announced.rfind("fake-heroku listening on http://127.0.0.1:", 0) == 0, announced);
   int port = 0;
   std::ifstream(port_file) >> port;
-  CHECK(announced.find(":" + std::to_string(port) + "\n") != std::string::npos);
+  CHECK(announced.find(std::string(":").append(std::to_string(port)).append("\n")) !=
+        std::string::npos);
 
   httplib::Client client("127.0.0.1", port);
   auto r = client.Get("/apps/shop/formation", HerokuHeaders("HRKU-proc"));
