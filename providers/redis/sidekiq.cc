@@ -44,23 +44,88 @@ SidekiqQueueLatency QueueFromReplies(const std::string& queue, const std::string
   return result;
 }
 
+// Finds the top-level "enqueued_at" while checking the whole job is JSON, without building the
+// document: a read of many queues parses one job per queue, and the tree would cost most of it.
+class EnqueuedAtFinder final : public nlohmann::json_sax<nlohmann::json> {
+ public:
+  enum class Found { kNothing, kNumber, kNull, kOther };
+
+  Found found = Found::kNothing;
+  double value = 0;
+  bool top_level_is_object = false;
+  size_t error_byte = 0;  // 0: no syntax error
+
+  bool null() override { return Value(Found::kNull, 0); }
+  bool boolean(bool) override { return Value(Found::kOther, 0); }
+  bool number_integer(number_integer_t v) override {
+    return Value(Found::kNumber, static_cast<double>(v));
+  }
+  bool number_unsigned(number_unsigned_t v) override {
+    return Value(Found::kNumber, static_cast<double>(v));
+  }
+  bool number_float(number_float_t v, const string_t&) override { return Value(Found::kNumber, v); }
+  bool string(string_t&) override { return Value(Found::kOther, 0); }
+  bool binary(binary_t&) override { return Value(Found::kOther, 0); }
+  bool start_object(size_t) override { return Open(true); }
+  bool end_object() override { return Close(); }
+  bool start_array(size_t) override { return Open(false); }
+  bool end_array() override { return Close(); }
+  bool key(string_t& name) override {
+    next_is_enqueued_at_ = depth_ == 1 && name == "enqueued_at";
+    return true;
+  }
+  bool parse_error(size_t position, const std::string&,
+                   const nlohmann::detail::exception&) override {
+    error_byte = std::max<size_t>(position, 1);
+    return false;
+  }
+
+ private:
+  bool Value(Found kind, double number) {
+    if (next_is_enqueued_at_) {
+      found = kind;
+      value = number;
+      next_is_enqueued_at_ = false;
+    }
+    return true;
+  }
+  bool Open(bool object) {
+    if (depth_ == 0) top_level_is_object = object;
+    Value(Found::kOther, 0);
+    ++depth_;
+    return true;
+  }
+  bool Close() {
+    --depth_;
+    return true;
+  }
+
+  int depth_ = 0;
+  bool next_is_enqueued_at_ = false;
+};
+
 }  // namespace
 
 Result<std::optional<TimePoint>> ParseSidekiqEnqueuedAt(std::string_view job_json) {
-  nlohmann::json job;
-  try {
-    job = nlohmann::json::parse(job_json);
-  } catch (const nlohmann::json::parse_error& e) {
+  EnqueuedAtFinder finder;
+  const bool parsed =
+      nlohmann::json::sax_parse(job_json, &finder, nlohmann::json::input_format_t::json,
+                                /*strict=*/true);
+  if (!parsed || finder.error_byte != 0) {
     return Status::InvalidArgument("the oldest job is not JSON (error at byte " +
-                                   std::to_string(e.byte) + ")");
+                                   std::to_string(finder.error_byte) + ")");
   }
-  if (!job.is_object()) return Status::InvalidArgument("the oldest job is not a JSON object");
-  auto field = job.find("enqueued_at");
-  if (field == job.end() || field->is_null()) return std::optional<TimePoint>();
-  if (!field->is_number()) {
+  if (!finder.top_level_is_object) {
+    return Status::InvalidArgument("the oldest job is not a JSON object");
+  }
+  using Found = EnqueuedAtFinder::Found;
+  if (finder.found == Found::kNothing || finder.found == Found::kNull) {
+    return std::optional<TimePoint>();
+  }
+  if (finder.found != Found::kNumber) {
     return Status::InvalidArgument("the oldest job's enqueued_at is not a number");
   }
-  const double value = field->get<double>();
+  const double value = finder.value;
   if (!(value > 0) || !std::isfinite(value)) {
     return Status::InvalidArgument("the oldest job's enqueued_at is not a time after 1970");
   }
