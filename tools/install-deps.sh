@@ -15,6 +15,7 @@ build=(
   cmake ninja-build g++ make pkg-config git
   libyaml-cpp-dev libcurl4-openssl-dev nlohmann-json3-dev prometheus-cpp-dev
   libcli11-dev libcpp-httplib-dev libfmt-dev
+  libhiredis-dev libssl-dev  # the Redis connection: hiredis for the protocol, OpenSSL for rediss://
   ca-certificates
 )
 test=(
@@ -22,6 +23,7 @@ test=(
   clang-14     # CI also compiles the binary with Clang
   prometheus   # promtool for the metrics and alert-rule tests, prometheus for the live scrape test
   python3      # the end-to-end harness helpers and the benchmark's baseline parser
+  redis-server openssl  # the Redis tests run redis-server, plain and TLS with certificates made by openssl
   python3-jsonschema python3-yaml  # tests check `dynoherd schema` with an independent 2020-12 validator
   curl
 )
