@@ -119,6 +119,23 @@ BoxPrepared PrepareBoxPlot(const BoxPlotChart& chart, SvgWriter& svg, std::optio
   return prepared;
 }
 
+// A band whose dyno has no data: dashed, saying so where it has the room.
+void DrawMissing(SvgWriter& svg, double left, double width, const Rect& plot) {
+  svg.Empty("rect", {{"class", "box-missing"},
+                     {"x", Px(left)},
+                     {"y", Px(plot.top)},
+                     {"width", Px(width)},
+                     {"height", Px(plot.height)}});
+  if (TextWidth("no data", 10) <= width - 4) {
+    svg.Text("text",
+             {{"class", "missing-label"},
+              {"x", Px(left + width / 2)},
+              {"y", Px(plot.bottom() - 8)},
+              {"text-anchor", "middle"}},
+             "no data");
+  }
+}
+
 void DrawBox(SvgWriter& svg, const Box& box, const BoxGeometry& g, const Rect& plot,
              const std::string& tooltip) {
   const double center = g.left + g.width / 2;
@@ -126,11 +143,7 @@ void DrawBox(SvgWriter& svg, const Box& box, const BoxGeometry& g, const Rect& p
   if (!g.present) {
     svg.Open("g", {{"class", "box missing"}});
     svg.Title(tooltip);
-    svg.Empty("rect", {{"class", "box-missing"},
-                       {"x", Px(g.left)},
-                       {"y", Px(plot.top)},
-                       {"width", Px(g.width)},
-                       {"height", Px(plot.height)}});
+    DrawMissing(svg, g.left, g.width, plot);
     svg.Close();
     return;
   }
@@ -305,11 +318,7 @@ Svg RenderBarChart(const BarChart& chart) {
                  value_text);
       }
     } else {
-      svg.Empty("rect", {{"class", "box-missing"},
-                         {"x", Px(geometry.left)},
-                         {"y", Px(g.plot.top)},
-                         {"width", Px(geometry.width)},
-                         {"height", Px(g.plot.height)}});
+      DrawMissing(svg, geometry.left, geometry.width, g.plot);
     }
     svg.Close();
   }

@@ -112,12 +112,15 @@ svg.chart .swatch-line.dotted { stroke-dasharray: 0.5 4; stroke-width: 2.8; }
 .a0 { --a: #f04438; } .a1 { --a: #f79009; } .a2 { --a: #667085; }
 svg.chart .span-area { fill: var(--a, #f04438); fill-opacity: 0.1; }
 svg.chart .span:hover .span-area { fill-opacity: 0.16; }
-svg.chart .span-label { fill: #b42318; font-size: 10.5px; }
-svg.chart .span.a1 .span-label { fill: #93370d; }
-svg.chart .span.a2 .span-label { fill: #475467; }
+svg.chart .span-label {
+  fill: #b42318; font-size: 10.5px; paint-order: stroke; stroke: #fff; stroke-width: 3px;
+  stroke-opacity: 0.85;
+}
+svg.chart .span-label.a1 { fill: #93370d; }
+svg.chart .span-label.a2 { fill: #475467; }
 svg.chart .swatch-area { fill: var(--a, #f04438); fill-opacity: 0.22; stroke: var(--a); stroke-opacity: 0.5; }
 
-.m0 { --m: #6941c6; } .m1 { --m: #0e7490; } .m2 { --m: #c4320a; } .m3 { --m: #344054; }
+.m0 { --m: #6941c6; } .m1 { --m: #0e7490; } .m2 { --m: #8a5a12; } .m3 { --m: #344054; }
 svg.chart .marker-line { stroke: var(--m, #6941c6); stroke-width: 1.2; stroke-opacity: 0.75; }
 svg.chart .marker-head { fill: var(--m, #6941c6); stroke: none; }
 svg.chart .marker-hit { stroke: transparent; stroke-width: 12; }
@@ -136,6 +139,7 @@ svg.chart .box.highlight .box-body { fill: #fee4e2; stroke: #d92d20; }
 svg.chart .box.highlight .median { stroke: #912018; }
 svg.chart .box.highlight .whisker { stroke: #d92d20; }
 svg.chart .box-missing { fill: #fafbfc; stroke: #d0d5dd; stroke-dasharray: 3 3; }
+svg.chart .missing-label { fill: #7a8593; font-size: 10px; }
 svg.chart .bar-body { fill: #5b8def; }
 svg.chart .bar.highlight .bar-body { fill: #e5484d; }
 svg.chart .bar:hover .bar-body, svg.chart .box:hover .box-body { filter: brightness(0.93); }
@@ -285,6 +289,9 @@ std::string Page::Render() const {
   if (refresh_.count() > 0) {
     html += "<meta http-equiv=\"refresh\" content=\"" + std::to_string(refresh_.count()) + "\">\n";
   }
+  // An empty icon: served over HTTP (the daemon's page), the browser would otherwise ask for
+  // /favicon.ico and log the 404 as an error.
+  html += "<link rel=\"icon\" href=\"data:,\">\n";
   html += "<title>" + Escape(title_) + "</title>\n<style>\n" + Stylesheet() + "</style>\n";
   html += "</head>\n<body>\n<header class=\"page-header\"><div>\n<h1>" + Escape(title_) + "</h1>\n";
   if (!subtitle_.empty()) html += "<p class=\"subtitle\">" + Escape(subtitle_) + "</p>\n";

@@ -64,8 +64,10 @@ class Page {
   void AddSection(std::string heading);
   void AddHeading(std::string text);  // a sub-heading inside the section
   void AddParagraph(std::string text);
-  void AddChart(const Svg& chart);                   // the full width
-  void AddChartRow(const std::vector<Svg>& charts);  // side by side where the window allows
+  void AddChart(const Svg& chart);  // the full width
+  // Side by side where the window allows, one above the other where not; charts made with
+  // Size kHalfWidth keep the text size of full-width ones.
+  void AddChartRow(const std::vector<Svg>& charts);
   void AddTable(const Table& table);
   void AddFacts(const std::vector<Fact>& facts);  // a row of labelled values: conditions
 

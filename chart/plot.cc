@@ -87,17 +87,20 @@ void DrawSwatch(SvgWriter& svg, Swatch swatch, double x, double mid) {
                          {"width", Px(kLegendSwatchWidth - 6)},
                          {"height", "12"}});
       break;
-    case Swatch::kMarker:
+    case Swatch::kMarker: {
+      // The chart's marker in small: a line with a triangle on top.
+      const double center = x + kLegendSwatchWidth / 2;
       svg.Empty("line", {{"class", "marker-line"},
-                         {"x1", Px(x + kLegendSwatchWidth / 2)},
-                         {"y1", Px(mid - 7)},
-                         {"x2", Px(x + kLegendSwatchWidth / 2)},
+                         {"x1", Px(center)},
+                         {"y1", Px(mid - 3)},
+                         {"x2", Px(center)},
                          {"y2", Px(mid + 7)}});
-      svg.Empty("circle", {{"class", "marker-head"},
-                           {"cx", Px(x + kLegendSwatchWidth / 2)},
-                           {"cy", Px(mid - 3)},
-                           {"r", "4"}});
+      svg.Empty("path",
+                {{"class", "marker-head"},
+                 {"d", "M" + Px(center - 4.5) + " " + Px(mid - 7) + "L" + Px(center + 4.5) + " " +
+                           Px(mid - 7) + " " + Px(center) + " " + Px(mid - 0.5) + "Z"}});
       break;
+    }
   }
 }
 

@@ -15,11 +15,13 @@
 namespace dynoherd::chart {
 
 // In SVG user units. The chart scales to the width of its container (viewBox), so this sets the
-// proportions and the text size relative to the plot, not pixels on screen.
+// proportions and the text size relative to the plot, not pixels on screen: a chart meant for
+// half the page (Page::AddChartRow) should be about half as wide, or its text shrinks with it.
 struct Size {
   double width = 960;
   double height = 300;
 };
+inline constexpr Size kHalfWidth{560, 320};  // one of two charts side by side
 
 struct Rect {
   double left = 0;

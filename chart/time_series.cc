@@ -263,9 +263,12 @@ std::string MarkerTooltip(const MarkerGroup& group, std::chrono::minutes utc_off
   return text;
 }
 
-void DrawSpans(SvgWriter& svg, const TimeSeriesChart& chart, const Prepared& prepared) {
+// The shaded areas go under everything; their labels (`labels`) over everything, so that no
+// line crosses the words.
+void DrawSpans(SvgWriter& svg, const TimeSeriesChart& chart, const Prepared& prepared,
+               bool labels) {
   const TimeSeriesGeometry& g = prepared.geometry;
-  svg.Open("g", {{"class", "spans"}});
+  svg.Open("g", {{"class", labels ? "span-labels" : "spans"}});
   for (std::size_t i = 0; i < chart.spans.size(); ++i) {
     const Span& span = chart.spans[i];
     const TimePoint from = std::max(std::min(span.from, span.to), prepared.from);
@@ -273,6 +276,17 @@ void DrawSpans(SvgWriter& svg, const TimeSeriesChart& chart, const Prepared& pre
     if (to < from) continue;
     const double x1 = g.x.Map(Seconds(from));
     const double width = std::max(1.0, g.x.Map(Seconds(to)) - x1);
+    if (labels) {
+      const std::string label = Ellipsize(span.label, width - 8, 10.5);
+      if (!label.empty()) {
+        svg.Text("text",
+                 {{"class", "span-label " + prepared.span_class[i]},
+                  {"x", Px(x1 + 4)},
+                  {"y", Px(g.plot.top + 13)}},
+                 label);
+      }
+      continue;
+    }
     svg.Open("g", {{"class", "span " + prepared.span_class[i]}});
     svg.Title(span.label.empty() ? span.kind : span.label);
     svg.Empty("rect", {{"class", "span-area"},
@@ -280,11 +294,6 @@ void DrawSpans(SvgWriter& svg, const TimeSeriesChart& chart, const Prepared& pre
                        {"y", Px(g.plot.top)},
                        {"width", Px(width)},
                        {"height", Px(g.plot.height)}});
-    const std::string label = Ellipsize(span.label, width - 8, 10.5);
-    if (!label.empty()) {
-      svg.Text("text", {{"class", "span-label"}, {"x", Px(x1 + 4)}, {"y", Px(g.plot.top + 13)}},
-               label);
-    }
     svg.Close();
   }
   svg.Close();
@@ -397,12 +406,13 @@ Svg RenderTimeSeries(const TimeSeriesChart& chart) {
     frame->DrawNoData(chart.empty_message);
     return svg.Finish();
   }
-  DrawSpans(svg, chart, prepared);
+  DrawSpans(svg, chart, prepared, /*labels=*/false);
   frame->DrawValueAxis(prepared.geometry.y);
   DrawTimeAxis(svg, chart, prepared);
   DrawSeries(svg, chart, prepared);
   if (chart.threshold) frame->DrawThreshold(*chart.threshold, prepared.geometry.y, chart.y.format);
   DrawMarkers(svg, prepared, chart.utc_offset);
+  if (!chart.spans.empty()) DrawSpans(svg, chart, prepared, /*labels=*/true);
   return svg.Finish();
 }
 
