@@ -13,6 +13,7 @@ packages=(
   curl ca-certificates
   clang-14 libclang-rt-14-dev  # make fuzz: libFuzzer targets built with ASan and UBSan
   hyperfine                    # make bench: the whole-process timings in docs/benchmarks.md
+  chromium zlib1g-dev          # browser tests: pages in headless Chromium, its PNG screenshots
 )
 
 missing=()
