@@ -136,15 +136,27 @@ ValueAxis MakeValueAxis(const YAxis& options, std::optional<double> data_lo,
   if (!log && options.include_zero) include(0.0);
   const std::optional<double> fixed_min = Plottable(options.min, options.scale);
   const std::optional<double> fixed_max = Plottable(options.max, options.scale);
-  if (fixed_min) lo = fixed_min, hi = hi ? std::max(*hi, *fixed_min) : *fixed_min;
-  if (fixed_max) hi = fixed_max, lo = lo ? std::min(*lo, *fixed_max) : *fixed_max;
-  if (!lo) lo = log ? 1.0 : 0.0, hi = log ? 10.0 : 1.0;
+  if (fixed_min) {
+    lo = fixed_min;
+    hi = hi ? std::max(*hi, *fixed_min) : *fixed_min;
+  }
+  if (fixed_max) {
+    hi = fixed_max;
+    lo = lo ? std::min(*lo, *fixed_max) : *fixed_max;
+  }
+  if (!lo) {  // nothing to show: an axis of the usual shape
+    lo = log ? 1.0 : 0.0;
+    hi = log ? 10.0 : 1.0;
+  }
 
   const Ticks ticks = log ? LogTicks(*lo, *hi, options.tick_count)
                           : LinearTicks(*lo, *hi, options.tick_count, options.integers);
   double domain_lo = fixed_min.value_or(ticks.lo);
   double domain_hi = fixed_max.value_or(ticks.hi);
-  if (!(domain_hi > domain_lo)) domain_lo = ticks.lo, domain_hi = ticks.hi;
+  if (!(domain_hi > domain_lo)) {  // fixed ends that leave no room
+    domain_lo = ticks.lo;
+    domain_hi = ticks.hi;
+  }
 
   ValueAxis axis;
   axis.scale = log ? Scale::Log(domain_lo, domain_hi, bottom, top)

@@ -87,7 +87,10 @@ double NiceStep(double span, int target_count) {
 }
 
 Ticks LinearTicks(double lo, double hi, int target_count, bool integers) {
-  if (!std::isfinite(lo) || !std::isfinite(hi)) lo = 0, hi = 1;
+  if (!std::isfinite(lo) || !std::isfinite(hi)) {
+    lo = 0;
+    hi = 1;
+  }
   if (lo > hi) std::swap(lo, hi);
   if (lo == hi) {
     const double pad = lo == 0 ? 1 : std::abs(lo) * 0.1;

@@ -20,25 +20,22 @@ CodePoint Decode(std::string_view text, std::size_t pos) {
   const auto byte = [&](std::size_t i) { return static_cast<unsigned char>(text[i]); };
   const unsigned char lead = byte(pos);
   if (lead < 0x80) return {lead, 1, true};
-  std::size_t length = 0;
-  char32_t value = 0;
-  char32_t minimum = 0;
-  if ((lead & 0xE0) == 0xC0) {
-    length = 2, value = lead & 0x1F, minimum = 0x80;
-  } else if ((lead & 0xF0) == 0xE0) {
-    length = 3, value = lead & 0x0F, minimum = 0x800;
-  } else if ((lead & 0xF8) == 0xF0) {
-    length = 4, value = lead & 0x07, minimum = 0x10000;
-  } else {
-    return {};
-  }
+  // The lead byte says the length; the smallest value of each length rules out overlong forms.
+  const std::size_t length = (lead & 0xE0) == 0xC0   ? 2
+                             : (lead & 0xF0) == 0xE0 ? 3
+                             : (lead & 0xF8) == 0xF0 ? 4
+                                                     : 0;
+  if (length == 0) return {};
+  constexpr char32_t kMinimum[] = {0, 0, 0x80, 0x800, 0x10000};
+  char32_t value = lead & (0x7F >> length);
   if (pos + length > text.size()) return {};
   for (std::size_t i = 1; i < length; ++i) {
     const unsigned char next = byte(pos + i);
     if ((next & 0xC0) != 0x80) return {};
     value = (value << 6) | (next & 0x3F);
   }
-  if (value < minimum || value > 0x10FFFF || (value >= 0xD800 && value <= 0xDFFF)) return {};
+  if (value < kMinimum[length] || value > 0x10FFFF || (value >= 0xD800 && value <= 0xDFFF))
+    return {};
   return {value, length, true};
 }
 

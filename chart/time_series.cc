@@ -144,8 +144,10 @@ std::pair<TimePoint, TimePoint> TimeDomain(const TimeSeriesChart& chart) {
     for (const TimeValue& p : s.points)
       include(p.at);
   }
-  for (const Span& s : chart.spans)
-    include(s.from), include(s.to);
+  for (const Span& s : chart.spans) {
+    include(s.from);
+    include(s.to);
+  }
   for (const Marker& m : chart.markers)
     include(m.at);
   TimePoint from = chart.from.value_or(lo.value_or(TimePoint{}));

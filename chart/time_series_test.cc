@@ -272,6 +272,18 @@ TEST_CASE("Spans shade their stretch, cut at the axis ends") {
   CHECK(Count(svg, "class=\"legend-item a0\"") == 1);  // one legend entry per kind
 }
 
+TEST_CASE("Without fixed ends the time axis covers every span and marker, not only the points") {
+  TimeSeriesChart chart;
+  chart.series.push_back(PerMinute({1, 2, 3}));
+  chart.spans.push_back({kStart - 4min, kStart + 1min, "incident", "began before the data"});
+  chart.markers.push_back({kStart + 6min, "scale", "after the last point"});
+  const TimeSeriesGeometry g = LayoutTimeSeries(chart);
+  CHECK(g.x.lo() == doctest::Approx(ToUnixSeconds(kStart - 4min)));
+  CHECK(g.x.hi() == doctest::Approx(ToUnixSeconds(kStart + 6min)));
+  REQUIRE(g.marker_x.size() == 1);
+  CHECK(g.marker_x[0] == doctest::Approx(g.plot.right()));
+}
+
 TEST_CASE("The threshold is drawn, and the axis stretches to show it") {
   TimeSeriesChart chart{.threshold = Threshold{2.0, "latencyThreshold 2s"},
                         .y = {.format = ValueFormat::kSeconds}};

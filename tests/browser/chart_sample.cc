@@ -102,7 +102,9 @@ double Mean(const chart::Series& s) {
   double sum = 0;
   int n = 0;
   for (const chart::TimeValue& p : s.points) {
-    if (p.value) sum += *p.value, ++n;
+    if (!p.value) continue;
+    sum += *p.value;
+    ++n;
   }
   return n == 0 ? 0 : sum / n;
 }
