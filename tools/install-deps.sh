@@ -26,6 +26,7 @@ test=(
   redis-server openssl  # the Redis tests run redis-server, plain and TLS with certificates made by openssl
   python3-jsonschema python3-yaml  # tests check `dynoherd schema` with an independent 2020-12 validator
   curl
+  chromium zlib1g-dev  # browser tests: pages in headless Chromium, its PNG screenshots decoded
 )
 bench=(hyperfine python3)           # the whole-process timings in docs/benchmarks.md
 fuzz=(clang-14 libclang-rt-14-dev)  # libFuzzer targets built with ASan and UBSan
