@@ -51,8 +51,9 @@ install(CODE "
 
 # --- The Debian package ------------------------------------------------------------------------
 
-# Where the package says it comes from (its Homepage): the web address of the checkout's `origin`
-# remote, read at every configure, unless set. Without either the package has no Homepage.
+# Where the package says it comes from (its Homepage, the runbook links of its alerts): the web
+# address of the checkout's `origin` remote, read at every configure, unless set. Without either
+# the package has no Homepage and its alerts no runbook links.
 set(DYNOHERD_REPOSITORY_URL "" CACHE STRING
     "Web address of the dynoherd repository this is built from (empty: the origin remote's)")
 set(DYNOHERD_HOMEPAGE "${DYNOHERD_REPOSITORY_URL}")
@@ -68,6 +69,25 @@ if(NOT DEFINED DYNOHERD_PACKAGE_MAINTAINER)
     set(maintainer "$ENV{DEBFULLNAME} <$ENV{DEBEMAIL}>")
   endif()
   set(DYNOHERD_PACKAGE_MAINTAINER "${maintainer}" CACHE STRING "The package's Maintainer field")
+endif()
+
+# The installed alerts link to the runbook of the repository and the commit installed (the tag
+# v<version> when there is no git history).
+if(DYNOHERD_HOMEPAGE)
+  find_package(Git QUIET)
+  install(CODE "
+    include(\"${PROJECT_SOURCE_DIR}/cmake/runbook_url.cmake\")
+    set(ref v${PROJECT_VERSION})
+    execute_process(COMMAND \"${GIT_EXECUTABLE}\" -C \"${PROJECT_SOURCE_DIR}\" rev-parse HEAD
+                    OUTPUT_VARIABLE head OUTPUT_STRIP_TRAILING_WHITESPACE ERROR_QUIET
+                    RESULT_VARIABLE failed)
+    if(NOT failed AND head)
+      set(ref \"\${head}\")
+    endif()
+    dynoherd_set_runbook_url(
+      \"\$ENV{DESTDIR}\${CMAKE_INSTALL_PREFIX}/${DYNOHERD_DOCDIR}/examples/prometheus/alerts.yaml\"
+      \"${DYNOHERD_HOMEPAGE}\" \"\${ref}\")
+  ")
 endif()
 
 set(CPACK_GENERATOR DEB)

@@ -229,6 +229,16 @@ class DebianPackage(unittest.TestCase):
         for name in ("nlohmann/json", "CLI11", "License: Expat\n", "License: BSD-3-clause\n"):
             self.assertIn(name, text)
 
+    def test_runbook_address_of_the_installed_alerts(self):
+        alerts = (self.root / "usr/share/doc/dynoherd/examples/prometheus/alerts.yaml").read_text()
+        url = re.search(r'record: dynoherd_runbook_info\n.*?url: "([^"]*)"', alerts, re.S).group(1)
+        if REPOSITORY_URL:
+            self.assertRegex(url, rf"^{re.escape(REPOSITORY_URL)}/blob/[0-9a-f]{{40}}/docs/operations\.md$")
+        else:
+            self.assertEqual(url, "")
+        checkout = (SOURCE_DIR / "examples/prometheus/alerts.yaml").read_text()
+        self.assertEqual(re.sub(r'url: "[^"]*"', 'url: ""', alerts, count=1), checkout)
+
     # --- dpkg -i into a throwaway root ---------------------------------------------------------
 
     def test_dpkg_installs_it_with_its_dependencies_satisfied(self):
