@@ -2,21 +2,27 @@
 BUILD       ?= build
 ASAN_BUILD  ?= build-asan
 CLANG_BUILD ?= build-clang
+PACKAGE_BUILD ?= build-package
 JOBS        ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_FLAGS ?=
 GENERATOR   := $(shell command -v ninja >/dev/null 2>&1 && echo "-G Ninja")
 # What `make test` and CI add to every build of theirs: the test suite, and warnings as errors.
 TEST_FLAGS  := -DDYNOHERD_BUILD_TESTS=ON -DDYNOHERD_WERROR=ON
 
-.PHONY: all deps deps-test build build-all test test-asan build-clang run fuzz bench format clean
+.PHONY: all deps deps-test deps-package build build-all test test-asan build-clang package run fuzz \
+        bench format clean
 
 all: build
 
 deps:
 	@bash tools/install-deps.sh build
 
+# The package set too: the test package_deb builds and installs the Debian package.
 deps-test:
-	@bash tools/install-deps.sh test
+	@bash tools/install-deps.sh test package
+
+deps-package:
+	@bash tools/install-deps.sh package
 
 $(BUILD)/CMakeCache.txt:
 	cmake -S . -B $(BUILD) $(GENERATOR) -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_FLAGS)
@@ -46,6 +52,19 @@ build-clang: deps-test
 	cmake -S . -B $(CLANG_BUILD) $(GENERATOR) -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_COMPILER=clang++-14 -DDYNOHERD_WERROR=ON $(CMAKE_FLAGS)
 	cmake --build $(CLANG_BUILD) -j $(JOBS) --target dynoherd
 
+# The Debian package, build/dynoherd_<version>_<arch>.deb (docs/install.md): a Release build of its
+# own without tests, warnings not errors, then CPack (cmake/packaging.cmake).
+package: deps-package
+	cmake -S . -B $(PACKAGE_BUILD) $(GENERATOR) -DCMAKE_BUILD_TYPE=Release -DDYNOHERD_BUILD_TESTS=OFF \
+	  -DDYNOHERD_BUILD_BENCH=OFF -DDYNOHERD_WERROR=OFF $(CMAKE_FLAGS)
+	cmake --build $(PACKAGE_BUILD) -j $(JOBS)
+	rm -rf $(PACKAGE_BUILD)/deb
+	cd $(PACKAGE_BUILD) && cpack -G DEB -B deb
+	mkdir -p $(BUILD)
+	rm -f $(BUILD)/dynoherd_*.deb
+	cp $(PACKAGE_BUILD)/deb/dynoherd_*.deb $(BUILD)/
+	@ls -l $(BUILD)/dynoherd_*.deb
+
 # The embedded demo: dynoherd on a simulated shop for about a minute, /metrics on
 # 127.0.0.1:9790 meanwhile (a free port, logged, if that one is taken), then a summary.
 run: build
@@ -65,4 +84,4 @@ format:
 	clang-format -i $$(git ls-files '*.h' '*.cc')
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) $(CLANG_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(CLANG_BUILD) $(PACKAGE_BUILD)

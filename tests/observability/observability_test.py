@@ -45,6 +45,10 @@ SCRAPE_CONFIG = SOURCE_DIR / "examples/prometheus/prometheus.yml"
 FIXTURES = SOURCE_DIR / "tests/fixtures/observability"
 FAST_SIM = FIXTURES / "fast-sim.yaml"
 
+# Every alert's runbook_url: the address of the rule dynoherd_runbook_info, then the anchor.
+RUNBOOK_URL_TEMPLATE = ('{{{{ with query "dynoherd_runbook_info" }}}}{{{{ with . | first | label "url" }}}}'
+                        '{{{{ . }}}}#{anchor}{{{{ end }}}}{{{{ end }}}}')
+
 # Series Prometheus makes itself for every target, which the artefacts may read besides
 # dynoherd's own: `up` (DynoherdDown).
 PROMETHEUS_SERIES = {"up"}
@@ -347,6 +351,7 @@ class AlertRulesTest(unittest.TestCase):
         cls.promtool = shutil.which("promtool")
         with open(ALERTS, encoding="utf-8") as f:
             cls.rules = [r for g in yaml.safe_load(f)["groups"] for r in g["rules"]]
+        cls.alerts = [r for r in cls.rules if "alert" in r]
 
     def promtool_run(self, *args):
         if not self.promtool:
@@ -376,7 +381,7 @@ class AlertRulesTest(unittest.TestCase):
         for t in tests:
             for case in t.get("alert_rule_test", []):
                 (firing if case["exp_alerts"] else quiet).add(case["alertname"])
-        names = {r["alert"] for r in self.rules}
+        names = {r["alert"] for r in self.alerts}
         self.assertEqual(names - firing, set(), "alerts never shown firing")
         self.assertEqual(names - quiet, set(), "alerts never shown quiet")
 
@@ -397,17 +402,53 @@ class AlertRulesTest(unittest.TestCase):
             self.assertIn("alertname: DynoherdHerokuApiBudgetLow, time: 13m", r.stdout + r.stderr)
 
     def test_annotations_and_runbook_anchors(self):
-        headings = {}
-        for rule in self.rules:
+        headings = github_anchors((SOURCE_DIR / "docs/operations.md").read_text())
+        for rule in self.alerts:
             with self.subTest(alert=rule["alert"]):
                 a = rule["annotations"]
                 self.assertTrue(a.get("summary") and a.get("description"))
                 self.assertIn(rule["labels"]["severity"], ("warning", "critical"))
-                doc, _, anchor = a["runbook_url"].partition("#")
-                self.assertEqual(anchor, rule["alert"].lower())
-                if doc not in headings:
-                    headings[doc] = github_anchors((SOURCE_DIR / doc).read_text())
-                self.assertIn(anchor, headings[doc], f"no heading for #{anchor} in {doc}")
+                # The runbook's address and the alert's anchor in docs/operations.md.
+                anchor = rule["alert"].lower()
+                self.assertEqual(a["runbook_url"], RUNBOOK_URL_TEMPLATE.format(anchor=anchor))
+                self.assertIn(anchor, headings, f"no heading for #{anchor} in docs/operations.md")
+
+    def test_the_runbook_address_is_set_in_one_place(self):
+        records = [r for r in self.rules if r.get("record") == "dynoherd_runbook_info"]
+        self.assertEqual(len(records), 1)
+        self.assertEqual(records[0]["expr"], "vector(1)")
+        self.assertEqual(records[0]["labels"], {"url": ""})  # unset here: no dead link
+        self.assertEqual(len(self.rules), len(self.alerts) + 1)
+        self.assertNotIn("docs/operations.md#", ALERTS.read_text())  # no relative link left
+
+    def test_runbook_urls_with_the_address_set(self):
+        """The package sets the address (cmake/runbook_url.cmake): every alert then links to its
+        section of the runbook, absolute."""
+        cmake = shutil.which("cmake")
+        if not cmake or not self.promtool:
+            self.skipTest("needs cmake and promtool")
+        base = "https://github.com/acme/dynoherd/blob/v0.1.0/docs/operations.md"
+        with tempfile.TemporaryDirectory() as tmp:
+            alerts = pathlib.Path(tmp) / ALERTS.name
+            shutil.copy(ALERTS, alerts)
+            r = subprocess.run([cmake, f"-DFILE={alerts}", "-DREPOSITORY_URL=https://github.com/acme/dynoherd",
+                                "-DREF=v0.1.0", "-P", SOURCE_DIR / "cmake/runbook_url.cmake"],
+                               capture_output=True, text=True, timeout=60)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertIn(f'url: "{base}"', alerts.read_text())
+            with open(ALERTS_TEST, encoding="utf-8") as f:
+                tests = yaml.safe_load(f)
+            expected = 0
+            for t in tests["tests"]:
+                for case in t.get("alert_rule_test", []):
+                    for alert in case["exp_alerts"]:
+                        alert["exp_annotations"]["runbook_url"] = f"{base}#{case['alertname'].lower()}"
+                        expected += 1
+            self.assertGreater(expected, 8)
+            (pathlib.Path(tmp) / ALERTS_TEST.name).write_text(yaml.safe_dump(tests))
+            r = subprocess.run([self.promtool, "test", "rules", ALERTS_TEST.name], cwd=tmp,
+                               capture_output=True, text=True, timeout=120)
+            self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
 
 
 class DocsTest(unittest.TestCase):
