@@ -15,6 +15,9 @@ WORKDIR /src
 COPY tools/install-deps.sh tools/install-deps.sh
 RUN bash tools/install-deps.sh package
 COPY . .
+# The image has no .git (.dockerignore): `--version` names the commit given here, else "unknown".
+#   docker build --build-arg DYNOHERD_COMMIT=$(git rev-parse --short=12 HEAD) -t dynoherd:0.1.0 .
+ARG DYNOHERD_COMMIT=
 RUN make package
 
 FROM debian:bookworm-slim AS runtime

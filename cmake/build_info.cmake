@@ -1,9 +1,13 @@
 # Writes the build facts `dynoherd --version` prints into OUT, at every build but only when they
 # changed, so a new commit relinks the binary and recompiles nothing else.
+# DYNOHERD_COMMIT in the environment names the commit where there is no .git.
 #   cmake -DOUT=file.cc -DSOURCE_DIR=... -DVERSION=0.1.0 -DBUILD_TYPE=Release -P build_info.cmake
 set(commit "unknown")  # a build from a tarball has no git history
 find_package(Git QUIET)
-if(GIT_FOUND AND EXISTS "${SOURCE_DIR}/.git")
+if(DEFINED ENV{DYNOHERD_COMMIT} AND NOT "$ENV{DYNOHERD_COMMIT}" STREQUAL "")
+  # Given by a build without the history, e.g. `docker build --build-arg DYNOHERD_COMMIT=...`.
+  set(commit "$ENV{DYNOHERD_COMMIT}")
+elseif(GIT_FOUND AND EXISTS "${SOURCE_DIR}/.git")
   execute_process(COMMAND "${GIT_EXECUTABLE}" rev-parse --short=12 HEAD
                   WORKING_DIRECTORY "${SOURCE_DIR}" OUTPUT_VARIABLE head
                   OUTPUT_STRIP_TRAILING_WHITESPACE ERROR_QUIET RESULT_VARIABLE failed)
