@@ -159,15 +159,13 @@ int RunDaemon(const RunArgs& args) {
 
   // One clock for the whole process: the wall clock, or simulated time at the policies' speed.
   std::optional<providers::sim::ScaledClock> scaled;
-  std::optional<controller::WholeSecondClock> simulated;
   if (kind->simulated) {
     Result<providers::sim::ScaledClock> made =
-        providers::sim::ScaledClock::Create(wall, wall.Now(), kind->speed);
+        providers::sim::ScaledClock::Create(wall, wall.Now(), kind->speed, /*whole_seconds=*/true);
     if (!made.ok()) return fail("cannot run these policies together", made.status());
     scaled.emplace(*made);
-    simulated.emplace(*scaled);
   }
-  const Clock& clock = simulated ? static_cast<const Clock&>(*simulated) : wall;
+  const Clock& clock = scaled ? static_cast<const Clock&>(*scaled) : wall;
   std::optional<controller::SimTimeLogger> sim_logger;
   if (scaled) sim_logger.emplace(session.logger(), clock, clock.Now());
   Logger& logger = sim_logger ? static_cast<Logger&>(*sim_logger) : session.logger();
@@ -235,15 +233,9 @@ int RunDaemon(const RunArgs& args) {
     };
   }
 
-  // The loop reads the same whole-second simulated time as the passes, and waits for the scaled
-  // clock to get there.
-  controller::DaemonClock daemon_clock =
-      scaled
-          ? controller::DaemonClock{clock, controller::ScaledDaemonClock(*scaled, wall).wall_delay}
-          : controller::WallDaemonClock(wall);
   controller::DaemonOptions daemon_options;
   daemon_options.first_pass_after_interval = run_kind.simulated;  // let the new world serve first
-  Daemon daemon(daemon_options, daemon_clock, std::move(hooks), logger, &metrics, store->get());
+  Daemon daemon(daemon_options, clock, std::move(hooks), logger, &metrics, store->get());
   const auto policy_count = static_cast<int64_t>(policies->size());
   if (Status s = daemon.Start(std::move(*policies)); !s.ok()) return fail("cannot start", s);
 

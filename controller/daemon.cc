@@ -20,27 +20,10 @@ std::string JoinNames(const std::vector<std::string>& names) {
 
 }  // namespace
 
-DaemonClock WallDaemonClock(const Clock& wall) {
-  return {wall, [&wall](TimePoint due) -> std::optional<std::chrono::nanoseconds> {
-            return due - wall.Now();
-          }};
-}
-
-DaemonClock ScaledDaemonClock(const providers::sim::ScaledClock& scaled, const Clock& wall) {
-  return {scaled, [&scaled, &wall](TimePoint due) -> std::optional<std::chrono::nanoseconds> {
-            return scaled.WallTimeAt(due) - wall.Now();
-          }};
-}
-
-DaemonClock ManualDaemonClock(const Clock& manual) {
-  return {manual,
-          [](TimePoint) -> std::optional<std::chrono::nanoseconds> { return std::nullopt; }};
-}
-
-Daemon::Daemon(DaemonOptions options, DaemonClock clock, DaemonHooks hooks, Logger& logger,
+Daemon::Daemon(DaemonOptions options, const Clock& clock, DaemonHooks hooks, Logger& logger,
                metrics::Metrics* metrics, providers::StateStore* store)
     : options_(options),
-      clock_(std::move(clock)),
+      clock_(clock),
       hooks_(std::move(hooks)),
       logger_(logger),
       metrics_(metrics),
@@ -92,7 +75,7 @@ Status Daemon::Start(std::vector<spec::Policy> policies) {
       if (const auto* saved = store_->Find(name)) statuses_[name] = *saved;
     }
   }
-  scheduler_.SetPolicies(schedule, clock_.clock.Now());
+  scheduler_.SetPolicies(schedule, clock_.Now());
   pool_ = std::make_unique<WorkerPool>(
       std::clamp<size_t>(count, 1, std::max<size_t>(1, options_.max_concurrent_passes)));
   started_ = true;
@@ -147,7 +130,7 @@ RunOutcome Daemon::Run() {
       for (const auto& [name, entry] : entries_)
         names.push_back(name);
       lock.unlock();
-      TickResult tick = hooks_.tick(clock_.clock.Now(), names);
+      TickResult tick = hooks_.tick(clock_.Now(), names);
       lock.lock();
       if (tick.stop && !stop_requested_) {
         stop_requested_ = true;
@@ -156,7 +139,7 @@ RunOutcome Daemon::Run() {
       if (stop_requested_) break;
       wake = tick.next;
     }
-    StartDueLocked(clock_.clock.Now());
+    StartDueLocked(clock_.Now());
     // With every thread busy, the next due time means nothing until a pass ends (which wakes us).
     std::optional<TimePoint> due =
         in_flight_.size() < pool_->size() ? scheduler_.NextDue() : std::nullopt;
@@ -198,7 +181,7 @@ void Daemon::WaitLocked(std::unique_lock<std::mutex>& lock, std::optional<TimePo
     cv_.wait(lock, woken);
     return;
   }
-  std::optional<std::chrono::nanoseconds> delay = clock_.wall_delay(*due);
+  std::optional<std::chrono::nanoseconds> delay = clock_.RealTimeUntil(*due);
   if (!delay) {
     cv_.wait(lock, woken);
   } else if (delay->count() > 0) {
@@ -230,7 +213,7 @@ void Daemon::RunPass(const Task& task) {
     result.policy = task.policy->name;
     result.app = task.policy->app;
     result.status = Status::Internal(std::string("pass threw: ") + e.what());
-    result.started_at = result.finished_at = clock_.clock.Now();
+    result.started_at = result.finished_at = clock_.Now();
     logger_.Error("pass failed", {{"policy", result.policy}, {"error", result.status.message()}});
   }
   bool recorded = false;
@@ -249,7 +232,7 @@ void Daemon::RunPass(const Task& task) {
 
 void Daemon::RecordLocked(const Task& task, const PassResult& result) {
   const std::string& name = task.policy->name;
-  const TimePoint now = clock_.clock.Now();
+  const TimePoint now = clock_.Now();
   scheduler_.Finished(name, result.status.ok(), now);
   // Saved even when an action failed (RecordActionFailure took it back out of the status) or
   // the pass failed: the last-pass record says so, for `dynoherd status`.
@@ -326,7 +309,7 @@ void Daemon::Reload() {
     if (metrics_) metrics_->RetainFormations(name, {});
   }
   entries_ = std::move(next);
-  scheduler_.SetPolicies(schedule, clock_.clock.Now());
+  scheduler_.SetPolicies(schedule, clock_.Now());
   pool_->GrowTo(
       std::clamp<size_t>(entries_.size(), 1, std::max<size_t>(1, options_.max_concurrent_passes)));
   logger_.Info("policies reloaded", {{"policies", static_cast<int64_t>(entries_.size())},

@@ -4,9 +4,9 @@
 //
 // The loop never sleeps blindly: it computes the next due time and waits on a condition variable
 // until then or until something happens (a pass ended, a stop or a reload was asked). How long
-// "until then" lasts in real time is the DaemonClock's business, so the same loop runs on the
-// system clock, on a simulator's ScaledClock, and in tests on a ManualClock that moves only by
-// hand.
+// "until then" lasts in real time is the clock's business (Clock::RealTimeUntil), so the same loop
+// runs on the system clock, on a clock faster than the wall's, and in tests on a ManualClock that
+// moves only by hand.
 //
 //   Daemon daemon(options, clock, hooks, logger, &metrics, &store);
 //   if (Status s = daemon.Start(policies); !s.ok()) ...;
@@ -34,21 +34,10 @@
 #include "controller/scheduler.h"
 #include "controller/worker_pool.h"
 #include "metrics/metrics.h"
-#include "providers/sim/scaled_clock.h"
 #include "providers/state_store.h"
 #include "spec/policy.h"
 
 namespace dynoherd::controller {
-
-// The daemon's clock, and how long to wait in real time for it to read `due`; nullopt means
-// "until woken" (a ManualClock: the test moves it and calls Daemon::Wake).
-struct DaemonClock {
-  const Clock& clock;
-  std::function<std::optional<std::chrono::nanoseconds>(TimePoint due)> wall_delay;
-};
-DaemonClock WallDaemonClock(const Clock& wall);
-DaemonClock ScaledDaemonClock(const providers::sim::ScaledClock& scaled, const Clock& wall);
-DaemonClock ManualDaemonClock(const Clock& manual);
 
 struct DaemonOptions {
   size_t max_concurrent_passes = 4;  // the pool has min(this, policies) threads, at least 1
@@ -110,8 +99,9 @@ struct PolicySnapshot {
 class Daemon {
  public:
   // `metrics` and `store` may be null (then nothing is exported or saved). Everything referenced
-  // must outlive the daemon.
-  Daemon(DaemonOptions options, DaemonClock clock, DaemonHooks hooks, Logger& logger,
+  // must outlive the daemon. With a ManualClock the loop waits until woken: move the clock, then
+  // call Wake.
+  Daemon(DaemonOptions options, const Clock& clock, DaemonHooks hooks, Logger& logger,
          metrics::Metrics* metrics, providers::StateStore* store);
   ~Daemon();
 
@@ -132,7 +122,7 @@ class Daemon {
   std::vector<PolicySnapshot> Snapshot() const;
   bool HasPolicy(const std::string& name) const;
   std::vector<std::string> PolicyNames() const;
-  TimePoint Now() const { return clock_.clock.Now(); }
+  TimePoint Now() const { return clock_.Now(); }
 
  private:
   struct Entry {
@@ -159,7 +149,7 @@ class Daemon {
   void WaitLocked(std::unique_lock<std::mutex>& lock, std::optional<TimePoint> due);
 
   const DaemonOptions options_;
-  const DaemonClock clock_;
+  const Clock& clock_;
   const DaemonHooks hooks_;
   Logger& logger_;
   metrics::Metrics* const metrics_;

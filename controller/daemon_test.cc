@@ -154,8 +154,7 @@ struct Harness {
       ++recorded;
       cv.notify_all();
     };
-    daemon = std::make_unique<Daemon>(options, ManualDaemonClock(clock), std::move(hooks), log,
-                                      &metrics, store);
+    daemon = std::make_unique<Daemon>(options, clock, std::move(hooks), log, &metrics, store);
   }
 
   ~Harness() {
@@ -499,27 +498,12 @@ TEST_CASE("a tick hook can end the run and ask for its next turn") {
     r.next = now + 1s;
     return r;
   };
-  Daemon daemon({}, ManualDaemonClock(clock), hooks, log, nullptr, nullptr);
+  Daemon daemon({}, clock, hooks, log, nullptr, nullptr);
   REQUIRE(daemon.Start({Policy("a")}).ok());
   clock.Advance(1min);  // already over: the first turn ends the run
   RunOutcome outcome = daemon.Run();
   CHECK(outcome.stop_reason == "simulation finished");
   CHECK(ticks == 1);
-}
-
-TEST_CASE("the daemon clocks convert a due time on their clock to a real wait") {
-  ManualClock wall(kT0);
-  DaemonClock system = WallDaemonClock(wall);
-  CHECK(system.wall_delay(kT0 + 30s) == std::chrono::nanoseconds(30s));
-
-  auto scaled = providers::sim::ScaledClock::Create(wall, kT0 + 1h, 30);
-  REQUIRE(scaled.ok());
-  DaemonClock simulated = ScaledDaemonClock(*scaled, wall);
-  CHECK(simulated.wall_delay(kT0 + 1h + 30s) == std::chrono::nanoseconds(1s));
-  wall.Advance(500ms);  // 15 s simulated
-  CHECK(simulated.wall_delay(kT0 + 1h + 30s) == std::chrono::nanoseconds(500ms));
-
-  CHECK_FALSE(ManualDaemonClock(wall).wall_delay(kT0 + 1h).has_value());
 }
 
 TEST_CASE("Start refuses an empty set and a runtime that cannot be built") {

@@ -1,7 +1,5 @@
 #include "controller/runtime.h"
 
-#include <condition_variable>
-
 #include "providers/heroku/heroku_provider.h"
 #include "providers/sim/sim_latency_source.h"
 #include "providers/sources/log_session_source.h"
@@ -10,26 +8,6 @@
 #include "providers/sources/router_logs_source.h"
 
 namespace dynoherd::controller {
-
-// Sleeps that a shutdown can cut short, so SIGTERM never waits out a retry backoff.
-class InterruptibleSleeper {
- public:
-  explicit InterruptibleSleeper(std::shared_ptr<std::atomic<bool>> stop) : stop_(std::move(stop)) {}
-  bool Sleep(Duration d) {
-    std::unique_lock lock(mu_);
-    cv_.wait_for(lock, d, [this] { return stop_->load(); });
-    return !stop_->load();
-  }
-  void Wake() {
-    std::lock_guard lock(mu_);
-    cv_.notify_all();
-  }
-
- private:
-  std::shared_ptr<std::atomic<bool>> stop_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-};
 
 namespace {
 
@@ -184,12 +162,9 @@ Result<providers::heroku::HerokuClient*> RuntimeFactory::HerokuClient() {
       if (left) m->SetHerokuRateLimitRemaining(*left);
     };
   }
-  auto sleeper = std::make_shared<InterruptibleSleeper>(shutting_down_);
-  sleeper_ = sleeper;
   Result<std::unique_ptr<providers::heroku::HerokuClient>> client =
-      providers::heroku::HerokuClient::Create(
-          std::move(options).value(), clock_, [sleeper](Duration d) { return sleeper->Sleep(d); },
-          logger_);
+      providers::heroku::HerokuClient::Create(std::move(options).value(), clock_, &sleeper_,
+                                              logger_);
   if (!client.ok()) return client.status();
   heroku_ = std::move(client).value();
   heroku_provider_ = std::make_shared<providers::heroku::HerokuProvider>(*heroku_);
@@ -268,12 +243,7 @@ providers::heroku::HerokuClient* RuntimeFactory::HerokuClientForTests() {
 
 void RuntimeFactory::Shutdown() {
   shutting_down_->store(true);
-  std::shared_ptr<InterruptibleSleeper> sleeper;
-  {
-    std::lock_guard lock(mu_);
-    sleeper = sleeper_;
-  }
-  if (sleeper) sleeper->Wake();
+  sleeper_.Interrupt();
   tails_->RequestStopAll();
 }
 

@@ -14,6 +14,7 @@
 
 #include "common/env.h"
 #include "common/logging.h"
+#include "common/sleeper.h"
 #include "common/status.h"
 #include "common/time.h"
 #include "controller/listener.h"
@@ -28,8 +29,6 @@
 namespace dynoherd::controller {
 
 using namespace std::chrono_literals;
-
-class InterruptibleSleeper;
 
 enum class RunMode {
   kOneShot,  // plan, reconcile: sources read what they can within the pass
@@ -125,7 +124,7 @@ class RuntimeFactory {
   };
   std::map<std::string, SimEntry> sims_;
   std::shared_ptr<std::atomic<bool>> shutting_down_ = std::make_shared<std::atomic<bool>>(false);
-  std::shared_ptr<InterruptibleSleeper> sleeper_;  // the Heroku client's retry waits
+  SystemSleeper sleeper_;  // the Heroku client's retry waits, cut short by Shutdown
   // Router-log state kept across reloads: one tail per app, one drain window per policy. Tails
   // are stopped before the Heroku client they use goes away.
   std::shared_ptr<providers::sources::LogTailRegistry> tails_ =

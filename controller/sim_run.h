@@ -28,18 +28,6 @@ struct RunKind {
 // Errors name the policies in conflict.
 Result<RunKind> CheckRunPolicies(const std::vector<spec::Policy>& policies);
 
-// A clock in whole seconds, the simulator's step. `run` reads simulated time through it so that a
-// pass due at 15m30s observes and plans at exactly 15m30s, whatever the wall clock's jitter (a
-// few milliseconds are seconds at speed 300): the same scenario then makes the same decisions.
-class WholeSecondClock final : public Clock {
- public:
-  explicit WholeSecondClock(const Clock& inner) : inner_(inner) {}
-  TimePoint Now() const override { return std::chrono::floor<std::chrono::seconds>(inner_.Now()); }
-
- private:
-  const Clock& inner_;
-};
-
 // Adds `sim_time` (simulated time since `start`, whole seconds) to every line, unless the line
 // already has one.
 class SimTimeLogger final : public Logger {

@@ -123,11 +123,3 @@ TEST_CASE("the narrator tells incidents and dynos coming up, wakes at incidents,
   CHECK(last.stop);
   CHECK(last.stop_reason == "simulation finished");
 }
-
-TEST_CASE("the simulated clock of run reads whole seconds") {
-  ManualClock inner(SimStart() + 90s + 999ms);
-  WholeSecondClock clock(inner);
-  CHECK(clock.Now() == SimStart() + 90s);
-  inner.Advance(1ms);
-  CHECK(clock.Now() == SimStart() + 91s);
-}

@@ -4,7 +4,6 @@
 #include <cctype>
 #include <charconv>
 #include <cmath>
-#include <thread>
 
 #include "providers/heroku/heroku_json.h"
 
@@ -172,13 +171,6 @@ Result<HerokuClientOptions> HerokuClientOptionsFromEnvironment(const EnvLookup& 
   return options;
 }
 
-SleepFunction RealSleep() {
-  return [](Duration d) {
-    std::this_thread::sleep_for(d);
-    return true;
-  };
-}
-
 std::string EscapePathSegment(std::string_view segment) {
   static const char* kHex = "0123456789ABCDEF";
   std::string out;
@@ -195,7 +187,7 @@ std::string EscapePathSegment(std::string_view segment) {
 }
 
 Result<std::unique_ptr<HerokuClient>> HerokuClient::Create(HerokuClientOptions options,
-                                                           const Clock& clock, SleepFunction sleep,
+                                                           const Clock& clock, Sleeper* sleeper,
                                                            Logger& logger) {
   if (options.token.empty()) {
     return Status::Unauthenticated(
@@ -217,16 +209,15 @@ Result<std::unique_ptr<HerokuClient>> HerokuClient::Create(HerokuClientOptions o
   if (options.transport.user_agent.empty()) {
     options.transport.user_agent = std::string("dynoherd/") + DYNOHERD_VERSION;
   }
-  if (!sleep) sleep = RealSleep();
   return std::unique_ptr<HerokuClient>(
-      new HerokuClient(std::move(options), clock, std::move(sleep), logger));
+      new HerokuClient(std::move(options), clock, sleeper, logger));
 }
 
-HerokuClient::HerokuClient(HerokuClientOptions options, const Clock& clock, SleepFunction sleep,
+HerokuClient::HerokuClient(HerokuClientOptions options, const Clock& clock, Sleeper* sleeper,
                            Logger& logger)
     : options_(std::move(options)),
       clock_(clock),
-      sleep_(std::move(sleep)),
+      sleeper_(sleeper ? *sleeper : own_sleeper_),
       logger_(logger),
       transport_(options_.transport),
       jitter_rng_(options_.jitter_seed != 0 ? options_.jitter_seed : std::random_device{}()) {}
@@ -453,7 +444,9 @@ Result<HttpResponse> HerokuClient::Execute(const Call& call) {
       std::lock_guard lock(mu_);
       ++stats_.retries;
     }
-    if (!sleep_(wait)) return Status::Aborted(call.what + ": stopped while waiting to retry");
+    if (!sleeper_.Sleep(wait)) {
+      return Status::Aborted(call.what + ": stopped while waiting to retry");
+    }
   }
 }
 

@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "common/logging.h"
+#include "common/sleeper.h"
 #include "common/status.h"
 #include "common/time.h"
 #include "providers/heroku/heroku_token.h"
@@ -69,10 +70,6 @@ struct HerokuClientOptions {
 // HEROKU_API_KEY, else ~/.netrc. The rest keep their defaults.
 Result<HerokuClientOptions> HerokuClientOptionsFromEnvironment(const EnvLookup& env);
 
-// Waits `d`; returns false when woken early to shut down. Injected so tests take no wall time.
-using SleepFunction = std::function<bool(Duration d)>;
-SleepFunction RealSleep();
-
 struct LogSessionRequest {
   std::string dyno_name = "router";  // router lines carry the per-dyno service times
   std::string source = "heroku";
@@ -115,10 +112,11 @@ struct ApiStats {
 
 class HerokuClient {
  public:
-  // Checks the options (a token, an acceptable API URL, sane retry bounds). `clock`, `logger` and
-  // whatever `sleep` refers to must outlive the client.
+  // Checks the options (a token, an acceptable API URL, sane retry bounds). `sleeper` waits
+  // between retries (interrupted: the call ends Aborted); null: a SystemSleeper of the client's
+  // own. `clock`, `sleeper` and `logger` must outlive the client.
   static Result<std::unique_ptr<HerokuClient>> Create(HerokuClientOptions options,
-                                                      const Clock& clock, SleepFunction sleep,
+                                                      const Clock& clock, Sleeper* sleeper,
                                                       Logger& logger);
 
   // GET /apps/{app}/formation, every page.
@@ -151,8 +149,7 @@ class HerokuClient {
     HttpResponse response;
   };
 
-  HerokuClient(HerokuClientOptions options, const Clock& clock, SleepFunction sleep,
-               Logger& logger);
+  HerokuClient(HerokuClientOptions options, const Clock& clock, Sleeper* sleeper, Logger& logger);
 
   Result<HttpResponse> Execute(const Call& call);
   Result<std::vector<std::string>> GetAllPages(const std::string& path, const std::string& what);
@@ -165,7 +162,8 @@ class HerokuClient {
 
   HerokuClientOptions options_;
   const Clock& clock_;
-  SleepFunction sleep_;
+  SystemSleeper own_sleeper_;
+  Sleeper& sleeper_;
   Logger& logger_;
   HttpTransport transport_;
 

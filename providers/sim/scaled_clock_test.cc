@@ -45,6 +45,26 @@ TEST_CASE("WallTimeAt says when the simulated clock reaches a time") {
   }
 }
 
+TEST_CASE("a wait for a simulated time lasts the real time until the wall clock gets there") {
+  ManualClock wall(TimePoint{} + 1000h);
+  const TimePoint sim_start = wall.Now() + 1h;
+  auto clock = ScaledClock::Create(wall, sim_start, 30);
+  REQUIRE(clock.ok());
+  CHECK(clock->RealTimeUntil(sim_start + 30s) == std::chrono::nanoseconds(1s));
+  wall.Advance(500ms);  // 15 s simulated
+  CHECK(clock->RealTimeUntil(sim_start + 30s) == std::chrono::nanoseconds(500ms));
+}
+
+TEST_CASE("the simulated clock of run reads whole seconds") {
+  const TimePoint sim_start = *ParseTimestamp("2026-01-01T00:00:00Z");
+  ManualClock wall(sim_start + 90s + 999ms);
+  auto clock = ScaledClock::Create(wall, sim_start + 90s + 999ms, 1, /*whole_seconds=*/true);
+  REQUIRE(clock.ok());
+  CHECK(clock->Now() == sim_start + 90s);
+  wall.Advance(1ms);
+  CHECK(clock->Now() == sim_start + 91s);
+}
+
 TEST_CASE("ScaledClock refuses a speed that is not a positive number") {
   ManualClock wall(TimePoint{});
   for (double speed : {0.0, -1.0, std::numeric_limits<double>::infinity(),

@@ -20,7 +20,7 @@ constexpr std::chrono::milliseconds kReplayQuiet{200};
 Result<std::unique_ptr<LogTail>> LogTail::Start(heroku::HerokuClient& client, std::string app,
                                                 LogTailOptions options, const Clock& clock,
                                                 Logger& logger, metrics::Metrics* metrics,
-                                                Sleep sleep) {
+                                                Sleeper* sleeper) {
   if (options.initial_backoff <= Duration::zero() ||
       options.max_backoff < options.initial_backoff) {
     return Status::InvalidArgument(
@@ -36,19 +36,19 @@ Result<std::unique_ptr<LogTail>> LogTail::Start(heroku::HerokuClient& client, st
   if (!window.ok()) return window.status().WithContext("log tail of " + app);
   return std::unique_ptr<LogTail>(new LogTail(client, std::move(app), std::move(options),
                                               std::move(window).value(), clock, logger, metrics,
-                                              std::move(sleep)));
+                                              sleeper));
 }
 
 LogTail::LogTail(heroku::HerokuClient& client, std::string app, LogTailOptions options,
                  latency::LatencyWindow window, const Clock& clock, Logger& logger,
-                 metrics::Metrics* metrics, Sleep sleep)
+                 metrics::Metrics* metrics, Sleeper* sleeper)
     : client_(client),
       app_(std::move(app)),
       options_(std::move(options)),
       clock_(clock),
       logger_(logger),
       metrics_(metrics),
-      sleep_(std::move(sleep)),
+      sleeper_(sleeper ? *sleeper : own_sleeper_),
       window_(std::move(window)),
       thread_([this] { Run(); }) {}
 
@@ -62,6 +62,7 @@ void LogTail::RequestStop() {
     stop_.store(true);
   }
   cv_.notify_all();
+  own_sleeper_.Interrupt();
 }
 
 void LogTail::Stop() {
@@ -70,10 +71,7 @@ void LogTail::Stop() {
 }
 
 bool LogTail::Wait(Duration d) {
-  if (sleep_) return sleep_(d) && !stop_.load();
-  std::unique_lock lock(mu_);
-  cv_.wait_for(lock, d, [this] { return stop_.load(); });
-  return !stop_.load();
+  return sleeper_.Sleep(d) && !stop_.load();
 }
 
 void LogTail::Run() {

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "common/logging.h"
+#include "common/sleeper.h"
 #include "common/time.h"
 #include "latency/latency_window.h"
 #include "metrics/metrics.h"
@@ -55,16 +56,14 @@ struct LogTailHealth {
 
 class LogTail {
  public:
-  // Waits `d` before a reconnect; returns false when woken to stop. Tests inject one that records
-  // the wait and returns at once; empty: a real wait that Stop() cuts short.
-  using Sleep = std::function<bool(Duration d)>;
-
-  // Starts the background thread at once. `client`, `clock`, `logger` and `metrics` (may be null)
-  // must outlive the tail. Errors: a window the LatencyWindow refuses, backoffs not positive.
+  // Starts the background thread at once. `sleeper` waits before each reconnect (tests inject a
+  // ManualSleeper); null: a SystemSleeper of the tail's own, which RequestStop interrupts.
+  // `client`, `clock`, `logger`, `metrics` (may be null) and `sleeper` must outlive the tail.
+  // Errors: a window the LatencyWindow refuses, backoffs not positive.
   static Result<std::unique_ptr<LogTail>> Start(heroku::HerokuClient& client, std::string app,
                                                 LogTailOptions options, const Clock& clock,
                                                 Logger& logger, metrics::Metrics* metrics,
-                                                Sleep sleep = {});
+                                                Sleeper* sleeper = nullptr);
   ~LogTail();  // Stop()
   LogTail(const LogTail&) = delete;
   LogTail& operator=(const LogTail&) = delete;
@@ -93,7 +92,7 @@ class LogTail {
  private:
   LogTail(heroku::HerokuClient& client, std::string app, LogTailOptions options,
           latency::LatencyWindow window, const Clock& clock, Logger& logger,
-          metrics::Metrics* metrics, Sleep sleep);
+          metrics::Metrics* metrics, Sleeper* sleeper);
   void Run();
   // One session: open, read until it ends. Returns the error, or OK when it ended normally.
   Status RunSession();
@@ -106,7 +105,8 @@ class LogTail {
   const Clock& clock_;
   Logger& logger_;
   metrics::Metrics* metrics_;
-  Sleep sleep_;
+  SystemSleeper own_sleeper_;
+  Sleeper& sleeper_;
 
   latency::SharedLatencyWindow window_;
   std::atomic<bool> stop_{false};

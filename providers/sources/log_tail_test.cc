@@ -45,46 +45,17 @@ spec::FormationSpec Web(Duration window = 5min) {
   return testing::LatencyFormation("web", window);
 }
 
-// Records every wait before a reconnect, moves the test's clock by it, and lets the test wait
-// for the n-th.
-class RecordingSleep {
- public:
-  explicit RecordingSleep(ManualClock& clock) : clock_(clock) {}
-  LogTail::Sleep AsSleep() {
-    return [this](Duration d) {
-      {
-        std::lock_guard lock(mu_);
-        waits_.push_back(d);
-      }
-      clock_.Advance(d);
-      cv_.notify_all();
-      return true;
-    };
-  }
-  std::vector<Duration> WaitFor(size_t n) {
-    std::unique_lock lock(mu_);
-    cv_.wait_for(lock, kEventTimeout, [&] { return waits_.size() >= n; });
-    return waits_;
-  }
-
- private:
-  ManualClock& clock_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::vector<Duration> waits_;
-};
-
 struct Harness {
   CapturingLogger log;
   ht::Harness h{log, {}, kScenario};
   metrics::Metrics metrics{"test"};
-  RecordingSleep sleep{h.clock};
+  ManualSleeper sleeper{&h.clock};  // records each wait before a reconnect, moves the clock
 
   std::unique_ptr<LogTail> Start(const std::string& app, LogTailOptions options = {},
                                  bool inject_sleep = true, bool wait_for_first_lines = false) {
     if (!wait_for_first_lines) options.first_lines_wait = std::chrono::milliseconds(0);
     auto tail = LogTail::Start(*h.client, app, options, h.clock, log, &metrics,
-                               inject_sleep ? sleep.AsSleep() : LogTail::Sleep());
+                               inject_sleep ? &sleeper : nullptr);
     REQUIRE_MESSAGE(tail.ok(), tail.status().message());
     return std::move(tail).value();
   }
@@ -167,7 +138,7 @@ TEST_CASE("a failing tail reconnects after a doubling, bounded backoff; one sess
   options.initial_backoff = 1s;
   options.max_backoff = 3s;
   auto tail = t.Start("shop", options);
-  std::vector<Duration> waits = t.sleep.WaitFor(4);
+  std::vector<Duration> waits = t.sleeper.WaitForWaits(4, kEventTimeout);
   REQUIRE(tail->WaitForLines(202, kEventTimeout));
   CHECK(waits == std::vector<Duration>{1s, 2s, 3s, 3s});
   tail->Stop();
@@ -191,7 +162,7 @@ TEST_CASE("a session that ends is replaced; replayed lines are not counted twice
   options.request.tail = false;  // the fake ends such a session after its lines
   options.healthy_after = 0s;    // every clean end counts as healthy: the backoff stays at 1s
   auto tail = t.Start("fixed", options);
-  t.sleep.WaitFor(3);
+  t.sleeper.WaitForWaits(3, kEventTimeout);
   REQUIRE(tail->WaitForSessionsEnded(3, kEventTimeout));
   tail->Stop();
   LogTailHealth health = tail->health();
@@ -200,7 +171,7 @@ TEST_CASE("a session that ends is replaced; replayed lines are not counted twice
   // Sessions 2 and 3 replayed all four lines; a fourth may have begun before the stop.
   CHECK(health.lines_replayed >= 8);
   CHECK(health.lines_replayed <= 4 * (health.sessions_opened - 1));
-  std::vector<Duration> waits = t.sleep.WaitFor(3);
+  std::vector<Duration> waits = t.sleeper.WaitForWaits(3, kEventTimeout);
   for (size_t i = 0; i < 3; ++i)
     CHECK(waits[i] == 1s);
   CHECK(t.log.Contains(LogLevel::kInfo, "log tail ended, reconnecting"));
@@ -219,7 +190,7 @@ TEST_CASE("a failed session opening is retried with backoff too") {
       ht::F("{method: POST, path: /apps/fixed/log-sessions, status: 404, times: 2}"));
   auto tail = t.Start("fixed");
   REQUIRE(tail->WaitForLines(4, kEventTimeout));
-  std::vector<Duration> waits = t.sleep.WaitFor(2);
+  std::vector<Duration> waits = t.sleeper.WaitForWaits(2, kEventTimeout);
   CHECK(waits[0] == 1s);
   CHECK(waits[1] == 2s);
   LogTailHealth health = tail->health();
@@ -265,7 +236,7 @@ TEST_CASE("the first read waits (bounded) for the first lines") {
   AppState app = t.Observe("fixed");
   LogTailOptions options;
   auto started =
-      LogTail::Start(*t.h.client, "fixed", options, t.h.clock, t.log, nullptr, t.sleep.AsSleep());
+      LogTail::Start(*t.h.client, "fixed", options, t.h.clock, t.log, nullptr, &t.sleeper);
   REQUIRE(started.ok());
   spec::FormationSpec web = Web();
   auto out = (*started)->Read({&web}, app, t.h.clock.Now());
