@@ -153,7 +153,7 @@ std::string DescribeLaggards(const spec::LaggardSpec& l) {
 struct FormationResult {
   std::string type;
   std::vector<latency::DynoReport> dynos;
-  reconciler::FormationLatency latency;
+  model::FormationLatency latency;
   reconciler::LaggardReport laggards;  // verdicts in the order of `dynos`
 };
 
@@ -228,7 +228,7 @@ void PrintText(const AnalyzeRules& rules, const Analysis& analysis,
     for (size_t i = 0; i < result.dynos.size(); ++i) {
       const latency::DynoReport& dyno = result.dynos[i];
       const reconciler::LaggardVerdict& verdict = result.laggards.verdicts[i];
-      const reconciler::LatencyStats& s = dyno.stats;
+      const model::LatencyStats& s = dyno.stats;
       table.AddRow({dyno.dyno, std::to_string(s.count), FormatOrDash(s.mean, s.count),
                     FormatOrDash(s.p50, s.count), FormatOrDash(s.p95, s.count),
                     FormatOrDash(s.p99, s.count), FormatOrDash(s.max, s.count),
@@ -289,7 +289,7 @@ void PrintText(const AnalyzeRules& rules, const Analysis& analysis,
   }
 }
 
-nlohmann::ordered_json StatsJson(const reconciler::LatencyStats& s) {
+nlohmann::ordered_json StatsJson(const model::LatencyStats& s) {
   auto seconds = [&](double v) -> nlohmann::ordered_json {
     return s.count > 0 ? nlohmann::ordered_json(v) : nlohmann::ordered_json(nullptr);
   };

@@ -193,7 +193,7 @@ int RunDaemon(const RunArgs& args) {
   const controller::RunKind run_kind = *kind;
   controller::DaemonHooks hooks;
   hooks.pass = [&runner](const spec::Policy& policy, controller::PolicyRuntime& runtime,
-                         const reconciler::PolicyStatus* previous, std::mt19937_64& rng) {
+                         const model::PolicyStatus* previous, std::mt19937_64& rng) {
     return runner.Run(policy, runtime, previous, rng, {.apply = true});
   };
   hooks.build_runtime = [&factory](const spec::Policy& policy) { return factory.Build(policy); };

@@ -9,13 +9,14 @@
 #include "cli/operator_options.h"
 #include "controller/pass_record.h"
 #include "controller/text_table.h"
+#include "model/codec.h"
 
 namespace dynoherd::cli {
 
 namespace {
 
+using model::ConditionStatus;
 using nlohmann::json;
-using reconciler::ConditionStatus;
 
 // "45s", "17m", "5h", "3d": an age as kubectl prints it.
 std::string Age(TimePoint then, TimePoint now) {
@@ -31,8 +32,8 @@ std::string Age(TimePoint then, TimePoint now) {
 struct PolicyView {
   std::string name;
   std::string app;  // from the status or the -f file
-  const reconciler::PolicyStatus* status = nullptr;
-  std::optional<controller::PassRecord> record;
+  const model::PolicyStatus* status = nullptr;
+  std::optional<model::PassRecord> record;
   std::string record_error;  // the record could not be read
   const spec::Policy* spec = nullptr;
 };
@@ -60,17 +61,17 @@ std::vector<std::string> FormationTypes(const PolicyView& p) {
   return types;
 }
 
-bool Healthy(const reconciler::Condition& c) {
-  if (c.type == reconciler::kReady) return c.status == ConditionStatus::kTrue;
+bool Healthy(const model::Condition& c) {
+  if (c.type == model::kReady) return c.status == ConditionStatus::kTrue;
   return c.status == ConditionStatus::kFalse;
 }
 
-std::string ConditionsCell(const reconciler::FormationStatus* fs, TimePoint now) {
+std::string ConditionsCell(const model::FormationStatus* fs, TimePoint now) {
   if (!fs || fs->conditions.empty()) return "-";
   std::vector<std::string> problems;
   for (const auto& c : fs->conditions) {
     if (!Healthy(c)) {
-      problems.push_back(c.type + "=" + std::string(reconciler::Name(c.status)) + " " +
+      problems.push_back(c.type + "=" + std::string(model::Name(c.status)) + " " +
                          Age(c.last_transition_time, now));
     }
   }
@@ -80,8 +81,7 @@ std::string ConditionsCell(const reconciler::FormationStatus* fs, TimePoint now)
       out += (out.empty() ? "" : ", ") + p;
     return out;
   }
-  const reconciler::Condition* ready =
-      reconciler::FindCondition(fs->conditions, reconciler::kReady);
+  const model::Condition* ready = model::FindCondition(fs->conditions, model::kReady);
   return ready ? "Ready " + Age(ready->last_transition_time, now) : "-";
 }
 
@@ -121,8 +121,8 @@ std::string RenderText(const std::vector<PolicyView>& views, const std::string& 
       table.AddRow({p.name, "-", "-", "-", "-", "-", "-", "-", last_pass});
     }
     for (const std::string& type : types) {
-      const reconciler::FormationStatus* fs = p.status ? p.status->FindFormation(type) : nullptr;
-      const controller::FormationRecord* fr = nullptr;
+      const model::FormationStatus* fs = p.status ? p.status->FindFormation(type) : nullptr;
+      const model::FormationRecord* fr = nullptr;
       if (p.record) {
         for (const auto& f : p.record->formations) {
           if (f.type == type) fr = &f;
@@ -158,7 +158,7 @@ std::string RenderText(const std::vector<PolicyView>& views, const std::string& 
           // Unknown is a consequence (latency unknown), explained by Degraded's message.
           if (Healthy(c) || c.status == ConditionStatus::kUnknown || c.message.empty()) continue;
           problems.push_back(p.name + "/" + type + ": " + c.type + "=" +
-                             std::string(reconciler::Name(c.status)) + " for " +
+                             std::string(model::Name(c.status)) + " for " +
                              Age(c.last_transition_time, now) + ": " + c.message);
         }
       }
@@ -192,8 +192,8 @@ json ToJsonView(const std::vector<PolicyView>& views, const std::string& state_p
   for (const PolicyView& p : views) {
     policies.push_back({{"policy", p.name},
                         {"app", p.app},
-                        {"status", p.status ? reconciler::ToJson(*p.status) : json(nullptr)},
-                        {"lastPass", p.record ? controller::ToJson(*p.record) : json(nullptr)}});
+                        {"status", p.status ? model::ToJson(*p.status) : json(nullptr)},
+                        {"lastPass", p.record ? model::ToJson(*p.record) : json(nullptr)}});
   }
   return {{"stateFile", state_path},
           {"generatedAt", FormatTimestamp(now)},
@@ -257,7 +257,7 @@ int RunStatus(const OperatorArgs& args) {
     v.status = (*store)->Find(name);
     if (v.status) v.app = v.status->app;
     if (const json* saved = (*store)->FindLastPass(name)) {
-      Result<controller::PassRecord> record = controller::PassRecordFromJson(*saved);
+      Result<model::PassRecord> record = model::PassRecordFromJson(*saved);
       if (record.ok()) {
         v.record = std::move(record).value();
       } else {

@@ -62,7 +62,7 @@ struct DaemonHooks {
   // One pass (PassRunner::Run in the binary; a fake in tests). Called on a pool thread, never
   // twice at once for the same policy.
   std::function<PassResult(const spec::Policy& policy, PolicyRuntime& runtime,
-                           const reconciler::PolicyStatus* previous, std::mt19937_64& rng)>
+                           const model::PolicyStatus* previous, std::mt19937_64& rng)>
       pass;
   // The runtime of a policy (RuntimeFactory::Build), at Start and on every accepted reload.
   std::function<Result<std::shared_ptr<PolicyRuntime>>(const spec::Policy&)> build_runtime;
@@ -90,7 +90,7 @@ struct RunOutcome {
 struct PolicySnapshot {
   std::shared_ptr<const spec::Policy> policy;
   std::shared_ptr<const PassResult> last_pass;  // null before the first pass
-  std::optional<reconciler::PolicyStatus> status;
+  std::optional<model::PolicyStatus> status;
   int consecutive_failures = 0;
   bool pass_in_progress = false;
   std::optional<TimePoint> next_pass_at;  // nullopt while a pass is in progress
@@ -135,7 +135,7 @@ class Daemon {
     std::shared_ptr<const spec::Policy> policy;
     std::shared_ptr<PolicyRuntime> runtime;
     std::shared_ptr<std::mt19937_64> rng;
-    std::optional<reconciler::PolicyStatus> previous;
+    std::optional<model::PolicyStatus> previous;
   };
 
   static std::shared_ptr<std::mt19937_64> NewRng(const spec::Policy& policy);
@@ -166,7 +166,7 @@ class Daemon {
   bool reload_requested_ = false;
   std::string stop_reason_;
   std::map<std::string, Entry> entries_;
-  std::map<std::string, reconciler::PolicyStatus> statuses_;  // last saved, per policy
+  std::map<std::string, model::PolicyStatus> statuses_;  // last saved, per policy
   std::set<std::string> passed_once_;
   std::multiset<std::string> in_flight_;
   Scheduler scheduler_;

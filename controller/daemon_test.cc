@@ -39,7 +39,7 @@ class FakePasses {
  public:
   FakePasses(const Clock& clock, metrics::Metrics& metrics) : clock_(clock), metrics_(metrics) {}
 
-  PassResult Run(const spec::Policy& policy, const reconciler::PolicyStatus* previous) {
+  PassResult Run(const spec::Policy& policy, const model::PolicyStatus* previous) {
     std::unique_lock lock(mu_);
     calls_.push_back({policy.name, clock_.Now(), previous != nullptr, policy.interval});
     cv_.notify_all();
@@ -125,7 +125,7 @@ struct Harness {
       : policies(std::move(initial)) {
     DaemonHooks hooks;
     hooks.pass = [this](const spec::Policy& policy, PolicyRuntime&,
-                        const reconciler::PolicyStatus* previous,
+                        const model::PolicyStatus* previous,
                         std::mt19937_64&) { return passes.Run(policy, previous); };
     hooks.build_runtime =
         [this](const spec::Policy& policy) -> Result<std::shared_ptr<PolicyRuntime>> {
@@ -479,7 +479,7 @@ TEST_CASE("a tick hook can end the run and ask for its next turn") {
   CapturingLogger log;
   std::atomic<int> ticks{0};
   DaemonHooks hooks;
-  hooks.pass = [&](const spec::Policy& p, PolicyRuntime&, const reconciler::PolicyStatus*,
+  hooks.pass = [&](const spec::Policy& p, PolicyRuntime&, const model::PolicyStatus*,
                    std::mt19937_64&) {
     PassResult r;
     r.policy = p.name;

@@ -27,7 +27,7 @@ double Milliseconds(double seconds) {
 }  // namespace
 
 PassResult PassRunner::Run(const spec::Policy& policy, PolicyRuntime& runtime,
-                           const reconciler::PolicyStatus* previous, std::mt19937_64& rng,
+                           const model::PolicyStatus* previous, std::mt19937_64& rng,
                            const PassOptions& options) {
   PassResult result;
   result.policy = policy.name;
@@ -56,12 +56,12 @@ void PassRunner::Observe(const spec::Policy& policy, PolicyRuntime& runtime, Pas
     result.status = Status::Internal("no provider for policy " + policy.name);
     return;
   }
-  Result<providers::AppState> app = runtime.provider->Observe(policy.app);
+  Result<model::AppState> app = runtime.provider->Observe(policy.app);
   if (!app.ok()) {
     result.status = app.status().WithContext("observe app " + policy.app);
     return;
   }
-  reconciler::Observation& obs = result.observation;
+  model::Observation& obs = result.observation;
   obs.observed_at = clock_.Now();
   obs.formations = app->formations;
   obs.dynos = app->dynos;
@@ -83,12 +83,11 @@ void PassRunner::LogConditionChanges(const spec::Policy& policy, const reconcile
     // Conditions that changed in this pass: the moments an operator wants in the log.
     for (const auto& c : formation.conditions) {
       if (c.last_transition_time != plan.planned_at) continue;
-      bool bad =
-          (c.type == reconciler::kDegraded && c.status == reconciler::ConditionStatus::kTrue);
+      bool bad = (c.type == model::kDegraded && c.status == model::ConditionStatus::kTrue);
       LogFields fields = PolicyFields(policy);
       fields.insert(fields.end(), {{"formation", formation.type},
                                    {"condition", c.type},
-                                   {"status", std::string(reconciler::Name(c.status))},
+                                   {"status", std::string(model::Name(c.status))},
                                    {"reason", c.reason},
                                    {"detail", c.message}});
       logger_.Log(bad ? LogLevel::kWarn : LogLevel::kInfo, "condition changed", fields);
@@ -239,8 +238,7 @@ void PassRunner::Record(const spec::Policy& policy, const PassResult& result) {
 metrics::FormationSample FormationSampleOf(const spec::Policy& policy,
                                            const spec::FormationSpec& formation,
                                            const reconciler::FormationPlan& plan,
-                                           const reconciler::Observation& observation,
-                                           TimePoint now) {
+                                           const model::Observation& observation, TimePoint now) {
   metrics::FormationSample s;
   s.policy = policy.name;
   s.app = policy.app;
@@ -265,7 +263,7 @@ metrics::FormationSample FormationSampleOf(const spec::Policy& policy,
   if (plan.in_event && plan.event_started_at) {
     s.event_duration_seconds = std::max(0.0, ToSeconds(now - *plan.event_started_at));
   }
-  const reconciler::FormationLatency* latency = nullptr;
+  const model::FormationLatency* latency = nullptr;
   if (auto it = observation.latency.find(plan.type); it != observation.latency.end()) {
     latency = &it->second;
   }
@@ -286,7 +284,7 @@ metrics::FormationSample FormationSampleOf(const spec::Policy& policy,
     s.dynos.push_back(std::move(d));
   }
   for (const auto& c : plan.conditions) {
-    s.conditions.push_back({c.type, std::string(reconciler::Name(c.status))});
+    s.conditions.push_back({c.type, std::string(model::Name(c.status))});
   }
   return s;
 }

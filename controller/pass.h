@@ -13,11 +13,11 @@
 #include "common/status.h"
 #include "common/time.h"
 #include "metrics/metrics.h"
+#include "model/observation.h"
+#include "model/status.h"
 #include "providers/latency_source.h"
 #include "providers/provider.h"
-#include "reconciler/observation.h"
 #include "reconciler/plan.h"
-#include "reconciler/policy_status.h"
 #include "reconciler/reconciler.h"
 #include "spec/policy.h"
 
@@ -46,7 +46,7 @@ struct PassResult {
   // is not a failure: the plan holds the formation and says so (Degraded).
   Status status;
   bool observed = false;
-  reconciler::Observation observation;   // valid when `observed`
+  model::Observation observation;        // valid when `observed`
   std::optional<reconciler::Plan> plan;  // set once planned; failed actions are marked in it
   bool applied = false;                  // actions were sent to the platform
   TimePoint started_at{};
@@ -62,7 +62,7 @@ class PassRunner {
       : clock_(clock), logger_(logger), metrics_(metrics) {}
 
   PassResult Run(const spec::Policy& policy, PolicyRuntime& runtime,
-                 const reconciler::PolicyStatus* previous, std::mt19937_64& rng,
+                 const model::PolicyStatus* previous, std::mt19937_64& rng,
                  const PassOptions& options);
 
  private:
@@ -81,7 +81,6 @@ class PassRunner {
 metrics::FormationSample FormationSampleOf(const spec::Policy& policy,
                                            const spec::FormationSpec& formation,
                                            const reconciler::FormationPlan& plan,
-                                           const reconciler::Observation& observation,
-                                           TimePoint now);
+                                           const model::Observation& observation, TimePoint now);
 
 }  // namespace dynoherd::controller

@@ -1,69 +1,16 @@
-// What `dynoherd status` shows beyond the reconciler's PolicyStatus: when the last pass ran and how
-// it ended, what it last observed of each formation, and the last actions applied. Reporting data
-// only: it is saved beside the status (providers::StateStore's "lastPasses") and the reconciler
-// never reads it, so nothing here can change a decision.
+// The last-pass record of `dynoherd status` (model/pass_record.h), filled from each pass and saved
+// beside the policy's status.
 #pragma once
 
-#include <nlohmann/json.hpp>
-#include <optional>
-#include <string>
-#include <vector>
-
 #include "common/status.h"
-#include "common/time.h"
 #include "controller/pass.h"
+#include "model/pass_record.h"
 #include "providers/state_store.h"
 
 namespace dynoherd::controller {
 
-struct FormationRecord {
-  std::string type;
-  std::optional<int> observed_quantity;  // nullopt: not in the app
-  std::optional<int> desired_quantity;
-  std::optional<int> baseline;
-  std::string baseline_kind = "none";  // none | declared | captured
-  int dynos_up = 0;
-  int dynos = 0;
-  std::string statistic;                  // "p95"; empty without latency
-  std::optional<double> latency_seconds;  // nullopt: unknown
-  std::string latency_unknown_reason;
-
-  bool operator==(const FormationRecord&) const = default;
-};
-
-struct ActionRecord {
-  std::string formation;
-  std::string kind;     // scale | restart | stop
-  std::string summary;  // "scale 4 -> 5", "restart web.3"
-  std::string reason;
-  bool failed = false;
-  std::string error;
-
-  bool operator==(const ActionRecord&) const = default;
-};
-
-struct PassRecord {
-  TimePoint started_at{};
-  TimePoint finished_at{};
-  bool ok = true;
-  std::string error;
-  // The last pass that observed the app (this one, or an earlier one if this one could not).
-  std::optional<TimePoint> observed_at;
-  std::vector<FormationRecord> formations;
-  // The last pass that applied actions, and those actions; kept while later passes do nothing.
-  std::optional<TimePoint> actions_at;
-  std::vector<ActionRecord> actions;
-
-  bool operator==(const PassRecord&) const = default;
-};
-
 // The record after `result`, keeping from `previous` what this pass did not replace.
-PassRecord NextPassRecord(const PassRecord* previous, const PassResult& result);
-
-// camelCase keys, RFC 3339 timestamps, null for what is unknown.
-nlohmann::json ToJson(const PassRecord& record);
-// Unknown keys are ignored, missing ones take their defaults; a mistyped one is an error naming it.
-Result<PassRecord> PassRecordFromJson(const nlohmann::json& json);
+model::PassRecord NextPassRecord(const model::PassRecord* previous, const PassResult& result);
 
 // After a `reconcile` or `run` pass: puts the policy's new status (when the pass planned) and its
 // last-pass record into `store` and writes the file. Errors are the store's.

@@ -2,10 +2,12 @@
 
 #include <doctest/doctest.h>
 
+#include "model/codec.h"
 #include "tests/support/temp_dir.h"
 
 using namespace dynoherd;
 using namespace dynoherd::controller;
+using namespace dynoherd::model;
 using namespace std::chrono_literals;
 
 namespace {
@@ -102,33 +104,6 @@ TEST_CASE(
   CHECK(third.observed_at == kNow + 1min + 1s);  // what the last pass that could observe saw
   CHECK(third.formations == second.formations);
   CHECK(third.actions == first.actions);
-}
-
-TEST_CASE("PassRecord JSON: round trip, tolerant of missing keys, strict on types") {
-  PassResult r = ScaledPass(kNow);
-  r.plan->actions[0].failed = true;
-  r.plan->actions[0].error = "422 invalid_params";
-  PassRecord record = NextPassRecord(nullptr, r);
-  nlohmann::json j = ToJson(record);
-  CHECK(j["result"] == "ok");
-  CHECK(j["formations"][0]["latencySeconds"] == 0.241);
-  CHECK(j["actions"][0]["failed"] == true);
-  Result<PassRecord> back = PassRecordFromJson(j);
-  REQUIRE(back.ok());
-  CHECK(*back == record);
-
-  Result<PassRecord> sparse = PassRecordFromJson({{"result", "error"}, {"error", "boom"}});
-  REQUIRE(sparse.ok());
-  CHECK_FALSE(sparse->ok);
-  CHECK(sparse->formations.empty());
-  CHECK_FALSE(sparse->observed_at.has_value());
-
-  j["formations"][0]["dynos"] = "five";
-  CHECK(PassRecordFromJson(j).status().message() == "formations[0].dynos: has the wrong type");
-  CHECK(PassRecordFromJson({{"startedAt", "yesterday"}}).status().message() ==
-        "startedAt: expected an RFC 3339 timestamp");
-  CHECK(PassRecordFromJson({{"actions", {1}}}).status().message() ==
-        "actions[0]: expected an object");
 }
 
 TEST_CASE("SavePass: the status and the record in one write; failures keep the status") {

@@ -55,7 +55,7 @@ spec::Policy LoadPolicy(bool paused = false) {
 class FaultyProvider final : public providers::Provider {
  public:
   explicit FaultyProvider(providers::Provider& inner) : inner_(inner) {}
-  Result<providers::AppState> Observe(const std::string& app) override {
+  Result<model::AppState> Observe(const std::string& app) override {
     if (fail_observe) return Status::Unavailable("connect to api.heroku.com: timed out after 5s");
     return inner_.Observe(app);
   }
@@ -142,7 +142,7 @@ struct Harness {
   metrics::Metrics metrics;
   PassRunner runner;
   PolicyRuntime runtime;
-  std::optional<reconciler::PolicyStatus> status;
+  std::optional<model::PolicyStatus> status;
   std::mt19937_64 rng{1};
 };
 
@@ -219,7 +219,7 @@ TEST_CASE(
   CHECK(h.logger.Contains(LogLevel::kInfo, "scaled formation"));
   CHECK(h.logger.Contains(LogLevel::kInfo, "restored formation"));
 
-  Result<providers::AppState> end = h.world->Observe("shop");
+  Result<model::AppState> end = h.world->Observe("shop");
   REQUIRE(end.ok());
   CHECK(end->formations.at(0).quantity == 6);
   std::string text = h.metrics.Serialize();
@@ -295,13 +295,12 @@ TEST_CASE("a failed restart fails the pass and is not remembered as done") {
   CHECK(h.faulty->restart_calls >= 2);  // no cooldown started: the next pass tried again
   CHECK(h.logger.Contains(LogLevel::kError, "restarting laggard dyno failed"));
   REQUIRE(h.status);
-  const reconciler::FormationStatus* web = h.status->FindFormation("web");
+  const model::FormationStatus* web = h.status->FindFormation("web");
   REQUIRE(web);
   CHECK(web->restarts.empty());
-  const reconciler::Condition* degraded =
-      reconciler::FindCondition(web->conditions, reconciler::kDegraded);
+  const model::Condition* degraded = model::FindCondition(web->conditions, model::kDegraded);
   REQUIRE(degraded);
-  CHECK(degraded->status == reconciler::ConditionStatus::kTrue);
+  CHECK(degraded->status == model::ConditionStatus::kTrue);
   // Not counted: the counter stays at the 0 it starts from.
   CHECK(h.metrics.Serialize().find("dynoherd_dyno_restarts_total{action=\"restart\",app=\"shop\","
                                    "formation=\"web\",policy=\"shop\"} 0\n") != std::string::npos);
@@ -339,12 +338,12 @@ TEST_CASE("a failing action turns Degraded true once; repeated failures do not f
   REQUIRE_FALSE(again.status.ok());
   CHECK(degraded_lines("True") == 1);
   CHECK(degraded_lines("False") == false_before);
-  const reconciler::Condition* c = nullptr;
+  const model::Condition* c = nullptr;
   for (const auto& cond : again.plan->FindFormation("web")->conditions) {
-    if (cond.type == reconciler::kDegraded) c = &cond;
+    if (cond.type == model::kDegraded) c = &cond;
   }
   REQUIRE(c);
-  CHECK(c->status == reconciler::ConditionStatus::kTrue);
+  CHECK(c->status == model::ConditionStatus::kTrue);
   CHECK(c->last_transition_time == failed_at);
 
   // It recovers: one line saying so.

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "model/codec.h"
+
 namespace dynoherd::controller {
 
 namespace {
@@ -13,12 +15,15 @@ using reconciler::ActionKind;
 // slow enough to act on (reconciler/laggard_detector.cc; report_test keeps the two in step).
 constexpr std::string_view kNotSlowMarker = "; not slow: ";
 
-json TimeOrNull(TimePoint t, bool known) {
-  return known ? json(FormatTimestamp(t)) : json(nullptr);
+using model::OrNull;
+using model::TimeOrNull;
+
+std::optional<TimePoint> KnownIf(bool known, TimePoint t) {
+  return known ? std::optional<TimePoint>(t) : std::nullopt;
 }
 
-json DynosJson(const reconciler::Observation& observation, const std::string& type) {
-  const reconciler::FormationLatency* latency = nullptr;
+json DynosJson(const model::Observation& observation, const std::string& type) {
+  const model::FormationLatency* latency = nullptr;
   if (auto it = observation.latency.find(type); it != observation.latency.end()) {
     latency = &it->second;
   }
@@ -27,12 +32,12 @@ json DynosJson(const reconciler::Observation& observation, const std::string& ty
     if (d.type != type) continue;
     json dyno = {{"name", d.name},
                  {"state", d.state},
-                 {"updatedAt", TimeOrNull(d.updated_at, d.updated_at != TimePoint{})},
+                 {"updatedAt", TimeOrNull(KnownIf(d.updated_at != TimePoint{}, d.updated_at))},
                  {"latency", nullptr}};
     if (latency) {
       auto stats = latency->per_dyno.find(d.name);
       if (stats != latency->per_dyno.end() && stats->second.count > 0) {
-        const reconciler::LatencyStats& s = stats->second;
+        const model::LatencyStats& s = stats->second;
         dyno["latency"] = {{"requests", s.count}, {"mean", s.mean}, {"p50", s.p50},
                            {"p95", s.p95},        {"p99", s.p99},   {"max", s.max},
                            {"errors", s.errors}};
@@ -41,6 +46,58 @@ json DynosJson(const reconciler::Observation& observation, const std::string& ty
     dynos.push_back(std::move(dyno));
   }
   return dynos;
+}
+
+// `applied`: the pass sent its actions; a failed one was not applied.
+json ActionJson(const reconciler::Action& a, bool applied) {
+  json j = {{"kind", Name(a.kind)}, {"cause", Name(a.cause)}, {"formation", a.formation}};
+  if (a.kind == ActionKind::kScale) {
+    j["from"] = a.from_quantity;
+    j["to"] = a.to_quantity;
+  } else {
+    j["dyno"] = a.dyno;
+  }
+  j["summary"] = a.Summary();
+  j["reason"] = a.reason;
+  j["failed"] = a.failed;
+  j["error"] = a.failed ? json(a.error) : json(nullptr);
+  j["applied"] = applied && !a.failed;
+  return j;
+}
+
+json VerdictJson(const reconciler::LaggardVerdict& v) {
+  return {{"dyno", v.dyno},    {"judged", v.judged},       {"slow", v.slow},
+          {"value", v.value},  {"score", OrNull(v.score)}, {"reference", v.reference},
+          {"reason", v.reason}};
+}
+
+json FormationJson(const reconciler::FormationPlan& f, const model::Observation& observation) {
+  json verdicts = json::array();
+  for (const auto& v : f.verdicts)
+    verdicts.push_back(VerdictJson(v));
+  json conditions = json::array();
+  for (const auto& c : f.conditions)
+    conditions.push_back(model::ToJson(c));
+  json latency = {{"statistic", spec::Name(f.statistic)},
+                  {"seconds", OrNull(f.latency_seconds)},
+                  {"samples", f.latency_samples}};
+  if (!f.latency_unknown_reason.empty()) latency["unknownReason"] = f.latency_unknown_reason;
+  return {{"type", f.type},
+          {"observedQuantity", OrNull(f.observed_quantity)},
+          {"desiredQuantity", OrNull(f.desired_quantity)},
+          {"baseline", {{"kind", Name(f.baseline_kind)}, {"quantity", OrNull(f.baseline)}}},
+          {"latency", std::move(latency)},
+          {"event",
+           {{"inEvent", f.in_event},
+            {"startedAt", TimeOrNull(f.event_started_at)},
+            {"startEstimated", f.event_start_estimated},
+            {"depth", f.event_depth},
+            {"maxDepth", f.max_depth},
+            {"exceededMaxDuration", f.event_exceeded_max_duration}}},
+          {"laggards", {{"decided", f.laggards_decided}, {"verdicts", std::move(verdicts)}}},
+          {"notes", f.notes},
+          {"conditions", std::move(conditions)},
+          {"dynos", DynosJson(observation, f.type)}};
 }
 
 bool Paused(const PassResult& r) {
@@ -101,10 +158,10 @@ class Block {
 // missing formation, an event in progress, the notes of the planner.
 void ExplainFormation(const reconciler::FormationPlan& fp, Block& block) {
   for (const auto& c : fp.conditions) {
-    if (c.status != reconciler::ConditionStatus::kTrue) continue;
-    if (c.type == reconciler::kDegraded && c.reason != "ActionFailed" && !c.message.empty()) {
+    if (c.status != model::ConditionStatus::kTrue) continue;
+    if (c.type == model::kDegraded && c.reason != "ActionFailed" && !c.message.empty()) {
       block.Add(fp.type, c.message);
-    } else if (c.type == reconciler::kLatencyEvent) {
+    } else if (c.type == model::kLatencyEvent) {
       std::string text = "latency event: " + c.message;
       if (fp.baseline) {
         text += " (" + std::to_string(fp.event_depth) + " of " + std::to_string(fp.max_depth) +
@@ -164,7 +221,7 @@ json PassResultJson(const PassResult& r) {
             {"startedAt", FormatTimestamp(r.started_at)},
             {"finishedAt", FormatTimestamp(r.finished_at)},
             {"durationSeconds", std::max(0.0, ToSeconds(r.finished_at - r.started_at))},
-            {"observedAt", TimeOrNull(r.observation.observed_at, r.observed)},
+            {"observedAt", TimeOrNull(KnownIf(r.observed, r.observation.observed_at))},
             {"paused", Paused(r)},
             {"applied", r.applied}};
   if (!r.plan) {
@@ -174,21 +231,16 @@ json PassResultJson(const PassResult& r) {
     j["notes"] = json::array();
     return j;
   }
-  json plan = reconciler::ToJson(*r.plan);
-  json actions = std::move(plan["actions"]);
-  for (size_t i = 0; i < actions.size() && i < r.plan->actions.size(); ++i) {
-    const bool failed = r.plan->actions[i].failed;
-    actions[i]["applied"] = r.applied && !failed;
-    if (!failed) actions[i]["error"] = nullptr;
-  }
-  json formations = std::move(plan["formations"]);
-  for (auto& f : formations) {
-    f["dynos"] = DynosJson(r.observation, f["type"].get<std::string>());
-  }
-  j["plannedAt"] = std::move(plan["plannedAt"]);
+  json actions = json::array();
+  for (const auto& a : r.plan->actions)
+    actions.push_back(ActionJson(a, r.applied));
+  json formations = json::array();
+  for (const auto& f : r.plan->formations)
+    formations.push_back(FormationJson(f, r.observation));
+  j["plannedAt"] = FormatTimestamp(r.plan->planned_at);
   j["actions"] = std::move(actions);
   j["formations"] = std::move(formations);
-  j["notes"] = std::move(plan["notes"]);
+  j["notes"] = r.plan->notes;
   return j;
 }
 

@@ -5,11 +5,11 @@
 using namespace dynoherd;
 using namespace dynoherd::controller;
 using namespace std::chrono_literals;
+using model::Condition;
+using model::ConditionStatus;
 using reconciler::Action;
 using reconciler::ActionCause;
 using reconciler::ActionKind;
-using reconciler::Condition;
-using reconciler::ConditionStatus;
 
 namespace {
 
@@ -201,7 +201,7 @@ TEST_CASE("PassResultJson: timings, actions with applied/failed, formations with
   r.observation.dynos = {{"web.1", "web", "up", kNow - 1h},
                          {"web.3", "web", "up", {}},
                          {"worker.1", "worker", "up", kNow}};
-  reconciler::LatencyStats stats;
+  model::LatencyStats stats;
   stats.count = 120;
   stats.mean = 0.15;
   stats.p50 = 0.14;
@@ -247,6 +247,59 @@ TEST_CASE("PassResultJson: timings, actions with applied/failed, formations with
   CHECK(web["dynos"][0]["latency"]["p50"] == doctest::Approx(0.14));
   CHECK(web["dynos"][1]["latency"].is_null());  // no requests timed
   CHECK(web["dynos"][1]["updatedAt"].is_null());
+}
+
+TEST_CASE("PassResultJson: each formation's baseline, latency, event and laggard decision") {
+  PassResult r = Planned("shop", "shop");
+  r.plan->actions.push_back(Scale("worker", 2, 3, ActionCause::kLatencyEvent,
+                                  "latency event: p95 2.41s > 2s (step 1 of 2)"));
+  reconciler::FormationPlan web = Formation("web", 6, 6);
+  web.baseline_kind = reconciler::BaselineKind::kDeclared;
+  web.baseline = 6;
+  web.statistic = spec::Statistic::kP50;
+  web.latency_unknown_reason = "no router lines for web in the last 5m";
+  web.laggards_decided = true;
+  web.verdicts.push_back({"web.3", true, "laggard", 0.612, 66.8, 0.141, true});
+  reconciler::FormationPlan worker = Formation("worker", 2, 3);
+  worker.baseline_kind = reconciler::BaselineKind::kCaptured;
+  worker.baseline = 2;
+  worker.latency_seconds = 2.41;
+  worker.latency_samples = 300;
+  worker.in_event = true;
+  worker.event_started_at = kNow + 1s;
+  worker.event_depth = 1;
+  worker.max_depth = 2;
+  worker.notes.push_back("next step in 1m (alertInterval 2m)");
+  worker.conditions.push_back(
+      {"LatencyEvent", ConditionStatus::kTrue, "LatencyHigh", "p95 2.41s > 2s", kNow + 1s});
+  r.plan->formations = {web, worker};
+
+  const nlohmann::json j = PassResultJson(r);
+  CHECK(j["plannedAt"] == "2026-11-22T13:00:01.000Z");
+  CHECK(j["actions"][0] == nlohmann::json::parse(R"j({"kind": "scale", "cause": "latency-event",
+      "formation": "worker", "from": 2, "to": 3, "summary": "scale 2 -> 3",
+      "reason": "latency event: p95 2.41s > 2s (step 1 of 2)", "failed": false, "error": null,
+      "applied": false})j"));
+  const auto& web_json = j["formations"][0];
+  CHECK(web_json["baseline"] == nlohmann::json::parse(R"({"kind": "declared", "quantity": 6})"));
+  CHECK(web_json["latency"] == nlohmann::json::parse(R"({"statistic": "p50", "seconds": null,
+      "samples": 0, "unknownReason": "no router lines for web in the last 5m"})"));
+  CHECK(web_json["laggards"]["decided"] == true);
+  CHECK(web_json["laggards"]["verdicts"][0]["slow"] == true);
+  CHECK(web_json["laggards"]["verdicts"][0]["score"] == doctest::Approx(66.8));
+  CHECK(web_json["event"]["inEvent"] == false);
+  CHECK(web_json["event"]["startedAt"].is_null());
+  const auto& worker_json = j["formations"][1];
+  CHECK(worker_json["baseline"]["kind"] == "captured");
+  CHECK(worker_json["latency"]["seconds"] == 2.41);
+  CHECK(worker_json["latency"]["samples"] == 300);
+  CHECK_FALSE(worker_json["latency"].contains("unknownReason"));
+  CHECK(worker_json["event"] == nlohmann::json::parse(R"({"inEvent": true,
+      "startedAt": "2026-11-22T13:00:01.000Z", "startEstimated": false, "depth": 1, "maxDepth": 2,
+      "exceededMaxDuration": false})"));
+  CHECK(worker_json["notes"] == nlohmann::json::array({"next step in 1m (alertInterval 2m)"}));
+  CHECK(worker_json["conditions"][1]["type"] == "LatencyEvent");
+  CHECK(worker_json["conditions"][1]["status"] == "True");
 }
 
 TEST_CASE("PassResultJson: a pass that never observed has empty lists and nulls") {

@@ -192,7 +192,7 @@ TEST_CASE("reconcile with router logs via session: one session per pass, the lag
   std::mt19937_64 rng(1);
   PassResult result = runner.Run(policy, **runtime, nullptr, rng, {});
   REQUIRE_MESSAGE(result.status.ok(), result.status.message());
-  const reconciler::FormationLatency& web = result.observation.latency.at("web");
+  const model::FormationLatency& web = result.observation.latency.at("web");
   REQUIRE(web.per_dyno.size() == 4);
   CHECK(web.per_dyno.at("web.1").count == 30);
   CHECK(web.per_dyno.at("web.2").count == 32);  // the laggard: 30 requests and 2 timeouts
@@ -224,7 +224,7 @@ TEST_CASE("one-shot commands cannot receive a drain: unknown latency that says s
   auto runtime = factory.Build(policy);
   REQUIRE(runtime.ok());
   PassResult result = f.DryRun(policy, **runtime);
-  const reconciler::FormationLatency& web = result.observation.latency.at("web");
+  const model::FormationLatency& web = result.observation.latency.at("web");
   CHECK_FALSE(web.value);
   CHECK(web.unknown_reason == "via: drain needs `dynoherd run` to receive the drain");
   CHECK(f.log.Contains(LogLevel::kWarn, "latency unknown: via: drain needs `dynoherd run`"));
@@ -305,7 +305,7 @@ TEST_CASE("run: the drain route, mounted on the listener, feeds the policy's lat
   CHECK(refused->status == 401);
 
   PassResult result = f.DryRun(policy, **runtime);
-  const reconciler::FormationLatency& web = result.observation.latency.at("web");
+  const model::FormationLatency& web = result.observation.latency.at("web");
   REQUIRE(web.value);
   CHECK(web.per_dyno.at("web.2").count == 3);
   CHECK(web.per_dyno.at("web.2").p50 == doctest::Approx(0.6).epsilon(0.02));

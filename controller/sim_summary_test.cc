@@ -328,8 +328,7 @@ TEST_CASE("jobs still queued at the end are counted apart from those the truth h
   const SimFormationSummary& worker = s.formations.at(1);
   CHECK(worker.queued_at_end > 300);
   // Sidekiq's view: jobs started in the window plus those waiting (docs/simulator.md).
-  reconciler::FormationLatency latency =
-      p.world->Latency("worker", 10s, spec::Statistic::kP95).value();
+  model::FormationLatency latency = p.world->Latency("worker", 10s, spec::Statistic::kP95).value();
   int64_t started = 0;
   for (const auto& [dyno, stats] : latency.per_dyno)
     started += stats.count;

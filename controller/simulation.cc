@@ -79,7 +79,7 @@ Result<SimulationRun> RunSimulation(const spec::Policy& policy, const Simulation
 
   PassRunner runner(clock, *logger, nullptr);
   std::mt19937_64 rng(played.sim->seed);
-  std::optional<reconciler::PolicyStatus> status;
+  std::optional<model::PolicyStatus> status;
   SimRunRecorder recorder;
   const TimePoint end = world->end_time();
   for (TimePoint t = world->start_time(); t < end; t += played.interval) {

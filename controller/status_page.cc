@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "controller/report.h"
+#include "model/codec.h"
 
 namespace dynoherd::controller {
 
@@ -21,7 +22,7 @@ std::string StatusJson(const std::vector<PolicySnapshot>& policies, TimePoint no
         {"consecutiveFailures", p.consecutive_failures},
         {"nextPassAt", p.next_pass_at ? json(FormatTimestamp(*p.next_pass_at)) : json(nullptr)},
         {"lastPass", p.last_pass ? PassResultJson(*p.last_pass) : json(nullptr)},
-        {"status", p.status ? reconciler::ToJson(*p.status) : json(nullptr)},
+        {"status", p.status ? model::ToJson(*p.status) : json(nullptr)},
     };
     list.push_back(std::move(entry));
   }

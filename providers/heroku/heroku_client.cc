@@ -476,29 +476,28 @@ Result<std::vector<std::string>> HerokuClient::GetAllPages(const std::string& pa
                              std::to_string(options_.max_pages) + " pages");
 }
 
-Result<std::vector<reconciler::FormationState>> HerokuClient::ListFormations(
-    const std::string& app) {
+Result<std::vector<model::FormationState>> HerokuClient::ListFormations(const std::string& app) {
   const std::string what = "list formations of " + app;
   Result<std::vector<std::string>> pages =
       GetAllPages("/apps/" + EscapePathSegment(app) + "/formation", what);
   if (!pages.ok()) return pages.status();
-  std::vector<reconciler::FormationState> out;
+  std::vector<model::FormationState> out;
   for (const std::string& body : *pages) {
-    Result<std::vector<reconciler::FormationState>> page = ParseFormationPage(body);
+    Result<std::vector<model::FormationState>> page = ParseFormationPage(body);
     if (!page.ok()) return Sanitize(page.status().WithContext(what));
     out.insert(out.end(), page->begin(), page->end());
   }
   return out;
 }
 
-Result<std::vector<reconciler::DynoState>> HerokuClient::ListDynos(const std::string& app) {
+Result<std::vector<model::DynoState>> HerokuClient::ListDynos(const std::string& app) {
   const std::string what = "list dynos of " + app;
   Result<std::vector<std::string>> pages =
       GetAllPages("/apps/" + EscapePathSegment(app) + "/dynos", what);
   if (!pages.ok()) return pages.status();
-  std::vector<reconciler::DynoState> out;
+  std::vector<model::DynoState> out;
   for (const std::string& body : *pages) {
-    Result<std::vector<reconciler::DynoState>> page = ParseDynoPage(body);
+    Result<std::vector<model::DynoState>> page = ParseDynoPage(body);
     if (!page.ok()) return Sanitize(page.status().WithContext(what));
     out.insert(out.end(), page->begin(), page->end());
   }

@@ -25,10 +25,10 @@
 #include "common/sleeper.h"
 #include "common/status.h"
 #include "common/time.h"
+#include "model/observation.h"
 #include "providers/heroku/heroku_token.h"
 #include "providers/http_transport.h"
 #include "providers/provider.h"
-#include "reconciler/observation.h"
 
 namespace dynoherd::providers::heroku {
 
@@ -120,9 +120,9 @@ class HerokuClient {
                                                       Logger& logger);
 
   // GET /apps/{app}/formation, every page.
-  Result<std::vector<reconciler::FormationState>> ListFormations(const std::string& app);
+  Result<std::vector<model::FormationState>> ListFormations(const std::string& app);
   // GET /apps/{app}/dynos, following Next-Range through 206 pages until a 200.
-  Result<std::vector<reconciler::DynoState>> ListDynos(const std::string& app);
+  Result<std::vector<model::DynoState>> ListDynos(const std::string& app);
   // PATCH /apps/{app}/formation with absolute quantities, in one batch. No call when empty.
   Status UpdateFormations(const std::string& app, const std::vector<ScaleRequest>& updates);
   // DELETE /apps/{app}/dynos/{dyno}. Never sent twice.

@@ -18,8 +18,8 @@ size_t NearestRankIndex(size_t size, double quantile) {
 
 // Exact nearest-rank percentiles without a full sort: each nth_element partitions the range
 // below the previous one, so the whole costs linear time. Reorders `seconds`.
-reconciler::LatencyStats StatsOf(std::vector<float>& seconds, int64_t errors) {
-  reconciler::LatencyStats stats;
+model::LatencyStats StatsOf(std::vector<float>& seconds, int64_t errors) {
+  model::LatencyStats stats;
   stats.errors = errors;
   stats.count = static_cast<int64_t>(seconds.size());
   if (seconds.empty()) return stats;
@@ -253,7 +253,7 @@ void FormationModel::SetSlowdown(int number, double factor) {
   dynos_[static_cast<size_t>(number - 1)].slowdown = factor;
 }
 
-void FormationModel::AppendState(AppState& state) const {
+void FormationModel::AppendState(model::AppState& state) const {
   state.formations.push_back({spec_.type, quantity(), options_.dyno_size, updated_at_});
   for (const Dyno& d : dynos_) {
     const char* phase = d.phase == Phase::kUp         ? "up"
@@ -263,8 +263,8 @@ void FormationModel::AppendState(AppState& state) const {
   }
 }
 
-reconciler::FormationLatency FormationModel::Latency(int64_t now_step, int64_t window_steps,
-                                                     spec::Statistic statistic) const {
+model::FormationLatency FormationModel::Latency(int64_t now_step, int64_t window_steps,
+                                                spec::Statistic statistic) const {
   std::map<int, std::vector<float>> per_dyno;
   std::map<int, int64_t> errors;
   for (const Dyno& d : dynos_)
@@ -285,7 +285,7 @@ reconciler::FormationLatency FormationModel::Latency(int64_t now_step, int64_t w
       all.push_back(s.seconds);
     }
   }
-  reconciler::FormationLatency latency;
+  model::FormationLatency latency;
   for (auto& [number, seconds] : per_dyno) {
     latency.per_dyno[DynoName(number)] = StatsOf(seconds, errors[number]);
   }

@@ -12,9 +12,9 @@
 
 #include "common/time.h"
 #include "latency/histogram.h"
+#include "model/observation.h"
 #include "providers/provider.h"
 #include "providers/sim/random.h"
-#include "reconciler/observation.h"
 #include "spec/policy.h"
 
 namespace dynoherd::providers::sim {
@@ -52,7 +52,7 @@ struct Timeline {
 struct TruthSummary {
   // web: every request answered in the range, H12 timeouts included at the router timeout
   // (`errors` counts them); worker: every job that left the queue, by its time waiting in it.
-  reconciler::LatencyStats latency;
+  model::LatencyStats latency;
   int64_t slower_than_threshold =
       0;                          // of those, slower than the threshold asked for; 0 without one
   int64_t unserved = 0;           // web: requests that found no dyno up (H14); not in `latency`
@@ -85,12 +85,12 @@ class FormationModel {
   // A noisy neighbour: the dyno's work takes `factor` times longer until it restarts.
   void SetSlowdown(int number, double factor);
 
-  void AppendState(AppState& state) const;
+  void AppendState(model::AppState& state) const;
   // Web: per-dyno request latencies completed in [now_step - window_steps, now_step) and the
   // statistic over all of them. Worker: the queue latency at now_step (Sidekiq's latency: how long
   // the oldest waiting job has waited) and per-dyno run times of the jobs started in the window.
-  reconciler::FormationLatency Latency(int64_t now_step, int64_t window_steps,
-                                       spec::Statistic statistic) const;
+  model::FormationLatency Latency(int64_t now_step, int64_t window_steps,
+                                  spec::Statistic statistic) const;
   // Ground truth over ranges of truth_resolution starting in [from_seconds, to_seconds) after
   // start.
   TruthSummary Truth(double from_seconds, double to_seconds,

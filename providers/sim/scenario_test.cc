@@ -16,7 +16,7 @@ using namespace dynoherd::providers::sim::testing;
 
 namespace {
 
-double MedianOfOthers(const reconciler::FormationLatency& latency, const std::string& except) {
+double MedianOfOthers(const model::FormationLatency& latency, const std::string& except) {
   std::vector<double> p50s;
   for (const auto& [name, stats] : latency.per_dyno) {
     if (name != except) p50s.push_back(stats.p50);
@@ -25,7 +25,7 @@ double MedianOfOthers(const reconciler::FormationLatency& latency, const std::st
   return p50s[p50s.size() / 2];
 }
 
-std::string Slowest(const reconciler::FormationLatency& latency) {
+std::string Slowest(const model::FormationLatency& latency) {
   std::string slowest;
   double worst = -1;
   for (const auto& [name, stats] : latency.per_dyno) {

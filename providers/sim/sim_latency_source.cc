@@ -2,18 +2,18 @@
 
 namespace dynoherd::providers::sim {
 
-std::map<std::string, reconciler::FormationLatency> SimLatencySource::Read(
-    const std::vector<const spec::FormationSpec*>& formations, const AppState&, TimePoint) {
+std::map<std::string, model::FormationLatency> SimLatencySource::Read(
+    const std::vector<const spec::FormationSpec*>& formations, const model::AppState&, TimePoint) {
   // The world advances itself to its clock's now, which is the pass's now.
-  std::map<std::string, reconciler::FormationLatency> out;
+  std::map<std::string, model::FormationLatency> out;
   for (const spec::FormationSpec* formation : formations) {
     if (!formation->latency) continue;
-    Result<reconciler::FormationLatency> latency =
+    Result<model::FormationLatency> latency =
         world_.Latency(formation->type, formation->latency->window, formation->latency->statistic);
     if (latency.ok()) {
       out[formation->type] = std::move(latency).value();
     } else {
-      reconciler::FormationLatency unknown;
+      model::FormationLatency unknown;
       unknown.unknown_reason = latency.status().message();
       out[formation->type] = std::move(unknown);
     }

@@ -10,8 +10,8 @@ class SimLatencySource final : public LatencySource {
  public:
   explicit SimLatencySource(SimWorld& world) : world_(world) {}  // `world` outlives the source
 
-  std::map<std::string, reconciler::FormationLatency> Read(
-      const std::vector<const spec::FormationSpec*>& formations, const AppState& app,
+  std::map<std::string, model::FormationLatency> Read(
+      const std::vector<const spec::FormationSpec*>& formations, const model::AppState& app,
       TimePoint now) override;
 
  private:

@@ -90,8 +90,8 @@ struct TestWorld {
   Provider& provider() { return *world; }
   void RunUntil(Duration since_start) { clock.Set(SimStart() + since_start); }
 
-  reconciler::FormationLatency Latency(const std::string& formation, Duration window = 5min,
-                                       spec::Statistic statistic = spec::Statistic::kP95) {
+  model::FormationLatency Latency(const std::string& formation, Duration window = 5min,
+                                  spec::Statistic statistic = spec::Statistic::kP95) {
     auto latency = world->Latency(formation, window, statistic);
     REQUIRE(latency.ok());
     return *latency;
@@ -104,7 +104,7 @@ struct TestWorld {
     return *truth;
   }
 
-  reconciler::DynoState Dyno(const std::string& name) {
+  model::DynoState Dyno(const std::string& name) {
     auto state = world->Observe(kApp);
     REQUIRE(state.ok());
     for (const auto& d : state->dynos) {
@@ -113,7 +113,7 @@ struct TestWorld {
     return {};  // name empty: no such dyno
   }
 
-  reconciler::FormationState Formation(const std::string& type) {
+  model::FormationState Formation(const std::string& type) {
     auto state = world->Observe(kApp);
     REQUIRE(state.ok());
     for (const auto& f : state->formations) {

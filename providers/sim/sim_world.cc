@@ -283,11 +283,11 @@ void SimWorld::AdvanceLocked() {
   }
 }
 
-Result<AppState> SimWorld::Observe(const std::string& app) {
+Result<model::AppState> SimWorld::Observe(const std::string& app) {
   std::lock_guard lock(mu_);
   if (Status st = CheckApp(app); !st.ok()) return st;
   AdvanceLocked();
-  AppState state;
+  model::AppState state;
   for (const FormationModel& f : formations_)
     f.AppendState(state);
   return state;
@@ -352,8 +352,8 @@ Status SimWorld::RestartOrStop(const std::string& app, const std::string& dyno, 
   return Status::Ok();
 }
 
-Result<reconciler::FormationLatency> SimWorld::Latency(const std::string& formation,
-                                                       Duration window, spec::Statistic statistic) {
+Result<model::FormationLatency> SimWorld::Latency(const std::string& formation, Duration window,
+                                                  spec::Statistic statistic) {
   std::lock_guard lock(mu_);
   if (window <= Duration{0} || window > options_.latency_retention) {
     return Status::InvalidArgument("latency window " + FormatDuration(window) +

@@ -18,9 +18,9 @@
 
 #include "common/status.h"
 #include "common/time.h"
+#include "model/observation.h"
 #include "providers/provider.h"
 #include "providers/sim/formation_model.h"
-#include "reconciler/observation.h"
 #include "spec/policy.h"
 
 namespace dynoherd::providers::sim {
@@ -61,7 +61,7 @@ class SimWorld final : public Provider {
   // restartDelay) and down (stopped, until its replacement is up after restartDelay).
   // Unknown app, formation or dyno: NotFound. Scale is all-or-nothing: a bad entry
   // (unknown type, quantity outside 0..kMaxDynosPerFormation, a type twice) changes nothing.
-  Result<AppState> Observe(const std::string& app) override;
+  Result<model::AppState> Observe(const std::string& app) override;
   Status Scale(const std::string& app, const std::vector<ScaleRequest>& updates) override;
   Status Restart(const std::string& app, const std::string& dyno) override;
   Status Stop(const std::string& app, const std::string& dyno) override;
@@ -69,8 +69,8 @@ class SimWorld final : public Provider {
   // The latency source: what router logs (web) or Sidekiq (worker) would report for the window
   // ending now; see FormationModel::Latency. InvalidArgument when the window is not in
   // (0, latency_retention]; NotFound for an unknown formation.
-  Result<reconciler::FormationLatency> Latency(const std::string& formation, Duration window,
-                                               spec::Statistic statistic);
+  Result<model::FormationLatency> Latency(const std::string& formation, Duration window,
+                                          spec::Statistic statistic);
 
   // Ground truth of a formation over [from, to), clamped to what has been simulated, in
   // truth_resolution ranges. `threshold` fills slower_than_threshold.

@@ -43,7 +43,7 @@ std::string Fingerprint(TestWorld& w) {
   return out;
 }
 
-bool AllFinite(const reconciler::LatencyStats& s) {
+bool AllFinite(const model::LatencyStats& s) {
   return std::isfinite(s.mean) && std::isfinite(s.p50) && std::isfinite(s.p95) &&
          std::isfinite(s.p99) && std::isfinite(s.max);
 }

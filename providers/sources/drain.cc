@@ -161,8 +161,9 @@ DrainReply DrainReceiver::Handle(std::string_view policy_name,
   return {204, ""};
 }
 
-std::map<std::string, reconciler::FormationLatency> DrainSource::Read(
-    const std::vector<const spec::FormationSpec*>& formations, const AppState& app, TimePoint now) {
+std::map<std::string, model::FormationLatency> DrainSource::Read(
+    const std::vector<const spec::FormationSpec*>& formations, const model::AppState& app,
+    TimePoint now) {
   const DrainInbox::Stats stats = inbox_->stats();
   std::string context;
   if (stats.batches == 0) {
@@ -175,8 +176,8 @@ std::map<std::string, reconciler::FormationLatency> DrainSource::Read(
   return ReadFormations(inbox_->window(), formations, app, now, context);
 }
 
-std::map<std::string, reconciler::FormationLatency> UnknownLatencySource::Read(
-    const std::vector<const spec::FormationSpec*>& formations, const AppState&, TimePoint) {
+std::map<std::string, model::FormationLatency> UnknownLatencySource::Read(
+    const std::vector<const spec::FormationSpec*>& formations, const model::AppState&, TimePoint) {
   return AllUnknown(formations, reason_);
 }
 

@@ -130,8 +130,8 @@ class DrainSource final : public LatencySource {
  public:
   DrainSource(std::shared_ptr<DrainInbox> inbox, std::string policy)
       : inbox_(std::move(inbox)), policy_(std::move(policy)) {}
-  std::map<std::string, reconciler::FormationLatency> Read(
-      const std::vector<const spec::FormationSpec*>& formations, const AppState& app,
+  std::map<std::string, model::FormationLatency> Read(
+      const std::vector<const spec::FormationSpec*>& formations, const model::AppState& app,
       TimePoint now) override;
 
  private:
@@ -144,8 +144,8 @@ class DrainSource final : public LatencySource {
 class UnknownLatencySource final : public LatencySource {
  public:
   explicit UnknownLatencySource(std::string reason) : reason_(std::move(reason)) {}
-  std::map<std::string, reconciler::FormationLatency> Read(
-      const std::vector<const spec::FormationSpec*>& formations, const AppState& app,
+  std::map<std::string, model::FormationLatency> Read(
+      const std::vector<const spec::FormationSpec*>& formations, const model::AppState& app,
       TimePoint now) override;
 
  private:

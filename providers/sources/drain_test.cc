@@ -22,8 +22,8 @@ spec::FormationSpec DrainFormation(const std::string& type, Duration window = 5m
   return f;
 }
 
-AppState App(int web_dynos) {
-  AppState app;
+model::AppState App(int web_dynos) {
+  model::AppState app;
   app.formations.push_back({"web", web_dynos, "standard-1x", kStart - 1h});
   for (int i = 1; i <= web_dynos; ++i) {
     app.dynos.push_back({"web." + std::to_string(i), "web", "up", kStart - 1h});
@@ -82,7 +82,7 @@ struct Harness {
     return c.Post(("/drains/" + policy).c_str(), headers, body, content_type.c_str());
   }
 
-  reconciler::FormationLatency Read(Duration window = 5min) {
+  model::FormationLatency Read(Duration window = 5min) {
     spec::FormationSpec web = DrainFormation("web", window);
     DrainSource source(inbox, "shop");
     auto out = source.Read({&web}, App(3), clock.Now());
@@ -100,7 +100,7 @@ TEST_CASE("a batch with the right password lands in the policy's window; the lag
   CHECK(res->status == 204);
   CHECK(res->body.empty());
 
-  reconciler::FormationLatency web = h.Read();
+  model::FormationLatency web = h.Read();
   REQUIRE(web.value);
   CHECK(web.per_dyno.size() == 3);
   CHECK(web.per_dyno["web.1"].count == 3);
@@ -238,7 +238,7 @@ TEST_CASE(
   auto res = h.Post(body, "partial");
   REQUIRE(res);
   CHECK(res->status == 204);
-  reconciler::FormationLatency web = h.Read();
+  model::FormationLatency web = h.Read();
   CHECK(web.per_dyno["web.1"].count == 1);
   CHECK(web.per_dyno["web.2"].count == 1);
   CHECK(h.log.Contains(LogLevel::kWarn, "log drain batch partly unreadable"));
@@ -268,7 +268,7 @@ TEST_CASE("a batch of app output only is delivered (204) and changes no latency"
   auto res = h.Post(Frame("2026-11-22T12:59:12.000000+00:00", "app", "web.1", "GET / 200"));
   REQUIRE(res);
   CHECK(res->status == 204);
-  reconciler::FormationLatency web = h.Read();
+  model::FormationLatency web = h.Read();
   CHECK_FALSE(web.value);
   CHECK(web.unknown_reason.find("no router lines for web in the last 5m") != std::string::npos);
   CHECK(web.unknown_reason.find("the last drain batch arrived") != std::string::npos);
@@ -276,14 +276,14 @@ TEST_CASE("a batch of app output only is delivered (204) and changes no latency"
 
 TEST_CASE("the drain source says when nothing arrived, and lines age out of the window") {
   Harness h;
-  reconciler::FormationLatency before = h.Read();
+  model::FormationLatency before = h.Read();
   CHECK_FALSE(before.value);
   CHECK(before.unknown_reason.find("has received nothing since dynoherd started") !=
         std::string::npos);
   REQUIRE(h.Post(Batch())->status == 204);
   CHECK(h.Read().value);
   h.clock.Advance(10min);
-  reconciler::FormationLatency later = h.Read();
+  model::FormationLatency later = h.Read();
   CHECK_FALSE(later.value);
   CHECK(later.unknown_reason.find("the last drain batch arrived 10m ago") != std::string::npos);
 }

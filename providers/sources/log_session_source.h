@@ -35,8 +35,8 @@ class LogSessionSource final : public LatencySource {
   // Lines stamped before `now` minus a formation's window do not count for it. When the session's
   // lines cover less than the widest window (a busy app fills 1500 lines in less), the latency is
   // still known, from what they cover, and a warning says how much that is.
-  std::map<std::string, reconciler::FormationLatency> Read(
-      const std::vector<const spec::FormationSpec*>& formations, const AppState& app,
+  std::map<std::string, model::FormationLatency> Read(
+      const std::vector<const spec::FormationSpec*>& formations, const model::AppState& app,
       TimePoint now) override;
 
  private:

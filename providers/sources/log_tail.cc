@@ -182,8 +182,9 @@ std::string LogTail::Describe(TimePoint now) const {
   return what + (health_.attempts == 0 ? " is connecting" : " is reconnecting");
 }
 
-std::map<std::string, reconciler::FormationLatency> LogTail::Read(
-    const std::vector<const spec::FormationSpec*>& formations, const AppState& app, TimePoint now) {
+std::map<std::string, model::FormationLatency> LogTail::Read(
+    const std::vector<const spec::FormationSpec*>& formations, const model::AppState& app,
+    TimePoint now) {
   std::string context;
   {
     std::unique_lock lock(mu_);

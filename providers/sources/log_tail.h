@@ -75,8 +75,8 @@ class LogTail {
 
   // Each formation's latency over its window ending at `now`; unknown ones say what the tail is
   // doing ("log tail of shop: reconnecting after: ...").
-  std::map<std::string, reconciler::FormationLatency> Read(
-      const std::vector<const spec::FormationSpec*>& formations, const AppState& app,
+  std::map<std::string, model::FormationLatency> Read(
+      const std::vector<const spec::FormationSpec*>& formations, const model::AppState& app,
       TimePoint now);
 
   const std::string& app() const { return app_; }
@@ -149,8 +149,8 @@ class LogTailRegistry {
 class LogTailSource final : public LatencySource {
  public:
   explicit LogTailSource(std::shared_ptr<LogTail> tail) : tail_(std::move(tail)) {}
-  std::map<std::string, reconciler::FormationLatency> Read(
-      const std::vector<const spec::FormationSpec*>& formations, const AppState& app,
+  std::map<std::string, model::FormationLatency> Read(
+      const std::vector<const spec::FormationSpec*>& formations, const model::AppState& app,
       TimePoint now) override {
     return tail_->Read(formations, app, now);
   }

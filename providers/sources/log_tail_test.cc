@@ -59,8 +59,8 @@ struct Harness {
     REQUIRE_MESSAGE(tail.ok(), tail.status().message());
     return std::move(tail).value();
   }
-  AppState Observe(const std::string& app) {
-    AppState state;
+  model::AppState Observe(const std::string& app) {
+    model::AppState state;
     state.formations = h.client->ListFormations(app).value();
     state.dynos = h.client->ListDynos(app).value();
     return state;
@@ -80,13 +80,13 @@ struct Harness {
 
 TEST_CASE("a tail takes the replayed lines, stays open, and serves the window to every reader") {
   Harness t;
-  AppState app = t.Observe("shop");
+  model::AppState app = t.Observe("shop");
   auto tail = t.Start("shop");
   REQUIRE(tail->WaitForLines(202, kEventTimeout));
 
   spec::FormationSpec web = Web();
   auto out = tail->Read({&web}, app, t.h.clock.Now());
-  const reconciler::FormationLatency& latency = out["web"];
+  const model::FormationLatency& latency = out["web"];
   REQUIRE(latency.value);
   REQUIRE(latency.per_dyno.size() == 5);
   // The window expires in tenths (30 s buckets), so it reads between 4m30s and 5m back: most of
@@ -118,7 +118,7 @@ TEST_CASE("a tail takes the replayed lines, stays open, and serves the window to
 
 TEST_CASE("the first read waits for the whole replayed burst, not only its first line") {
   Harness t;
-  AppState app = t.Observe("shop");
+  model::AppState app = t.Observe("shop");
   LogTailOptions options;
   options.first_lines_wait = std::chrono::milliseconds(20000);  // a bound, not a sleep
   auto tail = t.Start("shop", options, /*inject_sleep=*/true, /*wait_for_first_lines=*/true);
@@ -176,7 +176,7 @@ TEST_CASE("a session that ends is replaced; replayed lines are not counted twice
     CHECK(waits[i] == 1s);
   CHECK(t.log.Contains(LogLevel::kInfo, "log tail ended, reconnecting"));
 
-  AppState app = t.Observe("fixed");
+  model::AppState app = t.Observe("fixed");
   spec::FormationSpec web = Web();
   auto out = tail->Read({&web}, app, testing::kStart);
   CHECK(out["web"].per_dyno.at("web.1").count == 2);
@@ -208,7 +208,7 @@ TEST_CASE("unknown latency says what the tail is doing") {
   options.max_backoff = 1h;
   auto tail = t.Start("fixed", options, /*inject_sleep=*/false);
   REQUIRE(tail->WaitForSessionsEnded(1, kEventTimeout));
-  AppState app = t.Observe("fixed");
+  model::AppState app = t.Observe("fixed");
   spec::FormationSpec web = Web();
   auto out = tail->Read({&web}, app, t.h.clock.Now());
   CHECK_FALSE(out["web"].value);
@@ -233,7 +233,7 @@ TEST_CASE("stopping cuts a real backoff wait short") {
 
 TEST_CASE("the first read waits (bounded) for the first lines") {
   Harness t;
-  AppState app = t.Observe("fixed");
+  model::AppState app = t.Observe("fixed");
   LogTailOptions options;
   auto started =
       LogTail::Start(*t.h.client, "fixed", options, t.h.clock, t.log, nullptr, &t.sleeper);

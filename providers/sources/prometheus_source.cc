@@ -139,9 +139,9 @@ std::string UnixTime(TimePoint t) {
 
 }  // namespace
 
-Result<reconciler::FormationLatency> ParsePrometheusAnswer(std::string_view body,
-                                                           const std::string& dyno_label,
-                                                           const std::vector<std::string>& dynos) {
+Result<model::FormationLatency> ParsePrometheusAnswer(std::string_view body,
+                                                      const std::string& dyno_label,
+                                                      const std::vector<std::string>& dynos) {
   const json answer = json::parse(body, nullptr, /*allow_exceptions=*/false);
   if (answer.is_discarded() || !answer.is_object()) {
     return Status::InvalidArgument("the answer is not a Prometheus API JSON object");
@@ -157,7 +157,7 @@ Result<reconciler::FormationLatency> ParsePrometheusAnswer(std::string_view body
   }
   const std::string type = data->value("resultType", "");
   const json& result = (*data)["result"];
-  reconciler::FormationLatency latency;
+  model::FormationLatency latency;
 
   if (type == "scalar") {
     Result<double> v = SampleValue(result);
@@ -236,7 +236,7 @@ Result<reconciler::FormationLatency> ParsePrometheusAnswer(std::string_view body
       unusable.push_back(dyno);
       continue;
     }
-    reconciler::LatencyStats stats;
+    model::LatencyStats stats;
     stats.count = 1;
     stats.mean = stats.p50 = stats.p95 = stats.p99 = stats.max = v;
     latency.per_dyno[dyno] = stats;
@@ -290,9 +290,10 @@ PrometheusSource::PrometheusSource(std::map<std::string, Endpoint> endpoints,
       transport_(options_.transport),
       logger_(logger) {}
 
-std::map<std::string, reconciler::FormationLatency> PrometheusSource::Read(
-    const std::vector<const spec::FormationSpec*>& formations, const AppState& app, TimePoint now) {
-  std::map<std::string, reconciler::FormationLatency> out;
+std::map<std::string, model::FormationLatency> PrometheusSource::Read(
+    const std::vector<const spec::FormationSpec*>& formations, const model::AppState& app,
+    TimePoint now) {
+  std::map<std::string, model::FormationLatency> out;
   for (const auto* f : formations) {
     if (!f->latency) continue;
     auto endpoint = endpoints_.find(f->type);
@@ -305,10 +306,10 @@ std::map<std::string, reconciler::FormationLatency> PrometheusSource::Read(
   return out;
 }
 
-reconciler::FormationLatency PrometheusSource::Query(const spec::FormationSpec& formation,
-                                                     const Endpoint& endpoint,
-                                                     const std::vector<std::string>& dynos,
-                                                     TimePoint now) {
+model::FormationLatency PrometheusSource::Query(const spec::FormationSpec& formation,
+                                                const Endpoint& endpoint,
+                                                const std::vector<std::string>& dynos,
+                                                TimePoint now) {
   const spec::LatencySpec& spec = *formation.latency;
   HttpRequest request;
   request.url = endpoint.query_url + "?query=" + heroku::EscapePathSegment(spec.query) +
@@ -318,7 +319,7 @@ reconciler::FormationLatency PrometheusSource::Query(const spec::FormationSpec& 
     request.headers.emplace_back("Authorization", endpoint.authorization);
   }
   const std::string where = "prometheus at " + endpoint.host;
-  reconciler::FormationLatency unknown;
+  model::FormationLatency unknown;
   HttpResult result = transport_.Send(request);
   if (!result.ok()) {
     unknown.unknown_reason = "prometheus query failed: " + result.status.message();
@@ -338,7 +339,7 @@ reconciler::FormationLatency PrometheusSource::Query(const spec::FormationSpec& 
     unknown.unknown_reason = detail;
     return unknown;
   }
-  Result<reconciler::FormationLatency> latency =
+  Result<model::FormationLatency> latency =
       ParsePrometheusAnswer(result.response.body, spec.dyno_label, dynos);
   if (!latency.ok()) {
     unknown.unknown_reason = where + ": " + latency.status().message();

@@ -1,11 +1,11 @@
-#include "reconciler/policy_status.h"
+#include "model/codec.h"
 
 #include <doctest/doctest.h>
 
 #include <nlohmann/json.hpp>
 
 using namespace dynoherd;
-using namespace dynoherd::reconciler;
+using namespace dynoherd::model;
 using nlohmann::json;
 
 namespace {
@@ -101,4 +101,35 @@ TEST_CASE("a malformed status is an error naming the field") {
         "formations[0].conditions[0].status: expected True, False or Unknown");
   CHECK(ParseError(head + R"("formations": [{"type": "web", "event": {"depth": 1e10}}]})") ==
         "formations[0].event.depth: expected an integer");
+}
+
+TEST_CASE("PassRecord JSON: round trip, tolerant of missing keys, strict on types") {
+  PassRecord record;
+  record.started_at = At("2026-11-22T13:00:00Z");
+  record.finished_at = At("2026-11-22T13:00:02Z");
+  record.observed_at = At("2026-11-22T13:00:01Z");
+  record.formations.push_back({"web", 5, 6, 6, "declared", 4, 5, "p95", 0.241, ""});
+  record.actions_at = At("2026-11-22T13:00:01Z");
+  record.actions.push_back({"web", "scale", "scale 5 -> 6", "drift: 5 dynos, declared quantity 6",
+                            true, "422 invalid_params"});
+  json j = ToJson(record);
+  CHECK(j["result"] == "ok");
+  CHECK(j["formations"][0]["latencySeconds"] == 0.241);
+  CHECK(j["actions"][0]["failed"] == true);
+  Result<PassRecord> back = PassRecordFromJson(j);
+  REQUIRE(back.ok());
+  CHECK(*back == record);
+
+  Result<PassRecord> sparse = PassRecordFromJson({{"result", "error"}, {"error", "boom"}});
+  REQUIRE(sparse.ok());
+  CHECK_FALSE(sparse->ok);
+  CHECK(sparse->formations.empty());
+  CHECK_FALSE(sparse->observed_at.has_value());
+
+  j["formations"][0]["dynos"] = "five";
+  CHECK(PassRecordFromJson(j).status().message() == "formations[0].dynos: has the wrong type");
+  CHECK(PassRecordFromJson({{"startedAt", "yesterday"}}).status().message() ==
+        "startedAt: expected an RFC 3339 timestamp");
+  CHECK(PassRecordFromJson({{"actions", {1}}}).status().message() ==
+        "actions[0]: expected an object");
 }

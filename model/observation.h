@@ -1,5 +1,5 @@
 // What one pass saw of the world: the reconciler's input. Plain data; providers and latency
-// sources fill it, the reconciler only reads it. Latencies are in seconds.
+// sources fill it, the reconciler only reads it, the renderers show it. Latencies are in seconds.
 #pragma once
 
 #include <cstdint>
@@ -11,7 +11,7 @@
 #include "common/time.h"
 #include "spec/policy.h"
 
-namespace dynoherd::reconciler {
+namespace dynoherd::model {
 
 struct FormationState {
   std::string type;
@@ -29,13 +29,13 @@ struct DynoState {
 
 // One dyno's requests in the window.
 struct LatencyStats {
-  int64_t count = 0;       // requests timed
+  int64_t count = 0;  // requests timed
   double mean = 0;
   double p50 = 0;
   double p95 = 0;
   double p99 = 0;
   double max = 0;
-  int64_t errors = 0;      // router errors (H10, H12, H13, ...) attributed to the dyno
+  int64_t errors = 0;  // router errors (H10, H12, H13, ...) attributed to the dyno
 
   double Get(spec::Statistic statistic) const;
 };
@@ -47,6 +47,12 @@ struct FormationLatency {
   std::string unknown_reason;                    // why `value` is unknown; empty when known
 };
 
+// What a provider says of an app (providers::Provider::Observe).
+struct AppState {
+  std::vector<FormationState> formations;
+  std::vector<DynoState> dynos;
+};
+
 struct Observation {
   TimePoint observed_at{};
   std::vector<FormationState> formations;
@@ -56,4 +62,4 @@ struct Observation {
   const FormationState* FindFormation(const std::string& type) const;
 };
 
-}  // namespace dynoherd::reconciler
+}  // namespace dynoherd::model

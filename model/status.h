@@ -1,21 +1,19 @@
 // What the reconciler carries from one pass to the next, per policy: latency-event bookkeeping,
-// restart history and conditions. The controller saves it after each pass (providers/state_store.h)
-// and hands it back to the next one. Losing it is survivable: with a declared baseline the plan is
-// derived from the world alone (docs/decisions.md, "When the status is lost").
+// restart history and conditions. Saved after each pass (providers/state_store.h, in the form of
+// model/codec.h) and handed back to the next one. Losing it is survivable: with a declared baseline
+// the plan is derived from the world alone (docs/decisions.md, "When the status is lost").
 #pragma once
 
 #include <cstddef>
-#include <nlohmann/json_fwd.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
-#include "common/status.h"
 #include "common/time.h"
 #include "spec/policy.h"
 
-namespace dynoherd::reconciler {
+namespace dynoherd::model {
 
 enum class ConditionStatus { kTrue, kFalse, kUnknown };
 std::string_view Name(ConditionStatus status);  // "True", "False", "Unknown"
@@ -96,12 +94,4 @@ struct PolicyStatus {
   bool operator==(const PolicyStatus&) const = default;
 };
 
-// JSON with camelCase keys and RFC 3339 timestamps, the form of the state file and of `/status`.
-nlohmann::json ToJson(const PolicyStatus& status);
-nlohmann::json ToJson(
-    const Condition& condition);  // type, status, reason, message, lastTransitionTime
-// Unknown keys are ignored; a missing or mistyped field is an error naming its path
-// ("formations[1].event.startedAt: expected an RFC 3339 timestamp").
-Result<PolicyStatus> PolicyStatusFromJson(const nlohmann::json& json);
-
-}  // namespace dynoherd::reconciler
+}  // namespace dynoherd::model
