@@ -30,8 +30,8 @@
 #include "controller/sim_summary.h"
 #include "controller/status_page.h"
 #include "metrics/metrics.h"
-#include "providers/sim/scaled_clock.h"
 #include "providers/state_store.h"
+#include "sim/scaled_clock.h"
 
 namespace dynoherd::cli {
 
@@ -158,10 +158,10 @@ int RunDaemon(const RunArgs& args) {
   runtime_options->mode = controller::RunMode::kDaemon;
 
   // One clock for the whole process: the wall clock, or simulated time at the policies' speed.
-  std::optional<providers::sim::ScaledClock> scaled;
+  std::optional<sim::ScaledClock> scaled;
   if (kind->simulated) {
-    Result<providers::sim::ScaledClock> made =
-        providers::sim::ScaledClock::Create(wall, wall.Now(), kind->speed, /*whole_seconds=*/true);
+    Result<sim::ScaledClock> made =
+        sim::ScaledClock::Create(wall, wall.Now(), kind->speed, /*whole_seconds=*/true);
     if (!made.ok()) return fail("cannot run these policies together", made.status());
     scaled.emplace(*made);
   }
@@ -225,7 +225,7 @@ int RunDaemon(const RunArgs& args) {
       sim_recorders[pass.policy].Add(pass);
     };
     hooks.tick = [&narrator, &factory](TimePoint now, const std::vector<std::string>& names) {
-      std::vector<std::pair<std::string, providers::sim::SimWorld*>> worlds;
+      std::vector<std::pair<std::string, sim::SimWorld*>> worlds;
       for (const auto& name : names) {
         if (auto* world = factory.SimWorldFor(name)) worlds.emplace_back(name, world);
       }
@@ -278,7 +278,7 @@ int RunDaemon(const RunArgs& args) {
     std::lock_guard lock(sim_mu);
     for (const auto& snapshot : daemon.Snapshot()) {
       const spec::Policy& policy = *snapshot.policy;
-      providers::sim::SimWorld* world = factory.SimWorldFor(policy.name);
+      sim::SimWorld* world = factory.SimWorldFor(policy.name);
       if (!world) continue;
       Result<controller::SimRunSummary> summary =
           controller::BuildSimSummary(*world, policy, sim_recorders[policy.name]);

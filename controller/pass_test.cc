@@ -2,14 +2,14 @@
 
 #include <doctest/doctest.h>
 
-#include "providers/sim/sim_latency_source.h"
-#include "providers/sim/sim_world.h"
+#include "sim/sim_latency_source.h"
+#include "sim/sim_world.h"
 #include "spec/loader.h"
 
 using namespace dynoherd;
 using namespace dynoherd::controller;
 using namespace std::chrono_literals;
-using providers::sim::SimWorld;
+using sim::SimWorld;
 
 namespace {
 
@@ -90,8 +90,7 @@ struct Harness {
         metrics("test"),
         runner(clock, logger, &metrics) {
     runtime.provider = faulty;
-    runtime.sources.push_back(
-        {std::make_shared<providers::sim::SimLatencySource>(*world), {"web"}});
+    runtime.sources.push_back({std::make_shared<sim::SimLatencySource>(*world), {"web"}});
   }
 
   // One pass at the current time; the status is carried like `run` carries it.

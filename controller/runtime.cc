@@ -1,11 +1,11 @@
 #include "controller/runtime.h"
 
 #include "providers/heroku/heroku_provider.h"
-#include "providers/sim/sim_latency_source.h"
 #include "providers/sources/log_session_source.h"
 #include "providers/sources/prometheus_source.h"
 #include "providers/sources/router_log_common.h"
 #include "providers/sources/router_logs_source.h"
+#include "sim/sim_latency_source.h"
 
 namespace dynoherd::controller {
 
@@ -20,6 +20,24 @@ std::vector<const spec::FormationSpec*> FormationsOfKind(const spec::Policy& pol
   return out;
 }
 
+// The providers' reports as metrics; nothing is told without metrics.
+providers::ProviderObserver ObserverFor(metrics::Metrics* metrics) {
+  providers::ProviderObserver observer;
+  if (!metrics) return observer;
+  observer.heroku_response = [metrics](const std::string& method, int status,
+                                       std::optional<int> remaining) {
+    metrics->CountHerokuRequest(method, status);
+    if (remaining) metrics->SetHerokuRateLimitRemaining(*remaining);
+  };
+  observer.router_lines = [metrics](latency::LineKind kind, int64_t n) {
+    metrics->CountRouterLines(kind == latency::LineKind::kRouter    ? "parsed"
+                              : kind == latency::LineKind::kIgnored ? "ignored"
+                                                                    : "malformed",
+                              static_cast<uint64_t>(n));
+  };
+  return observer;
+}
+
 constexpr const char* kDrainSecretVariable = "DYNOHERD_DRAIN_SECRET";
 // A Prometheus query that takes longer holds the pass; the daemon's shutdown cannot cut it short.
 constexpr Duration kPrometheusTimeout = 10s;
@@ -28,14 +46,18 @@ constexpr Duration kPrometheusTimeout = 10s;
 
 RuntimeFactory::RuntimeFactory(RuntimeOptions options, const Clock& clock, Logger& logger,
                                metrics::Metrics* metrics)
-    : options_(std::move(options)), clock_(clock), logger_(logger), metrics_(metrics) {
+    : options_(std::move(options)),
+      clock_(clock),
+      logger_(logger),
+      metrics_(metrics),
+      observer_(ObserverFor(metrics)) {
   makers_[spec::LatencySourceKind::kSim] =
       [](const SourceContext& ctx) -> Result<std::shared_ptr<providers::LatencySource>> {
     if (!ctx.sim_world) {
       return Status::FailedPrecondition("latency.source sim needs provider sim");
     }
     return std::shared_ptr<providers::LatencySource>(
-        std::make_shared<providers::sim::SimLatencySource>(*ctx.sim_world));
+        std::make_shared<sim::SimLatencySource>(*ctx.sim_world));
   };
   RegisterLatencySourceMakers();
 }
@@ -72,8 +94,8 @@ Result<std::shared_ptr<providers::LatencySource>> RuntimeFactory::MakeRouterLogs
     sources::LogSessionOptions options;
     options.limits = options_.log_session_limits;
     options.limits.stop = shutting_down_.get();
-    session =
-        std::make_shared<sources::LogSessionSource>(*ctx.heroku, app, options, logger_, metrics_);
+    session = std::make_shared<sources::LogSessionSource>(*ctx.heroku, app, options, logger_,
+                                                          observer_.router_lines);
   } else if (!by_session.empty()) {
     Status failed;
     providers::heroku::HerokuClient& client = *ctx.heroku;
@@ -82,7 +104,8 @@ Result<std::shared_ptr<providers::LatencySource>> RuntimeFactory::MakeRouterLogs
         [&](Duration window) -> std::shared_ptr<sources::LogTail> {
           sources::LogTailOptions options = options_.log_tail;
           options.window = window;
-          auto started = sources::LogTail::Start(client, app, options, clock_, logger_, metrics_);
+          auto started = sources::LogTail::Start(client, app, options, clock_, logger_,
+                                                 observer_.router_lines);
           if (!started.ok()) {
             failed = started.status();
             return nullptr;
@@ -133,8 +156,8 @@ Result<std::shared_ptr<providers::LatencySource>> RuntimeFactory::MakePrometheus
 DrainHandler RuntimeFactory::MakeDrainHandler() {
   providers::sources::DrainReceiverOptions options;
   options.secret = options_.env(kDrainSecretVariable);
-  auto receiver = std::make_shared<providers::sources::DrainReceiver>(drains_, std::move(options),
-                                                                      clock_, logger_, metrics_);
+  auto receiver = std::make_shared<providers::sources::DrainReceiver>(
+      drains_, std::move(options), clock_, logger_, observer_.router_lines);
   return [receiver](const DrainRequest& request) {
     providers::sources::DrainReply reply =
         receiver->Handle(request.policy, request.headers, request.body, request.remote_address);
@@ -155,13 +178,7 @@ Result<providers::heroku::HerokuClient*> RuntimeFactory::HerokuClient() {
   options->api_reserve = options_.api_reserve;
   options->transport.connect_timeout = options_.connect_timeout;
   options->transport.total_timeout = options_.request_timeout;
-  if (metrics_) {
-    metrics::Metrics* m = metrics_;
-    options->on_response = [m](const std::string& method, int status, std::optional<int> left) {
-      m->CountHerokuRequest(method, status);
-      if (left) m->SetHerokuRateLimitRemaining(*left);
-    };
-  }
+  options->on_response = observer_.heroku_response;
   Result<std::unique_ptr<providers::heroku::HerokuClient>> client =
       providers::heroku::HerokuClient::Create(std::move(options).value(), clock_, &sleeper_,
                                               logger_);
@@ -175,7 +192,7 @@ Result<std::shared_ptr<PolicyRuntime>> RuntimeFactory::Build(const spec::Policy&
   std::lock_guard lock(mu_);
   auto runtime = std::make_shared<PolicyRuntime>();
   providers::heroku::HerokuClient* heroku = nullptr;
-  providers::sim::SimWorld* world = nullptr;
+  sim::SimWorld* world = nullptr;
 
   switch (policy.provider) {
     case spec::ProviderKind::kHeroku: {
@@ -193,10 +210,10 @@ Result<std::shared_ptr<PolicyRuntime>> RuntimeFactory::Build(const spec::Policy&
         for (const auto& f : policy.formations) {
           if (f.latency) retention = std::max(retention, f.latency->window);
         }
-        providers::sim::SimOptions sim_options;
+        sim::SimOptions sim_options;
         sim_options.latency_retention = retention;
-        Result<std::unique_ptr<providers::sim::SimWorld>> created =
-            providers::sim::SimWorld::Create(policy.app, *policy.sim, clock_, sim_options);
+        Result<std::unique_ptr<sim::SimWorld>> created =
+            sim::SimWorld::Create(policy.app, *policy.sim, clock_, sim_options);
         if (!created.ok()) return created.status().WithContext("policy " + policy.name);
         entry = {*policy.sim, policy.app, std::move(created).value()};
       }
@@ -230,7 +247,7 @@ Result<std::shared_ptr<PolicyRuntime>> RuntimeFactory::Build(const spec::Policy&
   return runtime;
 }
 
-providers::sim::SimWorld* RuntimeFactory::SimWorldFor(const std::string& policy_name) {
+sim::SimWorld* RuntimeFactory::SimWorldFor(const std::string& policy_name) {
   std::lock_guard lock(mu_);
   auto it = sims_.find(policy_name);
   return it == sims_.end() ? nullptr : it->second.world.get();

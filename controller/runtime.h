@@ -21,9 +21,10 @@
 #include "controller/pass.h"
 #include "metrics/metrics.h"
 #include "providers/heroku/heroku_client.h"
-#include "providers/sim/sim_world.h"
+#include "providers/observer.h"
 #include "providers/sources/drain.h"
 #include "providers/sources/log_tail.h"
+#include "sim/sim_world.h"
 #include "spec/policy.h"
 
 namespace dynoherd::controller {
@@ -45,7 +46,7 @@ struct SourceContext {
   Logger& logger;
   metrics::Metrics* metrics;                // may be null
   providers::heroku::HerokuClient* heroku;  // null unless the policy's provider is heroku
-  providers::sim::SimWorld* sim_world;      // null unless the policy's provider is sim
+  sim::SimWorld* sim_world;                 // null unless the policy's provider is sim
 };
 
 // Makes the source for one latency kind; registered per spec::LatencySourceKind.
@@ -86,7 +87,7 @@ class RuntimeFactory {
   Result<std::shared_ptr<PolicyRuntime>> Build(const spec::Policy& policy);
 
   // The simulated world of a sim policy, once built; null otherwise.
-  providers::sim::SimWorld* SimWorldFor(const std::string& policy_name);
+  sim::SimWorld* SimWorldFor(const std::string& policy_name);
 
   // The shared Heroku client, once a heroku policy was built; null otherwise (for metrics of
   // the API budget and calls).
@@ -112,6 +113,7 @@ class RuntimeFactory {
   const Clock& clock_;
   Logger& logger_;
   metrics::Metrics* metrics_;
+  providers::ProviderObserver observer_;  // what the providers tell, into metrics_
   std::map<spec::LatencySourceKind, SourceMaker> makers_;
 
   std::mutex mu_;
@@ -120,7 +122,7 @@ class RuntimeFactory {
   struct SimEntry {
     spec::SimSpec spec;
     std::string app;
-    std::shared_ptr<providers::sim::SimWorld> world;
+    std::shared_ptr<sim::SimWorld> world;
   };
   std::map<std::string, SimEntry> sims_;
   std::shared_ptr<std::atomic<bool>> shutting_down_ = std::make_shared<std::atomic<bool>>(false);

@@ -70,7 +70,7 @@ TEST_CASE("a sim policy gets its world as provider and latency source, kept acro
   REQUIRE(first.ok());
   REQUIRE((*first)->sources.size() == 1);
   CHECK((*first)->sources[0].formations == std::vector<std::string>{"web"});
-  providers::sim::SimWorld* world = factory.SimWorldFor("demo");
+  sim::SimWorld* world = factory.SimWorldFor("demo");
   REQUIRE(world != nullptr);
   CHECK((*first)->provider.get() == world);
 

@@ -63,9 +63,9 @@ void SimTimeLogger::Write(LogLevel level, std::string_view msg, const LogFields&
   inner_.Write(level, msg, with);
 }
 
-std::string SimNarrator::Describe(const providers::sim::SimEvent& event, const spec::SimSpec& spec,
+std::string SimNarrator::Describe(const sim::SimEvent& event, const spec::SimSpec& spec,
                                   TimePoint world_start) {
-  using providers::sim::SimEventKind;
+  using sim::SimEventKind;
   switch (event.kind) {
     case SimEventKind::kNoisyNeighbor:
       // The world says so when the dyno did not exist at that time.
@@ -97,8 +97,8 @@ std::string SimNarrator::Describe(const providers::sim::SimEvent& event, const s
   return event.message;
 }
 
-TickResult SimNarrator::Tick(
-    TimePoint now, const std::vector<std::pair<std::string, providers::sim::SimWorld*>>& worlds) {
+TickResult SimNarrator::Tick(TimePoint now,
+                             const std::vector<std::pair<std::string, sim::SimWorld*>>& worlds) {
   TickResult result;
   // About five looks per wall second, and at least one per simulated second.
   auto step = std::chrono::duration_cast<Duration>(std::chrono::duration<double>(0.2 * speed_));
@@ -110,14 +110,14 @@ TickResult SimNarrator::Tick(
     if (seen.world != world || seen.world_start != world->start_time()) {
       seen = {world, world->start_time(), 0};  // a new world (first look, or rebuilt on reload)
     }
-    std::vector<providers::sim::SimEvent> events = world->Events(seen.events);
+    std::vector<sim::SimEvent> events = world->Events(seen.events);
     seen.events += events.size();
     for (const auto& event : events) {
       std::string line = Describe(event, world->spec(), world->start_time());
       if (line.empty()) continue;
       LogFields fields{{"sim_time", SimTime(event.at, start_)},
                        {"policy", policy},
-                       {"event", std::string(providers::sim::Name(event.kind))}};
+                       {"event", std::string(sim::Name(event.kind))}};
       logger_.Info(line, fields);
     }
     if (!world->Finished()) all_finished = false;

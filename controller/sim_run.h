@@ -12,7 +12,7 @@
 #include "common/status.h"
 #include "common/time.h"
 #include "controller/daemon.h"
-#include "providers/sim/sim_world.h"
+#include "sim/sim_world.h"
 #include "spec/policy.h"
 
 namespace dynoherd::controller {
@@ -57,16 +57,15 @@ class SimNarrator {
       : logger_(logger), start_(start), speed_(speed) {}
 
   // `worlds`: the current sim policies and their worlds.
-  TickResult Tick(TimePoint now,
-                  const std::vector<std::pair<std::string, providers::sim::SimWorld*>>& worlds);
+  TickResult Tick(TimePoint now, const std::vector<std::pair<std::string, sim::SimWorld*>>& worlds);
 
   // The line for one event; empty for events the pass already logs (scale, restart, stop).
-  static std::string Describe(const providers::sim::SimEvent& event, const spec::SimSpec& spec,
+  static std::string Describe(const sim::SimEvent& event, const spec::SimSpec& spec,
                               TimePoint world_start);
 
  private:
   struct Seen {
-    const providers::sim::SimWorld* world = nullptr;
+    const sim::SimWorld* world = nullptr;
     TimePoint world_start{};
     size_t events = 0;
   };

@@ -2,13 +2,13 @@
 
 #include <doctest/doctest.h>
 
-#include "providers/sim/sim_test_util.h"
+#include "sim/sim_test_util.h"
 
 using namespace dynoherd;
 using namespace dynoherd::controller;
 using namespace std::chrono_literals;
-using namespace dynoherd::providers::sim::testing;
-using providers::sim::SimWorld;
+using namespace dynoherd::sim::testing;
+using sim::SimWorld;
 
 namespace {
 

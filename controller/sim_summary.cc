@@ -12,9 +12,9 @@
 namespace dynoherd::controller {
 
 using nlohmann::json;
-using providers::sim::SimEvent;
-using providers::sim::SimEventKind;
-using providers::sim::TruthSummary;
+using sim::SimEvent;
+using sim::SimEventKind;
+using sim::TruthSummary;
 
 void SimRunRecorder::Add(const PassResult& pass) {
   ++passes_;
@@ -157,7 +157,7 @@ std::optional<Duration> ThresholdOf(const spec::Policy& policy, const std::strin
 
 }  // namespace
 
-Result<SimRunSummary> BuildSimSummary(providers::sim::SimWorld& world, const spec::Policy& policy,
+Result<SimRunSummary> BuildSimSummary(sim::SimWorld& world, const spec::Policy& policy,
                                       const SimRunRecorder& recorder,
                                       const SimSummaryOptions& options) {
   SimRunSummary s;
@@ -242,7 +242,7 @@ Result<SimRunSummary> BuildSimSummary(providers::sim::SimWorld& world, const spe
   return s;
 }
 
-Result<SimRunSummary> BuildSimSummary(providers::sim::SimWorld& world, const spec::Policy& policy,
+Result<SimRunSummary> BuildSimSummary(sim::SimWorld& world, const spec::Policy& policy,
                                       const std::vector<PassResult>& passes,
                                       const SimSummaryOptions& options) {
   SimRunRecorder recorder;
@@ -472,7 +472,7 @@ json ToJson(const SimRunSummary& s) {
   for (const auto& e : s.events) {
     json event = {{"at", FormatTimestamp(e.at)},
                   {"atSeconds", ToSeconds(e.at - s.start)},
-                  {"kind", std::string(providers::sim::Name(e.kind))},
+                  {"kind", std::string(sim::Name(e.kind))},
                   {"formation", e.formation},
                   {"message", e.message}};
     if (!e.dyno.empty()) event["dyno"] = e.dyno;

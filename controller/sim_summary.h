@@ -18,7 +18,7 @@
 #include "common/status.h"
 #include "common/time.h"
 #include "controller/pass.h"
-#include "providers/sim/sim_world.h"
+#include "sim/sim_world.h"
 #include "spec/policy.h"
 
 namespace dynoherd::controller {
@@ -65,15 +65,15 @@ struct SimActionSummary {
   Duration offset{0};  // since the simulation started
   // The formation's requests (jobs) over [at - around, at) and [at, at + around), clamped to the
   // run; the spans say how much time each really covers (less near the start and the end).
-  providers::sim::TruthSummary before;
-  providers::sim::TruthSummary after;
+  sim::TruthSummary before;
+  sim::TruthSummary after;
   Duration before_span{0};
   Duration after_span{0};
 };
 
 struct SimFormationTruth {
   std::string type;
-  providers::sim::TruthSummary truth;
+  sim::TruthSummary truth;
 };
 
 // A stretch of the run with the same incidents in progress.
@@ -92,7 +92,7 @@ struct SimFormationSummary {
   // The policy's autoscale latencyThreshold for this formation, which `slower_than_threshold`
   // counts against; nullopt when the policy does not autoscale it.
   std::optional<Duration> threshold;
-  providers::sim::TruthSummary truth;  // the whole run
+  sim::TruthSummary truth;    // the whole run
   int64_t queued_at_end = 0;  // worker: jobs still waiting when the run ended, not in `truth`
   int start_quantity = 0;     // as declared in spec.sim
   int end_quantity = 0;       // at the end of the run
@@ -115,7 +115,7 @@ struct SimRunSummary {
   std::vector<SimFormationSummary> formations;   // every simulated formation, in spec.sim order
   std::vector<SimActionSummary> actions;         // in the order sent
   std::vector<SimPhaseSummary> phases;           // in time order, covering the whole run
-  std::vector<providers::sim::SimEvent> events;  // the platform's log (SimWorld::Events)
+  std::vector<sim::SimEvent> events;             // the platform's log (SimWorld::Events)
 };
 
 struct SimSummaryOptions {
@@ -126,11 +126,11 @@ struct SimSummaryOptions {
 // past it: call it once the run has ended. The world is not changed (it only catches up with its
 // clock). Errors only if `world` is not the world of `policy` (an action on a formation the
 // world does not have).
-Result<SimRunSummary> BuildSimSummary(providers::sim::SimWorld& world, const spec::Policy& policy,
+Result<SimRunSummary> BuildSimSummary(sim::SimWorld& world, const spec::Policy& policy,
                                       const SimRunRecorder& recorder,
                                       const SimSummaryOptions& options = {});
 // The same from every pass of the run.
-Result<SimRunSummary> BuildSimSummary(providers::sim::SimWorld& world, const spec::Policy& policy,
+Result<SimRunSummary> BuildSimSummary(sim::SimWorld& world, const spec::Policy& policy,
                                       const std::vector<PassResult>& passes,
                                       const SimSummaryOptions& options = {});
 

@@ -10,8 +10,8 @@
 using namespace dynoherd;
 using namespace dynoherd::controller;
 using namespace std::chrono_literals;
-using providers::sim::SimWorld;
-using providers::sim::TruthSummary;
+using sim::SimWorld;
+using sim::TruthSummary;
 
 namespace {
 

@@ -11,7 +11,7 @@
 
 namespace dynoherd::controller {
 
-using providers::sim::TruthSummary;
+using sim::TruthSummary;
 
 std::string_view Name(SimVariant variant) {
   switch (variant) {
@@ -74,7 +74,7 @@ Result<SimulationRun> RunSimulation(const spec::Policy& policy, const Simulation
   RuntimeFactory factory(std::move(runtime_options), clock, *logger, nullptr);
   Result<std::shared_ptr<PolicyRuntime>> runtime = factory.Build(played);
   if (!runtime.ok()) return runtime.status();
-  providers::sim::SimWorld* world = factory.SimWorldFor(played.name);
+  sim::SimWorld* world = factory.SimWorldFor(played.name);
   if (!world) return Status::Internal("no simulated world for policy " + played.name);
 
   PassRunner runner(clock, *logger, nullptr);

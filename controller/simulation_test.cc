@@ -10,7 +10,7 @@
 using namespace dynoherd;
 using namespace dynoherd::controller;
 using namespace std::chrono_literals;
-using providers::sim::SimEventKind;
+using sim::SimEventKind;
 
 namespace {
 
@@ -189,9 +189,9 @@ TEST_CASE("--compare plays the same traffic: a formation nobody acts on sees the
   Result<SimComparison> c = CompareSimulation(demo, {});
   REQUIRE(c.ok());
   CHECK(c->population_same_as_declared == false);
-  const providers::sim::TruthSummary& reference = Formation(c->runs[0].summary, "worker").truth;
+  const sim::TruthSummary& reference = Formation(c->runs[0].summary, "worker").truth;
   for (const auto& run : c->runs) {
-    const providers::sim::TruthSummary& worker = Formation(run.summary, "worker").truth;
+    const sim::TruthSummary& worker = Formation(run.summary, "worker").truth;
     CHECK(worker.latency.count == reference.latency.count);
     CHECK(worker.latency.p99 == reference.latency.p99);
     CHECK(worker.peak_queue_latency == reference.peak_queue_latency);

@@ -69,12 +69,12 @@ std::shared_ptr<DrainInbox> DrainRegistry::Find(const std::string& policy) const
 }
 
 DrainReceiver::DrainReceiver(std::shared_ptr<DrainRegistry> registry, DrainReceiverOptions options,
-                             const Clock& clock, Logger& logger, metrics::Metrics* metrics)
+                             const Clock& clock, Logger& logger, RouterLineCounter count_lines)
     : registry_(std::move(registry)),
       options_(std::move(options)),
       clock_(clock),
       logger_(logger),
-      metrics_(metrics) {}
+      count_lines_(std::move(count_lines)) {}
 
 void DrainReceiver::LogThrottled(LogLevel level, const std::string& key, std::string_view message,
                                  LogFields fields) {
@@ -126,7 +126,7 @@ DrainReply DrainReceiver::Handle(std::string_view policy_name,
   }
 
   latency::DrainBatch batch = latency::ReadDrainBody(body);
-  RouterLineTally tally(metrics_);
+  RouterLineTally tally(count_lines_);
   tally.Count(latency::LineKind::kRouter, batch.counts.router);
   tally.Count(latency::LineKind::kIgnored, batch.counts.ignored);
   tally.Count(latency::LineKind::kMalformed,

@@ -23,8 +23,8 @@
 #include "common/logging.h"
 #include "common/time.h"
 #include "latency/latency_window.h"
-#include "metrics/metrics.h"
 #include "providers/latency_source.h"
+#include "providers/observer.h"
 
 namespace dynoherd::providers::sources {
 
@@ -96,10 +96,10 @@ struct DrainReceiverOptions {
 
 class DrainReceiver {
  public:
-  // `clock` stamps lines without a timestamp; `clock`, `logger` and `metrics` (may be null)
-  // outlive the receiver.
+  // `clock` stamps lines without a timestamp; `count_lines` is told of every line received.
+  // `clock` and `logger` outlive the receiver.
   DrainReceiver(std::shared_ptr<DrainRegistry> registry, DrainReceiverOptions options,
-                const Clock& clock, Logger& logger, metrics::Metrics* metrics);
+                const Clock& clock, Logger& logger, RouterLineCounter count_lines);
 
   // One POST /drains/<policy>. Header names are matched without regard to case. Checked in this
   // order: a secret configured (else 503), basic auth with that password (401), a drain for the
@@ -120,7 +120,7 @@ class DrainReceiver {
   const DrainReceiverOptions options_;
   const Clock& clock_;
   Logger& logger_;
-  metrics::Metrics* metrics_;
+  const RouterLineCounter count_lines_;
   std::mutex log_mu_;
   std::map<std::string, TimePoint> last_logged_;
 };

@@ -47,7 +47,7 @@ std::string Batch(int second = 10) {
 struct Harness {
   ManualClock clock{kStart};
   CapturingLogger log;
-  metrics::Metrics metrics{"test"};
+  LineCounts lines;
   std::shared_ptr<DrainRegistry> registry;
   std::shared_ptr<DrainInbox> inbox;  // held as the policy's DrainSource would hold it
   DrainReceiver receiver;
@@ -58,7 +58,7 @@ struct Harness {
                    size_t max_body_bytes = 1u << 20)
       : registry(std::make_shared<DrainRegistry>(remembered_frames)),
         inbox(registry->Acquire("shop", 5min).value()),
-        receiver(registry, {secret, max_body_bytes}, clock, log, &metrics),
+        receiver(registry, {secret, max_body_bytes}, clock, log, lines.Counter()),
         server([this](const httplib::Request& req, httplib::Response& res) {
           std::vector<std::pair<std::string, std::string>> headers(req.headers.begin(),
                                                                    req.headers.end());
@@ -108,9 +108,8 @@ TEST_CASE("a batch with the right password lands in the policy's window; the lag
   CHECK(web.per_dyno["web.3"].p50 == doctest::Approx(0.520).epsilon(0.02));
   CHECK(web.per_dyno["web.1"].p50 == doctest::Approx(0.100).epsilon(0.02));
   CHECK(web.sample_count == 9);
-  const std::string text = h.metrics.Serialize();
-  CHECK(text.find("dynoherd_router_lines_total{result=\"parsed\"} 9") != std::string::npos);
-  CHECK(text.find("dynoherd_router_lines_total{result=\"ignored\"} 1") != std::string::npos);
+  CHECK(h.lines.parsed() == 9);
+  CHECK(h.lines.ignored() == 1);
   CHECK(h.inbox->stats().batches == 1);
 }
 
@@ -242,11 +241,10 @@ TEST_CASE(
   CHECK(web.per_dyno["web.1"].count == 1);
   CHECK(web.per_dyno["web.2"].count == 1);
   CHECK(h.log.Contains(LogLevel::kWarn, "log drain batch partly unreadable"));
-  const std::string text = h.metrics.Serialize();
-  CHECK(text.find("dynoherd_router_lines_total{result=\"parsed\"} 2") != std::string::npos);
+  CHECK(h.lines.parsed() == 2);
   // One framing problem (a count larger than the body, then junk up to the next frame) and one
   // router line that cannot be read (service=12qs).
-  CHECK(text.find("dynoherd_router_lines_total{result=\"malformed\"} 2") != std::string::npos);
+  CHECK(h.lines.malformed() == 2);
 
   for (const std::string& garbage :
        {std::string("hello world"), std::string(""), std::string("12 <1>1\n"),

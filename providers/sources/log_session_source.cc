@@ -29,7 +29,7 @@ std::map<std::string, model::FormationLatency> LogSessionSource::Read(
 
   latency::RouterLineParser parser;
   latency::RouterLine line;
-  RouterLineTally tally(metrics_);
+  RouterLineTally tally(count_lines_);
   int64_t router_lines = 0;
   std::optional<TimePoint> oldest;
   Result<heroku::LogReadSummary> read =

@@ -54,10 +54,10 @@ spec::FormationSpec Formation(const std::string& type, Duration window = 5min,
 struct Harness {
   CapturingLogger log;
   ht::Harness h{log, {}, kScenario};
-  metrics::Metrics metrics{"test"};
+  testing::LineCounts lines;
 
   LogSessionSource Source(const std::string& app) {
-    return LogSessionSource(*h.client, app, {}, log, &metrics);
+    return LogSessionSource(*h.client, app, {}, log, lines.Counter());
   }
   model::AppState Observe(const std::string& app) {
     model::AppState state;
@@ -108,8 +108,7 @@ TEST_CASE("one pass, one log session: every web dyno's requests, the laggard pla
     CHECK_FALSE(r.Header("Authorization"));
   }
   CHECK(logplex == 1);
-  const std::string text = t.metrics.Serialize();
-  CHECK(text.find("dynoherd_router_lines_total{result=\"parsed\"} 202") != std::string::npos);
+  CHECK(t.lines.parsed() == 202);
 
   // Every pass opens its own session: three passes, three calls.
   source.Read({&web}, app, t.h.clock.Now());
@@ -140,9 +139,8 @@ TEST_CASE("lines older than a formation's window ending now do not count") {
   CHECK_FALSE(later["web"].value);
   CHECK(later["web"].unknown_reason ==
         "no router lines for web in the last 1m; the log session had 4 router lines (6 lines)");
-  const std::string text = t.metrics.Serialize();
-  CHECK(text.find("dynoherd_router_lines_total{result=\"malformed\"} 3") != std::string::npos);
-  CHECK(text.find("dynoherd_router_lines_total{result=\"ignored\"} 3") != std::string::npos);
+  CHECK(t.lines.malformed() == 3);
+  CHECK(t.lines.ignored() == 3);
 }
 
 TEST_CASE("formations of different windows share the one session") {

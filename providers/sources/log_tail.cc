@@ -10,7 +10,7 @@ namespace dynoherd::providers::sources {
 
 namespace {
 
-// How often the tally reaches the metrics while a quiet session trickles.
+// How often the tally is told while a quiet session trickles.
 constexpr Duration kTallyFlushInterval = 10s;
 // The first Read takes the replayed burst as over once no line came for this long.
 constexpr std::chrono::milliseconds kReplayQuiet{200};
@@ -19,7 +19,7 @@ constexpr std::chrono::milliseconds kReplayQuiet{200};
 
 Result<std::unique_ptr<LogTail>> LogTail::Start(heroku::HerokuClient& client, std::string app,
                                                 LogTailOptions options, const Clock& clock,
-                                                Logger& logger, metrics::Metrics* metrics,
+                                                Logger& logger, RouterLineCounter count_lines,
                                                 Sleeper* sleeper) {
   if (options.initial_backoff <= Duration::zero() ||
       options.max_backoff < options.initial_backoff) {
@@ -35,19 +35,19 @@ Result<std::unique_ptr<LogTail>> LogTail::Start(heroku::HerokuClient& client, st
   Result<latency::LatencyWindow> window = latency::LatencyWindow::Create(window_options);
   if (!window.ok()) return window.status().WithContext("log tail of " + app);
   return std::unique_ptr<LogTail>(new LogTail(client, std::move(app), std::move(options),
-                                              std::move(window).value(), clock, logger, metrics,
-                                              sleeper));
+                                              std::move(window).value(), clock, logger,
+                                              std::move(count_lines), sleeper));
 }
 
 LogTail::LogTail(heroku::HerokuClient& client, std::string app, LogTailOptions options,
                  latency::LatencyWindow window, const Clock& clock, Logger& logger,
-                 metrics::Metrics* metrics, Sleeper* sleeper)
+                 RouterLineCounter count_lines, Sleeper* sleeper)
     : client_(client),
       app_(std::move(app)),
       options_(std::move(options)),
       clock_(clock),
       logger_(logger),
-      metrics_(metrics),
+      count_lines_(std::move(count_lines)),
       sleeper_(sleeper ? *sleeper : own_sleeper_),
       window_(std::move(window)),
       thread_([this] { Run(); }) {}
@@ -131,7 +131,7 @@ Status LogTail::RunSession() {
   limits.stop = &stop_;
   latency::RouterLineParser parser;
   latency::RouterLine line;
-  RouterLineTally tally(metrics_);
+  RouterLineTally tally(count_lines_);
   TimePoint last_flush = clock_.Now();
   Result<heroku::LogReadSummary> read =
       client_.ReadLogSession(*session, limits, [&](std::string_view text) {

@@ -21,9 +21,9 @@
 #include "common/sleeper.h"
 #include "common/time.h"
 #include "latency/latency_window.h"
-#include "metrics/metrics.h"
 #include "providers/heroku/heroku_client.h"
 #include "providers/latency_source.h"
+#include "providers/observer.h"
 
 namespace dynoherd::providers::sources {
 
@@ -58,11 +58,12 @@ class LogTail {
  public:
   // Starts the background thread at once. `sleeper` waits before each reconnect (tests inject a
   // ManualSleeper); null: a SystemSleeper of the tail's own, which RequestStop interrupts.
-  // `client`, `clock`, `logger`, `metrics` (may be null) and `sleeper` must outlive the tail.
+  // `count_lines` is told of every line read. `client`, `clock`, `logger` and `sleeper` must
+  // outlive the tail.
   // Errors: a window the LatencyWindow refuses, backoffs not positive.
   static Result<std::unique_ptr<LogTail>> Start(heroku::HerokuClient& client, std::string app,
                                                 LogTailOptions options, const Clock& clock,
-                                                Logger& logger, metrics::Metrics* metrics,
+                                                Logger& logger, RouterLineCounter count_lines,
                                                 Sleeper* sleeper = nullptr);
   ~LogTail();  // Stop()
   LogTail(const LogTail&) = delete;
@@ -92,7 +93,7 @@ class LogTail {
  private:
   LogTail(heroku::HerokuClient& client, std::string app, LogTailOptions options,
           latency::LatencyWindow window, const Clock& clock, Logger& logger,
-          metrics::Metrics* metrics, Sleeper* sleeper);
+          RouterLineCounter count_lines, Sleeper* sleeper);
   void Run();
   // One session: open, read until it ends. Returns the error, or OK when it ended normally.
   Status RunSession();
@@ -104,7 +105,7 @@ class LogTail {
   const LogTailOptions options_;
   const Clock& clock_;
   Logger& logger_;
-  metrics::Metrics* metrics_;
+  const RouterLineCounter count_lines_;
   SystemSleeper own_sleeper_;
   Sleeper& sleeper_;
 

@@ -63,14 +63,10 @@ std::map<std::string, model::FormationLatency> ReadFormations(
 
 void RouterLineTally::Flush() {
   if (pending_total_ == 0) return;
-  if (metrics_ != nullptr) {
-    static constexpr std::array<const char*, 3> kResults = {"parsed", "ignored", "malformed"};
-    static_assert(static_cast<size_t>(latency::LineKind::kRouter) == 0 &&
-                  static_cast<size_t>(latency::LineKind::kIgnored) == 1 &&
-                  static_cast<size_t>(latency::LineKind::kMalformed) == 2);
-    for (size_t i = 0; i < kResults.size(); ++i) {
-      if (pending_[i] > 0)
-        metrics_->CountRouterLines(kResults[i], static_cast<uint64_t>(pending_[i]));
+  if (counter_) {
+    for (latency::LineKind kind :
+         {latency::LineKind::kRouter, latency::LineKind::kIgnored, latency::LineKind::kMalformed}) {
+      if (const int64_t n = pending_[static_cast<size_t>(kind)]; n > 0) counter_(kind, n);
     }
   }
   pending_ = {};

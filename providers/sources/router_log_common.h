@@ -14,8 +14,8 @@
 #include "common/time.h"
 #include "latency/latency_window.h"
 #include "latency/router_line.h"
-#include "metrics/metrics.h"
 #include "model/observation.h"
+#include "providers/observer.h"
 #include "providers/provider.h"
 #include "spec/policy.h"
 
@@ -53,11 +53,11 @@ std::map<std::string, model::FormationLatency> ReadFormations(
     latency::SharedLatencyWindow& window, const std::vector<const spec::FormationSpec*>& formations,
     const model::AppState& app, TimePoint now, std::string_view context = {});
 
-// Counts lines by what the parser made of them and adds them to dynoherd_router_lines_total in
-// batches, so the counter's lock is not taken per line. Not thread-safe: one per reader.
+// Counts lines by what the parser made of them and tells `counter` in batches, so a metric's lock
+// is not taken per line. Not thread-safe: one per reader.
 class RouterLineTally {
  public:
-  explicit RouterLineTally(metrics::Metrics* metrics) : metrics_(metrics) {}
+  explicit RouterLineTally(const RouterLineCounter& counter) : counter_(counter) {}
   ~RouterLineTally() { Flush(); }
   RouterLineTally(const RouterLineTally&) = delete;
   RouterLineTally& operator=(const RouterLineTally&) = delete;
@@ -71,7 +71,7 @@ class RouterLineTally {
 
  private:
   static constexpr int64_t kFlushEvery = 1024;
-  metrics::Metrics* metrics_;  // null: counts are dropped
+  const RouterLineCounter& counter_;  // empty: counts are dropped
   std::array<int64_t, 3> pending_{};
   int64_t pending_total_ = 0;
 };

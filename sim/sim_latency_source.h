@@ -2,11 +2,11 @@
 #pragma once
 
 #include "providers/latency_source.h"
-#include "providers/sim/sim_world.h"
+#include "sim/sim_world.h"
 
-namespace dynoherd::providers::sim {
+namespace dynoherd::sim {
 
-class SimLatencySource final : public LatencySource {
+class SimLatencySource final : public providers::LatencySource {
  public:
   explicit SimLatencySource(SimWorld& world) : world_(world) {}  // `world` outlives the source
 
@@ -18,4 +18,4 @@ class SimLatencySource final : public LatencySource {
   SimWorld& world_;
 };
 
-}  // namespace dynoherd::providers::sim
+}  // namespace dynoherd::sim

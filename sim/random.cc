@@ -1,9 +1,9 @@
-#include "providers/sim/random.h"
+#include "sim/random.h"
 
 #include <cmath>
 #include <numbers>
 
-namespace dynoherd::providers::sim {
+namespace dynoherd::sim {
 
 uint64_t StreamSeed(uint64_t seed, uint64_t stream_id) {
   uint64_t z = seed + 0x9e3779b97f4a7c15ULL * (stream_id + 1);
@@ -26,4 +26,4 @@ double RandomStream::Normal() {
   return std::sqrt(-2.0 * std::log(u1)) * std::cos(2.0 * std::numbers::pi * u2);
 }
 
-}  // namespace dynoherd::providers::sim
+}  // namespace dynoherd::sim

@@ -1,4 +1,4 @@
-#include "providers/sim/sim_world.h"
+#include "sim/sim_world.h"
 
 #include <doctest/doctest.h>
 
@@ -7,13 +7,13 @@
 #include <cstdio>
 #include <thread>
 
-#include "providers/sim/scaled_clock.h"
-#include "providers/sim/sim_test_util.h"
+#include "sim/scaled_clock.h"
+#include "sim/sim_test_util.h"
 
 using namespace dynoherd;
 using namespace dynoherd::providers;
-using namespace dynoherd::providers::sim;
-using namespace dynoherd::providers::sim::testing;
+using namespace dynoherd::sim;
+using namespace dynoherd::sim::testing;
 
 namespace {
 

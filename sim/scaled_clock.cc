@@ -1,9 +1,9 @@
-#include "providers/sim/scaled_clock.h"
+#include "sim/scaled_clock.h"
 
 #include <cmath>
 #include <string>
 
-namespace dynoherd::providers::sim {
+namespace dynoherd::sim {
 
 Result<ScaledClock> ScaledClock::Create(const Clock& wall, TimePoint simulated_start, double speed,
                                         bool whole_seconds) {
@@ -34,4 +34,4 @@ TimePoint ScaledClock::WallTimeAt(TimePoint simulated) const {
   return wall_start_ + std::chrono::ceil<TimePoint::duration>(wall_elapsed);
 }
 
-}  // namespace dynoherd::providers::sim
+}  // namespace dynoherd::sim

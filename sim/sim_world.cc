@@ -1,4 +1,4 @@
-#include "providers/sim/sim_world.h"
+#include "sim/sim_world.h"
 
 #include <charconv>
 #include <cmath>
@@ -6,7 +6,7 @@
 #include <set>
 #include <utility>
 
-namespace dynoherd::providers::sim {
+namespace dynoherd::sim {
 namespace {
 
 std::string FormatFactor(double factor) {
@@ -293,12 +293,13 @@ Result<model::AppState> SimWorld::Observe(const std::string& app) {
   return state;
 }
 
-Status SimWorld::Scale(const std::string& app, const std::vector<ScaleRequest>& updates) {
+Status SimWorld::Scale(const std::string& app,
+                       const std::vector<providers::ScaleRequest>& updates) {
   std::lock_guard lock(mu_);
   if (Status st = CheckApp(app); !st.ok()) return st;
   AdvanceLocked();
   std::set<std::string> seen;
-  for (const ScaleRequest& u : updates) {
+  for (const providers::ScaleRequest& u : updates) {
     if (!FindFormation(u.type)) return Status::NotFound("formation \"" + u.type + "\" not found");
     if (u.quantity < 0 || u.quantity > kMaxDynosPerFormation) {
       return Status::InvalidArgument("formation " + u.type + ": quantity " +
@@ -309,7 +310,7 @@ Status SimWorld::Scale(const std::string& app, const std::vector<ScaleRequest>& 
       return Status::InvalidArgument("formation " + u.type + " appears twice in one scale request");
     }
   }
-  for (const ScaleRequest& u : updates) {
+  for (const providers::ScaleRequest& u : updates) {
     FormationModel& formation = *FindFormation(u.type);
     const int before = formation.quantity();
     if (before == u.quantity) continue;
@@ -421,4 +422,4 @@ size_t SimWorld::MemoryBytes() {
   return bytes;
 }
 
-}  // namespace dynoherd::providers::sim
+}  // namespace dynoherd::sim

@@ -1,11 +1,11 @@
-#include "providers/sim/scaled_clock.h"
+#include "sim/scaled_clock.h"
 
 #include <doctest/doctest.h>
 
 #include <limits>
 
 using namespace dynoherd;
-using namespace dynoherd::providers::sim;
+using namespace dynoherd::sim;
 using namespace std::chrono_literals;
 
 TEST_CASE("simulated time runs `speed` times faster than the wall clock") {

@@ -1,6 +1,6 @@
-#include "providers/sim/sim_latency_source.h"
+#include "sim/sim_latency_source.h"
 
-namespace dynoherd::providers::sim {
+namespace dynoherd::sim {
 
 std::map<std::string, model::FormationLatency> SimLatencySource::Read(
     const std::vector<const spec::FormationSpec*>& formations, const model::AppState&, TimePoint) {
@@ -21,4 +21,4 @@ std::map<std::string, model::FormationLatency> SimLatencySource::Read(
   return out;
 }
 
-}  // namespace dynoherd::providers::sim
+}  // namespace dynoherd::sim

@@ -1,10 +1,10 @@
-#include "providers/sim/formation_model.h"
+#include "sim/formation_model.h"
 
 #include <algorithm>
 #include <cmath>
 #include <map>
 
-namespace dynoherd::providers::sim {
+namespace dynoherd::sim {
 namespace {
 
 // The random streams of one formation (see StreamSeed).
@@ -342,4 +342,4 @@ size_t FormationModel::MemoryBytes() const {
   return bytes;
 }
 
-}  // namespace dynoherd::providers::sim
+}  // namespace dynoherd::sim

@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <random>
 
-namespace dynoherd::providers::sim {
+namespace dynoherd::sim {
 
 // The seed of stream `stream_id` in a run seeded with `seed` (SplitMix64 of both). Each random
 // quantity (arrival times, routing, service times) draws from its own stream, so an action that
@@ -25,4 +25,4 @@ class RandomStream {
   std::mt19937_64 engine_;
 };
 
-}  // namespace dynoherd::providers::sim
+}  // namespace dynoherd::sim

@@ -20,10 +20,10 @@
 #include "common/time.h"
 #include "model/observation.h"
 #include "providers/provider.h"
-#include "providers/sim/formation_model.h"
+#include "sim/formation_model.h"
 #include "spec/policy.h"
 
-namespace dynoherd::providers::sim {
+namespace dynoherd::sim {
 
 enum class SimEventKind {
   kScale,          // a formation's quantity changed (Provider::Scale)
@@ -48,7 +48,7 @@ struct SimEvent {
   std::string message;    // one line for people, e.g. "web scaled from 6 to 8 dynos"
 };
 
-class SimWorld final : public Provider {
+class SimWorld final : public providers::Provider {
  public:
   // Checks `spec` and `options` (messages name the spec.sim field) and builds the world as it is
   // at clock.Now(): every declared dyno up, no incident yet. `app` is the only app it knows.
@@ -62,7 +62,8 @@ class SimWorld final : public Provider {
   // Unknown app, formation or dyno: NotFound. Scale is all-or-nothing: a bad entry
   // (unknown type, quantity outside 0..kMaxDynosPerFormation, a type twice) changes nothing.
   Result<model::AppState> Observe(const std::string& app) override;
-  Status Scale(const std::string& app, const std::vector<ScaleRequest>& updates) override;
+  Status Scale(const std::string& app,
+               const std::vector<providers::ScaleRequest>& updates) override;
   Status Restart(const std::string& app, const std::string& dyno) override;
   Status Stop(const std::string& app, const std::string& dyno) override;
 
@@ -130,4 +131,4 @@ class SimWorld final : public Provider {
   std::vector<SimEvent> events_;
 };
 
-}  // namespace dynoherd::providers::sim
+}  // namespace dynoherd::sim

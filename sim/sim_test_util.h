@@ -10,10 +10,10 @@
 #include <vector>
 
 #include "common/time.h"
-#include "providers/sim/sim_world.h"
+#include "sim/sim_world.h"
 #include "spec/policy.h"
 
-namespace dynoherd::providers::sim::testing {
+namespace dynoherd::sim::testing {
 
 using namespace std::chrono_literals;
 
@@ -87,7 +87,7 @@ struct TestWorld {
     world = std::move(created).value();
   }
 
-  Provider& provider() { return *world; }
+  providers::Provider& provider() { return *world; }
   void RunUntil(Duration since_start) { clock.Set(SimStart() + since_start); }
 
   model::FormationLatency Latency(const std::string& formation, Duration window = 5min,
@@ -126,4 +126,4 @@ struct TestWorld {
   std::unique_ptr<SimWorld> world;
 };
 
-}  // namespace dynoherd::providers::sim::testing
+}  // namespace dynoherd::sim::testing

@@ -6,13 +6,13 @@
 #include <algorithm>
 #include <vector>
 
-#include "providers/sim/sim_test_util.h"
-#include "providers/sim/sim_world.h"
+#include "sim/sim_test_util.h"
+#include "sim/sim_world.h"
 
 using namespace dynoherd;
 using namespace dynoherd::providers;
-using namespace dynoherd::providers::sim;
-using namespace dynoherd::providers::sim::testing;
+using namespace dynoherd::sim;
+using namespace dynoherd::sim::testing;
 
 namespace {
 
@@ -39,7 +39,7 @@ std::string Slowest(const model::FormationLatency& latency) {
 TEST_CASE("demo scenario: restart the noisy dyno, ride the surge with more dynos, restore") {
   TestWorld operated(DemoSpec());
   TestWorld control(DemoSpec());
-  Provider& platform = operated.provider();
+  providers::Provider& platform = operated.provider();
   double p95_before_surge = 0;
 
   for (int minute = 1; minute <= 30; ++minute) {

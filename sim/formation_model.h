@@ -14,10 +14,10 @@
 #include "latency/histogram.h"
 #include "model/observation.h"
 #include "providers/provider.h"
-#include "providers/sim/random.h"
+#include "sim/random.h"
 #include "spec/policy.h"
 
-namespace dynoherd::providers::sim {
+namespace dynoherd::sim {
 
 using namespace std::chrono_literals;
 
@@ -167,4 +167,4 @@ class FormationModel {
   std::vector<TruthPeriod> truth_;  // truth_[i] covers [i, i + 1) x truth_resolution
 };
 
-}  // namespace dynoherd::providers::sim
+}  // namespace dynoherd::sim

@@ -6,7 +6,7 @@
 #include "common/status.h"
 #include "common/time.h"
 
-namespace dynoherd::providers::sim {
+namespace dynoherd::sim {
 
 class ScaledClock final : public Clock {
  public:
@@ -42,4 +42,4 @@ class ScaledClock final : public Clock {
   bool whole_seconds_;
 };
 
-}  // namespace dynoherd::providers::sim
+}  // namespace dynoherd::sim

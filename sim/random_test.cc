@@ -1,11 +1,11 @@
-#include "providers/sim/random.h"
+#include "sim/random.h"
 
 #include <doctest/doctest.h>
 
 #include <cmath>
 #include <set>
 
-using namespace dynoherd::providers::sim;
+using namespace dynoherd::sim;
 
 TEST_CASE("StreamSeed gives each (seed, stream) its own seed, the same every time") {
   std::set<uint64_t> seeds;

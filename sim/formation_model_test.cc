@@ -1,14 +1,14 @@
-#include "providers/sim/formation_model.h"
+#include "sim/formation_model.h"
 
 #include <doctest/doctest.h>
 
 #include <cmath>
 
-#include "providers/sim/sim_test_util.h"
+#include "sim/sim_test_util.h"
 
 using namespace dynoherd;
-using namespace dynoherd::providers::sim;
-using namespace dynoherd::providers::sim::testing;
+using namespace dynoherd::sim;
+using namespace dynoherd::sim::testing;
 
 namespace {
 
