@@ -2,8 +2,9 @@
 
 #include <cstdio>
 
+#include "app/one_shot.h"
+#include "app/report.h"
 #include "cli/commands.h"
-#include "controller/report.h"
 #include "providers/atomic_file.h"
 #include "providers/pushgateway.h"
 
@@ -97,7 +98,7 @@ int RunOneShot(const OneShotArgs& args, const EnvLookup& env) {
     log.Error("cannot open the state file", {{"error", store.status().message()}});
     return kExitError;
   }
-  Result<controller::RuntimeOptions> runtime_options = RuntimeOptionsOf(args.common, env);
+  Result<app::RuntimeOptions> runtime_options = RuntimeOptionsOf(args.common, env);
   if (!runtime_options.ok()) {
     log.Error("invalid flag", {{"error", runtime_options.status().message()}});
     return kExitError;
@@ -133,27 +134,27 @@ int RunOneShot(const OneShotArgs& args, const EnvLookup& env) {
   metrics::Metrics* metrics_ptr = metrics ? &*metrics : nullptr;
 
   ShiftedClock clock(session.clock());
-  controller::RuntimeFactory factory(std::move(runtime_options).value(), clock, log, metrics_ptr);
+  app::RuntimeFactory factory(std::move(runtime_options).value(), clock, log, metrics_ptr);
   if (sim_at->count() > 0) {
     // Create the worlds now; the factory keeps them, and RunPasses reports any error.
     for (const spec::Policy& policy : *policies)
       (void)factory.Build(policy);
     clock.Shift(*sim_at);
   }
-  std::vector<controller::PassResult> results =
-      RunPasses(*policies, factory, **store, args.apply, clock, session, metrics_ptr);
+  std::vector<app::PassResult> results =
+      app::RunPasses(*policies, factory, **store, args.apply, clock, log, metrics_ptr);
 
   std::string out;
   if (args.common.output == "json") {
-    out = controller::PassResultsJson(results, !args.apply).dump(2) + "\n";
+    out = app::PassResultsJson(results, !args.apply).dump(2) + "\n";
   } else {
-    out = controller::RenderPasses(
-        results, args.apply ? controller::RenderMode::kApplied : controller::RenderMode::kPlan);
+    out =
+        app::RenderPasses(results, args.apply ? app::RenderMode::kApplied : app::RenderMode::kPlan);
   }
   const bool printed = PrintRedacted(session, out);
   if (metrics) ExportMetrics(args, *metrics, session);
 
-  const controller::PassTotals totals = controller::Totals(results);
+  const app::PassTotals totals = app::Totals(results);
   if (totals.failed_policies > 0 || !printed) return kExitError;
   if (!args.apply && totals.planned > 0) return kExitChanges;
   return kExitOk;

@@ -1,5 +1,5 @@
-// `dynoherd run -f PATH...`: the daemon. Wires the loop (controller/daemon.h), the listener
-// (controller/listener.h), signals, the state file and, for simulated policies, the scaled clock,
+// `dynoherd run -f PATH...`: the daemon. Wires the loop (app/daemon.h), the listener
+// (app/listener.h), signals, the state file and, for simulated policies, the scaled clock,
 // the narrator and the closing summary.
 #include <pthread.h>
 #include <signal.h>
@@ -17,18 +17,18 @@
 #include <thread>
 #include <vector>
 
+#include "app/daemon.h"
+#include "app/listener.h"
+#include "app/pass.h"
+#include "app/runtime.h"
+#include "app/sim_run.h"
+#include "app/sim_summary.h"
+#include "app/status_page.h"
 #include "cli/commands.h"
 #include "cli/operator_options.h"
 #include "cli/policy_files.h"
 #include "common/env.h"
 #include "common/logging.h"
-#include "controller/daemon.h"
-#include "controller/listener.h"
-#include "controller/pass.h"
-#include "controller/runtime.h"
-#include "controller/sim_run.h"
-#include "controller/sim_summary.h"
-#include "controller/status_page.h"
 #include "metrics/metrics.h"
 #include "providers/state_store.h"
 #include "sim/scaled_clock.h"
@@ -38,7 +38,7 @@ namespace dynoherd::cli {
 namespace {
 
 using namespace std::chrono_literals;
-using controller::Daemon;
+using app::Daemon;
 
 struct RunArgs {
   OperatorArgs common;
@@ -151,11 +151,11 @@ int RunDaemon(const RunArgs& args) {
 
   std::optional<std::vector<spec::Policy>> policies = LoadPoliciesOrReport(args.common.files);
   if (!policies) return kExitError;
-  Result<controller::RunKind> kind = controller::CheckRunPolicies(*policies);
+  Result<app::RunKind> kind = app::CheckRunPolicies(*policies);
   if (!kind.ok()) return fail("cannot run these policies together", kind.status());
-  Result<controller::RuntimeOptions> runtime_options = RuntimeOptionsOf(args.common, env);
+  Result<app::RuntimeOptions> runtime_options = RuntimeOptionsOf(args.common, env);
   if (!runtime_options.ok()) return fail("invalid flag", runtime_options.status());
-  runtime_options->mode = controller::RunMode::kDaemon;
+  runtime_options->mode = app::RunMode::kDaemon;
 
   // One clock for the whole process: the wall clock, or simulated time at the policies' speed.
   std::optional<sim::ScaledClock> scaled;
@@ -166,7 +166,7 @@ int RunDaemon(const RunArgs& args) {
     scaled.emplace(*made);
   }
   const Clock& clock = scaled ? static_cast<const Clock&>(*scaled) : wall;
-  std::optional<controller::SimTimeLogger> sim_logger;
+  std::optional<app::SimTimeLogger> sim_logger;
   if (scaled) sim_logger.emplace(session.logger(), clock, clock.Now());
   Logger& logger = sim_logger ? static_cast<Logger&>(*sim_logger) : session.logger();
 
@@ -183,16 +183,16 @@ int RunDaemon(const RunArgs& args) {
   }
 
   metrics::Metrics metrics(DYNOHERD_VERSION);
-  controller::RuntimeFactory factory(std::move(runtime_options).value(), clock, logger, &metrics);
-  controller::PassRunner runner(clock, logger, &metrics);
+  app::RuntimeFactory factory(std::move(runtime_options).value(), clock, logger, &metrics);
+  app::PassRunner runner(clock, logger, &metrics);
   std::mutex sim_mu;  // passes of several sim policies end on several threads
-  std::map<std::string, controller::SimRunRecorder> sim_recorders;
-  std::optional<controller::SimNarrator> narrator;
+  std::map<std::string, app::SimRunRecorder> sim_recorders;
+  std::optional<app::SimNarrator> narrator;
   if (scaled) narrator.emplace(logger, clock.Now(), kind->speed);
 
-  const controller::RunKind run_kind = *kind;
-  controller::DaemonHooks hooks;
-  hooks.pass = [&runner](const spec::Policy& policy, controller::PolicyRuntime& runtime,
+  const app::RunKind run_kind = *kind;
+  app::DaemonHooks hooks;
+  hooks.pass = [&runner](const spec::Policy& policy, app::PolicyRuntime& runtime,
                          const model::PolicyStatus* previous, std::mt19937_64& rng) {
     return runner.Run(policy, runtime, previous, rng, {.apply = true});
   };
@@ -207,7 +207,7 @@ int RunDaemon(const RunArgs& args) {
     std::istringstream no_stdin;
     auto loaded = LoadPoliciesOrReport(args.common.files, errors, no_stdin);
     if (!loaded) return Status::InvalidArgument(OneLine(errors.str()));
-    Result<controller::RunKind> reloaded_kind = controller::CheckRunPolicies(*loaded);
+    Result<app::RunKind> reloaded_kind = app::CheckRunPolicies(*loaded);
     if (!reloaded_kind.ok()) return reloaded_kind.status();
     if (!(*reloaded_kind == run_kind)) {
       return Status::InvalidArgument(
@@ -220,7 +220,7 @@ int RunDaemon(const RunArgs& args) {
   };
   hooks.interrupt_passes = [&factory] { factory.Shutdown(); };
   if (narrator) {
-    hooks.on_pass = [&sim_mu, &sim_recorders](const controller::PassResult& pass) {
+    hooks.on_pass = [&sim_mu, &sim_recorders](const app::PassResult& pass) {
       std::lock_guard lock(sim_mu);
       sim_recorders[pass.policy].Add(pass);
     };
@@ -233,30 +233,28 @@ int RunDaemon(const RunArgs& args) {
     };
   }
 
-  controller::DaemonOptions daemon_options;
+  app::DaemonOptions daemon_options;
   daemon_options.first_pass_after_interval = run_kind.simulated;  // let the new world serve first
   Daemon daemon(daemon_options, clock, std::move(hooks), logger, &metrics, store->get());
   const auto policy_count = static_cast<int64_t>(policies->size());
   if (Status s = daemon.Start(std::move(*policies)); !s.ok()) return fail("cannot start", s);
 
-  controller::ListenerSources sources;
+  app::ListenerSources sources;
   sources.metrics_text = [&metrics] { return metrics.Serialize(); };
   sources.readiness = [&daemon] { return daemon.Ready(); };
-  sources.status_json = [&daemon] {
-    return controller::StatusJson(daemon.Snapshot(), daemon.Now());
-  };
+  sources.status_json = [&daemon] { return app::StatusJson(daemon.Snapshot(), daemon.Now()); };
   sources.has_policy = [&daemon](const std::string& name) { return daemon.HasPolicy(name); };
-  controller::ListenerOptions listen_options;
+  app::ListenerOptions listen_options;
   listen_options.address = args.listen;
-  auto listener = controller::Listener::Start(listen_options, sources, logger);
+  auto listener = app::Listener::Start(listen_options, sources, logger);
   if (!listener.ok() && listener.status().code() == Status::Code::kUnavailable &&
       run_kind.simulated) {
     // A demo must not fail because something else has the port; a real run must, loudly.
-    Result<controller::ListenAddress> wanted = controller::ParseListenAddress(args.listen);
-    listen_options.address = controller::ListenAddress{wanted->host, 0}.ToString();
+    Result<app::ListenAddress> wanted = app::ParseListenAddress(args.listen);
+    listen_options.address = app::ListenAddress{wanted->host, 0}.ToString();
     logger.Warn("listen address in use; a simulated run takes a free port instead",
                 {{"wanted", wanted->ToString()}});
-    listener = controller::Listener::Start(listen_options, sources, logger);
+    listener = app::Listener::Start(listen_options, sources, logger);
   }
   if (!listener.ok()) return fail("cannot listen", listener.status());
 
@@ -271,7 +269,7 @@ int RunDaemon(const RunArgs& args) {
   if (run_kind.simulated) fields.push_back({"speed", SpeedText(run_kind.speed)});
   logger.Info("dynoherd is running", fields);
 
-  controller::RunOutcome outcome = daemon.Run();
+  app::RunOutcome outcome = daemon.Run();
   (*listener)->Stop();
 
   if (run_kind.simulated) {
@@ -280,14 +278,14 @@ int RunDaemon(const RunArgs& args) {
       const spec::Policy& policy = *snapshot.policy;
       sim::SimWorld* world = factory.SimWorldFor(policy.name);
       if (!world) continue;
-      Result<controller::SimRunSummary> summary =
-          controller::BuildSimSummary(*world, policy, sim_recorders[policy.name]);
+      Result<app::SimRunSummary> summary =
+          app::BuildSimSummary(*world, policy, sim_recorders[policy.name]);
       if (!summary.ok()) {
         logger.Error("no summary",
                      {{"policy", policy.name}, {"error", summary.status().message()}});
         continue;
       }
-      PrintRedacted(session, controller::RenderSimSummary(*summary));
+      PrintRedacted(session, app::RenderSimSummary(*summary));
     }
   }
   const auto wall_elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(

@@ -1,5 +1,5 @@
 // `dynoherd simulate -f SPEC [--compare]`: plays a sim policy as fast as the CPU allows and prints
-// what dynoherd did and what it was worth (controller/simulation.h).
+// what dynoherd did and what it was worth (app/simulation.h).
 #include <chrono>
 #include <cstdio>
 #include <memory>
@@ -8,10 +8,10 @@
 #include <string>
 #include <vector>
 
+#include "app/simulation.h"
 #include "cli/commands.h"
 #include "cli/policy_files.h"
 #include "common/logging.h"
-#include "controller/simulation.h"
 
 namespace dynoherd::cli {
 
@@ -107,18 +107,18 @@ int Simulate(const SimulateArgs& args) {
                  policy->name.c_str());
   }
 
-  controller::SimulationOptions options;
+  app::SimulationOptions options;
   if (args.seed) options.seed = static_cast<uint64_t>(*args.seed);
   const bool compare = args.compare;
   if (level) {
     const LogLevel min_level = *level;
     options.make_logger = [compare, format, min_level](const Clock& simulated,
-                                                       controller::SimVariant variant) {
+                                                       app::SimVariant variant) {
       std::unique_ptr<Logger> logger =
           std::make_unique<StreamLogger>(simulated, format, min_level, stderr);
       if (!compare) return logger;
-      return std::unique_ptr<Logger>(std::make_unique<VariantLogger>(
-          std::move(logger), std::string(controller::Name(variant))));
+      return std::unique_ptr<Logger>(
+          std::make_unique<VariantLogger>(std::move(logger), std::string(app::Name(variant))));
     };
   }
 
@@ -127,24 +127,24 @@ int Simulate(const SimulateArgs& args) {
   int runs = 1;
   Duration simulated{0};
   if (args.compare) {
-    Result<controller::SimComparison> comparison = controller::CompareSimulation(*policy, options);
+    Result<app::SimComparison> comparison = app::CompareSimulation(*policy, options);
     if (!comparison.ok()) {
       std::fprintf(stderr, "dynoherd simulate: %s\n", comparison.status().message().c_str());
       return kExitError;
     }
     runs = static_cast<int>(comparison->runs.size());
     simulated = comparison->runs.front().summary.simulated;
-    text = args.output == "json" ? controller::ToJson(*comparison).dump(2) + "\n"
-                                 : controller::RenderSimComparison(*comparison);
+    text = args.output == "json" ? app::ToJson(*comparison).dump(2) + "\n"
+                                 : app::RenderSimComparison(*comparison);
   } else {
-    Result<controller::SimulationRun> run = controller::RunSimulation(*policy, options);
+    Result<app::SimulationRun> run = app::RunSimulation(*policy, options);
     if (!run.ok()) {
       std::fprintf(stderr, "dynoherd simulate: %s\n", run.status().message().c_str());
       return kExitError;
     }
     simulated = run->summary.simulated;
-    text = args.output == "json" ? controller::ToJson(run->summary).dump(2) + "\n"
-                                 : controller::RenderSimSummary(run->summary);
+    text = args.output == "json" ? app::ToJson(run->summary).dump(2) + "\n"
+                                 : app::RenderSimSummary(run->summary);
   }
   const double wall_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();

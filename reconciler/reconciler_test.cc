@@ -668,7 +668,7 @@ TEST_CASE("maxDuration: the event is flagged ExceededMaxDuration, also after a l
   CHECK(c.message ==
         "the latency event has lasted 31s, over maxDuration 30s: p95 3s > latencyThreshold 2s");
   CHECK(c.last_transition_time == T(100));  // still True since the event began
-  // Newly exceeded only in the first pass past it: the controller logs it once per event.
+  // Newly exceeded only in the first pass past it: the pass logs it once per event.
   CHECK(p.formations[0].event_newly_exceeded_max_duration);
 
   // Without the status the start is estimated from the last step (110) less one alertInterval:

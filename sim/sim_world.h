@@ -1,5 +1,5 @@
 // The embedded simulator: a Heroku app whose formations serve simulated traffic, for `provider:
-// sim`. It is the providers::Provider the controller acts on, the latency source of
+// sim`. It is the providers::Provider the passes act on, the latency source of
 // `latency.source: sim`, and the keeper of the ground truth that `run` and `simulate --compare`
 // report. Deterministic for a seed; the model is described in docs/simulator.md.
 //

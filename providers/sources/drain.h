@@ -3,7 +3,7 @@
 // into the policy's window, and the policy's DrainSource reads that window at every pass. No API
 // calls at all: the drain costs nothing of the account's budget.
 //
-// The listener mounts DrainReceiver::Handle (see controller::RuntimeFactory::MakeDrainHandler);
+// The listener mounts DrainReceiver::Handle (see app::RuntimeFactory::MakeDrainHandler);
 // the receiver answers like logplex expects: 204 delivered, 4xx dropped for good, 5xx retried.
 #pragma once
 
