@@ -38,9 +38,8 @@ Duration Daemon::FirstDelay(const spec::Policy& policy) const {
   return options_.first_pass_after_interval ? policy.interval : Duration{0};
 }
 
-std::shared_ptr<std::mt19937_64> Daemon::NewRng(const spec::Policy& policy) {
-  // A simulation replays the same for its seed; a real formation gets a fresh seed per process.
-  if (policy.sim) return std::make_shared<std::mt19937_64>(policy.sim->seed);
+std::shared_ptr<std::mt19937_64> Daemon::NewRng(const spec::Policy& policy) const {
+  if (hooks_.seed) return std::make_shared<std::mt19937_64>(hooks_.seed(policy));
   std::random_device device;
   return std::make_shared<std::mt19937_64>((uint64_t{device()} << 32) | device());
 }

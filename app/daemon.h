@@ -42,17 +42,18 @@ namespace dynoherd::app {
 struct DaemonOptions {
   size_t max_concurrent_passes = 4;  // the pool has min(this, policies) threads, at least 1
   Duration backoff_base = 5s;        // first retry after a failed pass; doubles, capped at interval
-  // Delay each new policy's first pass by one interval of its own. For the simulator, whose worlds
-  // start without history: a first look at an app with no traffic yet would only say "unknown".
+  // Delay each new policy's first pass by one interval of its own. For worlds that start with the
+  // run and have no history: a first look at an app with no traffic yet would only say "unknown".
   bool first_pass_after_interval = false;
   // After a stop, how long (real time) passes in progress may take to finish before the daemon
   // gives up on them. A second stop request gives up at once.
   std::chrono::milliseconds shutdown_grace{8000};
 };
 
-// One turn of the loop as seen by a tick hook (the simulator's narrator and end of run).
+// One turn of the loop as seen by a tick hook (e.g. a narrator of the world, which also ends the
+// run when the world is over).
 struct TickResult {
-  bool stop = false;              // stop the daemon (the simulation is over)
+  bool stop = false;              // stop the daemon
   std::string stop_reason;        // logged
   std::optional<TimePoint> next;  // when the hook wants the next turn; nullopt: no wish
 };
@@ -77,6 +78,9 @@ struct DaemonHooks {
   std::function<TickResult(TimePoint now, const std::vector<std::string>& policies)> tick;
   // Called on the pool thread after each pass was recorded, without the daemon's lock.
   std::function<void(const PassResult&)> on_pass;
+  // The seed of a policy's random numbers (laggards with select: random), at Start and when a
+  // reload changes the policy. Empty: a fresh seed per process, as a real formation wants.
+  std::function<uint64_t(const spec::Policy&)> seed;
 };
 
 struct RunOutcome {
@@ -138,7 +142,7 @@ class Daemon {
     std::optional<model::PolicyStatus> previous;
   };
 
-  static std::shared_ptr<std::mt19937_64> NewRng(const spec::Policy& policy);
+  std::shared_ptr<std::mt19937_64> NewRng(const spec::Policy& policy) const;
   Duration FirstDelay(const spec::Policy& policy) const;
   Result<std::map<std::string, Entry>> BuildEntries(std::vector<spec::Policy> policies);
   void Reload();

@@ -1,11 +1,12 @@
 #include "app/runtime.h"
 
+#include <set>
+
 #include "providers/heroku/heroku_provider.h"
 #include "providers/sources/log_session_source.h"
 #include "providers/sources/prometheus_source.h"
 #include "providers/sources/router_log_common.h"
 #include "providers/sources/router_logs_source.h"
-#include "sim/sim_latency_source.h"
 
 namespace dynoherd::app {
 
@@ -44,22 +45,15 @@ constexpr Duration kPrometheusTimeout = 10s;
 
 }  // namespace
 
-RuntimeFactory::RuntimeFactory(RuntimeOptions options, const Clock& clock, Logger& logger,
-                               metrics::Metrics* metrics)
+RuntimeFactory::RuntimeFactory(RuntimeOptions options, const Clock& clock, Sleeper& sleeper,
+                               Logger& logger, metrics::Metrics* metrics)
     : options_(std::move(options)),
       clock_(clock),
+      sleeper_(sleeper),
       logger_(logger),
       metrics_(metrics),
       observer_(ObserverFor(metrics)) {
-  makers_[spec::LatencySourceKind::kSim] =
-      [](const SourceContext& ctx) -> Result<std::shared_ptr<providers::LatencySource>> {
-    if (!ctx.sim_world) {
-      return Status::FailedPrecondition("latency.source sim needs provider sim");
-    }
-    return std::shared_ptr<providers::LatencySource>(
-        std::make_shared<sim::SimLatencySource>(*ctx.sim_world));
-  };
-  RegisterLatencySourceMakers();
+  RegisterBuiltInMakers();
 }
 
 RuntimeFactory::~RuntimeFactory() {
@@ -67,11 +61,17 @@ RuntimeFactory::~RuntimeFactory() {
   tails_->StopAll();
 }
 
-void RuntimeFactory::RegisterLatencySourceMakers() {
-  makers_[spec::LatencySourceKind::kRouterLogs] = [this](const SourceContext& ctx) {
+void RuntimeFactory::RegisterBuiltInMakers() {
+  provider_makers_[spec::ProviderKind::kHeroku] =
+      [this](const spec::Policy&) -> Result<std::shared_ptr<providers::Provider>> {
+    Result<providers::heroku::HerokuClient*> client = HerokuClient();
+    if (!client.ok()) return client.status();
+    return heroku_provider_;
+  };
+  source_makers_[spec::LatencySourceKind::kRouterLogs] = [this](const SourceContext& ctx) {
     return MakeRouterLogsSource(ctx);
   };
-  makers_[spec::LatencySourceKind::kPrometheus] = [this](const SourceContext& ctx) {
+  source_makers_[spec::LatencySourceKind::kPrometheus] = [this](const SourceContext& ctx) {
     return MakePrometheusSource(ctx);
   };
 }
@@ -79,9 +79,12 @@ void RuntimeFactory::RegisterLatencySourceMakers() {
 Result<std::shared_ptr<providers::LatencySource>> RuntimeFactory::MakeRouterLogsSource(
     const SourceContext& ctx) {
   namespace sources = providers::sources;
-  if (ctx.heroku == nullptr) {
+  if (ctx.policy.provider != spec::ProviderKind::kHeroku) {
     return Status::FailedPrecondition("latency.source router-logs needs provider heroku");
   }
+  Result<providers::heroku::HerokuClient*> heroku = HerokuClient();  // made with the provider
+  if (!heroku.ok()) return heroku.status();
+  providers::heroku::HerokuClient& client = **heroku;
   std::vector<const spec::FormationSpec*> by_session;
   std::vector<const spec::FormationSpec*> by_drain;
   for (const auto* f : ctx.formations) {
@@ -94,11 +97,10 @@ Result<std::shared_ptr<providers::LatencySource>> RuntimeFactory::MakeRouterLogs
     sources::LogSessionOptions options;
     options.limits = options_.log_session_limits;
     options.limits.stop = shutting_down_.get();
-    session = std::make_shared<sources::LogSessionSource>(*ctx.heroku, app, options, logger_,
+    session = std::make_shared<sources::LogSessionSource>(client, app, options, logger_,
                                                           observer_.router_lines);
   } else if (!by_session.empty()) {
     Status failed;
-    providers::heroku::HerokuClient& client = *ctx.heroku;
     std::shared_ptr<sources::LogTail> tail =
         tails_->Acquire(app, sources::WidestWindow(by_session),
                         [&](Duration window) -> std::shared_ptr<sources::LogTail> {
@@ -165,8 +167,14 @@ DrainHandler RuntimeFactory::MakeDrainHandler() {
   };
 }
 
+void RuntimeFactory::SetProviderMaker(spec::ProviderKind kind, ProviderMaker maker) {
+  std::lock_guard lock(mu_);
+  provider_makers_[kind] = std::move(maker);
+}
+
 void RuntimeFactory::SetSourceMaker(spec::LatencySourceKind kind, SourceMaker maker) {
-  makers_[kind] = std::move(maker);
+  std::lock_guard lock(mu_);
+  source_makers_[kind] = std::move(maker);
 }
 
 Result<providers::heroku::HerokuClient*> RuntimeFactory::HerokuClient() {
@@ -191,49 +199,27 @@ Result<providers::heroku::HerokuClient*> RuntimeFactory::HerokuClient() {
 Result<std::shared_ptr<PolicyRuntime>> RuntimeFactory::Build(const spec::Policy& policy) {
   std::lock_guard lock(mu_);
   auto runtime = std::make_shared<PolicyRuntime>();
-  providers::heroku::HerokuClient* heroku = nullptr;
-  sim::SimWorld* world = nullptr;
-
-  switch (policy.provider) {
-    case spec::ProviderKind::kHeroku: {
-      Result<providers::heroku::HerokuClient*> client = HerokuClient();
-      if (!client.ok()) return client.status();
-      heroku = *client;
-      runtime->provider = heroku_provider_;
-      break;
-    }
-    case spec::ProviderKind::kSim: {
-      if (!policy.sim) return Status::InvalidArgument("provider sim needs spec.sim");
-      SimEntry& entry = sims_[policy.name];
-      if (!entry.world || !(entry.spec == *policy.sim) || entry.app != policy.app) {
-        Duration retention = 10min;
-        for (const auto& f : policy.formations) {
-          if (f.latency) retention = std::max(retention, f.latency->window);
-        }
-        sim::SimOptions sim_options;
-        sim_options.latency_retention = retention;
-        Result<std::unique_ptr<sim::SimWorld>> created =
-            sim::SimWorld::Create(policy.app, *policy.sim, clock_, sim_options);
-        if (!created.ok()) return created.status().WithContext("policy " + policy.name);
-        entry = {*policy.sim, policy.app, std::move(created).value()};
-      }
-      world = entry.world.get();
-      runtime->provider = entry.world;
-      break;
-    }
+  auto provider_maker = provider_makers_.find(policy.provider);
+  if (provider_maker == provider_makers_.end() || !provider_maker->second) {
+    return Status::FailedPrecondition("provider " + std::string(spec::Name(policy.provider)) +
+                                      " is not available in this build");
   }
+  Result<std::shared_ptr<providers::Provider>> provider = provider_maker->second(policy);
+  if (!provider.ok()) return provider.status();
+  runtime->provider = std::move(provider).value();
 
-  for (spec::LatencySourceKind kind :
-       {spec::LatencySourceKind::kRouterLogs, spec::LatencySourceKind::kPrometheus,
-        spec::LatencySourceKind::kSim}) {
+  std::set<spec::LatencySourceKind> kinds;  // in the order of the enum
+  for (const auto& f : policy.formations) {
+    if (f.latency) kinds.insert(f.latency->source);
+  }
+  for (spec::LatencySourceKind kind : kinds) {
     std::vector<const spec::FormationSpec*> formations = FormationsOfKind(policy, kind);
-    if (formations.empty()) continue;
-    auto maker = makers_.find(kind);
-    if (maker == makers_.end() || !maker->second) {
+    auto maker = source_makers_.find(kind);
+    if (maker == source_makers_.end() || !maker->second) {
       return Status::FailedPrecondition("latency.source " + std::string(spec::Name(kind)) +
                                         " is not available in this build");
     }
-    SourceContext ctx{policy, formations, options_.mode, clock_, logger_, metrics_, heroku, world};
+    SourceContext ctx{policy, formations, options_.mode, clock_, logger_, observer_};
     Result<std::shared_ptr<providers::LatencySource>> source = maker->second(ctx);
     if (!source.ok()) {
       return source.status().WithContext("policy " + policy.name + ": latency.source " +
@@ -245,12 +231,6 @@ Result<std::shared_ptr<PolicyRuntime>> RuntimeFactory::Build(const spec::Policy&
     runtime->sources.push_back(std::move(binding));
   }
   return runtime;
-}
-
-sim::SimWorld* RuntimeFactory::SimWorldFor(const std::string& policy_name) {
-  std::lock_guard lock(mu_);
-  auto it = sims_.find(policy_name);
-  return it == sims_.end() ? nullptr : it->second.world.get();
 }
 
 providers::heroku::HerokuClient* RuntimeFactory::HerokuClientForTests() {

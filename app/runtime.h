@@ -1,7 +1,9 @@
 // Builds what a pass needs for each policy (its PolicyRuntime): the provider and the latency
-// sources. Lives as long as the process, so the pieces worth keeping between passes are kept: one
-// Heroku client per API token (its rate-limit budget is the account's), one simulated world per
-// sim policy, a source's state (a tailing log session, a drain's window).
+// sources, each made by the maker registered for its kind. Heroku, router logs and Prometheus are
+// built in; another platform registers its makers (SetProviderMaker, SetSourceMaker) and keeps
+// its own state. Lives as long as the process, so the pieces worth keeping between passes are
+// kept: one Heroku client per API token (its rate-limit budget is the account's), a source's
+// state (a tailing log session, a drain's window).
 #pragma once
 
 #include <atomic>
@@ -24,7 +26,6 @@
 #include "providers/observer.h"
 #include "providers/sources/drain.h"
 #include "providers/sources/log_tail.h"
-#include "sim/sim_world.h"
 #include "spec/policy.h"
 
 namespace dynoherd::app {
@@ -36,20 +37,24 @@ enum class RunMode {
   kDaemon,   // run: sources may keep state and connections between passes
 };
 
-// What a latency source maker receives: the policy, the formations the source serves, and the
-// shared services it may use.
+// Makes the provider of a policy; registered per spec::ProviderKind. Called with the factory's
+// lock held: it must not call back into the factory.
+using ProviderMaker =
+    std::function<Result<std::shared_ptr<providers::Provider>>(const spec::Policy& policy)>;
+
+// What a latency source maker receives: the policy (whose provider was just made), the formations
+// the source serves, and the shared services it may use.
 struct SourceContext {
   const spec::Policy& policy;
   std::vector<const spec::FormationSpec*> formations;
   RunMode mode;
   const Clock& clock;
   Logger& logger;
-  metrics::Metrics* metrics;                // may be null
-  providers::heroku::HerokuClient* heroku;  // null unless the policy's provider is heroku
-  sim::SimWorld* sim_world;                 // null unless the policy's provider is sim
+  const providers::ProviderObserver& observer;  // reports for the metrics
 };
 
-// Makes the source for one latency kind; registered per spec::LatencySourceKind.
+// Makes the source for one latency kind; registered per spec::LatencySourceKind. Called with the
+// factory's lock held, like a ProviderMaker.
 using SourceMaker =
     std::function<Result<std::shared_ptr<providers::LatencySource>>(const SourceContext&)>;
 
@@ -71,23 +76,20 @@ struct RuntimeOptions {
 
 class RuntimeFactory {
  public:
-  // `clock` drives the simulated worlds too: a ManualClock for `simulate`, a ScaledClock for
-  // `run` on the simulator, the system clock otherwise. All references outlive the factory.
-  RuntimeFactory(RuntimeOptions options, const Clock& clock, Logger& logger,
+  // `clock` is the passes' (the run environment's); `sleeper` does the waits inside passes, which
+  // Shutdown interrupts. `metrics` may be null. All references outlive the factory.
+  RuntimeFactory(RuntimeOptions options, const Clock& clock, Sleeper& sleeper, Logger& logger,
                  metrics::Metrics* metrics);
   ~RuntimeFactory();
 
-  // Replaces the maker of one latency source kind (router-logs, prometheus and sim are built in);
-  // an empty maker makes the kind unavailable.
+  // Replace the maker of one provider kind (heroku is built in) or latency source kind
+  // (router-logs and prometheus are); an empty maker makes the kind unavailable.
+  void SetProviderMaker(spec::ProviderKind kind, ProviderMaker maker);
   void SetSourceMaker(spec::LatencySourceKind kind, SourceMaker maker);
 
-  // The runtime for `policy`. Heroku policies share a client per token; a sim policy's world is
-  // created on first use and kept (rebuilt if its spec.sim changed). Errors: no Heroku token,
-  // a latency kind with no maker, an invalid sim spec.
+  // The runtime for `policy`. Heroku policies share a client per token. Errors: a kind with no
+  // maker, or what its maker says (no Heroku token, an invalid spec).
   Result<std::shared_ptr<PolicyRuntime>> Build(const spec::Policy& policy);
-
-  // The simulated world of a sim policy, once built; null otherwise.
-  sim::SimWorld* SimWorldFor(const std::string& policy_name);
 
   // The shared Heroku client, once a heroku policy was built; null otherwise (for metrics of
   // the API budget and calls).
@@ -105,28 +107,23 @@ class RuntimeFactory {
 
  private:
   Result<providers::heroku::HerokuClient*> HerokuClient();
-  void RegisterLatencySourceMakers();
+  void RegisterBuiltInMakers();
   Result<std::shared_ptr<providers::LatencySource>> MakeRouterLogsSource(const SourceContext& ctx);
   Result<std::shared_ptr<providers::LatencySource>> MakePrometheusSource(const SourceContext& ctx);
 
   RuntimeOptions options_;
   const Clock& clock_;
+  Sleeper& sleeper_;  // the Heroku client's retry waits, cut short by Shutdown
   Logger& logger_;
   metrics::Metrics* metrics_;
   providers::ProviderObserver observer_;  // what the providers tell, into metrics_
-  std::map<spec::LatencySourceKind, SourceMaker> makers_;
+  std::map<spec::ProviderKind, ProviderMaker> provider_makers_;
+  std::map<spec::LatencySourceKind, SourceMaker> source_makers_;
 
   std::mutex mu_;
   std::unique_ptr<providers::heroku::HerokuClient> heroku_;
   std::shared_ptr<providers::Provider> heroku_provider_;
-  struct SimEntry {
-    spec::SimSpec spec;
-    std::string app;
-    std::shared_ptr<sim::SimWorld> world;
-  };
-  std::map<std::string, SimEntry> sims_;
   std::shared_ptr<std::atomic<bool>> shutting_down_ = std::make_shared<std::atomic<bool>>(false);
-  SystemSleeper sleeper_;  // the Heroku client's retry waits, cut short by Shutdown
   // Router-log state kept across reloads: one tail per app, one drain window per policy. Tails
   // are stopped before the Heroku client they use goes away.
   std::shared_ptr<providers::sources::LogTailRegistry> tails_ =

@@ -29,29 +29,6 @@ std::string HerokuPolicy(const std::string& name, const std::string& latency) {
          "      latency: " + latency + "\n      autoscale: {latencyThreshold: 2s}\n";
 }
 
-constexpr const char* kSimPolicy = R"(
-apiVersion: dynoherd/v1
-kind: FormationPolicy
-metadata: {name: demo}
-spec:
-  app: demo
-  provider: sim
-  formations:
-    - type: web
-      latency: {source: sim, window: 2m}
-      autoscale: {latencyThreshold: 1s}
-  sim:
-    seed: SEED
-    formations:
-      web: {quantity: 3, serviceTime: 100ms, rps: 10}
-)";
-
-spec::Policy SimPolicy(int seed) {
-  std::string text = kSimPolicy;
-  text.replace(text.find("SEED"), 4, std::to_string(seed));
-  return Load(text);
-}
-
 EnvLookup Env(std::map<std::string, std::string> vars) {
   return [vars](const std::string& name) -> std::optional<std::string> {
     auto it = vars.find(name);
@@ -60,28 +37,48 @@ EnvLookup Env(std::map<std::string, std::string> vars) {
   };
 }
 
+// A platform that answers nothing: the factory only hands it out.
+class FakeProvider final : public providers::Provider {
+ public:
+  Result<model::AppState> Observe(const std::string&) override { return model::AppState{}; }
+  Status Scale(const std::string&, const std::vector<providers::ScaleRequest>&) override {
+    return Status::Ok();
+  }
+  Status Restart(const std::string&, const std::string&) override { return Status::Ok(); }
+  Status Stop(const std::string&, const std::string&) override { return Status::Ok(); }
+};
+
 }  // namespace
 
-TEST_CASE("a sim policy gets its world as provider and latency source, kept across builds") {
+TEST_CASE("a provider kind without a maker is a clear error; a registered one is used") {
   ManualClock clock(heroku_testing::kStart);
+  SystemSleeper sleeper;
   CapturingLogger log;
-  RuntimeFactory factory({}, clock, log, nullptr);
-  auto first = factory.Build(SimPolicy(1));
-  REQUIRE(first.ok());
-  REQUIRE((*first)->sources.size() == 1);
-  CHECK((*first)->sources[0].formations == std::vector<std::string>{"web"});
-  sim::SimWorld* world = factory.SimWorldFor("demo");
-  REQUIRE(world != nullptr);
-  CHECK((*first)->provider.get() == world);
+  RuntimeFactory factory({}, clock, sleeper, log, nullptr);
+  factory.SetProviderMaker(spec::ProviderKind::kHeroku, {});
+  auto built = factory.Build(Load(HerokuPolicy("shop", "{source: router-logs}")));
+  REQUIRE_FALSE(built.ok());
+  CHECK(built.status().message() == "provider heroku is not available in this build");
 
-  auto again = factory.Build(SimPolicy(1));
-  REQUIRE(again.ok());
-  CHECK(factory.SimWorldFor("demo") == world);  // a reload with the same sim keeps the world
-
-  auto changed = factory.Build(SimPolicy(2));
-  REQUIRE(changed.ok());
-  CHECK((*changed)->provider.get() == factory.SimWorldFor("demo"));
-  CHECK((*changed)->provider.get() != (*first)->provider.get());  // a new sim spec: a new world
+  auto platform = std::make_shared<FakeProvider>();
+  std::vector<std::string> asked;
+  factory.SetProviderMaker(spec::ProviderKind::kHeroku, [&](const spec::Policy& policy) {
+    asked.push_back(policy.name);
+    return Result<std::shared_ptr<providers::Provider>>(platform);
+  });
+  std::vector<std::string> sources;
+  factory.SetSourceMaker(spec::LatencySourceKind::kRouterLogs, [&](const SourceContext& ctx) {
+    sources.push_back(ctx.policy.name + ":" + std::to_string(ctx.formations.size()));
+    return Result<std::shared_ptr<providers::LatencySource>>(
+        std::shared_ptr<providers::LatencySource>());
+  });
+  built = factory.Build(Load(HerokuPolicy("shop", "{source: router-logs}")));
+  REQUIRE(built.ok());
+  CHECK((*built)->provider.get() == platform.get());
+  CHECK(asked == std::vector<std::string>{"shop"});
+  CHECK(sources == std::vector<std::string>{"shop:1"});
+  REQUIRE((*built)->sources.size() == 1);
+  CHECK((*built)->sources[0].formations == std::vector<std::string>{"web"});
 }
 
 TEST_CASE("a heroku policy without a token says both ways to provide one") {
@@ -89,7 +86,8 @@ TEST_CASE("a heroku policy without a token says both ways to provide one") {
   CapturingLogger log;
   RuntimeOptions options;
   options.env = Env({{"HOME", "/nonexistent-home"}});
-  RuntimeFactory factory(options, clock, log, nullptr);
+  SystemSleeper sleeper;
+  RuntimeFactory factory(options, clock, sleeper, log, nullptr);
   auto built = factory.Build(Load(HerokuPolicy("shop", "{source: router-logs}")));
   REQUIRE_FALSE(built.ok());
   CHECK(built.status().message().find("HEROKU_API_KEY") != std::string::npos);
@@ -104,9 +102,10 @@ TEST_CASE("heroku policies share one client; its calls reach the metrics") {
   RuntimeOptions options;
   options.env =
       Env({{"HEROKU_API_KEY", heroku_testing::kToken}, {"HEROKU_API_URL", h.fake->base_url()}});
-  RuntimeFactory factory(options, clock, log, &metrics);
+  SystemSleeper sleeper;
+  RuntimeFactory factory(options, clock, sleeper, log, &metrics);
   factory.SetSourceMaker(spec::LatencySourceKind::kPrometheus, [](const SourceContext& ctx) {
-    CHECK(ctx.heroku != nullptr);
+    CHECK(ctx.policy.name == "shop-prom");
     CHECK(ctx.formations.size() == 1);
     return Result<std::shared_ptr<providers::LatencySource>>(
         Status::Unavailable("not in this test"));
@@ -168,6 +167,7 @@ struct HerokuFixture {
 
   CapturingLogger log;
   heroku_testing::Harness h{log};
+  SystemSleeper sleeper;
   metrics::Metrics metrics{"test"};
 
   RuntimeOptions Options(RunMode mode, std::map<std::string, std::string> extra = {}) {
@@ -184,7 +184,7 @@ struct HerokuFixture {
 
 TEST_CASE("reconcile with router logs via session: one session per pass, the laggard restarted") {
   HerokuFixture f;
-  RuntimeFactory factory(f.Options(RunMode::kOneShot), f.h.clock, f.log, &f.metrics);
+  RuntimeFactory factory(f.Options(RunMode::kOneShot), f.h.clock, f.sleeper, f.log, &f.metrics);
   spec::Policy policy = Load(LaggardPolicy("shop", "session"));
   auto runtime = factory.Build(policy);
   REQUIRE_MESSAGE(runtime.ok(), runtime.status().message());
@@ -219,7 +219,7 @@ TEST_CASE("reconcile with router logs via session: one session per pass, the lag
 
 TEST_CASE("one-shot commands cannot receive a drain: unknown latency that says so") {
   HerokuFixture f;
-  RuntimeFactory factory(f.Options(RunMode::kOneShot), f.h.clock, f.log, nullptr);
+  RuntimeFactory factory(f.Options(RunMode::kOneShot), f.h.clock, f.sleeper, f.log, nullptr);
   spec::Policy policy = Load(LaggardPolicy("shop", "drain"));
   auto runtime = factory.Build(policy);
   REQUIRE(runtime.ok());
@@ -233,8 +233,8 @@ TEST_CASE("one-shot commands cannot receive a drain: unknown latency that says s
 
 TEST_CASE("run: policies watching one app share one tail, stopped by Shutdown") {
   HerokuFixture f;
-  auto factory =
-      std::make_unique<RuntimeFactory>(f.Options(RunMode::kDaemon), f.h.clock, f.log, &f.metrics);
+  auto factory = std::make_unique<RuntimeFactory>(f.Options(RunMode::kDaemon), f.h.clock, f.sleeper,
+                                                  f.log, &f.metrics);
   spec::Policy a = Load(LaggardPolicy("a", "session"));
   spec::Policy b = Load(LaggardPolicy("b", "session"));
   auto ra = factory->Build(a);
@@ -272,7 +272,7 @@ TEST_CASE("run: policies watching one app share one tail, stopped by Shutdown") 
 TEST_CASE("run: the drain route, mounted on the listener, feeds the policy's latency") {
   HerokuFixture f;
   RuntimeFactory factory(f.Options(RunMode::kDaemon, {{"DYNOHERD_DRAIN_SECRET", "s3cret"}}),
-                         f.h.clock, f.log, &f.metrics);
+                         f.h.clock, f.sleeper, f.log, &f.metrics);
   spec::Policy policy = Load(LaggardPolicy("shop-drain", "drain"));
   auto runtime = factory.Build(policy);
   REQUIRE(runtime.ok());
@@ -319,7 +319,7 @@ TEST_CASE("run: the drain route, mounted on the listener, feeds the policy's lat
 
 TEST_CASE("run: a drain policy without DYNOHERD_DRAIN_SECRET says so when it is built") {
   HerokuFixture f;
-  RuntimeFactory factory(f.Options(RunMode::kDaemon), f.h.clock, f.log, nullptr);
+  RuntimeFactory factory(f.Options(RunMode::kDaemon), f.h.clock, f.sleeper, f.log, nullptr);
   REQUIRE(factory.Build(Load(LaggardPolicy("d1", "drain"))).ok());
   REQUIRE(factory.Build(Load(LaggardPolicy("d2", "drain"))).ok());
   size_t errors = 0;
@@ -338,7 +338,7 @@ TEST_CASE("run: a drain policy without DYNOHERD_DRAIN_SECRET says so when it is 
 
 TEST_CASE("prometheus policies get a Prometheus source; a bad URL fails the build clearly") {
   HerokuFixture f;
-  RuntimeFactory factory(f.Options(RunMode::kOneShot), f.h.clock, f.log, nullptr);
+  RuntimeFactory factory(f.Options(RunMode::kOneShot), f.h.clock, f.sleeper, f.log, nullptr);
   auto ok = factory.Build(Load(
       HerokuPolicy("prom", "{source: prometheus, url: 'http://127.0.0.1:1/prom', query: 'up'}")));
   REQUIRE(ok.ok());

@@ -5,6 +5,8 @@
 #include "app/one_shot.h"
 #include "app/report.h"
 #include "cli/commands.h"
+#include "cli/simulator.h"
+#include "common/sleeper.h"
 #include "providers/atomic_file.h"
 #include "providers/pushgateway.h"
 
@@ -134,7 +136,9 @@ int RunOneShot(const OneShotArgs& args, const EnvLookup& env) {
   metrics::Metrics* metrics_ptr = metrics ? &*metrics : nullptr;
 
   ShiftedClock clock(session.clock());
-  app::RuntimeFactory factory(std::move(runtime_options).value(), clock, log, metrics_ptr);
+  SystemSleeper sleeper;
+  app::RuntimeFactory factory(std::move(runtime_options).value(), clock, sleeper, log, metrics_ptr);
+  RegisterSimulator(factory, clock);
   if (sim_at->count() > 0) {
     // Create the worlds now; the factory keeps them, and RunPasses reports any error.
     for (const spec::Policy& policy : *policies)

@@ -7,13 +7,13 @@
 #include <utility>
 
 namespace dynoherd::sim {
-namespace {
-
-std::string FormatFactor(double factor) {
+std::string FactorText(double factor) {
   char buf[32];
-  std::snprintf(buf, sizeof buf, "%g", factor);
+  std::snprintf(buf, sizeof buf, "x%g", factor);
   return buf;
 }
+
+namespace {
 
 SimEvent MakeEvent(TimePoint at, SimEventKind kind, std::string formation, std::string dyno = "") {
   SimEvent event;
@@ -244,13 +244,13 @@ void SimWorld::ApplyBoundaryLocked() {
         event.dyno = i.spec.dyno;
         if (formation.has_dyno(i.dyno_number)) {
           formation.SetSlowdown(i.dyno_number, i.spec.factor);
-          event.message = "noisy neighbour: " + i.spec.dyno + " works x" +
-                          FormatFactor(i.spec.factor) + " slower until it restarts";
+          event.message = "noisy neighbour: " + i.spec.dyno + " works " +
+                          FactorText(i.spec.factor) + " slower until it restarts";
         } else {
           event.message = "noisy neighbour for " + i.spec.dyno + " ignored: no such dyno now";
         }
       } else {
-        event.message = "surge: " + formation.type() + " load x" + FormatFactor(i.spec.factor) +
+        event.message = "surge: " + formation.type() + " load " + FactorText(i.spec.factor) +
                         (i.spec.duration ? " for " + FormatDuration(*i.spec.duration) : "");
       }
       AddEvent(std::move(event));

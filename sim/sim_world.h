@@ -36,6 +36,9 @@ enum class SimEventKind {
 };
 std::string_view Name(SimEventKind kind);  // "scale", "restart", "stop", "dyno-up", ...
 
+// "x2.5": a slowdown or load factor as the events, the narrator and the summary show it.
+std::string FactorText(double factor);
+
 // One thing the platform did or suffered, at simulated time `at`.
 struct SimEvent {
   TimePoint at{};

@@ -1,7 +1,8 @@
-#include "app/pass.h"
-
+// PassRunner (app/pass.h) over a simulated world: a pass observes, plans, acts and records on a
+// platform whose incidents are known, so its decisions can be checked against what happened.
 #include <doctest/doctest.h>
 
+#include "app/pass.h"
 #include "sim/sim_latency_source.h"
 #include "sim/sim_world.h"
 #include "spec/loader.h"
@@ -94,8 +95,8 @@ struct Harness {
   }
 
   // One pass at the current time; the status is carried like `run` carries it.
-  PassResult Pass(bool apply = true) {
-    PassResult r = runner.Run(policy, runtime, status ? &*status : nullptr, rng, {apply});
+  app::PassResult Pass(bool apply = true) {
+    app::PassResult r = runner.Run(policy, runtime, status ? &*status : nullptr, rng, {apply});
     if (r.plan && apply) status = r.plan->status;
     return r;
   }
@@ -105,7 +106,7 @@ struct Harness {
     std::vector<std::string> done;
     for (int guard = 0; guard < 200 && clock.Now() < world->start_time() + until; ++guard) {
       clock.Advance(30s);
-      PassResult r = Pass();
+      app::PassResult r = Pass();
       if (r.plan) {
         for (const auto& a : r.plan->actions) {
           if (a.failed) continue;
@@ -139,8 +140,8 @@ struct Harness {
   std::shared_ptr<FaultyProvider> faulty;
   CapturingLogger logger;
   metrics::Metrics metrics;
-  PassRunner runner;
-  PolicyRuntime runtime;
+  app::PassRunner runner;
+  app::PolicyRuntime runtime;
   std::optional<model::PolicyStatus> status;
   std::mt19937_64 rng{1};
 };
@@ -154,7 +155,7 @@ bool Contains(const std::vector<std::string>& items, const std::string& item) {
 TEST_CASE("a quiet formation: the pass observes, plans nothing and exports its state") {
   Harness h;
   h.clock.Advance(2min + 30s);
-  PassResult r = h.Pass();
+  app::PassResult r = h.Pass();
   REQUIRE(r.status.ok());
   REQUIRE(r.plan);
   CHECK(r.plan->actions.empty());
@@ -234,7 +235,7 @@ TEST_CASE("an event past maxDuration is logged at ERROR once, not on every pass"
   int passes_past = 0;  // the surge lasts 8 minutes: many passes past maxDuration
   for (int guard = 0; guard < 60; ++guard) {
     h.clock.Advance(30s);
-    PassResult r = h.Pass();
+    app::PassResult r = h.Pass();
     REQUIRE(r.plan);
     passes_past += r.plan->formations.at(0).event_exceeded_max_duration;
   }
@@ -253,7 +254,7 @@ TEST_CASE("an event past maxDuration is logged at ERROR once, not on every pass"
 TEST_CASE("plan-only passes send nothing to the platform") {
   Harness h;
   h.clock.Advance(9min);
-  PassResult r = h.Pass(/*apply=*/false);
+  app::PassResult r = h.Pass(/*apply=*/false);
   REQUIRE(r.plan);
   REQUIRE_FALSE(r.plan->actions.empty());  // the laggard is there to restart
   CHECK_FALSE(r.applied);
@@ -265,7 +266,7 @@ TEST_CASE("plan-only passes send nothing to the platform") {
 TEST_CASE("a paused policy plans and reports but never acts") {
   Harness h(/*paused=*/true);
   h.clock.Advance(9min);
-  PassResult r = h.Pass();
+  app::PassResult r = h.Pass();
   REQUIRE(r.plan);
   CHECK_FALSE(r.plan->apply);
   CHECK_FALSE(r.plan->actions.empty());
@@ -277,7 +278,7 @@ TEST_CASE("an unreachable platform fails the pass, logs an ERROR and counts it")
   Harness h;
   h.faulty->fail_observe = true;
   h.clock.Advance(1min);
-  PassResult r = h.Pass();
+  app::PassResult r = h.Pass();
   CHECK_FALSE(r.status.ok());
   CHECK(r.status.message() == "observe app shop: connect to api.heroku.com: timed out after 5s");
   CHECK_FALSE(r.plan.has_value());
@@ -333,7 +334,7 @@ TEST_CASE("a failing action turns Degraded true once; repeated failures do not f
   // The same failure again: no "back to normal" line, no second "degraded" line, and the
   // condition keeps the time it turned true.
   h.clock.Advance(30s);
-  PassResult again = h.Pass();
+  app::PassResult again = h.Pass();
   REQUIRE_FALSE(again.status.ok());
   CHECK(degraded_lines("True") == 1);
   CHECK(degraded_lines("False") == false_before);
@@ -357,14 +358,14 @@ TEST_CASE("a scale refused during a release is retried on the next pass") {
   h.RunUntil(12min + 30s);
   h.faulty->fail_scale = true;
   h.clock.Advance(90s);
-  PassResult refused = h.Pass();
+  app::PassResult refused = h.Pass();
   REQUIRE(refused.plan);
   REQUIRE_FALSE(refused.status.ok());
   CHECK(refused.status.message().find("formation locked by a release") != std::string::npos);
   int calls = h.faulty->scale_calls;
   h.faulty->fail_scale = false;
   h.clock.Advance(30s);
-  PassResult retried = h.Pass();
+  app::PassResult retried = h.Pass();
   CHECK(retried.status.ok());
   CHECK(h.faulty->scale_calls == calls + 1);
   bool scaled_up = false;

@@ -1,4 +1,4 @@
-#include "app/sim_summary.h"
+#include "sim/sim_summary.h"
 
 #include <fmt/format.h>
 
@@ -9,14 +9,11 @@
 
 #include "app/text_table.h"
 
-namespace dynoherd::app {
+namespace dynoherd::sim {
 
 using nlohmann::json;
-using sim::SimEvent;
-using sim::SimEventKind;
-using sim::TruthSummary;
 
-void SimRunRecorder::Add(const PassResult& pass) {
+void SimRunRecorder::Add(const app::PassResult& pass) {
   ++passes_;
   if (!pass.status.ok()) ++failed_passes_;
   if (!pass.plan) return;
@@ -40,10 +37,6 @@ struct IncidentSpan {
   TimePoint to{};
 };
 
-std::string Factor(double factor) {
-  return fmt::format("x{:g}", factor);
-}
-
 // "web.3" -> 3; 0 when the name has no number.
 int DynoNumber(const std::string& dyno) {
   size_t dot = dyno.rfind('.');
@@ -66,11 +59,11 @@ std::vector<IncidentSpan> IncidentSpans(const std::vector<SimEvent>& events, Tim
     switch (e.kind) {
       case SimEventKind::kNoisyNeighbor:
         open_noisy[e.dyno] = spans.size();
-        spans.push_back({"noisy-neighbor " + e.dyno + " " + Factor(e.factor), e.at, end});
+        spans.push_back({"noisy-neighbor " + e.dyno + " " + FactorText(e.factor), e.at, end});
         break;
       case SimEventKind::kSurgeStart:
         open_surge[e.formation] = spans.size();
-        spans.push_back({"surge " + e.formation + " " + Factor(e.factor), e.at, end});
+        spans.push_back({"surge " + e.formation + " " + FactorText(e.factor), e.at, end});
         break;
       case SimEventKind::kSurgeEnd:
         if (auto it = open_surge.find(e.formation); it != open_surge.end()) {
@@ -157,7 +150,7 @@ std::optional<Duration> ThresholdOf(const spec::Policy& policy, const std::strin
 
 }  // namespace
 
-Result<SimRunSummary> BuildSimSummary(sim::SimWorld& world, const spec::Policy& policy,
+Result<SimRunSummary> BuildSimSummary(SimWorld& world, const spec::Policy& policy,
                                       const SimRunRecorder& recorder,
                                       const SimSummaryOptions& options) {
   SimRunSummary s;
@@ -242,8 +235,8 @@ Result<SimRunSummary> BuildSimSummary(sim::SimWorld& world, const spec::Policy& 
   return s;
 }
 
-Result<SimRunSummary> BuildSimSummary(sim::SimWorld& world, const spec::Policy& policy,
-                                      const std::vector<PassResult>& passes,
+Result<SimRunSummary> BuildSimSummary(SimWorld& world, const spec::Policy& policy,
+                                      const std::vector<app::PassResult>& passes,
                                       const SimSummaryOptions& options) {
   SimRunRecorder recorder;
   for (const auto& pass : passes)
@@ -281,7 +274,7 @@ std::string Quantities(const SimFormationSummary& f) {
 }  // namespace
 
 std::string RenderSimSummary(const SimRunSummary& s) {
-  using Align = TextTable::Align;
+  using Align = app::TextTable::Align;
   std::string out = fmt::format("{} (app {}): {} simulated", s.policy, s.app, Offset(s.simulated));
   if (s.simulated < s.scenario) {
     out += fmt::format(" (stopped early: the scenario runs {})", FormatDuration(s.scenario));
@@ -300,14 +293,14 @@ std::string RenderSimSummary(const SimRunSummary& s) {
   } else {
     out += fmt::format(" (the formation's p95 and p99 over {} before -> {} after)\n",
                        FormatDuration(s.around), FormatDuration(s.around));
-    TextTable actions({{"AT", Align::kRight},
-                       {"FORMATION"},
-                       {"ACTION"},
-                       {"P95 BEFORE", Align::kRight},
-                       {"AFTER", Align::kRight},
-                       {"P99 BEFORE", Align::kRight},
-                       {"AFTER", Align::kRight},
-                       {"REASON"}});
+    app::TextTable actions({{"AT", Align::kRight},
+                            {"FORMATION"},
+                            {"ACTION"},
+                            {"P95 BEFORE", Align::kRight},
+                            {"AFTER", Align::kRight},
+                            {"P99 BEFORE", Align::kRight},
+                            {"AFTER", Align::kRight},
+                            {"REASON"}});
     for (const auto& a : s.actions) {
       std::string reason = a.action.reason;
       if (!a.action.error.empty()) reason = "FAILED: " + a.action.error + " (" + reason + ")";
@@ -322,15 +315,15 @@ std::string RenderSimSummary(const SimRunSummary& s) {
   out +=
       "\nPhases (every request completed in the phase; SLOW: slower than the formation's "
       "latencyThreshold)\n";
-  TextTable phases({{"PHASE"},
-                    {"FROM", Align::kRight},
-                    {"TO", Align::kRight},
-                    {"FORMATION"},
-                    {"REQUESTS", Align::kRight},
-                    {"P50", Align::kRight},
-                    {"P95", Align::kRight},
-                    {"P99", Align::kRight},
-                    {"SLOW", Align::kRight}});
+  app::TextTable phases({{"PHASE"},
+                         {"FROM", Align::kRight},
+                         {"TO", Align::kRight},
+                         {"FORMATION"},
+                         {"REQUESTS", Align::kRight},
+                         {"P50", Align::kRight},
+                         {"P95", Align::kRight},
+                         {"P99", Align::kRight},
+                         {"SLOW", Align::kRight}});
   for (const auto& p : s.phases) {
     bool first = true;
     for (size_t i = 0; i < p.formations.size(); ++i) {
@@ -346,20 +339,20 @@ std::string RenderSimSummary(const SimRunSummary& s) {
   out += phases.Render();
 
   out += "\nFormations over the whole run\n";
-  TextTable formations({{"FORMATION"},
-                        {"REQUESTS", Align::kRight},
-                        {"P50", Align::kRight},
-                        {"P95", Align::kRight},
-                        {"P99", Align::kRight},
-                        {"MAX", Align::kRight},
-                        {"THRESHOLD", Align::kRight},
-                        {"SLOW", Align::kRight},
-                        {"H12", Align::kRight},
-                        {"UNSERVED", Align::kRight},
-                        {"PEAK QUEUE", Align::kRight},
-                        {"QUEUED AT END", Align::kRight},
-                        {"DYNOS", Align::kRight},
-                        {"DYNO-MINUTES", Align::kRight}});
+  app::TextTable formations({{"FORMATION"},
+                             {"REQUESTS", Align::kRight},
+                             {"P50", Align::kRight},
+                             {"P95", Align::kRight},
+                             {"P99", Align::kRight},
+                             {"MAX", Align::kRight},
+                             {"THRESHOLD", Align::kRight},
+                             {"SLOW", Align::kRight},
+                             {"H12", Align::kRight},
+                             {"UNSERVED", Align::kRight},
+                             {"PEAK QUEUE", Align::kRight},
+                             {"QUEUED AT END", Align::kRight},
+                             {"DYNOS", Align::kRight},
+                             {"DYNO-MINUTES", Align::kRight}});
   bool any_worker = false;
   for (const auto& f : s.formations) {
     const TruthSummary& t = f.truth;
@@ -472,7 +465,7 @@ json ToJson(const SimRunSummary& s) {
   for (const auto& e : s.events) {
     json event = {{"at", FormatTimestamp(e.at)},
                   {"atSeconds", ToSeconds(e.at - s.start)},
-                  {"kind", std::string(sim::Name(e.kind))},
+                  {"kind", std::string(Name(e.kind))},
                   {"formation", e.formation},
                   {"message", e.message}};
     if (!e.dyno.empty()) event["dyno"] = e.dyno;
@@ -481,4 +474,4 @@ json ToJson(const SimRunSummary& s) {
   return j;
 }
 
-}  // namespace dynoherd::app
+}  // namespace dynoherd::sim

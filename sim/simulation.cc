@@ -1,4 +1,4 @@
-#include "app/simulation.h"
+#include "sim/simulation.h"
 
 #include <fmt/format.h>
 
@@ -8,10 +8,10 @@
 #include "app/pass.h"
 #include "app/runtime.h"
 #include "app/text_table.h"
+#include "common/sleeper.h"
+#include "sim/sim_runtime.h"
 
-namespace dynoherd::app {
-
-using sim::TruthSummary;
+namespace dynoherd::sim {
 
 std::string_view Name(SimVariant variant) {
   switch (variant) {
@@ -69,22 +69,25 @@ Result<SimulationRun> RunSimulation(const spec::Policy& policy, const Simulation
   ManualClock clock(kSimulationStart);
   std::unique_ptr<Logger> logger = options.make_logger ? options.make_logger(clock, options.variant)
                                                        : std::make_unique<NullLogger>();
-  RuntimeOptions runtime_options;
-  runtime_options.mode = RunMode::kDaemon;  // passes repeat, as in `run`
-  RuntimeFactory factory(std::move(runtime_options), clock, *logger, nullptr);
-  Result<std::shared_ptr<PolicyRuntime>> runtime = factory.Build(played);
+  app::RuntimeOptions runtime_options;
+  runtime_options.mode = app::RunMode::kDaemon;  // passes repeat, as in `run`
+  SystemSleeper sleeper;                         // nothing waits: the world answers at once
+  app::RuntimeFactory factory(std::move(runtime_options), clock, sleeper, *logger, nullptr);
+  auto worlds = std::make_shared<SimWorlds>(clock);
+  RegisterSimulator(factory, worlds);
+  Result<std::shared_ptr<app::PolicyRuntime>> runtime = factory.Build(played);
   if (!runtime.ok()) return runtime.status();
-  sim::SimWorld* world = factory.SimWorldFor(played.name);
+  SimWorld* world = worlds->Find(played.name);
   if (!world) return Status::Internal("no simulated world for policy " + played.name);
 
-  PassRunner runner(clock, *logger, nullptr);
+  app::PassRunner runner(clock, *logger, nullptr);
   std::mt19937_64 rng(played.sim->seed);
   std::optional<model::PolicyStatus> status;
   SimRunRecorder recorder;
   const TimePoint end = world->end_time();
   for (TimePoint t = world->start_time(); t < end; t += played.interval) {
     clock.Set(t);
-    PassResult pass = runner.Run(played, **runtime, status ? &*status : nullptr, rng, {});
+    app::PassResult pass = runner.Run(played, **runtime, status ? &*status : nullptr, rng, {});
     if (pass.plan) status = pass.plan->status;  // failed actions already taken out of it
     recorder.Add(pass);
   }
@@ -147,14 +150,14 @@ std::string ActionCounts(const SimRunSummary& s) {
 }  // namespace
 
 std::string RenderSimComparison(const SimComparison& c) {
-  using Align = TextTable::Align;
+  using Align = app::TextTable::Align;
   if (c.runs.empty()) return "";
   const SimRunSummary& first = c.runs.front().summary;
   std::string out = fmt::format(
       "{} (app {}): {} simulated, seed {}, a pass every {}; the same traffic {} times\n",
       first.policy, first.app, FormatDuration(first.simulated), first.seed,
       FormatDuration(first.interval), c.runs.size());
-  TextTable legend({{"VARIANT"}, {"ACTIONS SENT"}, {"WHAT DYNOHERD MAY DO"}});
+  app::TextTable legend({{"VARIANT"}, {"ACTIONS SENT"}, {"WHAT DYNOHERD MAY DO"}});
   for (const auto& run : c.runs) {
     std::string what(Describe(run.variant));
     if (run.variant == SimVariant::kPopulation && c.population_same_as_declared) {
@@ -164,7 +167,7 @@ std::string RenderSimComparison(const SimComparison& c) {
   }
   out += legend.Render();
 
-  std::vector<TextTable::Column> columns = {{""}};
+  std::vector<app::TextTable::Column> columns = {{""}};
   for (const auto& run : c.runs)
     columns.push_back({std::string(Name(run.variant)), Align::kRight});
 
@@ -176,7 +179,7 @@ std::string RenderSimComparison(const SimComparison& c) {
     }
     if (!head.web) title += ": jobs, by their time waiting in the queue";
     out += title + "\n";
-    TextTable table(columns);
+    app::TextTable table(columns);
     auto row = [&](const std::string& label, auto cell) {
       std::vector<std::string> cells = {label};
       for (const auto& run : c.runs)
@@ -238,4 +241,4 @@ nlohmann::json ToJson(const SimComparison& c) {
   return j;
 }
 
-}  // namespace dynoherd::app
+}  // namespace dynoherd::sim

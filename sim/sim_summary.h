@@ -21,7 +21,7 @@
 #include "sim/sim_world.h"
 #include "spec/policy.h"
 
-namespace dynoherd::app {
+namespace dynoherd::sim {
 
 using namespace std::chrono_literals;
 
@@ -43,7 +43,7 @@ struct SimAction {
 // Not thread-safe: one recorder per policy, or a lock around Add.
 class SimRunRecorder {
  public:
-  void Add(const PassResult& pass);
+  void Add(const app::PassResult& pass);
 
   // Actions sent to the platform, in the order sent (failed ones included, with their error).
   const std::vector<SimAction>& actions() const { return actions_; }
@@ -65,15 +65,15 @@ struct SimActionSummary {
   Duration offset{0};  // since the simulation started
   // The formation's requests (jobs) over [at - around, at) and [at, at + around), clamped to the
   // run; the spans say how much time each really covers (less near the start and the end).
-  sim::TruthSummary before;
-  sim::TruthSummary after;
+  TruthSummary before;
+  TruthSummary after;
   Duration before_span{0};
   Duration after_span{0};
 };
 
 struct SimFormationTruth {
   std::string type;
-  sim::TruthSummary truth;
+  TruthSummary truth;
 };
 
 // A stretch of the run with the same incidents in progress.
@@ -92,7 +92,7 @@ struct SimFormationSummary {
   // The policy's autoscale latencyThreshold for this formation, which `slower_than_threshold`
   // counts against; nullopt when the policy does not autoscale it.
   std::optional<Duration> threshold;
-  sim::TruthSummary truth;    // the whole run
+  TruthSummary truth;         // the whole run
   int64_t queued_at_end = 0;  // worker: jobs still waiting when the run ended, not in `truth`
   int start_quantity = 0;     // as declared in spec.sim
   int end_quantity = 0;       // at the end of the run
@@ -115,7 +115,7 @@ struct SimRunSummary {
   std::vector<SimFormationSummary> formations;  // every simulated formation, in spec.sim order
   std::vector<SimActionSummary> actions;        // in the order sent
   std::vector<SimPhaseSummary> phases;          // in time order, covering the whole run
-  std::vector<sim::SimEvent> events;            // the platform's log (SimWorld::Events)
+  std::vector<SimEvent> events;                 // the platform's log (SimWorld::Events)
 };
 
 struct SimSummaryOptions {
@@ -126,12 +126,12 @@ struct SimSummaryOptions {
 // past it: call it once the run has ended. The world is not changed (it only catches up with its
 // clock). Errors only if `world` is not the world of `policy` (an action on a formation the
 // world does not have).
-Result<SimRunSummary> BuildSimSummary(sim::SimWorld& world, const spec::Policy& policy,
+Result<SimRunSummary> BuildSimSummary(SimWorld& world, const spec::Policy& policy,
                                       const SimRunRecorder& recorder,
                                       const SimSummaryOptions& options = {});
 // The same from every pass of the run.
-Result<SimRunSummary> BuildSimSummary(sim::SimWorld& world, const spec::Policy& policy,
-                                      const std::vector<PassResult>& passes,
+Result<SimRunSummary> BuildSimSummary(SimWorld& world, const spec::Policy& policy,
+                                      const std::vector<app::PassResult>& passes,
                                       const SimSummaryOptions& options = {});
 
 // For people: the actions with the latency around each, the phases, the formations; aligned
@@ -142,4 +142,4 @@ std::string RenderSimSummary(const SimRunSummary& summary);
 // start (`atSeconds`, `fromSeconds`, ...).
 nlohmann::json ToJson(const SimRunSummary& summary);
 
-}  // namespace dynoherd::app
+}  // namespace dynoherd::sim

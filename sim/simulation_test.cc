@@ -1,4 +1,4 @@
-#include "app/simulation.h"
+#include "sim/simulation.h"
 
 #include <doctest/doctest.h>
 
@@ -8,9 +8,8 @@
 #include "spec/loader.h"
 
 using namespace dynoherd;
-using namespace dynoherd::app;
+using namespace dynoherd::sim;
 using namespace std::chrono_literals;
-using sim::SimEventKind;
 
 namespace {
 
@@ -189,9 +188,9 @@ TEST_CASE("--compare plays the same traffic: a formation nobody acts on sees the
   Result<SimComparison> c = CompareSimulation(demo, {});
   REQUIRE(c.ok());
   CHECK(c->population_same_as_declared == false);
-  const sim::TruthSummary& reference = Formation(c->runs[0].summary, "worker").truth;
+  const TruthSummary& reference = Formation(c->runs[0].summary, "worker").truth;
   for (const auto& run : c->runs) {
-    const sim::TruthSummary& worker = Formation(run.summary, "worker").truth;
+    const TruthSummary& worker = Formation(run.summary, "worker").truth;
     CHECK(worker.latency.count == reference.latency.count);
     CHECK(worker.latency.p99 == reference.latency.p99);
     CHECK(worker.peak_queue_latency == reference.peak_queue_latency);

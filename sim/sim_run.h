@@ -1,6 +1,7 @@
-// What `dynoherd run` does differently on the embedded simulator: one simulated clock for the
-// whole run (so every sim policy shares its speed), the world's events told as log lines while
-// they happen, a `sim_time` on every log line, and the end of the run when the simulation ends.
+// What `dynoherd run` does differently on the embedded simulator, as its run environment
+// (app/run_environment.h): one simulated clock for the whole run (so every sim policy shares its
+// speed), the world's events told as log lines while they happen, a `sim_time` on every log line,
+// the end of the run when the simulation ends, and a summary per policy.
 #pragma once
 
 #include <map>
@@ -9,13 +10,18 @@
 #include <vector>
 
 #include "app/daemon.h"
+#include "app/run_environment.h"
 #include "common/logging.h"
+#include "common/sleeper.h"
 #include "common/status.h"
 #include "common/time.h"
+#include "sim/scaled_clock.h"
+#include "sim/sim_runtime.h"
+#include "sim/sim_summary.h"
 #include "sim/sim_world.h"
 #include "spec/policy.h"
 
-namespace dynoherd::app {
+namespace dynoherd::sim {
 
 // Whether a policy set runs on the simulator, and at what speed.
 struct RunKind {
@@ -57,15 +63,15 @@ class SimNarrator {
       : logger_(logger), start_(start), speed_(speed) {}
 
   // `worlds`: the current sim policies and their worlds.
-  TickResult Tick(TimePoint now, const std::vector<std::pair<std::string, sim::SimWorld*>>& worlds);
+  app::TickResult Tick(TimePoint now, const std::vector<std::pair<std::string, SimWorld*>>& worlds);
 
   // The line for one event; empty for events the pass already logs (scale, restart, stop).
-  static std::string Describe(const sim::SimEvent& event, const spec::SimSpec& spec,
+  static std::string Describe(const SimEvent& event, const spec::SimSpec& spec,
                               TimePoint world_start);
 
  private:
   struct Seen {
-    const sim::SimWorld* world = nullptr;
+    const SimWorld* world = nullptr;
     TimePoint world_start{};
     size_t events = 0;
   };
@@ -76,4 +82,31 @@ class SimNarrator {
   std::map<std::string, Seen> seen_;  // by policy
 };
 
-}  // namespace dynoherd::app
+// The environment of `run` over sim policies sharing `speed`: simulated time from now on at that
+// speed, in whole seconds (ScaledClock), the narrator, the seeds of spec.sim, and the summaries.
+class SimulatedRun final : public app::RunEnvironment {
+ public:
+  // `wall` and `logger` outlive the run. Errors: a speed ScaledClock refuses.
+  static Result<std::unique_ptr<SimulatedRun>> Create(const Clock& wall, Logger& logger,
+                                                      double speed);
+
+ private:
+  SimulatedRun(ScaledClock clock, Logger& logger, double speed);
+  std::string Summaries(const std::vector<app::PolicySnapshot>& policies);
+
+  const ScaledClock clock_;
+  SimTimeLogger logger_;
+  SystemSleeper sleeper_;
+  const std::shared_ptr<SimWorlds> worlds_;
+  SimNarrator narrator_;
+  std::mutex mu_;  // passes of several sim policies end on several threads
+  std::map<std::string, SimRunRecorder> recorders_;
+};
+
+// The environment of `run` for `policies`: a SimulatedRun when they run on the simulator, else the
+// wall clock's (app::WallRunEnvironment), which refuses a reload to sim policies. `wall` and
+// `logger` outlive it. Errors: a set that mixes both, or sim policies of different speeds.
+Result<std::unique_ptr<app::RunEnvironment>> RunEnvironmentFor(
+    const std::vector<spec::Policy>& policies, const Clock& wall, Logger& logger);
+
+}  // namespace dynoherd::sim

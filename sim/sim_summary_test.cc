@@ -1,4 +1,4 @@
-#include "app/sim_summary.h"
+#include "sim/sim_summary.h"
 
 #include <doctest/doctest.h>
 
@@ -8,10 +8,8 @@
 #include "spec/loader.h"
 
 using namespace dynoherd;
-using namespace dynoherd::app;
+using namespace dynoherd::sim;
 using namespace std::chrono_literals;
-using sim::SimWorld;
-using sim::TruthSummary;
 
 namespace {
 
@@ -50,8 +48,8 @@ spec::Policy Load(std::string text) {
 }
 
 // A pass that sent `actions` at the clock's time.
-PassResult Sent(TimePoint at, std::vector<reconciler::Action> actions) {
-  PassResult pass;
+app::PassResult Sent(TimePoint at, std::vector<reconciler::Action> actions) {
+  app::PassResult pass;
   pass.observed = true;
   pass.applied = !actions.empty();
   pass.plan.emplace();
@@ -87,7 +85,7 @@ struct Played {
   ManualClock clock{TimePoint{} + 1767225600s};
   std::unique_ptr<SimWorld> world = SimWorld::Create("small", *policy.sim, clock).value();
   TimePoint start = world->start_time();
-  std::vector<PassResult> passes;
+  std::vector<app::PassResult> passes;
 
   void RestartAt(Duration at, const std::string& dyno) {
     clock.Set(start + at);
@@ -219,7 +217,7 @@ TEST_CASE("phases: incidents that overlap, and a noisy dyno scaled away") {
   clock.Advance(4min);
   REQUIRE(world->Scale("small", {{"web", 2}}).ok());  // web.3 goes, and its noisy host with it
   clock.Advance(6min);
-  Result<SimRunSummary> scaled = BuildSimSummary(*world, policy, std::vector<PassResult>{});
+  Result<SimRunSummary> scaled = BuildSimSummary(*world, policy, std::vector<app::PassResult>{});
   REQUIRE(scaled.ok());
   REQUIRE(scaled->phases.size() >= 2);
   CHECK(scaled->phases[1].name == "noisy-neighbor web.3 x4");
@@ -234,7 +232,7 @@ TEST_CASE("a run without incidents is one phase; without actions the table says 
   p.policy = Load(text);
   p.world = SimWorld::Create("small", *p.policy.sim, p.clock).value();
   p.clock.Advance(5min);
-  Result<SimRunSummary> s = BuildSimSummary(*p.world, p.policy, std::vector<PassResult>{});
+  Result<SimRunSummary> s = BuildSimSummary(*p.world, p.policy, std::vector<app::PassResult>{});
   REQUIRE(s.ok());
   REQUIRE(s->phases.size() == 1);
   CHECK(s->phases[0].name == "whole run");
@@ -248,16 +246,16 @@ TEST_CASE("a run without incidents is one phase; without actions the table says 
 TEST_CASE("the recorder keeps sent actions, failures and what was planned but not sent") {
   SimRunRecorder recorder;
   TimePoint at = TimePoint{} + 100s;
-  PassResult sent =
+  app::PassResult sent =
       Sent(at, {Scale(3, 4, reconciler::ActionCause::kLatencyEvent), Restart("web.2")});
   sent.plan->actions[1].failed = true;
   sent.plan->actions[1].error = "dyno \"web.2\" not found";
   sent.status = Status::Unavailable("web restart web.2: dyno not found");
   recorder.Add(sent);
-  PassResult planned = Sent(at + 30s, {Restart("web.1")});
+  app::PassResult planned = Sent(at + 30s, {Restart("web.1")});
   planned.applied = false;  // paused or plan-only
   recorder.Add(planned);
-  PassResult blind;  // observing failed: nothing planned
+  app::PassResult blind;  // observing failed: nothing planned
   blind.status = Status::Unavailable("observe app small: timed out");
   recorder.Add(blind);
 
@@ -285,7 +283,7 @@ TEST_CASE("an action on a formation the world does not have is refused") {
   reconciler::Action a = Restart("api.1");
   a.formation = "api";
   Result<SimRunSummary> s =
-      BuildSimSummary(*p.world, p.policy, std::vector<PassResult>{Sent(p.start + 30s, {a})});
+      BuildSimSummary(*p.world, p.policy, std::vector<app::PassResult>{Sent(p.start + 30s, {a})});
   CHECK_FALSE(s.ok());
   CHECK(s.status().message().find("api") != std::string::npos);
 }
@@ -324,7 +322,7 @@ TEST_CASE("jobs still queued at the end are counted apart from those the truth h
   p.policy = Load(text);
   p.world = SimWorld::Create("small", *p.policy.sim, p.clock).value();
   p.clock.Advance(5min);
-  SimRunSummary s = BuildSimSummary(*p.world, p.policy, std::vector<PassResult>{}).value();
+  SimRunSummary s = BuildSimSummary(*p.world, p.policy, std::vector<app::PassResult>{}).value();
   const SimFormationSummary& worker = s.formations.at(1);
   CHECK(worker.queued_at_end > 300);
   // Sidekiq's view: jobs started in the window plus those waiting (docs/simulator.md).
@@ -380,7 +378,7 @@ TEST_CASE("rendered for people and for programs") {
 }
 
 TEST_CASE("text tables: aligned columns, right-aligned numbers, no trailing spaces") {
-  TextTable t({{"NAME"}, {"COUNT", TextTable::Align::kRight}, {"NOTE"}});
+  app::TextTable t({{"NAME"}, {"COUNT", app::TextTable::Align::kRight}, {"NOTE"}});
   t.AddRow({"web", "12", ""});
   t.AddRow({"worker", "3", "jobs"});
   t.AddRow({"añb"});  // a short row; two bytes, one column for the ñ

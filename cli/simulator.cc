@@ -1,5 +1,8 @@
-// `dynoherd simulate -f SPEC [--compare]`: plays a sim policy as fast as the CPU allows and prints
-// what dynoherd did and what it was worth (app/simulation.h).
+// The commands' side of the simulator (cli/simulator.h): its makers and the run environment of
+// `run` from sim/, and `dynoherd simulate -f SPEC [--compare]`, which plays a sim policy as fast
+// as the CPU allows and prints what dynoherd did and what it was worth (sim/simulation.h).
+#include "cli/simulator.h"
+
 #include <chrono>
 #include <cstdio>
 #include <memory>
@@ -8,12 +11,23 @@
 #include <string>
 #include <vector>
 
-#include "app/simulation.h"
 #include "cli/commands.h"
 #include "cli/policy_files.h"
 #include "common/logging.h"
+#include "sim/sim_run.h"
+#include "sim/sim_runtime.h"
+#include "sim/simulation.h"
 
 namespace dynoherd::cli {
+
+Result<std::unique_ptr<app::RunEnvironment>> RunEnvironmentFor(
+    const std::vector<spec::Policy>& policies, const Clock& wall, Logger& logger) {
+  return sim::RunEnvironmentFor(policies, wall, logger);
+}
+
+void RegisterSimulator(app::RuntimeFactory& factory, const Clock& clock) {
+  sim::RegisterSimulator(factory, std::make_shared<sim::SimWorlds>(clock));
+}
 
 namespace {
 
@@ -107,18 +121,18 @@ int Simulate(const SimulateArgs& args) {
                  policy->name.c_str());
   }
 
-  app::SimulationOptions options;
+  sim::SimulationOptions options;
   if (args.seed) options.seed = static_cast<uint64_t>(*args.seed);
   const bool compare = args.compare;
   if (level) {
     const LogLevel min_level = *level;
     options.make_logger = [compare, format, min_level](const Clock& simulated,
-                                                       app::SimVariant variant) {
+                                                       sim::SimVariant variant) {
       std::unique_ptr<Logger> logger =
           std::make_unique<StreamLogger>(simulated, format, min_level, stderr);
       if (!compare) return logger;
       return std::unique_ptr<Logger>(
-          std::make_unique<VariantLogger>(std::move(logger), std::string(app::Name(variant))));
+          std::make_unique<VariantLogger>(std::move(logger), std::string(sim::Name(variant))));
     };
   }
 
@@ -127,24 +141,24 @@ int Simulate(const SimulateArgs& args) {
   int runs = 1;
   Duration simulated{0};
   if (args.compare) {
-    Result<app::SimComparison> comparison = app::CompareSimulation(*policy, options);
+    Result<sim::SimComparison> comparison = sim::CompareSimulation(*policy, options);
     if (!comparison.ok()) {
       std::fprintf(stderr, "dynoherd simulate: %s\n", comparison.status().message().c_str());
       return kExitError;
     }
     runs = static_cast<int>(comparison->runs.size());
     simulated = comparison->runs.front().summary.simulated;
-    text = args.output == "json" ? app::ToJson(*comparison).dump(2) + "\n"
-                                 : app::RenderSimComparison(*comparison);
+    text = args.output == "json" ? sim::ToJson(*comparison).dump(2) + "\n"
+                                 : sim::RenderSimComparison(*comparison);
   } else {
-    Result<app::SimulationRun> run = app::RunSimulation(*policy, options);
+    Result<sim::SimulationRun> run = sim::RunSimulation(*policy, options);
     if (!run.ok()) {
       std::fprintf(stderr, "dynoherd simulate: %s\n", run.status().message().c_str());
       return kExitError;
     }
     simulated = run->summary.simulated;
-    text = args.output == "json" ? app::ToJson(run->summary).dump(2) + "\n"
-                                 : app::RenderSimSummary(run->summary);
+    text = args.output == "json" ? sim::ToJson(run->summary).dump(2) + "\n"
+                                 : sim::RenderSimSummary(run->summary);
   }
   const double wall_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();

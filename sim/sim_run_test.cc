@@ -1,14 +1,13 @@
-#include "app/sim_run.h"
+#include "sim/sim_run.h"
 
 #include <doctest/doctest.h>
 
 #include "sim/sim_test_util.h"
 
 using namespace dynoherd;
-using namespace dynoherd::app;
+using namespace dynoherd::sim;
 using namespace std::chrono_literals;
 using namespace dynoherd::sim::testing;
-using sim::SimWorld;
 
 namespace {
 
@@ -92,7 +91,7 @@ TEST_CASE("the narrator tells incidents and dynos coming up, wakes at incidents,
   SimNarrator narrator(log, SimStart(), 30);
   std::vector<std::pair<std::string, SimWorld*>> worlds = {{"demo", world->get()}};
 
-  TickResult first = narrator.Tick(clock.Now(), worlds);
+  app::TickResult first = narrator.Tick(clock.Now(), worlds);
   CHECK_FALSE(first.stop);
   CHECK(first.next == SimStart() + 6s);  // 0.2 s of wall time at speed 30
   clock.Set(SimStart() + 2min + 58s);
@@ -119,7 +118,7 @@ TEST_CASE("the narrator tells incidents and dynos coming up, wakes at incidents,
   clock.Set(SimStart() + 24min + 59s);
   CHECK(narrator.Tick(clock.Now(), worlds).next == SimStart() + 25min);  // the end, exactly
   clock.Set(SimStart() + 25min);
-  TickResult last = narrator.Tick(clock.Now(), worlds);
+  app::TickResult last = narrator.Tick(clock.Now(), worlds);
   CHECK(last.stop);
   CHECK(last.stop_reason == "simulation finished");
 }

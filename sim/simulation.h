@@ -13,13 +13,13 @@
 #include <string_view>
 #include <vector>
 
-#include "app/sim_summary.h"
 #include "common/logging.h"
 #include "common/status.h"
 #include "common/time.h"
+#include "sim/sim_summary.h"
 #include "spec/policy.h"
 
-namespace dynoherd::app {
+namespace dynoherd::sim {
 
 // What dynoherd may do in one run of `simulate --compare`.
 enum class SimVariant {
@@ -75,4 +75,4 @@ std::string RenderSimComparison(const SimComparison& comparison);
 // "summary": ToJson(SimRunSummary)}]}
 nlohmann::json ToJson(const SimComparison& comparison);
 
-}  // namespace dynoherd::app
+}  // namespace dynoherd::sim
