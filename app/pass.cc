@@ -125,7 +125,17 @@ void PassRunner::LogPlan(const spec::Policy& policy, const PassResult& result, b
 void PassRunner::Apply(const spec::Policy& policy, PolicyRuntime& runtime, PassResult& result) {
   reconciler::Plan& plan = *result.plan;
   result.applied = !plan.actions.empty();
+  ApplyScales(policy, runtime, plan);
+  for (size_t i = 0; i < plan.actions.size(); ++i) {
+    if (plan.actions[i].kind != reconciler::ActionKind::kScale) {
+      ApplyDynoAction(policy, runtime, plan, i);
+    }
+  }
+  if (Status failed = FailedActions(plan); !failed.ok()) result.status = failed;
+}
 
+void PassRunner::ApplyScales(const spec::Policy& policy, PolicyRuntime& runtime,
+                             reconciler::Plan& plan) {
   // Every scale in one batch: absolute quantities, so a retried request cannot over-scale.
   std::vector<size_t> scale_indexes;
   std::vector<providers::ScaleRequest> updates;
@@ -135,75 +145,74 @@ void PassRunner::Apply(const spec::Policy& policy, PolicyRuntime& runtime, PassR
     scale_indexes.push_back(i);
     updates.push_back({a.formation, a.to_quantity});
   }
-  if (!updates.empty()) {
-    Status s = runtime.provider->Scale(policy.app, updates);
-    for (size_t i : scale_indexes) {
-      const auto& a = plan.actions[i];
-      LogFields fields = PolicyFields(policy);
-      fields.insert(fields.end(), {{"formation", a.formation},
-                                   {"from", a.from_quantity},
-                                   {"to", a.to_quantity},
-                                   {"cause", std::string(reconciler::Name(a.cause))},
-                                   {"reason", a.reason}});
-      if (s.ok()) {
-        logger_.Info(a.cause == reconciler::ActionCause::kRestored ? "restored formation"
-                                                                   : "scaled formation",
-                     fields);
-        if (metrics_) {
-          metrics_->CountScale(policy.name, policy.app, a.formation,
-                               a.to_quantity > a.from_quantity ? "up" : "down");
-        }
-      } else {
-        fields.push_back({"error", s.message()});
-        logger_.Error("scaling failed", fields);
-        reconciler::RecordActionFailure(plan, i, s);
-      }
-    }
-  }
-
-  for (size_t i = 0; i < plan.actions.size(); ++i) {
+  if (updates.empty()) return;
+  Status s = runtime.provider->Scale(policy.app, updates);
+  for (size_t i : scale_indexes) {
     const auto& a = plan.actions[i];
-    if (a.kind == reconciler::ActionKind::kScale) continue;
-    bool stop = a.kind == reconciler::ActionKind::kStop;
-    Status s = stop ? runtime.provider->Stop(policy.app, a.dyno)
-                    : runtime.provider->Restart(policy.app, a.dyno);
     LogFields fields = PolicyFields(policy);
-    fields.insert(fields.end(), {{"formation", a.formation}, {"dyno", a.dyno}});
-    const spec::FormationSpec* spec_formation = policy.FindFormation(a.formation);
-    const reconciler::FormationPlan* fp = plan.FindFormation(a.formation);
-    if (spec_formation && spec_formation->laggards && fp) {
-      if (const auto* v = FindVerdict(*fp, a.dyno)) {
-        std::string stat(spec::Name(spec_formation->laggards->statistic));
-        fields.push_back({stat + "_ms", Milliseconds(v->value)});
-        if (v->score) fields.push_back({"z", *v->score});
-        fields.push_back({"reference_ms", Milliseconds(v->reference)});
-      }
-    }
-    fields.push_back({"reason", a.reason});
+    fields.insert(fields.end(), {{"formation", a.formation},
+                                 {"from", a.from_quantity},
+                                 {"to", a.to_quantity},
+                                 {"cause", std::string(reconciler::Name(a.cause))},
+                                 {"reason", a.reason}});
     if (s.ok()) {
-      // WARN for every restart or stop: users alert on it, as with the original slayer.
-      logger_.Warn(stop ? "stopped laggard dyno" : "restarting laggard dyno", fields);
+      logger_.Info(
+          a.cause == reconciler::ActionCause::kRestored ? "restored formation" : "scaled formation",
+          fields);
       if (metrics_) {
-        metrics_->CountRestart(policy.name, policy.app, a.formation, stop ? "stop" : "restart");
+        metrics_->CountScale(policy.name, policy.app, a.formation,
+                             a.to_quantity > a.from_quantity ? "up" : "down");
       }
     } else {
       fields.push_back({"error", s.message()});
-      logger_.Error(stop ? "stopping laggard dyno failed" : "restarting laggard dyno failed",
-                    fields);
+      logger_.Error("scaling failed", fields);
       reconciler::RecordActionFailure(plan, i, s);
     }
   }
+}
 
+void PassRunner::ApplyDynoAction(const spec::Policy& policy, PolicyRuntime& runtime,
+                                 reconciler::Plan& plan, size_t index) {
+  const auto& a = plan.actions[index];
+  bool stop = a.kind == reconciler::ActionKind::kStop;
+  Status s = stop ? runtime.provider->Stop(policy.app, a.dyno)
+                  : runtime.provider->Restart(policy.app, a.dyno);
+  LogFields fields = PolicyFields(policy);
+  fields.insert(fields.end(), {{"formation", a.formation}, {"dyno", a.dyno}});
+  const spec::FormationSpec* spec_formation = policy.FindFormation(a.formation);
+  const reconciler::FormationPlan* fp = plan.FindFormation(a.formation);
+  if (spec_formation && spec_formation->laggards && fp) {
+    if (const auto* v = FindVerdict(*fp, a.dyno)) {
+      std::string stat(spec::Name(spec_formation->laggards->statistic));
+      fields.push_back({stat + "_ms", Milliseconds(v->value)});
+      if (v->score) fields.push_back({"z", *v->score});
+      fields.push_back({"reference_ms", Milliseconds(v->reference)});
+    }
+  }
+  fields.push_back({"reason", a.reason});
+  if (s.ok()) {
+    // WARN for every restart or stop: users alert on it, as with the original slayer.
+    logger_.Warn(stop ? "stopped laggard dyno" : "restarting laggard dyno", fields);
+    if (metrics_) {
+      metrics_->CountRestart(policy.name, policy.app, a.formation, stop ? "stop" : "restart");
+    }
+  } else {
+    fields.push_back({"error", s.message()});
+    logger_.Error(stop ? "stopping laggard dyno failed" : "restarting laggard dyno failed", fields);
+    reconciler::RecordActionFailure(plan, index, s);
+  }
+}
+
+Status PassRunner::FailedActions(const reconciler::Plan& plan) {
   int failed = 0;
   std::string first_error;
   for (const auto& a : plan.actions) {
     if (!a.failed) continue;
     if (failed++ == 0) first_error = a.formation + " " + a.Summary() + ": " + a.error;
   }
-  if (failed > 0) {
-    std::string more = failed > 1 ? " (and " + std::to_string(failed - 1) + " more)" : "";
-    result.status = Status::Unavailable(first_error + more);
-  }
+  if (failed == 0) return Status::Ok();
+  std::string more = failed > 1 ? " (and " + std::to_string(failed - 1) + " more)" : "";
+  return Status::Unavailable(first_error + more);
 }
 
 void PassRunner::Record(const spec::Policy& policy, const PassResult& result) {

@@ -68,6 +68,12 @@ class PassRunner {
  private:
   void Observe(const spec::Policy& policy, PolicyRuntime& runtime, PassResult& result);
   void Apply(const spec::Policy& policy, PolicyRuntime& runtime, PassResult& result);
+  void ApplyScales(const spec::Policy& policy, PolicyRuntime& runtime, reconciler::Plan& plan);
+  // A restart or stop: never retried once sent.
+  void ApplyDynoAction(const spec::Policy& policy, PolicyRuntime& runtime, reconciler::Plan& plan,
+                       size_t index);
+  // OK, or the first failed action's error and how many more failed.
+  static Status FailedActions(const reconciler::Plan& plan);
   void LogConditionChanges(const spec::Policy& policy, const reconciler::Plan& plan);
   void LogPlan(const spec::Policy& policy, const PassResult& result, bool applying);
   void Record(const spec::Policy& policy, const PassResult& result);

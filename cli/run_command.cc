@@ -41,6 +41,7 @@ using app::Daemon;
 struct RunArgs {
   OperatorArgs common;
   std::string listen = "127.0.0.1:9790";
+  std::string shutdown_grace = "8s";  // DaemonOptions::shutdown_grace
 };
 
 // SIGTERM, SIGINT and SIGHUP are blocked in every thread and taken by one thread with sigwait, so
@@ -198,6 +199,21 @@ Result<std::unique_ptr<app::Listener>> StartListener(const std::string& listen,
   return listener;
 }
 
+// The start line: what runs, where it listens, where its state is.
+void LogRunning(const RunArgs& args, const app::RunEnvironment& run,
+                const app::ListenAddress& bound, const std::string& state_path,
+                int64_t policy_count) {
+  LogFields fields{
+      {"version", DYNOHERD_VERSION},
+      {"policies", policy_count},
+      // What is bound, not where to connect: 0.0.0.0 must not read as local-only.
+      {"listen", "http://" + bound.ToString()},
+      {"state",
+       args.common.state_path.empty() && run.fresh_world ? std::string("temporary") : state_path}};
+  fields.insert(fields.end(), run.start_fields.begin(), run.start_fields.end());
+  run.logger->Info("dynoherd is running", fields);
+}
+
 int RunDaemon(const RunArgs& args) {
   SignalWatcher signals;  // first: before any thread exists
   const auto wall_started = std::chrono::steady_clock::now();
@@ -219,6 +235,10 @@ int RunDaemon(const RunArgs& args) {
   Result<app::RuntimeOptions> runtime_options = RuntimeOptionsOf(args.common, env);
   if (!runtime_options.ok()) return fail("invalid flag", runtime_options.status());
   runtime_options->mode = app::RunMode::kDaemon;
+  Result<Duration> shutdown_grace = ParseDuration(args.shutdown_grace);
+  if (!shutdown_grace.ok()) {
+    return fail("invalid flag", shutdown_grace.status().WithContext("--shutdown-grace"));
+  }
 
   TemporaryStateDir temporary_state;
   Result<std::string> state_path = run.fresh_world && args.common.state_path.empty()
@@ -235,6 +255,7 @@ int RunDaemon(const RunArgs& args) {
   app::PassRunner runner(*run.clock, logger, &metrics);
   app::DaemonOptions daemon_options;
   daemon_options.first_pass_after_interval = run.first_pass_after_interval;
+  daemon_options.shutdown_grace = *shutdown_grace;
   Daemon daemon(daemon_options, *run.clock, MakeHooks(args, run, runner, factory), logger, &metrics,
                 store->get());
   const auto policy_count = static_cast<int64_t>(policies->size());
@@ -243,15 +264,7 @@ int RunDaemon(const RunArgs& args) {
   if (!listener.ok()) return fail("cannot listen", listener.status());
 
   signals.Watch(daemon);
-  LogFields fields{
-      {"version", DYNOHERD_VERSION},
-      {"policies", policy_count},
-      // What is bound, not where to connect: 0.0.0.0 must not read as local-only.
-      {"listen", "http://" + (*listener)->address().ToString()},
-      {"state",
-       args.common.state_path.empty() && run.fresh_world ? std::string("temporary") : *state_path}};
-  fields.insert(fields.end(), run.start_fields.begin(), run.start_fields.end());
-  logger.Info("dynoherd is running", fields);
+  LogRunning(args, run, (*listener)->address(), *state_path, policy_count);
 
   app::RunOutcome outcome = daemon.Run();
   (*listener)->Stop();
@@ -285,8 +298,14 @@ void AddRunCommand(CLI::App& app, int& exit_code) {
                    "Address for /metrics, /healthz, /readyz, /status and log drains (default "
                    "127.0.0.1:9790; port 0 picks a free port, logged at start)")
       ->type_name("HOST:PORT");
+  command
+      ->add_option("--shutdown-grace", args->shutdown_grace,
+                   "After SIGTERM or SIGINT, how long passes in progress may take to finish "
+                   "before they are abandoned (default 8s)")
+      ->type_name("DURATION")
+      ->check(DurationValidator(/*allow_zero=*/true));
   command->footer(
-      "Signals: SIGTERM or SIGINT stop after the passes in progress (at most about 10 s),\n"
+      "Signals: SIGTERM or SIGINT stop after the passes in progress (at most --shutdown-grace),\n"
       "saving every status; a second one stops at once. SIGHUP reloads the -f paths: an invalid\n"
       "set is rejected with an ERROR line and the running one goes on.\n"
       "\n"

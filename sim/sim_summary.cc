@@ -148,6 +148,75 @@ std::optional<Duration> ThresholdOf(const spec::Policy& policy, const std::strin
   return f->autoscale->latency_threshold;
 }
 
+// Each simulated formation over [s.start, end): the truth, the quantities, the actions sent.
+Status AddFormations(SimWorld& world, const spec::Policy& policy, const SimRunRecorder& recorder,
+                     TimePoint end, SimRunSummary& s) {
+  for (const spec::SimFormationSpec& f : world.spec().formations) {
+    SimFormationSummary fs;
+    fs.type = f.type;
+    fs.web = f.rps.has_value();
+    fs.threshold = ThresholdOf(policy, f.type);
+    Result<TruthSummary> truth = world.Truth(f.type, s.start, end, fs.threshold);
+    if (!truth.ok()) return truth.status();
+    fs.truth = *truth;
+    Result<int64_t> queued = world.JobsWaiting(f.type);
+    if (!queued.ok()) return queued.status();
+    fs.queued_at_end = *queued;
+    fs.start_quantity = f.quantity;
+    fs.end_quantity = f.quantity;
+    fs.peak_quantity = f.quantity;
+    for (const SimEvent& e : s.events) {
+      if (e.kind != SimEventKind::kScale || e.formation != f.type) continue;
+      fs.end_quantity = e.to_quantity;
+      fs.peak_quantity = std::max(fs.peak_quantity, e.to_quantity);
+    }
+    for (const auto& a : recorder.actions())
+      fs.actions += (a.formation == f.type && a.error.empty()) ? 1 : 0;
+    s.formations.push_back(std::move(fs));
+  }
+  return Status::Ok();
+}
+
+// Each action with its formation's truth over s.around before and after it, clamped to the run.
+Status AddActions(SimWorld& world, const spec::Policy& policy, const SimRunRecorder& recorder,
+                  TimePoint end, SimRunSummary& s) {
+  for (const SimAction& a : recorder.actions()) {
+    SimActionSummary as;
+    as.action = a;
+    as.offset = std::chrono::duration_cast<Duration>(a.at - s.start);
+    const TimePoint before_from = std::max(s.start, a.at - s.around);
+    const TimePoint after_to = std::max(a.at, std::min(end, a.at + s.around));
+    as.before_span = std::chrono::duration_cast<Duration>(a.at - before_from);
+    as.after_span = std::chrono::duration_cast<Duration>(after_to - a.at);
+    const std::optional<Duration> threshold = ThresholdOf(policy, a.formation);
+    Result<TruthSummary> before = world.Truth(a.formation, before_from, a.at, threshold);
+    Result<TruthSummary> after = world.Truth(a.formation, a.at, after_to, threshold);
+    if (!before.ok()) return before.status();
+    if (!after.ok()) return after.status();
+    as.before = *before;
+    as.after = *after;
+    s.actions.push_back(std::move(as));
+  }
+  return Status::Ok();
+}
+
+// The stretches of the run with the same incidents, and each formation's truth over them.
+Status AddPhases(SimWorld& world, TimePoint end, SimRunSummary& s) {
+  for (const PhaseCut& cut : Phases(IncidentSpans(s.events, end), s.start, end)) {
+    SimPhaseSummary phase;
+    phase.name = cut.name;
+    phase.from = std::chrono::duration_cast<Duration>(cut.from - s.start);
+    phase.to = std::chrono::duration_cast<Duration>(cut.to - s.start);
+    for (const auto& f : s.formations) {
+      Result<TruthSummary> truth = world.Truth(f.type, cut.from, cut.to, f.threshold);
+      if (!truth.ok()) return truth.status();
+      phase.formations.push_back({f.type, *truth});
+    }
+    s.phases.push_back(std::move(phase));
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 Result<SimRunSummary> BuildSimSummary(SimWorld& world, const spec::Policy& policy,
@@ -177,61 +246,9 @@ Result<SimRunSummary> BuildSimSummary(SimWorld& world, const spec::Policy& polic
                                      ", which the simulated app does not have");
     }
   }
-
-  for (const spec::SimFormationSpec& f : world.spec().formations) {
-    SimFormationSummary fs;
-    fs.type = f.type;
-    fs.web = f.rps.has_value();
-    fs.threshold = ThresholdOf(policy, f.type);
-    Result<TruthSummary> truth = world.Truth(f.type, s.start, end, fs.threshold);
-    if (!truth.ok()) return truth.status();
-    fs.truth = *truth;
-    Result<int64_t> queued = world.JobsWaiting(f.type);
-    if (!queued.ok()) return queued.status();
-    fs.queued_at_end = *queued;
-    fs.start_quantity = f.quantity;
-    fs.end_quantity = f.quantity;
-    fs.peak_quantity = f.quantity;
-    for (const SimEvent& e : s.events) {
-      if (e.kind != SimEventKind::kScale || e.formation != f.type) continue;
-      fs.end_quantity = e.to_quantity;
-      fs.peak_quantity = std::max(fs.peak_quantity, e.to_quantity);
-    }
-    for (const auto& a : recorder.actions())
-      fs.actions += (a.formation == f.type && a.error.empty()) ? 1 : 0;
-    s.formations.push_back(std::move(fs));
-  }
-
-  for (const SimAction& a : recorder.actions()) {
-    SimActionSummary as;
-    as.action = a;
-    as.offset = std::chrono::duration_cast<Duration>(a.at - s.start);
-    const TimePoint before_from = std::max(s.start, a.at - options.around);
-    const TimePoint after_to = std::max(a.at, std::min(end, a.at + options.around));
-    as.before_span = std::chrono::duration_cast<Duration>(a.at - before_from);
-    as.after_span = std::chrono::duration_cast<Duration>(after_to - a.at);
-    const std::optional<Duration> threshold = ThresholdOf(policy, a.formation);
-    Result<TruthSummary> before = world.Truth(a.formation, before_from, a.at, threshold);
-    Result<TruthSummary> after = world.Truth(a.formation, a.at, after_to, threshold);
-    if (!before.ok()) return before.status();
-    if (!after.ok()) return after.status();
-    as.before = *before;
-    as.after = *after;
-    s.actions.push_back(std::move(as));
-  }
-
-  for (const PhaseCut& cut : Phases(IncidentSpans(s.events, end), s.start, end)) {
-    SimPhaseSummary phase;
-    phase.name = cut.name;
-    phase.from = std::chrono::duration_cast<Duration>(cut.from - s.start);
-    phase.to = std::chrono::duration_cast<Duration>(cut.to - s.start);
-    for (const auto& f : s.formations) {
-      Result<TruthSummary> truth = world.Truth(f.type, cut.from, cut.to, f.threshold);
-      if (!truth.ok()) return truth.status();
-      phase.formations.push_back({f.type, *truth});
-    }
-    s.phases.push_back(std::move(phase));
-  }
+  if (Status st = AddFormations(world, policy, recorder, end, s); !st.ok()) return st;
+  if (Status st = AddActions(world, policy, recorder, end, s); !st.ok()) return st;
+  if (Status st = AddPhases(world, end, s); !st.ok()) return st;
   return s;
 }
 
@@ -271,10 +288,8 @@ std::string Quantities(const SimFormationSummary& f) {
   return fmt::format("{} -> {}", f.start_quantity, f.end_quantity);
 }
 
-}  // namespace
-
-std::string RenderSimSummary(const SimRunSummary& s) {
-  using Align = app::TextTable::Align;
+// The policy, how far the world ran, the seed and the passes.
+std::string HeaderSection(const SimRunSummary& s) {
   std::string out = fmt::format("{} (app {}): {} simulated", s.policy, s.app, Offset(s.simulated));
   if (s.simulated < s.scenario) {
     out += fmt::format(" (stopped early: the scenario runs {})", FormatDuration(s.scenario));
@@ -283,7 +298,13 @@ std::string RenderSimSummary(const SimRunSummary& s) {
                      s.passes, s.passes == 1 ? "pass" : "passes");
   if (s.failed_passes > 0) out += fmt::format(", {} failed", s.failed_passes);
   out += ")\n";
+  return out;
+}
 
+// Every action sent, with the formation's latency before and after it.
+std::string ActionsSection(const SimRunSummary& s) {
+  using Align = app::TextTable::Align;
+  std::string out;
   out += fmt::format("\nActions: {} sent", s.actions.size());
   if (s.planned_not_applied > 0) {
     out += fmt::format(", {} planned but not sent", s.planned_not_applied);
@@ -312,6 +333,13 @@ std::string RenderSimSummary(const SimRunSummary& s) {
     out += actions.Render();
   }
 
+  return out;
+}
+
+// Each stretch of the run with the same incidents, per formation.
+std::string PhasesSection(const SimRunSummary& s) {
+  using Align = app::TextTable::Align;
+  std::string out;
   out +=
       "\nPhases (every request completed in the phase; SLOW: slower than the formation's "
       "latencyThreshold)\n";
@@ -338,6 +366,13 @@ std::string RenderSimSummary(const SimRunSummary& s) {
   }
   out += phases.Render();
 
+  return out;
+}
+
+// Each formation over the whole run.
+std::string FormationsSection(const SimRunSummary& s) {
+  using Align = app::TextTable::Align;
+  std::string out;
   out += "\nFormations over the whole run\n";
   app::TextTable formations({{"FORMATION"},
                              {"REQUESTS", Align::kRight},
@@ -373,6 +408,12 @@ std::string RenderSimSummary(const SimRunSummary& s) {
         "the queue)\n";
   }
   return out;
+}
+
+}  // namespace
+
+std::string RenderSimSummary(const SimRunSummary& s) {
+  return HeaderSection(s) + ActionsSection(s) + PhasesSection(s) + FormationsSection(s);
 }
 
 namespace {

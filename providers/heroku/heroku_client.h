@@ -151,7 +151,28 @@ class HerokuClient {
 
   HerokuClient(HerokuClientOptions options, const Clock& clock, Sleeper* sleeper, Logger& logger);
 
+  // One attempt's outcome: the answer to return, or why it failed and whether to try again.
+  struct Attempt {
+    std::optional<HttpResponse> response;
+    Status failure;
+    bool retryable = false;
+    std::optional<Duration> retry_after;  // what Heroku asked for
+  };
+
+  // Sends `call` (after the budget check), retrying as the class comment says.
   Result<HttpResponse> Execute(const Call& call);
+  // The request of `call`; with a cached page of it, a conditional one.
+  HttpRequest RequestFor(const Call& call, const std::optional<CachedPage>& cached) const;
+  std::optional<CachedPage> CachedPageFor(const Call& call);
+  Attempt SendOnce(const Call& call, const HttpRequest& request, int attempt,
+                   const std::optional<CachedPage>& cached);
+  // What an HTTP answer means: the response (2xx, or 304 with the cached page), or a failure.
+  Attempt Judge(const Call& call, HttpResponse response, const std::optional<CachedPage>& cached);
+  // How long to wait before attempt `attempt` + 1, or the failure to return instead: out of
+  // attempts, or past the retry policy's total time.
+  Result<Duration> NextWait(int attempt, int max_attempts, TimePoint first_attempt,
+                            const Attempt& failed);
+  void ReportResponse(const Call& call, const HttpResult& result) const;
   Result<std::vector<std::string>> GetAllPages(const std::string& path, const std::string& what);
   Status CheckBudget(const std::string& what);
   void ObserveRateLimit(const HttpHeaders& headers, int http_status);

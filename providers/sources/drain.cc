@@ -94,13 +94,29 @@ DrainReply DrainReceiver::Handle(std::string_view policy_name,
   const std::string policy(policy_name);
   LogFields where = {{"policy", policy}};
   if (!remote_address.empty()) where.push_back({"remote", remote_address});
+  if (std::optional<DrainReply> refused = CheckAuthorization(headers, where)) return *refused;
+  std::shared_ptr<DrainInbox> inbox = registry_->Find(policy);
+  if (!inbox) return {404, "policy \"" + policy + "\" has no formation with via: drain\n"};
+  if (auto type = FindHeader(headers, "Content-Type")) {
+    if (!EqualsIgnoringCase(MediaType(*type), "application/logplex-1")) {
+      return {415, "expected Content-Type application/logplex-1\n"};
+    }
+  }
+  if (body.size() > options_.max_body_bytes) {
+    return {413, "body larger than " + std::to_string(options_.max_body_bytes) + " bytes\n"};
+  }
+  return Take(*inbox, policy, headers, body, where);
+}
 
+std::optional<DrainReply> DrainReceiver::CheckAuthorization(
+    const std::vector<std::pair<std::string, std::string>>& headers, const LogFields& where) {
   if (!options_.secret || options_.secret->empty()) {
     LogThrottled(LogLevel::kError, "no-secret",
                  "log drain batch refused: DYNOHERD_DRAIN_SECRET is not set, so every drain is "
                  "refused; set it and use it as the password of the drain URL",
                  where);
-    return {503, "log drains are off: DYNOHERD_DRAIN_SECRET is not set on this dynoherd\n"};
+    return DrainReply{503,
+                      "log drains are off: DYNOHERD_DRAIN_SECRET is not set on this dynoherd\n"};
   }
   std::optional<std::string> password;
   if (auto authorization = FindHeader(headers, "Authorization")) {
@@ -112,19 +128,15 @@ DrainReply DrainReceiver::Handle(std::string_view policy_name,
                  password ? "log drain batch refused: wrong password"
                           : "log drain batch refused: no basic auth",
                  where);
-    return {401, "unauthorized: the drain URL needs https://user:DYNOHERD_DRAIN_SECRET@...\n"};
+    return DrainReply{401,
+                      "unauthorized: the drain URL needs https://user:DYNOHERD_DRAIN_SECRET@...\n"};
   }
-  std::shared_ptr<DrainInbox> inbox = registry_->Find(policy);
-  if (!inbox) return {404, "policy \"" + policy + "\" has no formation with via: drain\n"};
-  if (auto type = FindHeader(headers, "Content-Type")) {
-    if (!EqualsIgnoringCase(MediaType(*type), "application/logplex-1")) {
-      return {415, "expected Content-Type application/logplex-1\n"};
-    }
-  }
-  if (body.size() > options_.max_body_bytes) {
-    return {413, "body larger than " + std::to_string(options_.max_body_bytes) + " bytes\n"};
-  }
+  return std::nullopt;
+}
 
+DrainReply DrainReceiver::Take(DrainInbox& inbox, const std::string& policy,
+                               const std::vector<std::pair<std::string, std::string>>& headers,
+                               std::string_view body, const LogFields& where) {
   latency::DrainBatch batch = latency::ReadDrainBody(body);
   RouterLineTally tally(count_lines_);
   tally.Count(latency::LineKind::kRouter, batch.counts.router);
@@ -144,14 +156,14 @@ DrainReply DrainReceiver::Handle(std::string_view policy_name,
                      "\n"};
   }
   if (auto frame_id = FindHeader(headers, "Logplex-Frame-Id"); frame_id && !frame_id->empty()) {
-    if (!inbox->RememberFrame(std::string(*frame_id))) {
+    if (!inbox.RememberFrame(std::string(*frame_id))) {
       logger_.Debug("log drain batch already taken", {{"policy", policy}});
       return {204, ""};
     }
   }
   const TimePoint now = clock_.Now();
-  inbox->window().Add(batch.router_lines, now);
-  inbox->Received(now, batch.counts.router);
+  inbox.window().Add(batch.router_lines, now);
+  inbox.Received(now, batch.counts.router);
   if (batch.counts.framing_problems > 0 || batch.counts.malformed > 0) {
     LogFields fields = where;
     fields.push_back({"frames", batch.counts.lines});

@@ -111,6 +111,14 @@ class DrainReceiver {
                     std::string_view body, std::string_view remote_address = {});
 
  private:
+  // A reply when the batch must be refused before anything else: no secret configured (503), no
+  // or the wrong password (401).
+  std::optional<DrainReply> CheckAuthorization(
+      const std::vector<std::pair<std::string, std::string>>& headers, const LogFields& where);
+  // Reads an authorized batch into `inbox`.
+  DrainReply Take(DrainInbox& inbox, const std::string& policy,
+                  const std::vector<std::pair<std::string, std::string>>& headers,
+                  std::string_view body, const LogFields& where);
   // Logs `message` at most once a minute per `key`: a misconfigured drain POSTs many times a
   // second.
   void LogThrottled(LogLevel level, const std::string& key, std::string_view message,

@@ -137,90 +137,28 @@ std::string UnixTime(TimePoint t) {
   return buf;
 }
 
-}  // namespace
-
-Result<model::FormationLatency> ParsePrometheusAnswer(std::string_view body,
-                                                      const std::string& dyno_label,
-                                                      const std::vector<std::string>& dynos) {
-  const json answer = json::parse(body, nullptr, /*allow_exceptions=*/false);
-  if (answer.is_discarded() || !answer.is_object()) {
-    return Status::InvalidArgument("the answer is not a Prometheus API JSON object");
+// The formation value of a scalar, or of a vector's one sample without a dyno label.
+Result<model::FormationLatency> OneValue(const Result<double>& v) {
+  if (!v.ok()) return v.status();
+  if (std::string why = Unusable(*v); !why.empty()) {
+    return Status::InvalidArgument("the query's value is " + why);
   }
-  if (std::optional<std::string> error = ErrorOf(answer)) return Status::InvalidArgument(*error);
-  const std::string status = answer.value("status", "");
-  if (status != "success") {
-    return Status::InvalidArgument("the answer's status is \"" + status.substr(0, 32) + "\"");
-  }
-  const json* data = answer.contains("data") ? &answer["data"] : nullptr;
-  if (data == nullptr || !data->is_object() || !data->contains("result")) {
-    return Status::InvalidArgument("the answer has no data.result");
-  }
-  const std::string type = data->value("resultType", "");
-  const json& result = (*data)["result"];
   model::FormationLatency latency;
+  latency.value = *v;
+  return latency;
+}
 
-  if (type == "scalar") {
-    Result<double> v = SampleValue(result);
-    if (!v.ok()) return v.status();
-    if (std::string why = Unusable(*v); !why.empty()) {
-      return Status::InvalidArgument("the query's value is " + why);
-    }
-    latency.value = *v;
-    return latency;
-  }
-  if (type == "matrix") {
-    return Status::InvalidArgument(
-        "the query returns a range vector; give an instant vector (drop the [range], or wrap it "
-        "in an _over_time function)");
-  }
-  if (type != "vector" || !result.is_array()) {
-    return Status::InvalidArgument("the query returns a " + (type.empty() ? "result" : type) +
-                                   ", not a vector or scalar");
-  }
-  if (result.empty()) {
-    return Status::NotFound("the query returned no samples (no series match, or none has data)");
-  }
-
-  std::vector<std::pair<std::string, double>> labelled;
-  size_t unlabelled = 0;
-  for (const json& sample : result) {
-    if (!sample.is_object() || !sample.contains("value")) {
-      return Status::InvalidArgument("a sample has no value");
-    }
-    Result<double> v = SampleValue(sample["value"]);
-    if (!v.ok()) return v.status();
-    const json* metric = sample.contains("metric") ? &sample["metric"] : nullptr;
-    if (metric != nullptr && metric->is_object() && metric->contains(dyno_label) &&
-        (*metric)[dyno_label].is_string()) {
-      labelled.emplace_back((*metric)[dyno_label].get<std::string>(), *v);
-    } else {
-      ++unlabelled;
-    }
-  }
-  if (labelled.empty()) {
-    if (result.size() > 1) {
-      return Status::InvalidArgument("the query returned " + std::to_string(result.size()) +
-                                     " samples without the label \"" + dyno_label +
-                                     "\": aggregate them by " + dyno_label + ", or into one value");
-    }
-    Result<double> v = SampleValue(result[0]["value"]);
-    if (std::string why = Unusable(*v); !why.empty()) {
-      return Status::InvalidArgument("the query's value is " + why);
-    }
-    latency.value = *v;
-    return latency;
-  }
-  if (unlabelled > 0) {
-    return Status::InvalidArgument(std::to_string(unlabelled) + " of the query's " +
-                                   std::to_string(result.size()) + " samples lack the label \"" +
-                                   dyno_label + "\"");
-  }
+// Per-dyno values from samples labelled with dyno names: those of the formation's `dynos` that
+// are usable; the formation value is their mean.
+Result<model::FormationLatency> PerDyno(const std::vector<std::pair<std::string, double>>& labelled,
+                                        const std::string& dyno_label,
+                                        const std::vector<std::string>& dynos) {
   if (dynos.empty()) return Status::NotFound("the app lists no dynos of this formation");
-
   const std::set<std::string> listed(dynos.begin(), dynos.end());
   std::set<std::string> seen;
   std::vector<std::string> strangers;
   std::vector<std::string> unusable;
+  model::FormationLatency latency;
   double sum = 0;
   for (const auto& [dyno, v] : labelled) {
     if (!seen.insert(dyno).second) {
@@ -253,6 +191,77 @@ Result<model::FormationLatency> ParsePrometheusAnswer(std::string_view body,
   }
   latency.value = sum / static_cast<double>(latency.per_dyno.size());
   return latency;
+}
+
+// An instant vector: one unlabelled sample (the formation's value), or one sample per dyno.
+Result<model::FormationLatency> FromVector(const json& result, const std::string& dyno_label,
+                                           const std::vector<std::string>& dynos) {
+  if (result.empty()) {
+    return Status::NotFound("the query returned no samples (no series match, or none has data)");
+  }
+  std::vector<std::pair<std::string, double>> labelled;
+  size_t unlabelled = 0;
+  for (const json& sample : result) {
+    if (!sample.is_object() || !sample.contains("value")) {
+      return Status::InvalidArgument("a sample has no value");
+    }
+    Result<double> v = SampleValue(sample["value"]);
+    if (!v.ok()) return v.status();
+    const json* metric = sample.contains("metric") ? &sample["metric"] : nullptr;
+    if (metric != nullptr && metric->is_object() && metric->contains(dyno_label) &&
+        (*metric)[dyno_label].is_string()) {
+      labelled.emplace_back((*metric)[dyno_label].get<std::string>(), *v);
+    } else {
+      ++unlabelled;
+    }
+  }
+  if (labelled.empty()) {
+    if (result.size() > 1) {
+      return Status::InvalidArgument("the query returned " + std::to_string(result.size()) +
+                                     " samples without the label \"" + dyno_label +
+                                     "\": aggregate them by " + dyno_label + ", or into one value");
+    }
+    return OneValue(SampleValue(result[0]["value"]));
+  }
+  if (unlabelled > 0) {
+    return Status::InvalidArgument(std::to_string(unlabelled) + " of the query's " +
+                                   std::to_string(result.size()) + " samples lack the label \"" +
+                                   dyno_label + "\"");
+  }
+  return PerDyno(labelled, dyno_label, dynos);
+}
+
+}  // namespace
+
+Result<model::FormationLatency> ParsePrometheusAnswer(std::string_view body,
+                                                      const std::string& dyno_label,
+                                                      const std::vector<std::string>& dynos) {
+  const json answer = json::parse(body, nullptr, /*allow_exceptions=*/false);
+  if (answer.is_discarded() || !answer.is_object()) {
+    return Status::InvalidArgument("the answer is not a Prometheus API JSON object");
+  }
+  if (std::optional<std::string> error = ErrorOf(answer)) return Status::InvalidArgument(*error);
+  const std::string status = answer.value("status", "");
+  if (status != "success") {
+    return Status::InvalidArgument("the answer's status is \"" + status.substr(0, 32) + "\"");
+  }
+  const json* data = answer.contains("data") ? &answer["data"] : nullptr;
+  if (data == nullptr || !data->is_object() || !data->contains("result")) {
+    return Status::InvalidArgument("the answer has no data.result");
+  }
+  const std::string type = data->value("resultType", "");
+  const json& result = (*data)["result"];
+  if (type == "scalar") return OneValue(SampleValue(result));
+  if (type == "matrix") {
+    return Status::InvalidArgument(
+        "the query returns a range vector; give an instant vector (drop the [range], or wrap it "
+        "in an _over_time function)");
+  }
+  if (type != "vector" || !result.is_array()) {
+    return Status::InvalidArgument("the query returns a " + (type.empty() ? "result" : type) +
+                                   ", not a vector or scalar");
+  }
+  return FromVector(result, dyno_label, dynos);
 }
 
 Result<std::unique_ptr<PrometheusSource>> PrometheusSource::Create(
