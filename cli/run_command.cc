@@ -29,6 +29,7 @@
 #include "common/env.h"
 #include "common/logging.h"
 #include "metrics/metrics.h"
+#include "model/status.h"
 #include "providers/state_store.h"
 
 namespace dynoherd::cli {

@@ -18,6 +18,7 @@
 #include "app/pass.h"
 #include "common/status.h"
 #include "common/time.h"
+#include "reconciler/plan.h"
 #include "sim/sim_world.h"
 #include "spec/policy.h"
 
