@@ -9,10 +9,10 @@
 #include <string>
 #include <vector>
 
-#include "providers/sim/sim_world.h"
+#include "sim/sim_world.h"
 
 using namespace dynoherd;
-using namespace dynoherd::providers::sim;
+using namespace dynoherd::sim;
 using namespace std::chrono_literals;
 
 namespace {

@@ -1,34 +1,26 @@
 // `dynoherd analyze [FILE|-]`: reads router lines as `heroku logs` prints them (or logplex
 // frames), streams them through the latency window and prints, per formation, what dynoherd
-// would see: a row per dyno and the formation statistic.
-#include <fcntl.h>
-#include <unistd.h>
-
-#include <algorithm>
+// would see (app/analyze_report.h). Here: the flags and the rules they make.
 #include <cctype>
-#include <cerrno>
+#include <cmath>
 #include <cstdio>
-#include <cstring>
+#include <cstdlib>
 #include <memory>
-#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
+#include "app/analyze_report.h"
 #include "cli/commands.h"
 #include "cli/policy_files.h"
 #include "common/time.h"
-#include "controller/text_table.h"
 #include "latency/ingest.h"
 #include "latency/latency_window.h"
-#include "reconciler/laggard_detector.h"
+#include "providers/router_log_file.h"
 #include "spec/fields.h"
 #include "spec/policy.h"
 
 namespace dynoherd::cli {
 namespace {
-
-// Big enough to amortise the system call, small enough to stay in the L2 cache.
-constexpr size_t kReadBytes = 256 * 1024;
 
 struct AnalyzeFlags {
   std::string input = "-";
@@ -44,335 +36,12 @@ struct AnalyzeFlags {
   std::string policy;
 };
 
-// What analyze applies: the flags, over a policy's formation when -f names one, over the spec
-// defaults otherwise.
-struct AnalyzeRules {
-  std::optional<Duration> window;  // nullopt: the whole input
-  spec::Statistic formation_statistic = spec::LatencySpec{}.statistic;
-  spec::LaggardSpec laggards;
-  std::string formation;  // only this formation; empty: every formation in the input
-  std::string origin;     // where the rules come from, for the report
-};
-
 template <typename Enum>
 std::optional<Enum> ParseName(std::string_view text, std::initializer_list<Enum> values) {
   for (Enum v : values) {
     if (spec::Name(v) == text) return v;
   }
   return std::nullopt;
-}
-
-// What one read of the input gave: the window filled, the counts and the time span.
-struct Analysis {
-  latency::IngestCounts counts;
-  latency::InputFormat format = latency::InputFormat::kAuto;
-  std::optional<TimePoint> first_timestamp;
-  std::optional<TimePoint> last_timestamp;
-  TimePoint now{};  // the newest timestamp: the end of the window
-};
-
-// Streams `fd` into `window`; the window ends at the newest timestamp read.
-Status ReadInto(int fd, latency::InputFormat format, latency::LatencyWindow& window,
-                Analysis& analysis) {
-  latency::RouterLogStream stream({.format = format});
-  std::unique_ptr<char[]> buffer(new char[kReadBytes]);
-  TimePoint newest{};
-  bool any_timestamp = false;
-  TimePoint oldest{};
-  auto take = [&](std::span<const latency::RouterLine> lines) {
-    for (const latency::RouterLine& line : lines) {
-      if (line.timestamp) {
-        const TimePoint t = *line.timestamp;
-        if (!any_timestamp) {
-          oldest = newest = t;
-          any_timestamp = true;
-        } else if (t > newest) {
-          newest = t;
-        } else if (t < oldest) {
-          oldest = t;
-        }
-      }
-      // A line without a timestamp counts as arriving with the newest one so far.
-      window.Add(line, newest);
-    }
-  };
-  for (;;) {
-    const ssize_t n = ::read(fd, buffer.get(), kReadBytes);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return Status::Unavailable(std::string("read failed: ") + std::strerror(errno));
-    }
-    if (n == 0) break;
-    take(stream.Feed(std::string_view(buffer.get(), static_cast<size_t>(n))));
-  }
-  take(stream.Finish());
-  analysis.counts = stream.counts();
-  analysis.format = stream.format();
-  if (any_timestamp) {
-    analysis.first_timestamp = oldest;
-    analysis.last_timestamp = newest;
-  }
-  analysis.now = newest;
-  return Status::Ok();
-}
-
-std::string FormatOrDash(double seconds, int64_t count) {
-  return count > 0 ? FormatLatency(seconds) : "-";
-}
-
-std::string ErrorsByCode(const std::vector<std::pair<std::string, int64_t>>& codes) {
-  std::string out;
-  for (const auto& [code, n] : codes) {
-    if (!out.empty()) out += ", ";
-    out += code + " " + std::to_string(n);
-  }
-  return out;
-}
-
-std::string_view FormatName(latency::InputFormat format) {
-  switch (format) {
-    case latency::InputFormat::kLogplex:
-      return "logplex";
-    case latency::InputFormat::kLines:
-      return "lines";
-    case latency::InputFormat::kAuto:
-      break;
-  }
-  return "auto";
-}
-
-// "leave-one-out on p50, sigma 2, at least 1.5x the others and 200ms, 30+ requests, 3+ dynos"
-std::string DescribeLaggards(const spec::LaggardSpec& l) {
-  return std::string(spec::Name(l.method)) + " on " + std::string(spec::Name(l.statistic)) +
-         ", sigma " + spec::FormatNumber(l.sigma) + ", at least " +
-         spec::FormatNumber(l.min_ratio) + "x the others and " + FormatDuration(l.min_latency) +
-         ", " + std::to_string(l.min_samples) + "+ requests a dyno, " +
-         std::to_string(l.min_dynos) + "+ dynos";
-}
-
-struct FormationResult {
-  std::string type;
-  std::vector<latency::DynoReport> dynos;
-  reconciler::FormationLatency latency;
-  reconciler::LaggardReport laggards;  // verdicts in the order of `dynos`
-};
-
-std::string_view VerdictWord(const reconciler::LaggardVerdict& v) {
-  return !v.judged ? "not judged" : v.slow ? "SLOW" : "ok";
-}
-
-std::string FormatScore(const std::optional<double>& score) {
-  if (!score) return "-";
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.2f", *score);
-  return buf;
-}
-
-void PrintText(const AnalyzeRules& rules, const Analysis& analysis,
-               const latency::LatencyWindow& window, const std::vector<FormationResult>& results,
-               spec::Statistic formation_statistic) {
-  const latency::IngestCounts& c = analysis.counts;
-  std::printf("Read %lld %s: %lld router, %lld ignored, %lld malformed",
-              static_cast<long long>(c.lines),
-              analysis.format == latency::InputFormat::kLogplex ? "frames" : "lines",
-              static_cast<long long>(c.router), static_cast<long long>(c.ignored),
-              static_cast<long long>(c.malformed));
-  if (analysis.format == latency::InputFormat::kLogplex) {
-    std::printf(", %lld framing problems", static_cast<long long>(c.framing_problems));
-  }
-  std::printf(".\n");
-  if (!c.first_problem.empty()) std::printf("First problem: %s\n", c.first_problem.c_str());
-  if (analysis.first_timestamp) {
-    // Whole seconds: "8m20s" reads better than "8m19s995ms".
-    const auto span = std::chrono::round<std::chrono::seconds>(*analysis.last_timestamp -
-                                                               *analysis.first_timestamp);
-    std::printf("Router lines from %s to %s (%s)",
-                FormatTimestamp(*analysis.first_timestamp).c_str(),
-                FormatTimestamp(*analysis.last_timestamp).c_str(),
-                FormatDuration(std::chrono::duration_cast<Duration>(span)).c_str());
-    if (!rules.window) {
-      std::printf("; window: all of it.\n");
-    } else {
-      std::printf("; window: the last %s.\n", FormatDuration(window.options().window).c_str());
-    }
-  }
-  std::printf("Laggard rules (%s): %s.\n", rules.origin.c_str(),
-              DescribeLaggards(rules.laggards).c_str());
-  const latency::WindowCounts& w = window.counts();
-  if (w.late > 0) {
-    std::printf("%lld lines older than the window were left out.\n",
-                static_cast<long long>(w.late));
-  }
-  if (w.dropped_too_many_dynos > 0) {
-    std::printf("%lld lines for dynos beyond the first %zu were left out.\n",
-                static_cast<long long>(w.dropped_too_many_dynos), window.options().max_dynos);
-  }
-  for (const FormationResult& result : results) {
-    int64_t requests = 0;
-    for (const auto& dyno : result.dynos)
-      requests += dyno.stats.count;
-    std::printf("\n%s: %zu dynos, %lld timed requests\n", result.type.c_str(), result.dynos.size(),
-                static_cast<long long>(requests));
-    // Text columns (the first and the last) left-aligned, numbers right.
-    using Align = controller::TextTable::Align;
-    controller::TextTable table({{"DYNO"},
-                                 {"REQUESTS", Align::kRight},
-                                 {"MEAN", Align::kRight},
-                                 {"P50", Align::kRight},
-                                 {"P95", Align::kRight},
-                                 {"P99", Align::kRight},
-                                 {"MAX", Align::kRight},
-                                 {"ERRORS", Align::kRight},
-                                 {"Z", Align::kRight},
-                                 {"VERDICT"}});
-    for (size_t i = 0; i < result.dynos.size(); ++i) {
-      const latency::DynoReport& dyno = result.dynos[i];
-      const reconciler::LaggardVerdict& verdict = result.laggards.verdicts[i];
-      const reconciler::LatencyStats& s = dyno.stats;
-      table.AddRow({dyno.dyno, std::to_string(s.count), FormatOrDash(s.mean, s.count),
-                    FormatOrDash(s.p50, s.count), FormatOrDash(s.p95, s.count),
-                    FormatOrDash(s.p99, s.count), FormatOrDash(s.max, s.count),
-                    std::to_string(s.errors), FormatScore(verdict.score),
-                    std::string(VerdictWord(verdict))});
-    }
-    std::fputs(table.Render("").c_str(), stdout);
-    for (size_t i = 0; i < result.dynos.size(); ++i) {
-      const reconciler::LaggardVerdict& verdict = result.laggards.verdicts[i];
-      if (verdict.slow || !verdict.judged) {
-        std::printf("  %s: %s\n", result.dynos[i].dyno.c_str(), verdict.reason.c_str());
-      }
-    }
-    if (!result.laggards.decided) {
-      std::printf("laggards: no verdict (%s)\n", result.laggards.no_verdict_reason.c_str());
-    } else if (result.laggards.slow.empty()) {
-      std::printf("laggards: none\n");
-    } else {
-      std::string slow;
-      for (const std::string& dyno : result.laggards.slow)
-        slow += (slow.empty() ? "" : ", ") + dyno;
-      std::printf("laggards: %s\n", slow.c_str());
-    }
-    std::vector<std::pair<std::string, int64_t>> codes;
-    for (const latency::DynoReport& dyno : result.dynos) {
-      for (const auto& [code_binding, n] : dyno.errors_by_code) {
-        const std::string& code = code_binding;  // Clang 14 cannot capture a structured binding
-        auto it = std::find_if(codes.begin(), codes.end(),
-                               [&](const auto& entry) { return entry.first == code; });
-        if (it == codes.end()) {
-          codes.emplace_back(code, n);
-        } else {
-          it->second += n;
-        }
-      }
-    }
-    std::sort(codes.begin(), codes.end());
-    if (!codes.empty()) std::printf("router errors: %s\n", ErrorsByCode(codes).c_str());
-    const std::string statistic(spec::Name(formation_statistic));
-    if (result.latency.value) {
-      std::printf("formation %s: %s over %lld requests\n", statistic.c_str(),
-                  FormatLatency(*result.latency.value).c_str(),
-                  static_cast<long long>(result.latency.sample_count));
-    } else {
-      std::printf("formation %s: unknown (%s)\n", statistic.c_str(),
-                  result.latency.unknown_reason.c_str());
-    }
-  }
-  const latency::DynoReport unattributed = window.Unattributed(analysis.now);
-  if (unattributed.stats.errors > 0) {
-    std::printf("\nRouter errors without a dyno: %lld (%s)\n",
-                static_cast<long long>(unattributed.stats.errors),
-                ErrorsByCode(unattributed.errors_by_code).c_str());
-  }
-  if (c.router == 0) {
-    std::printf(
-        "\nNo router lines found. Feed it `heroku logs -s heroku -d router` output, e.g.\n"
-        "  heroku logs -a APP -s heroku -d router -n 1500 | dynoherd analyze\n");
-  }
-}
-
-nlohmann::ordered_json StatsJson(const reconciler::LatencyStats& s) {
-  auto seconds = [&](double v) -> nlohmann::ordered_json {
-    return s.count > 0 ? nlohmann::ordered_json(v) : nlohmann::ordered_json(nullptr);
-  };
-  return {{"requests", s.count},   {"mean", seconds(s.mean)}, {"p50", seconds(s.p50)},
-          {"p95", seconds(s.p95)}, {"p99", seconds(s.p99)},   {"max", seconds(s.max)},
-          {"errors", s.errors}};
-}
-
-nlohmann::ordered_json CodesJson(const std::vector<std::pair<std::string, int64_t>>& codes) {
-  nlohmann::ordered_json out = nlohmann::ordered_json::object();
-  for (const auto& [code, n] : codes)
-    out[code] = n;
-  return out;
-}
-
-void PrintJson(const AnalyzeRules& rules, const Analysis& analysis,
-               const latency::LatencyWindow& window, const std::vector<FormationResult>& results,
-               spec::Statistic formation_statistic) {
-  const latency::IngestCounts& c = analysis.counts;
-  nlohmann::ordered_json out;
-  out["input"] = {
-      {"format", FormatName(analysis.format)},
-      {"lines", c.lines},
-      {"router", c.router},
-      {"ignored", c.ignored},
-      {"malformed", c.malformed},
-      {"framing_problems", c.framing_problems},
-      {"first_problem", c.first_problem.empty() ? nlohmann::ordered_json(nullptr)
-                                                : nlohmann::ordered_json(c.first_problem)},
-      {"late", window.counts().late},
-      {"dropped_too_many_dynos", window.counts().dropped_too_many_dynos}};
-  const spec::LaggardSpec& l = rules.laggards;
-  out["rules"] = {{"origin", rules.origin},         {"sigma", l.sigma},
-                  {"method", spec::Name(l.method)}, {"statistic", spec::Name(l.statistic)},
-                  {"min_ratio", l.min_ratio},       {"min_dynos", l.min_dynos},
-                  {"min_samples", l.min_samples},   {"min_latency", ToSeconds(l.min_latency)}};
-  out["window"] = {
-      {"from", analysis.first_timestamp
-                   ? nlohmann::ordered_json(FormatTimestamp(*analysis.first_timestamp))
-                   : nlohmann::ordered_json(nullptr)},
-      {"to", analysis.last_timestamp
-                 ? nlohmann::ordered_json(FormatTimestamp(*analysis.last_timestamp))
-                 : nlohmann::ordered_json(nullptr)},
-      {"seconds", !rules.window ? nlohmann::ordered_json(nullptr)
-                                : nlohmann::ordered_json(ToSeconds(window.options().window))}};
-  nlohmann::ordered_json formations = nlohmann::ordered_json::array();
-  for (const FormationResult& result : results) {
-    nlohmann::ordered_json dynos = nlohmann::ordered_json::array();
-    for (size_t i = 0; i < result.dynos.size(); ++i) {
-      const latency::DynoReport& dyno = result.dynos[i];
-      const reconciler::LaggardVerdict& verdict = result.laggards.verdicts[i];
-      nlohmann::ordered_json entry = {{"dyno", dyno.dyno}};
-      entry.update(StatsJson(dyno.stats));
-      entry["errors_by_code"] = CodesJson(dyno.errors_by_code);
-      entry["z_score"] =
-          verdict.score ? nlohmann::ordered_json(*verdict.score) : nlohmann::ordered_json(nullptr);
-      entry["verdict"] = VerdictWord(verdict) == "SLOW" ? "slow" : VerdictWord(verdict);
-      entry["reason"] = verdict.reason;
-      dynos.push_back(std::move(entry));
-    }
-    formations.push_back(
-        {{"type", result.type},
-         {"statistic", spec::Name(formation_statistic)},
-         {"value", result.latency.value ? nlohmann::ordered_json(*result.latency.value)
-                                        : nlohmann::ordered_json(nullptr)},
-         {"sample_count", result.latency.sample_count},
-         {"unknown_reason", result.latency.value
-                                ? nlohmann::ordered_json(nullptr)
-                                : nlohmann::ordered_json(result.latency.unknown_reason)},
-         {"dynos", std::move(dynos)},
-         {"laggards",
-          {{"decided", result.laggards.decided},
-           {"no_verdict_reason", result.laggards.decided
-                                     ? nlohmann::ordered_json(nullptr)
-                                     : nlohmann::ordered_json(result.laggards.no_verdict_reason)},
-           {"slow", result.laggards.slow}}}});
-  }
-  out["formations"] = std::move(formations);
-  const latency::DynoReport unattributed = window.Unattributed(analysis.now);
-  out["unattributed_errors"] = {{"count", unattributed.stats.errors},
-                                {"by_code", CodesJson(unattributed.errors_by_code)}};
-  std::printf("%s\n", out.dump(2).c_str());
 }
 
 // The Laggards field `name` of the policy schema: the flags obey the same limits as the YAML.
@@ -526,8 +195,8 @@ Result<const spec::FormationSpec*> PickFormation(const AnalyzeFlags& flags,
       "; choose one with --formation");
 }
 
-Result<AnalyzeRules> ResolveRules(const AnalyzeFlags& flags) {
-  AnalyzeRules rules;
+Result<app::AnalyzeRules> ResolveRules(const AnalyzeFlags& flags) {
+  app::AnalyzeRules rules;
   rules.formation = flags.formation;
   rules.origin = "defaults";
   if (!flags.files.paths.empty()) {
@@ -576,7 +245,7 @@ int RunAnalyze(const AnalyzeFlags& flags) {
     std::fprintf(stderr, "dynoherd analyze: %s\n", message.c_str());
     return kExitError;
   };
-  Result<AnalyzeRules> rules = ResolveRules(flags);
+  Result<app::AnalyzeRules> rules = ResolveRules(flags);
   if (!rules.ok()) {
     if (rules.status().message().empty()) return kExitError;  // reported by the loader
     return fail(rules.status().message());
@@ -588,50 +257,14 @@ int RunAnalyze(const AnalyzeFlags& flags) {
   if (flags.format == "lines") format = latency::InputFormat::kLines;
   if (flags.format == "logplex") format = latency::InputFormat::kLogplex;
 
-  int fd = STDIN_FILENO;
-  if (flags.input != "-") {
-    fd = ::open(flags.input.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return fail("cannot open " + flags.input + ": " + std::strerror(errno));
-    ::posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
-  }
-  Analysis analysis;
-  Status read = ReadInto(fd, format, *window, analysis);
-  if (fd != STDIN_FILENO) ::close(fd);
-  if (!read.ok()) {
-    return fail((flags.input == "-" ? std::string("standard input") : flags.input) + ": " +
-                read.message());
-  }
-
-  std::vector<FormationResult> results;
-  for (const std::string& type : window->FormationTypes(analysis.now)) {
-    if (!rules->formation.empty() && type != rules->formation) continue;
-    FormationResult result;
-    result.type = type;
-    for (latency::DynoReport& dyno : window->Report(analysis.now)) {
-      if (dyno.formation == type) result.dynos.push_back(std::move(dyno));
-    }
-    result.latency = window->Formation(type, rules->formation_statistic, analysis.now);
-    // Logs say nothing of dyno states or start times: every dyno is a candidate, as the
-    // reconciler's would be once up and past startupGrace.
-    std::vector<reconciler::LaggardCandidate> candidates;
-    for (const latency::DynoReport& dyno : result.dynos) {
-      candidates.push_back({.dyno = dyno.dyno, .stats = dyno.stats, .ineligible_reason = ""});
-    }
-    result.laggards = reconciler::DetectLaggards(rules->laggards, candidates);
-    results.push_back(std::move(result));
-  }
-  if (!rules->formation.empty() && results.empty()) {
-    FormationResult result;
-    result.type = rules->formation;
-    result.latency = window->Formation(rules->formation, rules->formation_statistic, analysis.now);
-    result.laggards = reconciler::DetectLaggards(rules->laggards, {});
-    results.push_back(std::move(result));
-  }
-  if (flags.output == "json") {
-    PrintJson(*rules, analysis, *window, results, rules->formation_statistic);
-  } else {
-    PrintText(*rules, analysis, *window, results, rules->formation_statistic);
-  }
+  Result<providers::RouterLogRead> read = providers::ReadRouterLog(flags.input, format, *window);
+  if (!read.ok()) return fail(read.status().message());
+  const std::vector<app::FormationAnalysis> results =
+      app::AnalyzeFormations(*window, *rules, read->now);
+  const std::string out = flags.output == "json"
+                              ? app::RenderAnalyzeJson(*rules, *read, *window, results)
+                              : app::RenderAnalyzeText(*rules, *read, *window, results);
+  std::fwrite(out.data(), 1, out.size(), stdout);
   return std::fflush(stdout) == 0 ? kExitOk : fail("cannot write the output");
 }
 

@@ -2,8 +2,11 @@
 
 #include <cstdio>
 
+#include "app/one_shot.h"
+#include "app/report.h"
 #include "cli/commands.h"
-#include "controller/report.h"
+#include "cli/simulator.h"
+#include "common/sleeper.h"
 #include "providers/atomic_file.h"
 #include "providers/pushgateway.h"
 
@@ -54,6 +57,64 @@ bool ExportMetrics(const OneShotArgs& args, const metrics::Metrics& metrics, Ses
   return ok;
 }
 
+// The Pushgateway flags, checked; its password becomes a secret of the session. Logs the error.
+bool CheckPushgateway(const OneShotArgs& args, Session& session) {
+  if (args.pushgateway.empty()) return true;
+  session.AddSecret(providers::PushgatewayPassword(args.pushgateway));
+  for (Status s : {providers::ValidatePushgatewayUrl(args.pushgateway),
+                   providers::ValidatePushgatewayInstance(args.pushgateway_instance)}) {
+    if (!s.ok()) {
+      session.logger().Error("invalid flag", {{"error", s.message()}});
+      return false;
+    }
+  }
+  return true;
+}
+
+// --sim-at, which only sim policies take; a time past a scenario's end is allowed (its world goes
+// on with base traffic) but said. nullopt after logging the error.
+std::optional<Duration> SimAt(const OneShotArgs& args, const std::vector<spec::Policy>& policies,
+                              Logger& log) {
+  Result<Duration> sim_at = ParseDuration(args.sim_at);
+  if (!sim_at.ok()) {
+    log.Error("invalid flag", {{"error", sim_at.status().WithContext("--sim-at").message()}});
+    return std::nullopt;
+  }
+  if (sim_at->count() == 0) return *sim_at;
+  for (const spec::Policy& policy : policies) {
+    if (policy.provider != spec::ProviderKind::kSim) {
+      log.Error("invalid flag",
+                {{"error", "--sim-at applies to provider: sim policies only; " + policy.name +
+                               " is provider " + std::string(spec::Name(policy.provider))}});
+      return std::nullopt;
+    }
+    if (policy.sim && *sim_at > policy.sim->duration) {
+      log.Warn("--sim-at is past the end of the scenario: no incident happens after it",
+               {{"policy", policy.name},
+                {"sim_at", FormatDuration(*sim_at)},
+                {"sim_duration", FormatDuration(policy.sim->duration)}});
+    }
+  }
+  return *sim_at;
+}
+
+// The state file; `plan` only looks, so it may run while a reconcile or the daemon holds the lock.
+std::unique_ptr<providers::StateStore> OpenState(const OneShotArgs& args, Logger& log) {
+  Result<std::string> state_path = StatePath(args.common);
+  if (!state_path.ok()) {
+    log.Error("no state file", {{"error", state_path.status().message()}});
+    return nullptr;
+  }
+  Result<std::unique_ptr<providers::StateStore>> store =
+      args.apply ? providers::StateStore::Open(*state_path)
+                 : providers::StateStore::OpenReadOnly(*state_path);
+  if (!store.ok()) {
+    log.Error("cannot open the state file", {{"error", store.status().message()}});
+    return nullptr;
+  }
+  return std::move(store).value();
+}
+
 }  // namespace
 
 void AddSimAtOption(CLI::App& command, OneShotArgs& args) {
@@ -69,63 +130,18 @@ void AddSimAtOption(CLI::App& command, OneShotArgs& args) {
 int RunOneShot(const OneShotArgs& args, const EnvLookup& env) {
   Session session(args.common, env);
   Logger& log = session.logger();
-  if (!args.pushgateway.empty()) {
-    session.AddSecret(providers::PushgatewayPassword(args.pushgateway));
-    if (Status s = providers::ValidatePushgatewayUrl(args.pushgateway); !s.ok()) {
-      log.Error("invalid flag", {{"error", s.message()}});
-      return kExitError;
-    }
-    if (Status s = providers::ValidatePushgatewayInstance(args.pushgateway_instance); !s.ok()) {
-      log.Error("invalid flag", {{"error", s.message()}});
-      return kExitError;
-    }
-  }
-
+  if (!CheckPushgateway(args, session)) return kExitError;
   std::optional<std::vector<spec::Policy>> policies = LoadPolicies(args.common.files, session);
   if (!policies) return kExitError;
-
-  Result<std::string> state_path = StatePath(args.common);
-  if (!state_path.ok()) {
-    log.Error("no state file", {{"error", state_path.status().message()}});
-    return kExitError;
-  }
-  // `plan` only looks, so it may run while a reconcile or the daemon holds the lock.
-  Result<std::unique_ptr<providers::StateStore>> store =
-      args.apply ? providers::StateStore::Open(*state_path)
-                 : providers::StateStore::OpenReadOnly(*state_path);
-  if (!store.ok()) {
-    log.Error("cannot open the state file", {{"error", store.status().message()}});
-    return kExitError;
-  }
-  Result<controller::RuntimeOptions> runtime_options = RuntimeOptionsOf(args.common, env);
+  std::unique_ptr<providers::StateStore> store = OpenState(args, log);
+  if (!store) return kExitError;
+  Result<app::RuntimeOptions> runtime_options = RuntimeOptionsOf(args.common, env);
   if (!runtime_options.ok()) {
     log.Error("invalid flag", {{"error", runtime_options.status().message()}});
     return kExitError;
   }
-
-  Result<Duration> sim_at = ParseDuration(args.sim_at);
-  if (!sim_at.ok()) {
-    log.Error("invalid flag", {{"error", sim_at.status().WithContext("--sim-at").message()}});
-    return kExitError;
-  }
-  if (sim_at->count() > 0) {
-    for (const spec::Policy& policy : *policies) {
-      if (policy.provider == spec::ProviderKind::kSim) {
-        // The world goes on past the scenario (base traffic, no incidents): allowed, but said.
-        if (policy.sim && *sim_at > policy.sim->duration) {
-          log.Warn("--sim-at is past the end of the scenario: no incident happens after it",
-                   {{"policy", policy.name},
-                    {"sim_at", FormatDuration(*sim_at)},
-                    {"sim_duration", FormatDuration(policy.sim->duration)}});
-        }
-        continue;
-      }
-      log.Error("invalid flag",
-                {{"error", "--sim-at applies to provider: sim policies only; " + policy.name +
-                               " is provider " + std::string(spec::Name(policy.provider))}});
-      return kExitError;
-    }
-  }
+  std::optional<Duration> sim_at = SimAt(args, *policies, log);
+  if (!sim_at) return kExitError;
 
   const bool export_metrics = !args.metrics_file.empty() || !args.pushgateway.empty();
   std::optional<metrics::Metrics> metrics;
@@ -133,27 +149,26 @@ int RunOneShot(const OneShotArgs& args, const EnvLookup& env) {
   metrics::Metrics* metrics_ptr = metrics ? &*metrics : nullptr;
 
   ShiftedClock clock(session.clock());
-  controller::RuntimeFactory factory(std::move(runtime_options).value(), clock, log, metrics_ptr);
+  SystemSleeper sleeper;
+  app::RuntimeFactory factory(std::move(runtime_options).value(), clock, sleeper, log, metrics_ptr);
+  RegisterSimulator(factory, clock);
   if (sim_at->count() > 0) {
     // Create the worlds now; the factory keeps them, and RunPasses reports any error.
     for (const spec::Policy& policy : *policies)
       (void)factory.Build(policy);
     clock.Shift(*sim_at);
   }
-  std::vector<controller::PassResult> results =
-      RunPasses(*policies, factory, **store, args.apply, clock, session, metrics_ptr);
+  std::vector<app::PassResult> results =
+      app::RunPasses(*policies, factory, *store, args.apply, clock, log, metrics_ptr);
 
-  std::string out;
-  if (args.common.output == "json") {
-    out = controller::PassResultsJson(results, !args.apply).dump(2) + "\n";
-  } else {
-    out = controller::RenderPasses(
-        results, args.apply ? controller::RenderMode::kApplied : controller::RenderMode::kPlan);
-  }
+  const std::string out = args.common.output == "json"
+                              ? app::PassResultsJson(results, !args.apply).dump(2) + "\n"
+                              : app::RenderPasses(results, args.apply ? app::RenderMode::kApplied
+                                                                      : app::RenderMode::kPlan);
   const bool printed = PrintRedacted(session, out);
   if (metrics) ExportMetrics(args, *metrics, session);
 
-  const controller::PassTotals totals = controller::Totals(results);
+  const app::PassTotals totals = app::Totals(results);
   if (totals.failed_policies > 0 || !printed) return kExitError;
   if (!args.apply && totals.planned > 0) return kExitChanges;
   return kExitOk;

@@ -1,10 +1,8 @@
 #include "cli/operator_options.h"
 
 #include <cstdio>
-#include <random>
 #include <sstream>
 
-#include "controller/pass_record.h"
 #include "providers/heroku/heroku_token.h"
 
 namespace dynoherd::cli {
@@ -95,10 +93,9 @@ Result<std::string> StatePath(const OperatorArgs& args) {
   return providers::DefaultStatePath();
 }
 
-Result<controller::RuntimeOptions> RuntimeOptionsOf(const OperatorArgs& args,
-                                                    const EnvLookup& env) {
-  controller::RuntimeOptions options;
-  options.mode = controller::RunMode::kOneShot;
+Result<app::RuntimeOptions> RuntimeOptionsOf(const OperatorArgs& args, const EnvLookup& env) {
+  app::RuntimeOptions options;
+  options.mode = app::RunMode::kOneShot;
   options.env = env;
   options.api_reserve = args.api_reserve;
   Result<Duration> timeout = ParseDuration(args.request_timeout);
@@ -106,42 +103,6 @@ Result<controller::RuntimeOptions> RuntimeOptionsOf(const OperatorArgs& args,
   options.request_timeout = *timeout;
   options.connect_timeout = std::min<Duration>(options.connect_timeout, *timeout);
   return options;
-}
-
-std::vector<controller::PassResult> RunPasses(const std::vector<spec::Policy>& policies,
-                                              controller::RuntimeFactory& factory,
-                                              providers::StateStore& store, bool apply,
-                                              const Clock& clock, Session& session,
-                                              metrics::Metrics* metrics) {
-  controller::PassRunner runner(clock, session.logger(), metrics);
-  std::random_device seed;
-  std::mt19937_64 rng((static_cast<uint64_t>(seed()) << 32) | seed());
-  std::vector<controller::PassResult> results;
-  for (const spec::Policy& policy : policies) {
-    controller::PassResult result;
-    Result<std::shared_ptr<controller::PolicyRuntime>> runtime = factory.Build(policy);
-    if (!runtime.ok()) {
-      result.policy = policy.name;
-      result.app = policy.app;
-      result.started_at = result.finished_at = clock.Now();
-      result.status = runtime.status();
-      session.logger().Error(
-          "pass failed",
-          {{"policy", policy.name}, {"app", policy.app}, {"error", runtime.status().message()}});
-      if (metrics) metrics->RecordPass(policy.name, false, 0, result.finished_at);
-    } else {
-      result = runner.Run(policy, **runtime, store.Find(policy.name), rng, {.apply = apply});
-    }
-    if (apply) {
-      if (Status saved = controller::SavePass(store, result); !saved.ok()) {
-        session.logger().Error("cannot save the status",
-                               {{"policy", policy.name}, {"error", saved.message()}});
-        if (result.status.ok()) result.status = saved;
-      }
-    }
-    results.push_back(std::move(result));
-  }
-  return results;
 }
 
 std::optional<std::vector<spec::Policy>> LoadPolicies(const PolicyFileArgs& files,

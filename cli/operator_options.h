@@ -1,6 +1,6 @@
 // What the commands that act on (or look at) formations share: plan, reconcile, status and run.
-// Their common flags, the process's logger with every known secret redacted, the state file's
-// path, and the one-shot pass over every policy that `plan` and `reconcile` both make.
+// Their common flags, the process's logger with every known secret redacted, and the state file's
+// path.
 #pragma once
 
 #include <CLI/CLI.hpp>
@@ -9,13 +9,13 @@
 #include <string>
 #include <vector>
 
+#include "app/pass.h"
+#include "app/runtime.h"
 #include "cli/policy_files.h"
 #include "common/env.h"
 #include "common/logging.h"
 #include "common/status.h"
 #include "common/time.h"
-#include "controller/pass.h"
-#include "controller/runtime.h"
 #include "metrics/metrics.h"
 #include "providers/state_store.h"
 #include "spec/policy.h"
@@ -66,17 +66,7 @@ class Session {
 Result<std::string> StatePath(const OperatorArgs& args);
 
 // The runtime options `args` describe (one-shot mode).
-Result<controller::RuntimeOptions> RuntimeOptionsOf(const OperatorArgs& args, const EnvLookup& env);
-
-// One pass over each policy, in order: builds its runtime (a failure there fails that policy
-// alone), runs the pass with the status saved in `store`, and when `apply`, saves the new status
-// and the last-pass record after each pass (a failed save fails the policy). `clock` is the
-// factory's; `metrics` may be null.
-std::vector<controller::PassResult> RunPasses(const std::vector<spec::Policy>& policies,
-                                              controller::RuntimeFactory& factory,
-                                              providers::StateStore& store, bool apply,
-                                              const Clock& clock, Session& session,
-                                              metrics::Metrics* metrics);
+Result<app::RuntimeOptions> RuntimeOptionsOf(const OperatorArgs& args, const EnvLookup& env);
 
 // LoadPoliciesOrReport with the errors redacted: a ${VAR} may have put a secret in a value that
 // an error quotes.

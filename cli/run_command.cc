@@ -1,36 +1,35 @@
-// `dynoherd run -f PATH...`: the daemon. Wires the loop (controller/daemon.h), the listener
-// (controller/listener.h), signals, the state file and, for simulated policies, the scaled clock,
-// the narrator and the closing summary.
+// `dynoherd run -f PATH...`: the daemon. Wires the loop (app/daemon.h), the listener
+// (app/listener.h), signals and the state file around the run environment the policies call for
+// (app/run_environment.h: the wall clock, or the simulator's, chosen in cli/simulator.cc).
 #include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
-#include <map>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "app/daemon.h"
+#include "app/listener.h"
+#include "app/pass.h"
+#include "app/run_environment.h"
+#include "app/runtime.h"
+#include "app/status_page.h"
 #include "cli/commands.h"
 #include "cli/operator_options.h"
 #include "cli/policy_files.h"
+#include "cli/simulator.h"
 #include "common/env.h"
 #include "common/logging.h"
-#include "controller/daemon.h"
-#include "controller/listener.h"
-#include "controller/pass.h"
-#include "controller/runtime.h"
-#include "controller/sim_run.h"
-#include "controller/sim_summary.h"
-#include "controller/status_page.h"
 #include "metrics/metrics.h"
-#include "providers/sim/scaled_clock.h"
+#include "model/status.h"
 #include "providers/state_store.h"
 
 namespace dynoherd::cli {
@@ -38,11 +37,12 @@ namespace dynoherd::cli {
 namespace {
 
 using namespace std::chrono_literals;
-using controller::Daemon;
+using app::Daemon;
 
 struct RunArgs {
   OperatorArgs common;
   std::string listen = "127.0.0.1:9790";
+  std::string shutdown_grace = "8s";  // DaemonOptions::shutdown_grace
 };
 
 // SIGTERM, SIGINT and SIGHUP are blocked in every thread and taken by one thread with sigwait, so
@@ -91,8 +91,8 @@ class SignalWatcher {
   std::thread thread_;
 };
 
-// A state file of its own for a simulated run, removed at exit: a simulated world starts afresh
-// every time, so yesterday's status would only mislead, and two demos never share a lock.
+// A state file of its own for a run whose world starts with it, removed at exit: yesterday's
+// status would only mislead, and two such runs never share a lock.
 class TemporaryStateDir {
  public:
   Result<std::string> Create() {
@@ -132,74 +132,30 @@ bool ReadsStdin(const PolicyFileArgs& files) {
   return false;
 }
 
-std::string SpeedText(double speed) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%g", speed);
-  return buf;
+// The state file at `path`, locked. A world that starts with the run has no history: the
+// policies' saved statuses are dropped.
+Result<std::unique_ptr<providers::StateStore>> OpenRunState(
+    const std::string& path, const app::RunEnvironment& run,
+    const std::vector<spec::Policy>& policies) {
+  Result<std::unique_ptr<providers::StateStore>> store = providers::StateStore::Open(path);
+  if (store.ok() && run.fresh_world) {
+    for (const auto& p : policies)
+      (*store)->Remove(p.name);
+  }
+  return store;
 }
 
-int RunDaemon(const RunArgs& args) {
-  SignalWatcher signals;  // first: before any thread exists
-  const auto wall_started = std::chrono::steady_clock::now();
-  const EnvLookup env = ProcessEnvironment();
-  Session session(args.common, env);  // the logger, with the token and drain secret redacted
-  const Clock& wall = session.clock();
-  auto fail = [&session](std::string_view what, const Status& status) {
-    session.logger().Error(what, {{"error", status.message()}});
-    return kExitError;
-  };
-
-  std::optional<std::vector<spec::Policy>> policies = LoadPoliciesOrReport(args.common.files);
-  if (!policies) return kExitError;
-  Result<controller::RunKind> kind = controller::CheckRunPolicies(*policies);
-  if (!kind.ok()) return fail("cannot run these policies together", kind.status());
-  Result<controller::RuntimeOptions> runtime_options = RuntimeOptionsOf(args.common, env);
-  if (!runtime_options.ok()) return fail("invalid flag", runtime_options.status());
-  runtime_options->mode = controller::RunMode::kDaemon;
-
-  // One clock for the whole process: the wall clock, or simulated time at the policies' speed.
-  std::optional<providers::sim::ScaledClock> scaled;
-  std::optional<controller::WholeSecondClock> simulated;
-  if (kind->simulated) {
-    Result<providers::sim::ScaledClock> made =
-        providers::sim::ScaledClock::Create(wall, wall.Now(), kind->speed);
-    if (!made.ok()) return fail("cannot run these policies together", made.status());
-    scaled.emplace(*made);
-    simulated.emplace(*scaled);
-  }
-  const Clock& clock = simulated ? static_cast<const Clock&>(*simulated) : wall;
-  std::optional<controller::SimTimeLogger> sim_logger;
-  if (scaled) sim_logger.emplace(session.logger(), clock, clock.Now());
-  Logger& logger = sim_logger ? static_cast<Logger&>(*sim_logger) : session.logger();
-
-  TemporaryStateDir temporary_state;
-  Result<std::string> state_path = kind->simulated && args.common.state_path.empty()
-                                       ? temporary_state.Create()
-                                       : StatePath(args.common);
-  if (!state_path.ok()) return fail("no state file", state_path.status());
-  Result<std::unique_ptr<providers::StateStore>> store = providers::StateStore::Open(*state_path);
-  if (!store.ok()) return fail("cannot open the state file", store.status());
-  if (kind->simulated) {
-    for (const auto& p : *policies)
-      (*store)->Remove(p.name);  // a new world: no history
-  }
-
-  metrics::Metrics metrics(DYNOHERD_VERSION);
-  controller::RuntimeFactory factory(std::move(runtime_options).value(), clock, logger, &metrics);
-  controller::PassRunner runner(clock, logger, &metrics);
-  std::mutex sim_mu;  // passes of several sim policies end on several threads
-  std::map<std::string, controller::SimRunRecorder> sim_recorders;
-  std::optional<controller::SimNarrator> narrator;
-  if (scaled) narrator.emplace(logger, clock.Now(), kind->speed);
-
-  const controller::RunKind run_kind = *kind;
-  controller::DaemonHooks hooks;
-  hooks.pass = [&runner](const spec::Policy& policy, controller::PolicyRuntime& runtime,
-                         const reconciler::PolicyStatus* previous, std::mt19937_64& rng) {
+// What the daemon calls: the pass, the runtimes, reloads of the same -f paths (which the
+// environment may refuse), and the environment's own hooks.
+app::DaemonHooks MakeHooks(const RunArgs& args, const app::RunEnvironment& run,
+                           app::PassRunner& runner, app::RuntimeFactory& factory) {
+  app::DaemonHooks hooks;
+  hooks.pass = [&runner](const spec::Policy& policy, app::PolicyRuntime& runtime,
+                         const model::PolicyStatus* previous, std::mt19937_64& rng) {
     return runner.Run(policy, runtime, previous, rng, {.apply = true});
   };
   hooks.build_runtime = [&factory](const spec::Policy& policy) { return factory.Build(policy); };
-  hooks.load_policies = [&args, run_kind]() -> Result<std::vector<spec::Policy>> {
+  hooks.load_policies = [&args, &run]() -> Result<std::vector<spec::Policy>> {
     if (ReadsStdin(args.common.files)) {
       return Status::FailedPrecondition(
           "the policies came from standard input, which cannot be read again; restart dynoherd "
@@ -209,95 +165,111 @@ int RunDaemon(const RunArgs& args) {
     std::istringstream no_stdin;
     auto loaded = LoadPoliciesOrReport(args.common.files, errors, no_stdin);
     if (!loaded) return Status::InvalidArgument(OneLine(errors.str()));
-    Result<controller::RunKind> reloaded_kind = controller::CheckRunPolicies(*loaded);
-    if (!reloaded_kind.ok()) return reloaded_kind.status();
-    if (!(*reloaded_kind == run_kind)) {
-      return Status::InvalidArgument(
-          run_kind.simulated
-              ? "a simulated run keeps its sim policies and their speed " +
-                    SpeedText(run_kind.speed) + "; restart dynoherd to change them"
-              : "a run on Heroku cannot switch to simulated policies; restart dynoherd");
+    if (run.check_reload) {
+      if (Status s = run.check_reload(*loaded); !s.ok()) return s;
     }
     return std::move(loaded).value();
   };
   hooks.interrupt_passes = [&factory] { factory.Shutdown(); };
-  if (narrator) {
-    hooks.on_pass = [&sim_mu, &sim_recorders](const controller::PassResult& pass) {
-      std::lock_guard lock(sim_mu);
-      sim_recorders[pass.policy].Add(pass);
-    };
-    hooks.tick = [&narrator, &factory](TimePoint now, const std::vector<std::string>& names) {
-      std::vector<std::pair<std::string, providers::sim::SimWorld*>> worlds;
-      for (const auto& name : names) {
-        if (auto* world = factory.SimWorldFor(name)) worlds.emplace_back(name, world);
-      }
-      return narrator->Tick(now, worlds);
-    };
-  }
+  hooks.tick = run.tick;
+  hooks.on_pass = run.on_pass;
+  hooks.seed = run.seed;
+  return hooks;
+}
 
-  // The loop reads the same whole-second simulated time as the passes, and waits for the scaled
-  // clock to get there.
-  controller::DaemonClock daemon_clock =
-      scaled
-          ? controller::DaemonClock{clock, controller::ScaledDaemonClock(*scaled, wall).wall_delay}
-          : controller::WallDaemonClock(wall);
-  controller::DaemonOptions daemon_options;
-  daemon_options.first_pass_after_interval = run_kind.simulated;  // let the new world serve first
-  Daemon daemon(daemon_options, daemon_clock, std::move(hooks), logger, &metrics, store->get());
-  const auto policy_count = static_cast<int64_t>(policies->size());
-  if (Status s = daemon.Start(std::move(*policies)); !s.ok()) return fail("cannot start", s);
-
-  controller::ListenerSources sources;
+// The listener on --listen, or on a free port when that is taken and the environment allows it.
+Result<std::unique_ptr<app::Listener>> StartListener(const std::string& listen,
+                                                     const app::RunEnvironment& run,
+                                                     app::Daemon& daemon,
+                                                     const metrics::Metrics& metrics) {
+  app::ListenerSources sources;
   sources.metrics_text = [&metrics] { return metrics.Serialize(); };
   sources.readiness = [&daemon] { return daemon.Ready(); };
-  sources.status_json = [&daemon] {
-    return controller::StatusJson(daemon.Snapshot(), daemon.Now());
-  };
+  sources.status_json = [&daemon] { return app::StatusJson(daemon.Snapshot(), daemon.Now()); };
   sources.has_policy = [&daemon](const std::string& name) { return daemon.HasPolicy(name); };
-  controller::ListenerOptions listen_options;
-  listen_options.address = args.listen;
-  auto listener = controller::Listener::Start(listen_options, sources, logger);
+  app::ListenerOptions options;
+  options.address = listen;
+  auto listener = app::Listener::Start(options, sources, *run.logger);
   if (!listener.ok() && listener.status().code() == Status::Code::kUnavailable &&
-      run_kind.simulated) {
-    // A demo must not fail because something else has the port; a real run must, loudly.
-    Result<controller::ListenAddress> wanted = controller::ParseListenAddress(args.listen);
-    listen_options.address = controller::ListenAddress{wanted->host, 0}.ToString();
-    logger.Warn("listen address in use; a simulated run takes a free port instead",
-                {{"wanted", wanted->ToString()}});
-    listener = controller::Listener::Start(listen_options, sources, logger);
+      run.if_port_taken) {
+    Result<app::ListenAddress> wanted = app::ParseListenAddress(listen);
+    options.address = app::ListenAddress{wanted->host, 0}.ToString();
+    run.logger->Warn(*run.if_port_taken, {{"wanted", wanted->ToString()}});
+    listener = app::Listener::Start(options, sources, *run.logger);
   }
-  if (!listener.ok()) return fail("cannot listen", listener.status());
+  return listener;
+}
 
-  signals.Watch(daemon);
+// The start line: what runs, where it listens, where its state is.
+void LogRunning(const RunArgs& args, const app::RunEnvironment& run,
+                const app::ListenAddress& bound, const std::string& state_path,
+                int64_t policy_count) {
   LogFields fields{
       {"version", DYNOHERD_VERSION},
       {"policies", policy_count},
       // What is bound, not where to connect: 0.0.0.0 must not read as local-only.
-      {"listen", "http://" + (*listener)->address().ToString()},
-      {"state", args.common.state_path.empty() && run_kind.simulated ? std::string("temporary")
-                                                                     : *state_path}};
-  if (run_kind.simulated) fields.push_back({"speed", SpeedText(run_kind.speed)});
-  logger.Info("dynoherd is running", fields);
+      {"listen", "http://" + bound.ToString()},
+      {"state",
+       args.common.state_path.empty() && run.fresh_world ? std::string("temporary") : state_path}};
+  fields.insert(fields.end(), run.start_fields.begin(), run.start_fields.end());
+  run.logger->Info("dynoherd is running", fields);
+}
 
-  controller::RunOutcome outcome = daemon.Run();
-  (*listener)->Stop();
+int RunDaemon(const RunArgs& args) {
+  SignalWatcher signals;  // first: before any thread exists
+  const auto wall_started = std::chrono::steady_clock::now();
+  const EnvLookup env = ProcessEnvironment();
+  Session session(args.common, env);  // the logger, with the token and drain secret redacted
+  auto fail = [&session](std::string_view what, const Status& status) {
+    session.logger().Error(what, {{"error", status.message()}});
+    return kExitError;
+  };
 
-  if (run_kind.simulated) {
-    std::lock_guard lock(sim_mu);
-    for (const auto& snapshot : daemon.Snapshot()) {
-      const spec::Policy& policy = *snapshot.policy;
-      providers::sim::SimWorld* world = factory.SimWorldFor(policy.name);
-      if (!world) continue;
-      Result<controller::SimRunSummary> summary =
-          controller::BuildSimSummary(*world, policy, sim_recorders[policy.name]);
-      if (!summary.ok()) {
-        logger.Error("no summary",
-                     {{"policy", policy.name}, {"error", summary.status().message()}});
-        continue;
-      }
-      PrintRedacted(session, controller::RenderSimSummary(*summary));
-    }
+  std::optional<std::vector<spec::Policy>> policies = LoadPoliciesOrReport(args.common.files);
+  if (!policies) return kExitError;
+  // The wall clock and Heroku, or the simulator's clock, logger and narrator: chosen once here.
+  Result<std::unique_ptr<app::RunEnvironment>> environment =
+      RunEnvironmentFor(*policies, session.clock(), session.logger());
+  if (!environment.ok()) return fail("cannot run these policies together", environment.status());
+  const app::RunEnvironment& run = **environment;
+  Logger& logger = *run.logger;
+  Result<app::RuntimeOptions> runtime_options = RuntimeOptionsOf(args.common, env);
+  if (!runtime_options.ok()) return fail("invalid flag", runtime_options.status());
+  runtime_options->mode = app::RunMode::kDaemon;
+  Result<Duration> shutdown_grace = ParseDuration(args.shutdown_grace);
+  if (!shutdown_grace.ok()) {
+    return fail("invalid flag", shutdown_grace.status().WithContext("--shutdown-grace"));
   }
+
+  TemporaryStateDir temporary_state;
+  Result<std::string> state_path = run.fresh_world && args.common.state_path.empty()
+                                       ? temporary_state.Create()
+                                       : StatePath(args.common);
+  if (!state_path.ok()) return fail("no state file", state_path.status());
+  Result<std::unique_ptr<providers::StateStore>> store = OpenRunState(*state_path, run, *policies);
+  if (!store.ok()) return fail("cannot open the state file", store.status());
+
+  metrics::Metrics metrics(DYNOHERD_VERSION);
+  app::RuntimeFactory factory(std::move(runtime_options).value(), *run.clock, *run.sleeper, logger,
+                              &metrics);
+  if (run.register_makers) run.register_makers(factory);
+  app::PassRunner runner(*run.clock, logger, &metrics);
+  app::DaemonOptions daemon_options;
+  daemon_options.first_pass_after_interval = run.first_pass_after_interval;
+  daemon_options.shutdown_grace = *shutdown_grace;
+  Daemon daemon(daemon_options, *run.clock, MakeHooks(args, run, runner, factory), logger, &metrics,
+                store->get());
+  const auto policy_count = static_cast<int64_t>(policies->size());
+  if (Status s = daemon.Start(std::move(*policies)); !s.ok()) return fail("cannot start", s);
+  auto listener = StartListener(args.listen, run, daemon, metrics);
+  if (!listener.ok()) return fail("cannot listen", listener.status());
+
+  signals.Watch(daemon);
+  LogRunning(args, run, (*listener)->address(), *state_path, policy_count);
+
+  app::RunOutcome outcome = daemon.Run();
+  (*listener)->Stop();
+  if (run.closing_report) PrintRedacted(session, run.closing_report(daemon.Snapshot()));
   const auto wall_elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(
       std::chrono::steady_clock::now() - wall_started);
   logger.Info(
@@ -327,8 +299,14 @@ void AddRunCommand(CLI::App& app, int& exit_code) {
                    "Address for /metrics, /healthz, /readyz, /status and log drains (default "
                    "127.0.0.1:9790; port 0 picks a free port, logged at start)")
       ->type_name("HOST:PORT");
+  command
+      ->add_option("--shutdown-grace", args->shutdown_grace,
+                   "After SIGTERM or SIGINT, how long passes in progress may take to finish "
+                   "before they are abandoned (default 8s)")
+      ->type_name("DURATION")
+      ->check(DurationValidator(/*allow_zero=*/true));
   command->footer(
-      "Signals: SIGTERM or SIGINT stop after the passes in progress (at most about 10 s),\n"
+      "Signals: SIGTERM or SIGINT stop after the passes in progress (at most --shutdown-grace),\n"
       "saving every status; a second one stops at once. SIGHUP reloads the -f paths: an invalid\n"
       "set is rejected with an ERROR line and the running one goes on.\n"
       "\n"

@@ -1,5 +1,6 @@
 // Time vocabulary and the clock seam. Decisions take `now` as an argument; whatever needs the
 // current time gets a Clock, so tests and the simulator drive time by hand and never sleep.
+// Waiting goes through the Sleeper beside it (common/sleeper.h).
 #pragma once
 
 #include <chrono>
@@ -19,6 +20,12 @@ class Clock {
  public:
   virtual ~Clock() = default;
   virtual TimePoint Now() const = 0;
+  // How long, in real time, until Now() reads `t` (zero or less once it has): what a wait for `t`
+  // must last. nullopt when the clock never gets there by itself (a ManualClock moves only when
+  // told): wait until woken. The default suits clocks that keep the wall clock's pace.
+  virtual std::optional<std::chrono::nanoseconds> RealTimeUntil(TimePoint t) const {
+    return t - Now();
+  }
 };
 
 class SystemClock final : public Clock {
@@ -41,6 +48,9 @@ class ManualClock final : public Clock {
   void Set(TimePoint t) {
     std::lock_guard lock(mu_);
     now_ = t;
+  }
+  std::optional<std::chrono::nanoseconds> RealTimeUntil(TimePoint) const override {
+    return std::nullopt;
   }
 
  private:

@@ -74,3 +74,13 @@ TEST_CASE("ManualClock moves only when told") {
   clock.Advance(10s);
   CHECK(clock.Now() == TimePoint{} + 110s);
 }
+
+TEST_CASE("RealTimeUntil: the wall clock's pace by default; never for a ManualClock") {
+  struct FixedClock final : Clock {
+    TimePoint Now() const override { return TimePoint{} + 1000h; }
+  } fixed;
+  CHECK(fixed.RealTimeUntil(TimePoint{} + 1000h + 30s) == std::chrono::nanoseconds(30s));
+  CHECK(fixed.RealTimeUntil(TimePoint{} + 999h) < std::chrono::nanoseconds::zero());
+  ManualClock manual(TimePoint{});
+  CHECK_FALSE(manual.RealTimeUntil(TimePoint{} + 1s).has_value());
+}

@@ -58,8 +58,8 @@ bool NaturalLess(std::string_view a, std::string_view b) {
   return a.size() - i < b.size() - j;
 }
 
-reconciler::LatencyStats StatsOf(const LatencyHistogram& histogram, int64_t errors) {
-  reconciler::LatencyStats stats;
+model::LatencyStats StatsOf(const LatencyHistogram& histogram, int64_t errors) {
+  model::LatencyStats stats;
   stats.count = static_cast<int64_t>(histogram.count());
   stats.mean = histogram.Mean();
   stats.p50 = histogram.Quantile(0.50);
@@ -241,7 +241,7 @@ int64_t LatencyWindow::Collect(const Series& series, int64_t now_index, int buck
   return errors;
 }
 
-reconciler::LatencyStats LatencyWindow::DynoStats(std::string_view dyno, TimePoint now) const {
+model::LatencyStats LatencyWindow::DynoStats(std::string_view dyno, TimePoint now) const {
   auto it = series_.find(dyno);
   if (it == series_.end()) return {};
   LatencyHistogram histogram;
@@ -264,9 +264,9 @@ DynoReport LatencyWindow::ReportOf(std::string_view dyno, const Series& series,
   return report;
 }
 
-reconciler::FormationLatency LatencyWindow::Formation(std::string_view formation_type,
-                                                      spec::Statistic statistic, TimePoint now,
-                                                      Duration span) const {
+model::FormationLatency LatencyWindow::Formation(std::string_view formation_type,
+                                                 spec::Statistic statistic, TimePoint now,
+                                                 Duration span) const {
   std::vector<std::pair<std::string, const Series*>> members;
   for (const auto& [name, series] : series_) {
     if (series.formation == formation_type) members.emplace_back(name, &series);
@@ -274,16 +274,16 @@ reconciler::FormationLatency LatencyWindow::Formation(std::string_view formation
   return Summarise(formation_type, statistic, BucketIndex(now), span, members);
 }
 
-reconciler::FormationLatency LatencyWindow::Formation(std::string_view formation_type,
-                                                      spec::Statistic statistic, TimePoint now,
-                                                      const std::vector<std::string>& dynos,
-                                                      Duration span) const {
+model::FormationLatency LatencyWindow::Formation(std::string_view formation_type,
+                                                 spec::Statistic statistic, TimePoint now,
+                                                 const std::vector<std::string>& dynos,
+                                                 Duration span) const {
   std::vector<std::pair<std::string, const Series*>> members;
   for (const std::string& name : dynos) {
     auto it = series_.find(name);
     members.emplace_back(name, it == series_.end() ? nullptr : &it->second);
   }
-  reconciler::FormationLatency latency =
+  model::FormationLatency latency =
       Summarise(formation_type, statistic, BucketIndex(now), span, members);
   for (const std::string& name : dynos)
     latency.per_dyno.try_emplace(name);
@@ -291,11 +291,11 @@ reconciler::FormationLatency LatencyWindow::Formation(std::string_view formation
   return latency;
 }
 
-reconciler::FormationLatency LatencyWindow::Summarise(
+model::FormationLatency LatencyWindow::Summarise(
     std::string_view formation_type, spec::Statistic statistic, int64_t now_index, Duration span,
     const std::vector<std::pair<std::string, const Series*>>& members) const {
   const int buckets = BucketsFor(span);
-  reconciler::FormationLatency latency;
+  model::FormationLatency latency;
   LatencyHistogram merged;
   int64_t errors = 0;
   for (const auto& [name, series] : members) {
@@ -359,19 +359,18 @@ void SharedLatencyWindow::Add(std::span<const RouterLine> lines, TimePoint fallb
     window_.Add(line, fallback_time);
 }
 
-reconciler::FormationLatency SharedLatencyWindow::Formation(std::string_view formation_type,
-                                                            spec::Statistic statistic,
-                                                            TimePoint now, Duration span) {
+model::FormationLatency SharedLatencyWindow::Formation(std::string_view formation_type,
+                                                       spec::Statistic statistic, TimePoint now,
+                                                       Duration span) {
   std::lock_guard lock(mu_);
   window_.Expire(now);
   return window_.Formation(formation_type, statistic, now, span);
 }
 
-reconciler::FormationLatency SharedLatencyWindow::Formation(std::string_view formation_type,
-                                                            spec::Statistic statistic,
-                                                            TimePoint now,
-                                                            const std::vector<std::string>& dynos,
-                                                            Duration span) {
+model::FormationLatency SharedLatencyWindow::Formation(std::string_view formation_type,
+                                                       spec::Statistic statistic, TimePoint now,
+                                                       const std::vector<std::string>& dynos,
+                                                       Duration span) {
   std::lock_guard lock(mu_);
   window_.Expire(now);
   return window_.Formation(formation_type, statistic, now, dynos, span);

@@ -20,7 +20,7 @@
 #include "common/time.h"
 #include "latency/histogram.h"
 #include "latency/router_line.h"
-#include "reconciler/observation.h"
+#include "model/observation.h"
 #include "spec/policy.h"
 
 namespace dynoherd::latency {
@@ -46,7 +46,7 @@ struct WindowCounts {
 struct DynoReport {
   std::string dyno;  // empty for router errors that named no dyno
   std::string formation;
-  reconciler::LatencyStats stats;
+  model::LatencyStats stats;
   std::vector<std::pair<std::string, int64_t>> errors_by_code;  // ("H12", 3), by code
 };
 
@@ -68,20 +68,20 @@ class LatencyWindow {
   void Expire(TimePoint now);
 
   // Reads cover the window ending at `now` (data stamped after `now` is included).
-  reconciler::LatencyStats DynoStats(std::string_view dyno, TimePoint now) const;
+  model::LatencyStats DynoStats(std::string_view dyno, TimePoint now) const;
 
   // The formation's dynos (named like it, see FormationOfDyno) with their stats, and `statistic`
   // taken from the merge of their histograms (not an average of per-dyno values). Unknown, with
   // a reason, when none of them has a timed request in the window.
   // `span`: only the last `span` of the window (rounded up to whole buckets), so that one window
   // serves formations whose policies declare shorter windows; zero: the whole window.
-  reconciler::FormationLatency Formation(std::string_view formation_type, spec::Statistic statistic,
-                                         TimePoint now, Duration span = Duration::zero()) const;
+  model::FormationLatency Formation(std::string_view formation_type, spec::Statistic statistic,
+                                    TimePoint now, Duration span = Duration::zero()) const;
   // The same over exactly these dynos, as the Platform API lists them. Listed dynos without
   // requests appear with count 0; dynos seen in the logs but not listed are left out.
-  reconciler::FormationLatency Formation(std::string_view formation_type, spec::Statistic statistic,
-                                         TimePoint now, const std::vector<std::string>& dynos,
-                                         Duration span = Duration::zero()) const;
+  model::FormationLatency Formation(std::string_view formation_type, spec::Statistic statistic,
+                                    TimePoint now, const std::vector<std::string>& dynos,
+                                    Duration span = Duration::zero()) const;
 
   // Formation types with at least one dyno in the window, sorted.
   std::vector<std::string> FormationTypes(TimePoint now) const;
@@ -129,7 +129,7 @@ class LatencyWindow {
   int64_t Collect(const Series& series, int64_t now_index, int buckets, LatencyHistogram& histogram,
                   std::vector<std::pair<uint64_t, int64_t>>* errors_by_code) const;
   DynoReport ReportOf(std::string_view dyno, const Series& series, int64_t now_index) const;
-  reconciler::FormationLatency Summarise(
+  model::FormationLatency Summarise(
       std::string_view formation_type, spec::Statistic statistic, int64_t now_index, Duration span,
       const std::vector<std::pair<std::string, const Series*>>& members) const;
 
@@ -158,11 +158,11 @@ class SharedLatencyWindow {
   void Add(std::span<const RouterLine> lines, TimePoint fallback_time);
 
   // Expires, then reads, under one lock.
-  reconciler::FormationLatency Formation(std::string_view formation_type, spec::Statistic statistic,
-                                         TimePoint now, Duration span = Duration::zero());
-  reconciler::FormationLatency Formation(std::string_view formation_type, spec::Statistic statistic,
-                                         TimePoint now, const std::vector<std::string>& dynos,
-                                         Duration span = Duration::zero());
+  model::FormationLatency Formation(std::string_view formation_type, spec::Statistic statistic,
+                                    TimePoint now, Duration span = Duration::zero());
+  model::FormationLatency Formation(std::string_view formation_type, spec::Statistic statistic,
+                                    TimePoint now, const std::vector<std::string>& dynos,
+                                    Duration span = Duration::zero());
 
   // Anything else, under the lock: `f(LatencyWindow&)`.
   template <typename F>

@@ -39,7 +39,7 @@ TEST_CASE("per-dyno stats: count, mean, quantiles, max and errors") {
     window.Record("web.1", kStart + 1s, i / 1000.0);
   window.Record("web.1", kStart + 2s, 30.001, true, "H12");
   window.Record("web.1", kStart + 2s, std::nullopt, true, "H13");
-  reconciler::LatencyStats stats = window.DynoStats("web.1", kStart + 3s);
+  model::LatencyStats stats = window.DynoStats("web.1", kStart + 3s);
   CHECK(stats.count == 101);
   CHECK(stats.mean == doctest::Approx((5050 / 1000.0 + 30.001) / 101));
   CHECK(stats.p50 == doctest::Approx(0.051).epsilon(0.02));
@@ -98,7 +98,7 @@ TEST_CASE("memory stays bounded whatever the rate, and vanished dynos are forgot
   }
   const TimePoint end = kStart + 1200s;
   CHECK(window.dyno_count() == 3);  // web.4 went quiet 10 minutes ago
-  reconciler::LatencyStats stats = window.DynoStats("web.1", end);
+  model::LatencyStats stats = window.DynoStats("web.1", end);
   // web.1 gets a third of 200 rps; the window holds 50 to 60 s of it (6 buckets of 10 s, the
   // newest one still empty at `end`).
   CHECK(stats.count > 50 * 67 * 0.9);
@@ -126,7 +126,7 @@ TEST_CASE("the formation statistic comes from the merged histograms") {
     window.Record("web.2", kStart, 1.0);
   window.Record("worker.1", kStart, 9.0);             // another formation
   window.Record("web-1234abcde-123ab", kStart, 0.1);  // a Fir dyno of web
-  reconciler::FormationLatency web = window.Formation("web", Statistic::kP95, kStart);
+  model::FormationLatency web = window.Formation("web", Statistic::kP95, kStart);
   REQUIRE(web.value);
   CHECK(*web.value == doctest::Approx(1.0).epsilon(0.02));
   CHECK(web.sample_count == 101);
@@ -146,7 +146,7 @@ TEST_CASE("an explicit dyno list is authoritative") {
   window.Record("web.1", kStart, 0.1);
   window.Record("web.2", kStart, 0.5);
   window.Record("web.9", kStart, 5.0);  // in the logs, but no longer in the formation
-  reconciler::FormationLatency web =
+  model::FormationLatency web =
       window.Formation("web", Statistic::kMax, kStart, {"web.1", "web.2", "web.3"});
   REQUIRE(web.value);
   CHECK(*web.value == 0.5);
@@ -164,7 +164,7 @@ TEST_CASE("unknown formation latency says why") {
   CHECK(window.Formation("web", Statistic::kP95, kStart).unknown_reason ==
         "no router lines for web in the last 5m");
   window.Record("web.1", kStart, std::nullopt, true, "H13");
-  reconciler::FormationLatency web = window.Formation("web", Statistic::kP95, kStart);
+  model::FormationLatency web = window.Formation("web", Statistic::kP95, kStart);
   CHECK_FALSE(web.value);
   CHECK(web.unknown_reason == "no timed requests for web in the last 5m (1 router errors)");
   CHECK(web.per_dyno.at("web.1").errors == 1);
@@ -198,7 +198,7 @@ TEST_CASE("router lines: own timestamp, fallback time, errors without a dyno") {
   crashed.at_error = true;
   crashed.code = "H10";
   window.Add(crashed, kStart);
-  reconciler::LatencyStats stats = window.DynoStats("web.1", kStart + 1min);
+  model::LatencyStats stats = window.DynoStats("web.1", kStart + 1min);
   CHECK(stats.count == 2);
   CHECK(stats.max == 0.25);
   DynoReport unattributed = window.Unattributed(kStart + 1min);
@@ -227,7 +227,7 @@ TEST_CASE("SharedLatencyWindow records batches and reads under its lock") {
     lines[i].service_ms = 100.0 * (i + 1);
   }
   shared.Add(lines, kStart);
-  reconciler::FormationLatency web = shared.Formation("web", Statistic::kMax, kStart);
+  model::FormationLatency web = shared.Formation("web", Statistic::kMax, kStart);
   CHECK(web.value == 0.3);
   // Formation() expires first: ten minutes later the dyno is gone.
   CHECK_FALSE(shared.Formation("web", Statistic::kMax, kStart + 10min).value);
@@ -241,10 +241,10 @@ TEST_CASE("a read may cover only the last part of the window") {
   window.Record("web.1", kStart + 7min, 0.1);       // 2 minutes before
   window.Record("web.1", kStart + 9min + 5s, 0.2);  // in the newest bucket
   const TimePoint now = kStart + 9min + 30s;
-  reconciler::FormationLatency all = window.Formation("web", Statistic::kMax, now);
+  model::FormationLatency all = window.Formation("web", Statistic::kMax, now);
   CHECK(all.sample_count == 3);
   CHECK(all.value == 5.0);
-  reconciler::FormationLatency last3 = window.Formation("web", Statistic::kMax, now, 3min);
+  model::FormationLatency last3 = window.Formation("web", Statistic::kMax, now, 3min);
   CHECK(last3.sample_count == 2);
   CHECK(last3.value == 0.2);
   CHECK(last3.per_dyno.at("web.1").count == 2);

@@ -8,8 +8,8 @@
 #include <vector>
 
 #include "common/time.h"
+#include "model/observation.h"
 #include "providers/provider.h"
-#include "reconciler/observation.h"
 #include "spec/policy.h"
 
 namespace dynoherd::providers {
@@ -23,8 +23,8 @@ class LatencySource {
   // comes back with `value` unset and `unknown_reason` saying why, so the pass holds that
   // formation (Degraded) and goes on. `app` is what the same pass observed, for mapping dyno
   // names to formations.
-  virtual std::map<std::string, reconciler::FormationLatency> Read(
-      const std::vector<const spec::FormationSpec*>& formations, const AppState& app,
+  virtual std::map<std::string, model::FormationLatency> Read(
+      const std::vector<const spec::FormationSpec*>& formations, const model::AppState& app,
       TimePoint now) = 0;
 };
 

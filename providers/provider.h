@@ -6,14 +6,9 @@
 #include <vector>
 
 #include "common/status.h"
-#include "reconciler/observation.h"
+#include "model/observation.h"
 
 namespace dynoherd::providers {
-
-struct AppState {
-  std::vector<reconciler::FormationState> formations;
-  std::vector<reconciler::DynoState> dynos;
-};
 
 struct ScaleRequest {
   std::string type;
@@ -23,7 +18,7 @@ struct ScaleRequest {
 class Provider {
  public:
   virtual ~Provider() = default;
-  virtual Result<AppState> Observe(const std::string& app) = 0;
+  virtual Result<model::AppState> Observe(const std::string& app) = 0;
   virtual Status Scale(const std::string& app, const std::vector<ScaleRequest>& updates) = 0;
   // Restart and Stop are never retried once the request may have reached the platform.
   virtual Status Restart(const std::string& app, const std::string& dyno) = 0;

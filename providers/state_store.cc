@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
+#include "model/codec.h"
 #include "providers/atomic_file.h"
 
 namespace dynoherd::providers {
@@ -140,7 +141,7 @@ Status StateStore::Read() {
     return corrupt("\"policies\" must be an object");
   }
   for (const auto& [name, value] : policies->items()) {
-    Result<reconciler::PolicyStatus> status = reconciler::PolicyStatusFromJson(value);
+    Result<model::PolicyStatus> status = model::PolicyStatusFromJson(value);
     if (!status.ok()) return corrupt("policies." + name + ": " + status.status().message());
     if (status->policy != name) {
       return corrupt("policies." + name + ".policy is \"" + status->policy + "\"");
@@ -157,7 +158,7 @@ Status StateStore::Read() {
   return Status::Ok();
 }
 
-const reconciler::PolicyStatus* StateStore::Find(std::string_view policy) const {
+const model::PolicyStatus* StateStore::Find(std::string_view policy) const {
   auto it = statuses_.find(policy);
   return it == statuses_.end() ? nullptr : &it->second;
 }
@@ -187,7 +188,7 @@ std::vector<std::string> StateStore::ReportedPolicies() const {
   return out;
 }
 
-void StateStore::Put(reconciler::PolicyStatus status) {
+void StateStore::Put(model::PolicyStatus status) {
   std::string name = status.policy;
   statuses_.insert_or_assign(std::move(name), std::move(status));
 }
@@ -203,7 +204,7 @@ Status StateStore::Write() {
   }
   json policies = json::object();
   for (const auto& [name, status] : statuses_)
-    policies[name] = reconciler::ToJson(status);
+    policies[name] = model::ToJson(status);
   json doc = {{"version", kVersion}, {"policies", std::move(policies)}};
   if (!last_passes_.empty()) {
     json last = json::object();
@@ -216,7 +217,7 @@ Status StateStore::Write() {
   return WriteFileAtomically(path_, text, 0600, "state file");
 }
 
-Status StateStore::Save(reconciler::PolicyStatus status) {
+Status StateStore::Save(model::PolicyStatus status) {
   Put(std::move(status));
   return Write();
 }

@@ -17,7 +17,7 @@
 #include <vector>
 
 #include "common/status.h"
-#include "reconciler/policy_status.h"
+#include "model/status.h"
 
 namespace dynoherd::providers {
 
@@ -45,22 +45,22 @@ class StateStore {
   const std::string& path() const { return path_; }
 
   // The saved status of a policy, or nullptr if none was ever saved.
-  const reconciler::PolicyStatus* Find(std::string_view policy) const;
+  const model::PolicyStatus* Find(std::string_view policy) const;
   std::vector<std::string> Policies() const;  // sorted
 
-  // Reporting data kept beside the statuses: one JSON object per policy (controller/pass_record.h
-  // gives it its shape), opaque to the store and never read by the reconciler.
+  // Reporting data kept beside the statuses: one JSON object per policy (model/pass_record.h in
+  // the form of model/codec.h), opaque to the store and never read by the reconciler.
   const nlohmann::json* FindLastPass(std::string_view policy) const;
   void PutLastPass(const std::string& policy, nlohmann::json record);  // REQUIRES: an object
   // Policies with a saved status or a last pass, sorted.
   std::vector<std::string> ReportedPolicies() const;
 
   // Replace statuses in memory; Write puts every status into the file at once.
-  void Put(reconciler::PolicyStatus status);
+  void Put(model::PolicyStatus status);
   void Remove(std::string_view policy);  // its status and its last pass
   Status Write();
   // Put + Write.
-  Status Save(reconciler::PolicyStatus status);
+  Status Save(model::PolicyStatus status);
 
  private:
   StateStore(std::string path, int lock_fd) : path_(std::move(path)), lock_fd_(lock_fd) {}
@@ -68,7 +68,7 @@ class StateStore {
 
   std::string path_;
   int lock_fd_ = -1;  // -1: read-only
-  std::map<std::string, reconciler::PolicyStatus, std::less<>> statuses_;
+  std::map<std::string, model::PolicyStatus, std::less<>> statuses_;
   std::map<std::string, nlohmann::json, std::less<>> last_passes_;
 };
 

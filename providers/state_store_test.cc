@@ -53,12 +53,12 @@ std::string ReadFile(const std::string& path) {
   return s.str();
 }
 
-reconciler::PolicyStatus Sample(const std::string& policy, int depth) {
-  reconciler::PolicyStatus s;
+model::PolicyStatus Sample(const std::string& policy, int depth) {
+  model::PolicyStatus s;
   s.policy = policy;
   s.app = policy + "-prod";
   s.updated_at = *ParseTimestamp("2026-11-22T13:00:00Z");
-  reconciler::FormationStatus f;
+  model::FormationStatus f;
   f.type = "worker";
   f.event.started_at = *ParseTimestamp("2026-11-22T12:58:00Z");
   f.event.depth = depth;

@@ -11,6 +11,7 @@
 #include "reconciler/laggard_detector.h"
 
 using namespace dynoherd;
+using namespace dynoherd::model;
 using namespace dynoherd::reconciler;
 
 namespace {

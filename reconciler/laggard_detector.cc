@@ -9,6 +9,10 @@
 #include "common/time.h"
 
 namespace dynoherd::reconciler {
+
+// The vocabulary the planner reads and writes (model/).
+using namespace dynoherd::model;
+
 namespace {
 
 // The others' spread is never taken as smaller than this, so identical siblings do not make a

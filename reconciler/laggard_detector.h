@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "reconciler/observation.h"
+#include "model/observation.h"
 #include "spec/policy.h"
 
 namespace dynoherd::reconciler {
@@ -16,7 +16,7 @@ namespace dynoherd::reconciler {
 // (state `up`, past `startupGrace`); the detector applies `minSamples` itself.
 struct LaggardCandidate {
   std::string dyno;
-  LatencyStats stats;
+  model::LatencyStats stats;
   std::string ineligible_reason;  // non-empty: never judged, for this reason ("state starting", ...)
 };
 

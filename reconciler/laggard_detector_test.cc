@@ -6,6 +6,7 @@
 #include <random>
 
 using namespace dynoherd;
+using namespace dynoherd::model;
 using namespace dynoherd::reconciler;
 using namespace std::chrono_literals;
 

@@ -1,17 +1,16 @@
 // What one pass decided: the actions with their reasons, what was seen and concluded per formation,
 // and the status to save. Produced by reconciler::Reconcile (reconciler/reconciler.h); the
-// controller applies, logs, prints and exports it. Plain data.
+// application layer applies, logs, renders and exports it. Plain data.
 #pragma once
 
-#include <nlohmann/json_fwd.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "common/time.h"
+#include "model/status.h"
 #include "reconciler/laggard_detector.h"
-#include "reconciler/policy_status.h"
 #include "spec/policy.h"
 
 namespace dynoherd::reconciler {
@@ -88,12 +87,13 @@ struct FormationPlan {
   // Decisions not to act, and why: "next step in 1m20s (alertInterval 2m)", "cooldown: ...".
   std::vector<std::string> notes;
 
-  std::vector<Condition> conditions;  // Ready, LatencyEvent (with autoscale), Degraded, Paused
+  std::vector<model::Condition>
+      conditions;  // Ready, LatencyEvent (with autoscale), Degraded, Paused
 
   // What RecordActionFailure needs to take back this formation's planned changes. Not for display.
   struct Undo {
-    EventStatus event_if_not_scaled;
-    std::vector<Condition> previous_conditions;
+    model::EventStatus event_if_not_scaled;
+    std::vector<model::Condition> previous_conditions;
   } undo;
 };
 
@@ -107,14 +107,10 @@ struct Plan {
   std::vector<std::string> notes;         // about the whole policy
   // The status to save once the actions are applied. It assumes every action succeeds when `apply`
   // and that none happened when not; report failures with RecordActionFailure before saving.
-  PolicyStatus status;
+  model::PolicyStatus status;
 
   const FormationPlan* FindFormation(std::string_view type) const;
   FormationPlan* FindFormation(std::string_view type);
 };
-
-// The plan for programs (`plan --output json`): camelCase keys, RFC 3339 timestamps, latencies in
-// seconds, null for what is unknown. The Undo data is internal and not included.
-nlohmann::json ToJson(const Plan& plan);
 
 }  // namespace dynoherd::reconciler

@@ -5,6 +5,10 @@
 #include <utility>
 
 namespace dynoherd::reconciler {
+
+// The vocabulary the planner reads and writes (model/).
+using namespace dynoherd::model;
+
 namespace {
 
 using std::chrono::duration_cast;

@@ -8,9 +8,9 @@
 
 #include "common/status.h"
 #include "common/time.h"
-#include "reconciler/observation.h"
+#include "model/observation.h"
+#include "model/status.h"
 #include "reconciler/plan.h"
-#include "reconciler/policy_status.h"
 #include "spec/policy.h"
 
 namespace dynoherd::reconciler {
@@ -18,8 +18,8 @@ namespace dynoherd::reconciler {
 // `previous` is the status saved after the last pass, or nullptr (first pass, one-shot run, lost
 // file); a status recorded for another app is ignored. `rng` is drawn from only to pick laggards
 // when `select: random`. The returned plan's status assumes its actions succeed when plan.apply.
-Plan Reconcile(const spec::Policy& policy, const Observation& observation,
-               const PolicyStatus* previous, TimePoint now, std::mt19937_64& rng);
+Plan Reconcile(const spec::Policy& policy, const model::Observation& observation,
+               const model::PolicyStatus* previous, TimePoint now, std::mt19937_64& rng);
 
 // Records that plan.actions[action_index] failed when applied: marks the action, sets the
 // formation's Degraded condition (reason ActionFailed, the action and the error in the message),

@@ -371,144 +371,173 @@ class DocumentLoader {
     return std::regex_match(text, it->second);
   }
 
+  // A scalar being read: where it is, what the field wants, what YAML made of it.
+  struct Scalar {
+    const YAML::Node& node;
+    const Field& field;
+    const std::string& path;
+    SourceLocation at;
+    std::string expected;  // "an integer", "one of a, b or c": for messages
+    ScalarType type = ScalarType::kNull;
+    std::string text;  // "" for null
+  };
+
   std::optional<FieldValue> ReadScalar(const YAML::Node& node, const Field& field,
                                        const std::string& path) {
-    const SourceLocation at = ValueAt(path);
-    auto fail = [&](std::string message) -> std::optional<FieldValue> {
-      Error(at, path, std::move(message));
-      return std::nullopt;
-    };
-    std::string expected;
+    Scalar s{node, field, path, ValueAt(path), Expected(field), ScalarType::kNull, ""};
+    if (!node.IsScalar() && !node.IsNull()) return WrongType(s);
+    std::optional<ScalarType> type = Resolve(node);
+    if (!type) return Fail(s, "unsupported YAML tag " + Quote(node.Tag()));
+    s.type = *type;
+    s.text = node.IsNull() ? "" : node.Scalar();
     switch (field.kind) {
       case FieldKind::kString:
-        expected = "a string";
-        break;
+        return ReadString(s);
       case FieldKind::kInteger:
-        expected = "an integer";
-        break;
+        return ReadInteger(s);
       case FieldKind::kNumber:
-        expected = "a number";
-        break;
+        return ReadNumber(s);
       case FieldKind::kBoolean:
-        expected = "true or false";
-        break;
+        if (s.type != ScalarType::kBool) return WrongType(s);
+        return FieldValue(s.text[0] == 't' || s.text[0] == 'T');
       case FieldKind::kDuration:
-        expected = "a duration like 90s";
-        break;
+        return ReadDuration(s);
+      case FieldKind::kEnum:
+        return ReadEnum(s);
       case FieldKind::kCountOrPercent:
-        expected = "a count like 2 or a percentage like 25%";
-        break;
+        return ReadCountOrPercent(s);
       default:
-        expected = "a value";
-        break;
+        return Fail(s, "internal error: field kind is not a scalar");
     }
-    if (field.kind == FieldKind::kEnum) {
-      expected =
-          field.enum_values.size() == 1 ? field.enum_values[0].name : "one of " + EnumList(field);
-    }
-    if (!node.IsScalar() && !node.IsNull()) {
-      return fail("must be " + expected + " (got " + Describe(node) + ")");
-    }
-    std::optional<ScalarType> type = Resolve(node);
-    if (!type) return fail("unsupported YAML tag " + Quote(node.Tag()));
-    const std::string text = node.IsNull() ? "" : node.Scalar();
-    auto wrong_type = [&](std::string_view hint = "") {
-      return fail("must be " + expected + " (got " + Describe(node) + std::string(hint) + ")");
-    };
+  }
 
+  // What a value of `field` looks like, for "must be ..." messages.
+  static std::string Expected(const Field& field) {
     switch (field.kind) {
-      case FieldKind::kString: {
-        if (*type != ScalarType::kString) {
-          if (*type == ScalarType::kNull) return wrong_type();
-          return wrong_type("; quote it: " + Quote(text));
-        }
-        std::string value = text;
-        if (field.expands_env) {
-          Result<std::string> expanded = ExpandVariables(text, env_);
-          if (!expanded.ok()) return fail(expanded.status().message());
-          value = std::move(*expanded);
-        }
-        const bool expanded = value != text;
-        std::string shown = field.secret ? "" : " (got " + Quote(value) + ")";
-        if (!field.secret && expanded)
-          shown = " (got " + Quote(value) + " from " + Quote(text) + ")";
-        if (field.max_length > 0 && static_cast<int>(value.size()) > field.max_length) {
-          return fail("must be at most " + std::to_string(field.max_length) + " characters (got " +
-                      std::to_string(value.size()) + ")");
-        }
-        if (!Matches(field.pattern, value)) return fail("must be " + field.pattern_hint + shown);
-        return FieldValue(std::move(value));
-      }
-      case FieldKind::kInteger: {
-        if (*type == ScalarType::kFloat) {
-          std::optional<double> v = ParseFloat(text);
-          if (v && *v == std::floor(*v)) return wrong_type("; write it without a fraction");
-          return wrong_type();
-        }
-        if (*type != ScalarType::kInt) return wrong_type();
-        std::optional<int64_t> value = ParseInteger(text);
-        double approx = value ? static_cast<double>(*value) : (text[0] == '-' ? -1e300 : 1e300);
-        if (std::string range = CheckRange(field, approx, text); !range.empty()) return fail(range);
-        if (!value) return fail("is too large (got " + text + ")");
-        return FieldValue(*value);
-      }
-      case FieldKind::kNumber: {
-        if (*type != ScalarType::kInt && *type != ScalarType::kFloat) return wrong_type();
-        std::optional<double> value = ParseFloat(text);
-        if (!value) return fail("must be a finite number (got " + text + ")");
-        if (std::string range = CheckRange(field, *value, text); !range.empty()) return fail(range);
-        return FieldValue(*value);
-      }
+      case FieldKind::kString:
+        return "a string";
+      case FieldKind::kInteger:
+        return "an integer";
+      case FieldKind::kNumber:
+        return "a number";
       case FieldKind::kBoolean:
-        if (*type != ScalarType::kBool) return wrong_type();
-        return FieldValue(text[0] == 't' || text[0] == 'T');
-      case FieldKind::kDuration: {
-        if (*type == ScalarType::kNull || *type == ScalarType::kBool) return wrong_type();
-        Result<Duration> value = ParseDuration(text);
-        if (!value.ok()) return fail(value.status().message());
-        if (field.min_duration && *value < *field.min_duration) {
-          return fail("must be >= " + FormatDuration(*field.min_duration) + " (got " + text + ")");
-        }
-        if (field.max_duration && *value > *field.max_duration) {
-          return fail("must be <= " + FormatDuration(*field.max_duration) + " (got " + text + ")");
-        }
-        return FieldValue(*value);
-      }
-      case FieldKind::kEnum: {
-        for (const auto& e : field.enum_values) {
-          if (e.name == text && *type != ScalarType::kNull) return FieldValue(e.value);
-        }
-        std::vector<std::string> names;
-        for (const auto& e : field.enum_values)
-          names.push_back(e.name);
-        std::string hint;
-        auto guess = names.size() > 1 ? ClosestMatch(text, names) : std::nullopt;
-        if (guess && *type == ScalarType::kString) {
-          hint = "; did you mean " + Quote(*guess) + "?";
-        }
-        return wrong_type(hint);
-      }
-      case FieldKind::kCountOrPercent: {
-        if (*type == ScalarType::kInt) {
-          std::optional<int64_t> value = ParseInteger(text);
-          double approx = value ? static_cast<double>(*value) : 1e300;
-          if (std::string range = CheckRange(field, approx, text); !range.empty()) {
-            return fail(range);
-          }
-          return FieldValue(CountOrPercent{false, static_cast<int>(*value)});
-        }
-        static const std::regex kAnyPercent("[-+]?[0-9.]+%");
-        if (*type != ScalarType::kString || !std::regex_match(text, kAnyPercent)) {
-          return wrong_type();
-        }
-        if (!Matches(std::string(PercentPattern()), text)) {
-          return fail("a percentage must be a whole number between 1% and 100% (got " + text + ")");
-        }
-        return FieldValue(CountOrPercent{true, std::stoi(text)});
-      }
+        return "true or false";
+      case FieldKind::kDuration:
+        return "a duration like 90s";
+      case FieldKind::kCountOrPercent:
+        return "a count like 2 or a percentage like 25%";
+      case FieldKind::kEnum:
+        return field.enum_values.size() == 1 ? field.enum_values[0].name
+                                             : "one of " + EnumList(field);
       default:
-        return fail("internal error: field kind is not a scalar");
+        return "a value";
     }
+  }
+
+  std::optional<FieldValue> Fail(const Scalar& s, std::string message) {
+    Error(s.at, s.path, std::move(message));
+    return std::nullopt;
+  }
+
+  // "must be an integer (got a string; ...)": `hint` continues inside the parentheses.
+  std::optional<FieldValue> WrongType(const Scalar& s, std::string_view hint = "") {
+    return Fail(s, "must be " + s.expected + " (got " + Describe(s.node) + std::string(hint) + ")");
+  }
+
+  std::optional<FieldValue> ReadString(const Scalar& s) {
+    if (s.type != ScalarType::kString) {
+      if (s.type == ScalarType::kNull) return WrongType(s);
+      return WrongType(s, "; quote it: " + Quote(s.text));
+    }
+    const Field& field = s.field;
+    std::string value = s.text;
+    if (field.expands_env) {
+      Result<std::string> expanded = ExpandVariables(s.text, env_);
+      if (!expanded.ok()) return Fail(s, expanded.status().message());
+      value = std::move(*expanded);
+    }
+    const bool expanded = value != s.text;
+    std::string shown = field.secret ? "" : " (got " + Quote(value) + ")";
+    if (!field.secret && expanded) shown = " (got " + Quote(value) + " from " + Quote(s.text) + ")";
+    if (field.max_length > 0 && static_cast<int>(value.size()) > field.max_length) {
+      return Fail(s, "must be at most " + std::to_string(field.max_length) + " characters (got " +
+                         std::to_string(value.size()) + ")");
+    }
+    if (!Matches(field.pattern, value)) return Fail(s, "must be " + field.pattern_hint + shown);
+    return FieldValue(std::move(value));
+  }
+
+  std::optional<FieldValue> ReadInteger(const Scalar& s) {
+    if (s.type == ScalarType::kFloat) {
+      std::optional<double> v = ParseFloat(s.text);
+      if (v && *v == std::floor(*v)) return WrongType(s, "; write it without a fraction");
+      return WrongType(s);
+    }
+    if (s.type != ScalarType::kInt) return WrongType(s);
+    std::optional<int64_t> value = ParseInteger(s.text);
+    double approx = value ? static_cast<double>(*value) : (s.text[0] == '-' ? -1e300 : 1e300);
+    if (std::string range = CheckRange(s.field, approx, s.text); !range.empty()) {
+      return Fail(s, range);
+    }
+    if (!value) return Fail(s, "is too large (got " + s.text + ")");
+    return FieldValue(*value);
+  }
+
+  std::optional<FieldValue> ReadNumber(const Scalar& s) {
+    if (s.type != ScalarType::kInt && s.type != ScalarType::kFloat) return WrongType(s);
+    std::optional<double> value = ParseFloat(s.text);
+    if (!value) return Fail(s, "must be a finite number (got " + s.text + ")");
+    if (std::string range = CheckRange(s.field, *value, s.text); !range.empty()) {
+      return Fail(s, range);
+    }
+    return FieldValue(*value);
+  }
+
+  std::optional<FieldValue> ReadDuration(const Scalar& s) {
+    if (s.type == ScalarType::kNull || s.type == ScalarType::kBool) return WrongType(s);
+    Result<Duration> value = ParseDuration(s.text);
+    if (!value.ok()) return Fail(s, value.status().message());
+    const Field& field = s.field;
+    if (field.min_duration && *value < *field.min_duration) {
+      return Fail(s, "must be >= " + FormatDuration(*field.min_duration) + " (got " + s.text + ")");
+    }
+    if (field.max_duration && *value > *field.max_duration) {
+      return Fail(s, "must be <= " + FormatDuration(*field.max_duration) + " (got " + s.text + ")");
+    }
+    return FieldValue(*value);
+  }
+
+  std::optional<FieldValue> ReadEnum(const Scalar& s) {
+    for (const auto& e : s.field.enum_values) {
+      if (e.name == s.text && s.type != ScalarType::kNull) return FieldValue(e.value);
+    }
+    std::vector<std::string> names;
+    for (const auto& e : s.field.enum_values)
+      names.push_back(e.name);
+    std::string hint;
+    auto guess = names.size() > 1 ? ClosestMatch(s.text, names) : std::nullopt;
+    if (guess && s.type == ScalarType::kString) hint = "; did you mean " + Quote(*guess) + "?";
+    return WrongType(s, hint);
+  }
+
+  std::optional<FieldValue> ReadCountOrPercent(const Scalar& s) {
+    if (s.type == ScalarType::kInt) {
+      std::optional<int64_t> value = ParseInteger(s.text);
+      double approx = value ? static_cast<double>(*value) : 1e300;
+      if (std::string range = CheckRange(s.field, approx, s.text); !range.empty()) {
+        return Fail(s, range);
+      }
+      return FieldValue(CountOrPercent{false, static_cast<int>(*value)});
+    }
+    static const std::regex kAnyPercent("[-+]?[0-9.]+%");
+    if (s.type != ScalarType::kString || !std::regex_match(s.text, kAnyPercent)) {
+      return WrongType(s);
+    }
+    if (!Matches(std::string(PercentPattern()), s.text)) {
+      return Fail(s,
+                  "a percentage must be a whole number between 1% and 100% (got " + s.text + ")");
+    }
+    return FieldValue(CountOrPercent{true, std::stoi(s.text)});
   }
 
   static std::string EnumList(const Field& field) {

@@ -4,7 +4,6 @@
 #include <cctype>
 #include <charconv>
 #include <cmath>
-#include <thread>
 
 #include "providers/heroku/heroku_json.h"
 
@@ -172,13 +171,6 @@ Result<HerokuClientOptions> HerokuClientOptionsFromEnvironment(const EnvLookup& 
   return options;
 }
 
-SleepFunction RealSleep() {
-  return [](Duration d) {
-    std::this_thread::sleep_for(d);
-    return true;
-  };
-}
-
 std::string EscapePathSegment(std::string_view segment) {
   static const char* kHex = "0123456789ABCDEF";
   std::string out;
@@ -195,7 +187,7 @@ std::string EscapePathSegment(std::string_view segment) {
 }
 
 Result<std::unique_ptr<HerokuClient>> HerokuClient::Create(HerokuClientOptions options,
-                                                           const Clock& clock, SleepFunction sleep,
+                                                           const Clock& clock, Sleeper* sleeper,
                                                            Logger& logger) {
   if (options.token.empty()) {
     return Status::Unauthenticated(
@@ -217,16 +209,15 @@ Result<std::unique_ptr<HerokuClient>> HerokuClient::Create(HerokuClientOptions o
   if (options.transport.user_agent.empty()) {
     options.transport.user_agent = std::string("dynoherd/") + DYNOHERD_VERSION;
   }
-  if (!sleep) sleep = RealSleep();
   return std::unique_ptr<HerokuClient>(
-      new HerokuClient(std::move(options), clock, std::move(sleep), logger));
+      new HerokuClient(std::move(options), clock, sleeper, logger));
 }
 
-HerokuClient::HerokuClient(HerokuClientOptions options, const Clock& clock, SleepFunction sleep,
+HerokuClient::HerokuClient(HerokuClientOptions options, const Clock& clock, Sleeper* sleeper,
                            Logger& logger)
     : options_(std::move(options)),
       clock_(clock),
-      sleep_(std::move(sleep)),
+      sleeper_(sleeper ? *sleeper : own_sleeper_),
       logger_(logger),
       transport_(options_.transport),
       jitter_rng_(options_.jitter_seed != 0 ? options_.jitter_seed : std::random_device{}()) {}
@@ -338,6 +329,41 @@ Result<HttpResponse> HerokuClient::Execute(const Call& call) {
   if (call.budgeted) {
     if (Status s = CheckBudget(call.what); !s.ok()) return s;
   }
+  const std::optional<CachedPage> cached = CachedPageFor(call);
+  const HttpRequest request = RequestFor(call, cached);
+  const int max_attempts = call.max_attempts > 0 ? call.max_attempts : options_.retry.max_attempts;
+  const TimePoint first_attempt = clock_.Now();
+  for (int attempt = 1;; ++attempt) {
+    Attempt outcome = SendOnce(call, request, attempt, cached);
+    if (outcome.response) return std::move(*outcome.response);
+    if (!outcome.retryable) return Sanitize(outcome.failure);
+    Result<Duration> wait = NextWait(attempt, max_attempts, first_attempt, outcome);
+    if (!wait.ok()) return Sanitize(wait.status());
+    logger_.Warn("heroku api call failed; retrying",
+                 {{"call", call.what},
+                  {"attempt", attempt},
+                  {"wait", FormatDuration(*wait)},
+                  {"error", Redact(outcome.failure.message(), {options_.token})}});
+    {
+      std::lock_guard lock(mu_);
+      ++stats_.retries;
+    }
+    if (!sleeper_.Sleep(*wait)) {
+      return Status::Aborted(call.what + ": stopped while waiting to retry");
+    }
+  }
+}
+
+std::optional<HerokuClient::CachedPage> HerokuClient::CachedPageFor(const Call& call) {
+  if (!options_.use_etags || call.cache_key.empty()) return std::nullopt;
+  std::lock_guard lock(mu_);
+  auto it = etag_cache_.find(call.cache_key);
+  if (it == etag_cache_.end()) return std::nullopt;
+  return it->second;
+}
+
+HttpRequest HerokuClient::RequestFor(const Call& call,
+                                     const std::optional<CachedPage>& cached) const {
   HttpRequest request;
   request.method = call.method;
   request.url = Url(call.path);
@@ -349,112 +375,110 @@ Result<HttpResponse> HerokuClient::Execute(const Call& call) {
   // libcurl resends a request by itself when a reused connection dies before answering; a call
   // that must not be sent twice gets a connection of its own.
   request.fresh_connection = !call.idempotent;
+  if (cached) request.headers.emplace_back("If-None-Match", cached->etag);
+  return request;
+}
 
-  std::optional<CachedPage> cached;
-  if (options_.use_etags && !call.cache_key.empty()) {
+HerokuClient::Attempt HerokuClient::SendOnce(const Call& call, const HttpRequest& request,
+                                             int attempt, const std::optional<CachedPage>& cached) {
+  const auto sent_at = std::chrono::steady_clock::now();
+  HttpResult result = transport_.Send(request);
+  const auto duration_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                               std::chrono::steady_clock::now() - sent_at)
+                               .count();
+  {
     std::lock_guard lock(mu_);
-    if (auto it = etag_cache_.find(call.cache_key); it != etag_cache_.end()) {
-      cached = it->second;
-      request.headers.emplace_back("If-None-Match", cached->etag);
+    ++stats_.calls;
+  }
+  ReportResponse(call, result);
+  if (!result.ok()) {
+    logger_.Debug("heroku api call failed", {{"method", call.method},
+                                             {"path", call.path},
+                                             {"error", result.status.message()},
+                                             {"attempt", attempt}});
+    Attempt failed;
+    failed.failure = result.status.WithContext(call.what);
+    failed.retryable = call.idempotent || result.RequestNeverSent();
+    return failed;
+  }
+  HttpResponse& response = result.response;
+  ObserveRateLimit(response.headers, response.status);
+  logger_.Debug("heroku api call", {{"method", call.method},
+                                    {"path", call.path},
+                                    {"status", response.status},
+                                    {"duration_ms", static_cast<int64_t>(duration_ms)},
+                                    {"request_id", RequestIdOf(response.headers)},
+                                    {"attempt", attempt},
+                                    {"ratelimit_remaining",
+                                     response.headers.Get("RateLimit-Remaining").value_or("")}});
+  return Judge(call, std::move(response), cached);
+}
+
+HerokuClient::Attempt HerokuClient::Judge(const Call& call, HttpResponse response,
+                                          const std::optional<CachedPage>& cached) {
+  Attempt outcome;
+  if (response.status == 304 && cached) {
+    outcome.response = cached->response;
+    return outcome;
+  }
+  if (response.status >= 200 && response.status <= 299) {
+    if (options_.use_etags && !call.cache_key.empty()) {
+      if (std::optional<std::string> etag = response.headers.Get("ETag")) {
+        std::lock_guard lock(mu_);
+        if (etag_cache_.size() >= kMaxCachedPages) etag_cache_.clear();
+        etag_cache_[call.cache_key] = {*etag, response};
+      }
+    }
+    outcome.response = std::move(response);
+    return outcome;
+  }
+  outcome.failure = DescribeHttpError(call, response);
+  // A 429 or 5xx answer means Heroku saw the request: only idempotent calls go again.
+  outcome.retryable = call.idempotent &&
+                      (response.status == 429 || response.status == 500 || response.status == 502 ||
+                       response.status == 503 || response.status == 504);
+  if (std::optional<std::string> value = response.headers.Get("Retry-After")) {
+    if (std::optional<int> seconds = ParseInt(*value); seconds && *seconds >= 0) {
+      outcome.retry_after = std::chrono::seconds(*seconds);
+    } else if (std::optional<TimePoint> at = ParseHttpDate(*value)) {
+      outcome.retry_after =
+          std::max(Duration::zero(), std::chrono::duration_cast<Duration>(*at - clock_.Now()));
     }
   }
+  return outcome;
+}
 
-  const int max_attempts = call.max_attempts > 0 ? call.max_attempts : options_.retry.max_attempts;
-  const TimePoint first_attempt = clock_.Now();
-  for (int attempt = 1;; ++attempt) {
-    const auto sent_at = std::chrono::steady_clock::now();
-    HttpResult result = transport_.Send(request);
-    const auto duration_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                                 std::chrono::steady_clock::now() - sent_at)
-                                 .count();
-    {
-      std::lock_guard lock(mu_);
-      ++stats_.calls;
-    }
-    Status failure;
-    bool retryable = false;
-    std::optional<Duration> retry_after;
-    if (options_.on_response) {
-      std::optional<int> remaining;
-      if (result.ok()) {
-        if (auto header = result.response.headers.Get("RateLimit-Remaining")) {
-          int value = 0;
-          auto [ptr, ec] = std::from_chars(header->data(), header->data() + header->size(), value);
-          if (ec == std::errc() && ptr == header->data() + header->size()) remaining = value;
-        }
-      }
-      options_.on_response(call.method, result.ok() ? result.response.status : 0, remaining);
-    }
-    if (result.ok()) {
-      HttpResponse& response = result.response;
-      ObserveRateLimit(response.headers, response.status);
-      logger_.Debug(
-          "heroku api call",
-          {{"method", call.method},
-           {"path", call.path},
-           {"status", response.status},
-           {"duration_ms", static_cast<int64_t>(duration_ms)},
-           {"request_id", RequestIdOf(response.headers)},
-           {"attempt", attempt},
-           {"ratelimit_remaining", response.headers.Get("RateLimit-Remaining").value_or("")}});
-      if (response.status == 304 && cached) return cached->response;
-      if (response.status >= 200 && response.status <= 299) {
-        if (options_.use_etags && !call.cache_key.empty()) {
-          if (std::optional<std::string> etag = response.headers.Get("ETag")) {
-            std::lock_guard lock(mu_);
-            if (etag_cache_.size() >= kMaxCachedPages) etag_cache_.clear();
-            etag_cache_[call.cache_key] = {*etag, response};
-          }
-        }
-        return std::move(response);
-      }
-      failure = DescribeHttpError(call, response);
-      // A 429 or 5xx answer means Heroku saw the request: only idempotent calls go again.
-      retryable = call.idempotent &&
-                  (response.status == 429 || response.status == 500 || response.status == 502 ||
-                   response.status == 503 || response.status == 504);
-      if (std::optional<std::string> value = response.headers.Get("Retry-After")) {
-        if (std::optional<int> seconds = ParseInt(*value); seconds && *seconds >= 0) {
-          retry_after = std::chrono::seconds(*seconds);
-        } else if (std::optional<TimePoint> at = ParseHttpDate(*value)) {
-          retry_after =
-              std::max(Duration::zero(), std::chrono::duration_cast<Duration>(*at - clock_.Now()));
-        }
-      }
-    } else {
-      failure = result.status.WithContext(call.what);
-      retryable = call.idempotent || result.RequestNeverSent();
-      logger_.Debug("heroku api call failed", {{"method", call.method},
-                                               {"path", call.path},
-                                               {"error", result.status.message()},
-                                               {"attempt", attempt}});
-    }
-
-    if (!retryable) return Sanitize(failure);
-    if (attempt >= max_attempts) {
-      return Sanitize(WithMessage(failure, failure.message() + " (gave up after " +
-                                               std::to_string(attempt) + " attempts)"));
-    }
-    Duration wait = BackoffFor(attempt);
-    if (retry_after) wait = std::max(wait, *retry_after);
-    const Duration elapsed = std::chrono::duration_cast<Duration>(clock_.Now() - first_attempt);
-    if (elapsed + wait > options_.retry.max_total) {
-      return Sanitize(WithMessage(
-          failure, failure.message() + " (not retried: the next attempt would start after " +
-                       FormatDuration(elapsed + wait) + ", beyond the retry limit of " +
-                       FormatDuration(options_.retry.max_total) + ")"));
-    }
-    logger_.Warn("heroku api call failed; retrying",
-                 {{"call", call.what},
-                  {"attempt", attempt},
-                  {"wait", FormatDuration(wait)},
-                  {"error", Redact(failure.message(), {options_.token})}});
-    {
-      std::lock_guard lock(mu_);
-      ++stats_.retries;
-    }
-    if (!sleep_(wait)) return Status::Aborted(call.what + ": stopped while waiting to retry");
+Result<Duration> HerokuClient::NextWait(int attempt, int max_attempts, TimePoint first_attempt,
+                                        const Attempt& failed) {
+  const Status& failure = failed.failure;
+  if (attempt >= max_attempts) {
+    return WithMessage(
+        failure, failure.message() + " (gave up after " + std::to_string(attempt) + " attempts)");
   }
+  Duration wait = BackoffFor(attempt);
+  if (failed.retry_after) wait = std::max(wait, *failed.retry_after);
+  const Duration elapsed = std::chrono::duration_cast<Duration>(clock_.Now() - first_attempt);
+  if (elapsed + wait > options_.retry.max_total) {
+    return WithMessage(failure,
+                       failure.message() + " (not retried: the next attempt would start after " +
+                           FormatDuration(elapsed + wait) + ", beyond the retry limit of " +
+                           FormatDuration(options_.retry.max_total) + ")");
+  }
+  return wait;
+}
+
+// Tells the observer of every attempt, answered or not, with RateLimit-Remaining when sent.
+void HerokuClient::ReportResponse(const Call& call, const HttpResult& result) const {
+  if (!options_.on_response) return;
+  std::optional<int> remaining;
+  if (result.ok()) {
+    if (auto header = result.response.headers.Get("RateLimit-Remaining")) {
+      int value = 0;
+      auto [ptr, ec] = std::from_chars(header->data(), header->data() + header->size(), value);
+      if (ec == std::errc() && ptr == header->data() + header->size()) remaining = value;
+    }
+  }
+  options_.on_response(call.method, result.ok() ? result.response.status : 0, remaining);
 }
 
 Result<std::vector<std::string>> HerokuClient::GetAllPages(const std::string& path,
@@ -483,29 +507,28 @@ Result<std::vector<std::string>> HerokuClient::GetAllPages(const std::string& pa
                              std::to_string(options_.max_pages) + " pages");
 }
 
-Result<std::vector<reconciler::FormationState>> HerokuClient::ListFormations(
-    const std::string& app) {
+Result<std::vector<model::FormationState>> HerokuClient::ListFormations(const std::string& app) {
   const std::string what = "list formations of " + app;
   Result<std::vector<std::string>> pages =
       GetAllPages("/apps/" + EscapePathSegment(app) + "/formation", what);
   if (!pages.ok()) return pages.status();
-  std::vector<reconciler::FormationState> out;
+  std::vector<model::FormationState> out;
   for (const std::string& body : *pages) {
-    Result<std::vector<reconciler::FormationState>> page = ParseFormationPage(body);
+    Result<std::vector<model::FormationState>> page = ParseFormationPage(body);
     if (!page.ok()) return Sanitize(page.status().WithContext(what));
     out.insert(out.end(), page->begin(), page->end());
   }
   return out;
 }
 
-Result<std::vector<reconciler::DynoState>> HerokuClient::ListDynos(const std::string& app) {
+Result<std::vector<model::DynoState>> HerokuClient::ListDynos(const std::string& app) {
   const std::string what = "list dynos of " + app;
   Result<std::vector<std::string>> pages =
       GetAllPages("/apps/" + EscapePathSegment(app) + "/dynos", what);
   if (!pages.ok()) return pages.status();
-  std::vector<reconciler::DynoState> out;
+  std::vector<model::DynoState> out;
   for (const std::string& body : *pages) {
-    Result<std::vector<reconciler::DynoState>> page = ParseDynoPage(body);
+    Result<std::vector<model::DynoState>> page = ParseDynoPage(body);
     if (!page.ok()) return Sanitize(page.status().WithContext(what));
     out.insert(out.end(), page->begin(), page->end());
   }

@@ -22,12 +22,13 @@
 #include <vector>
 
 #include "common/logging.h"
+#include "common/sleeper.h"
 #include "common/status.h"
 #include "common/time.h"
+#include "model/observation.h"
 #include "providers/heroku/heroku_token.h"
 #include "providers/http_transport.h"
 #include "providers/provider.h"
-#include "reconciler/observation.h"
 
 namespace dynoherd::providers::heroku {
 
@@ -68,10 +69,6 @@ struct HerokuClientOptions {
 // Options with the API URL and token from the environment (see heroku_token.h): HEROKU_API_URL,
 // HEROKU_API_KEY, else ~/.netrc. The rest keep their defaults.
 Result<HerokuClientOptions> HerokuClientOptionsFromEnvironment(const EnvLookup& env);
-
-// Waits `d`; returns false when woken early to shut down. Injected so tests take no wall time.
-using SleepFunction = std::function<bool(Duration d)>;
-SleepFunction RealSleep();
 
 struct LogSessionRequest {
   std::string dyno_name = "router";  // router lines carry the per-dyno service times
@@ -115,16 +112,17 @@ struct ApiStats {
 
 class HerokuClient {
  public:
-  // Checks the options (a token, an acceptable API URL, sane retry bounds). `clock`, `logger` and
-  // whatever `sleep` refers to must outlive the client.
+  // Checks the options (a token, an acceptable API URL, sane retry bounds). `sleeper` waits
+  // between retries (interrupted: the call ends Aborted); null: a SystemSleeper of the client's
+  // own. `clock`, `sleeper` and `logger` must outlive the client.
   static Result<std::unique_ptr<HerokuClient>> Create(HerokuClientOptions options,
-                                                      const Clock& clock, SleepFunction sleep,
+                                                      const Clock& clock, Sleeper* sleeper,
                                                       Logger& logger);
 
   // GET /apps/{app}/formation, every page.
-  Result<std::vector<reconciler::FormationState>> ListFormations(const std::string& app);
+  Result<std::vector<model::FormationState>> ListFormations(const std::string& app);
   // GET /apps/{app}/dynos, following Next-Range through 206 pages until a 200.
-  Result<std::vector<reconciler::DynoState>> ListDynos(const std::string& app);
+  Result<std::vector<model::DynoState>> ListDynos(const std::string& app);
   // PATCH /apps/{app}/formation with absolute quantities, in one batch. No call when empty.
   Status UpdateFormations(const std::string& app, const std::vector<ScaleRequest>& updates);
   // DELETE /apps/{app}/dynos/{dyno}. Never sent twice.
@@ -151,10 +149,30 @@ class HerokuClient {
     HttpResponse response;
   };
 
-  HerokuClient(HerokuClientOptions options, const Clock& clock, SleepFunction sleep,
-               Logger& logger);
+  HerokuClient(HerokuClientOptions options, const Clock& clock, Sleeper* sleeper, Logger& logger);
 
+  // One attempt's outcome: the answer to return, or why it failed and whether to try again.
+  struct Attempt {
+    std::optional<HttpResponse> response;
+    Status failure;
+    bool retryable = false;
+    std::optional<Duration> retry_after;  // what Heroku asked for
+  };
+
+  // Sends `call` (after the budget check), retrying as the class comment says.
   Result<HttpResponse> Execute(const Call& call);
+  // The request of `call`; with a cached page of it, a conditional one.
+  HttpRequest RequestFor(const Call& call, const std::optional<CachedPage>& cached) const;
+  std::optional<CachedPage> CachedPageFor(const Call& call);
+  Attempt SendOnce(const Call& call, const HttpRequest& request, int attempt,
+                   const std::optional<CachedPage>& cached);
+  // What an HTTP answer means: the response (2xx, or 304 with the cached page), or a failure.
+  Attempt Judge(const Call& call, HttpResponse response, const std::optional<CachedPage>& cached);
+  // How long to wait before attempt `attempt` + 1, or the failure to return instead: out of
+  // attempts, or past the retry policy's total time.
+  Result<Duration> NextWait(int attempt, int max_attempts, TimePoint first_attempt,
+                            const Attempt& failed);
+  void ReportResponse(const Call& call, const HttpResult& result) const;
   Result<std::vector<std::string>> GetAllPages(const std::string& path, const std::string& what);
   Status CheckBudget(const std::string& what);
   void ObserveRateLimit(const HttpHeaders& headers, int http_status);
@@ -165,7 +183,8 @@ class HerokuClient {
 
   HerokuClientOptions options_;
   const Clock& clock_;
-  SleepFunction sleep_;
+  SystemSleeper own_sleeper_;
+  Sleeper& sleeper_;
   Logger& logger_;
   HttpTransport transport_;
 

@@ -129,9 +129,9 @@ TEST_CASE("a 503 on a GET is retried after a backoff and succeeds") {
   REQUIRE(sent.size() == 2);
   CHECK(sent[0].status == 503);
   CHECK(sent[1].status == 200);
-  REQUIRE(h.waits.size() == 1);
-  CHECK(h.waits[0] >= 250ms);
-  CHECK(h.waits[0] <= 500ms);
+  REQUIRE(h.sleeper.waits().size() == 1);
+  CHECK(h.sleeper.waits()[0] >= 250ms);
+  CHECK(h.sleeper.waits()[0] <= 500ms);
   CHECK(log.Contains(LogLevel::kWarn, "heroku api call failed; retrying"));
   CHECK(h.client->stats().retries == 1);
 }
@@ -151,7 +151,7 @@ TEST_CASE("a 503 on a restart is reported, never retried") {
   CHECK_FALSE(s.api_error()->request_id.empty());
   CHECK(s.message().find("(request id " + s.api_error()->request_id + ")") != std::string::npos);
   CHECK(h.Sent("DELETE").size() == 1);
-  CHECK(h.waits.empty());
+  CHECK(h.sleeper.waits().empty());
 }
 
 TEST_CASE("a dropped connection on restart or stop is not retried, even after a kept-alive GET") {
@@ -167,7 +167,7 @@ TEST_CASE("a dropped connection on restart or stop is not retried, even after a 
   CHECK(stop.message().rfind("stop dyno web.2 of shop: ", 0) == 0);
   CHECK(h.Sent("DELETE").size() == 1);
   CHECK(h.Sent("POST").size() == 1);
-  CHECK(h.waits.empty());
+  CHECK(h.sleeper.waits().empty());
 }
 
 TEST_CASE("a refused connection is retried even for a restart: the request never left") {
@@ -179,7 +179,7 @@ TEST_CASE("a refused connection is retried even for a restart: the request never
   REQUIRE_FALSE(s.ok());
   CHECK(s.message().find("restart dyno web.1 of shop: connect to 127.0.0.1:") == 0);
   CHECK(s.message().find("Connection refused (gave up after 4 attempts)") != std::string::npos);
-  CHECK(h.waits.size() == 3);
+  CHECK(h.sleeper.waits().size() == 3);
   CHECK(h.client->stats().calls == 4);
 }
 
@@ -189,19 +189,20 @@ TEST_CASE("a 429 with Retry-After is honoured on the injected clock") {
   SUBCASE("in seconds") {
     h.fake->AddFault(F("{method: GET, path: /apps/shop/dynos, status: 429, retryAfter: '7'}"));
     REQUIRE(h.client->ListDynos("shop").ok());
-    CHECK(h.waits == std::vector<Duration>{7s});
+    CHECK(h.sleeper.waits() == std::vector<Duration>{7s});
   }
   SUBCASE("as an HTTP date") {
     h.fake->AddFault(
         F("{method: GET, path: /apps/shop/dynos, status: 429, "
           "retryAfter: 'Sun, 22 Nov 2026 13:00:09 GMT'}"));
     REQUIRE(h.client->ListDynos("shop").ok());
-    CHECK(h.waits == std::vector<Duration>{9s});
+    CHECK(h.sleeper.waits() == std::vector<Duration>{9s});
   }
   const auto sent = h.Sent("GET", "/apps/shop/dynos");
   REQUIRE(sent.size() == 2);
   CHECK(sent[0].status == 429);
-  CHECK(sent[1].at - sent[0].at == h.waits[0]);  // the fake saw the wait on the shared clock
+  // The fake saw the wait on the shared clock.
+  CHECK(sent[1].at - sent[0].at == h.sleeper.waits()[0]);
 }
 
 TEST_CASE("a 429 without Retry-After backs off exponentially with jitter") {
@@ -209,13 +210,13 @@ TEST_CASE("a 429 without Retry-After backs off exponentially with jitter") {
   Harness h(log);
   h.fake->AddFault(F("{method: GET, status: 429, times: 3}"));
   REQUIRE(h.client->ListFormations("shop").ok());
-  REQUIRE(h.waits.size() == 3);
-  CHECK(h.waits[0] >= 250ms);
-  CHECK(h.waits[0] <= 500ms);
-  CHECK(h.waits[1] >= 500ms);
-  CHECK(h.waits[1] <= 1000ms);
-  CHECK(h.waits[2] >= 1000ms);
-  CHECK(h.waits[2] <= 2000ms);
+  REQUIRE(h.sleeper.waits().size() == 3);
+  CHECK(h.sleeper.waits()[0] >= 250ms);
+  CHECK(h.sleeper.waits()[0] <= 500ms);
+  CHECK(h.sleeper.waits()[1] >= 500ms);
+  CHECK(h.sleeper.waits()[1] <= 1000ms);
+  CHECK(h.sleeper.waits()[2] >= 1000ms);
+  CHECK(h.sleeper.waits()[2] <= 2000ms);
   CHECK(h.Sent("GET").size() == 4);
 }
 
@@ -230,7 +231,7 @@ TEST_CASE("a Retry-After beyond the retry limit ends the call at once") {
       dynos.status().message().find(
           "(not retried: the next attempt would start after 2m, beyond the retry limit of 30s)") !=
       std::string::npos);
-  CHECK(h.waits.empty());
+  CHECK(h.sleeper.waits().empty());
   CHECK(h.Sent("GET").size() == 1);
 }
 
@@ -243,7 +244,7 @@ TEST_CASE("retries are bounded in count and in total time") {
     REQUIRE_FALSE(f.ok());
     CHECK(f.status().message().find("(gave up after 4 attempts)") != std::string::npos);
     CHECK(h.Sent("GET").size() == 4);
-    CHECK(h.waits.size() == 3);
+    CHECK(h.sleeper.waits().size() == 3);
   }
   SUBCASE("time") {
     Harness h(log, [](HerokuClientOptions& o) {
@@ -253,7 +254,7 @@ TEST_CASE("retries are bounded in count and in total time") {
     h.fake->AddFault(F("{method: GET, status: 503, times: 0}"));
     REQUIRE_FALSE(h.client->ListFormations("shop").ok());
     Duration waited{0};
-    for (Duration w : h.waits)
+    for (Duration w : h.sleeper.waits())
       waited += w;
     CHECK(waited <= 10s);
     CHECK(h.Sent("GET").size() < 10);
@@ -328,7 +329,7 @@ TEST_CASE("timeouts: a slow read is retried, a slow restart is not") {
   h.fake->AddFault(F("{kind: slow, delay: 10s, method: GET, path: /apps/shop/formation}"));
   REQUIRE(h.client->ListFormations("shop").ok());
   CHECK(h.Sent("GET").size() == 2);
-  CHECK(h.waits.size() == 1);
+  CHECK(h.sleeper.waits().size() == 1);
 
   h.fake->AddFault(F("{kind: slow, delay: 10s, method: DELETE}"));
   Status s = h.client->RestartDyno("shop", "web.4");
@@ -336,7 +337,7 @@ TEST_CASE("timeouts: a slow read is retried, a slow restart is not") {
   CHECK(s.message() == "restart dyno web.4 of shop: DELETE " + HostOfUrl(h.fake->base_url()) +
                            ": no complete response within 300ms");
   CHECK(h.Sent("DELETE").size() == 1);
-  CHECK(h.waits.size() == 1);
+  CHECK(h.sleeper.waits().size() == 1);
 }
 
 TEST_CASE("malformed JSON and a truncated body are clear errors") {
@@ -561,23 +562,18 @@ TEST_CASE("a shutdown during a retry wait ends the call at once") {
   CapturingLogger log;
   Harness h(log);
   h.fake->AddFault(F("{method: GET, status: 503, times: 0}"));
-  int waits = 0;
+  ManualSleeper sleeper;
+  sleeper.Interrupt();  // the process is shutting down
   HerokuClientOptions options;
   options.api_url = h.fake->base_url();
   options.token = kToken;
-  auto client = HerokuClient::Create(
-      options, h.clock,
-      [&](Duration) {
-        ++waits;
-        return false;  // woken to shut down
-      },
-      log);
+  auto client = HerokuClient::Create(options, h.clock, &sleeper, log);
   REQUIRE(client.ok());
   auto f = (*client)->ListFormations("shop");
   REQUIRE_FALSE(f.ok());
   CHECK(f.status().code() == Status::Code::kAborted);
   CHECK(f.status().message() == "list formations of shop: stopped while waiting to retry");
-  CHECK(waits == 1);
+  CHECK(sleeper.waits().size() == 1);
   CHECK(h.Sent("GET").size() == 1);
 }
 

@@ -57,13 +57,13 @@ Result<json> ParseArray(std::string_view body) {
 
 }  // namespace
 
-Result<std::vector<reconciler::FormationState>> ParseFormationPage(std::string_view body) {
+Result<std::vector<model::FormationState>> ParseFormationPage(std::string_view body) {
   Result<json> doc = ParseArray(body);
   if (!doc.ok()) return doc.status();
-  std::vector<reconciler::FormationState> out;
+  std::vector<model::FormationState> out;
   for (size_t i = 0; i < doc->size(); ++i) {
     const json& item = (*doc)[i];
-    reconciler::FormationState f;
+    model::FormationState f;
     Result<std::string> type = RequiredString(item, i, "type");
     if (!type.ok()) return type.status();
     f.type = *type;
@@ -85,13 +85,13 @@ Result<std::vector<reconciler::FormationState>> ParseFormationPage(std::string_v
   return out;
 }
 
-Result<std::vector<reconciler::DynoState>> ParseDynoPage(std::string_view body) {
+Result<std::vector<model::DynoState>> ParseDynoPage(std::string_view body) {
   Result<json> doc = ParseArray(body);
   if (!doc.ok()) return doc.status();
-  std::vector<reconciler::DynoState> out;
+  std::vector<model::DynoState> out;
   for (size_t i = 0; i < doc->size(); ++i) {
     const json& item = (*doc)[i];
-    reconciler::DynoState d;
+    model::DynoState d;
     Result<std::string> name = RequiredString(item, i, "name");
     if (!name.ok()) return name.status();
     d.name = *name;

@@ -7,17 +7,17 @@
 #include <vector>
 
 #include "common/status.h"
+#include "model/observation.h"
 #include "providers/provider.h"
-#include "reconciler/observation.h"
 
 namespace dynoherd::providers::heroku {
 
 // One page of `GET /apps/{app}/formation`: type, quantity, dyno_size.name (or size), updated_at.
-Result<std::vector<reconciler::FormationState>> ParseFormationPage(std::string_view body);
+Result<std::vector<model::FormationState>> ParseFormationPage(std::string_view body);
 
 // One page of `GET /apps/{app}/dynos`. The formation comes from the dyno's `type`; only when that
 // is missing is it derived from the name ("web.3" -> web, Fir's "web-1234abcde-123ab" -> web).
-Result<std::vector<reconciler::DynoState>> ParseDynoPage(std::string_view body);
+Result<std::vector<model::DynoState>> ParseDynoPage(std::string_view body);
 
 // The `logplex_url` of a `POST /apps/{app}/log-sessions` answer.
 Result<std::string> ParseLogplexUrl(std::string_view body);

@@ -2,12 +2,12 @@
 
 namespace dynoherd::providers::heroku {
 
-Result<AppState> HerokuProvider::Observe(const std::string& app) {
-  Result<std::vector<reconciler::FormationState>> formations = client_.ListFormations(app);
+Result<model::AppState> HerokuProvider::Observe(const std::string& app) {
+  Result<std::vector<model::FormationState>> formations = client_.ListFormations(app);
   if (!formations.ok()) return formations.status();
-  Result<std::vector<reconciler::DynoState>> dynos = client_.ListDynos(app);
+  Result<std::vector<model::DynoState>> dynos = client_.ListDynos(app);
   if (!dynos.ok()) return dynos.status();
-  return AppState{*std::move(formations), *std::move(dynos)};
+  return model::AppState{*std::move(formations), *std::move(dynos)};
 }
 
 Status HerokuProvider::Scale(const std::string& app, const std::vector<ScaleRequest>& updates) {

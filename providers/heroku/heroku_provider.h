@@ -15,7 +15,7 @@ class HerokuProvider final : public Provider {
   // `client` is shared by every provider of the same account and must outlive this one.
   explicit HerokuProvider(HerokuClient& client) : client_(client) {}
 
-  Result<AppState> Observe(const std::string& app) override;
+  Result<model::AppState> Observe(const std::string& app) override;
   Status Scale(const std::string& app, const std::vector<ScaleRequest>& updates) override;
   Status Restart(const std::string& app, const std::string& dyno) override;
   Status Stop(const std::string& app, const std::string& dyno) override;

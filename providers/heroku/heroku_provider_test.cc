@@ -16,7 +16,7 @@ using namespace dynoherd::providers::heroku::testing;
 
 namespace {
 
-const reconciler::DynoState* FindDyno(const AppState& state, const std::string& name) {
+const model::DynoState* FindDyno(const model::AppState& state, const std::string& name) {
   for (const auto& d : state.dynos) {
     if (d.name == name) return &d;
   }
@@ -32,7 +32,7 @@ TEST_CASE("Observe maps formations and dynos") {
   auto state = provider.Observe("shop");
   REQUIRE_MESSAGE(state.ok(), state.status().message());
   REQUIRE(state->formations.size() == 2);
-  std::map<std::string, reconciler::FormationState> formations;
+  std::map<std::string, model::FormationState> formations;
   for (const auto& f : state->formations)
     formations[f.type] = f;
   CHECK(formations["web"].quantity == 4);

@@ -1,5 +1,5 @@
 // Test harness: a fake Heroku on 127.0.0.1 and a HerokuClient pointed at it, sharing one manual
-// clock. The client's sleep records each wait and moves the clock, so retries take no wall time
+// clock. The client's sleeper records each wait and moves the clock, so retries take no wall time
 // and the fake sees the time pass.
 #pragma once
 
@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "common/logging.h"
+#include "common/sleeper.h"
 #include "providers/heroku/heroku_client.h"
 #include "tests/fake_heroku/fake_heroku.h"
 
@@ -68,7 +69,7 @@ inline int ClosedPort() {
 struct Harness {
   ManualClock clock{kStart};
   std::unique_ptr<fake_heroku::FakeHeroku> fake;
-  std::vector<Duration> waits;
+  ManualSleeper sleeper{&clock};
   std::unique_ptr<HerokuClient> client;
 
   explicit Harness(Logger& logger, const std::function<void(HerokuClientOptions&)>& tweak = {},
@@ -88,14 +89,7 @@ struct Harness {
     options.token = kToken;
     options.jitter_seed = 7;
     if (tweak) tweak(options);
-    auto created = HerokuClient::Create(
-        options, clock,
-        [this](Duration d) {
-          waits.push_back(d);
-          clock.Advance(d);
-          return true;
-        },
-        logger);
+    auto created = HerokuClient::Create(options, clock, &sleeper, logger);
     REQUIRE_MESSAGE(created.ok(), created.status().message());
     return std::move(created).value();
   }

@@ -69,12 +69,12 @@ std::shared_ptr<DrainInbox> DrainRegistry::Find(const std::string& policy) const
 }
 
 DrainReceiver::DrainReceiver(std::shared_ptr<DrainRegistry> registry, DrainReceiverOptions options,
-                             const Clock& clock, Logger& logger, metrics::Metrics* metrics)
+                             const Clock& clock, Logger& logger, RouterLineCounter count_lines)
     : registry_(std::move(registry)),
       options_(std::move(options)),
       clock_(clock),
       logger_(logger),
-      metrics_(metrics) {}
+      count_lines_(std::move(count_lines)) {}
 
 void DrainReceiver::LogThrottled(LogLevel level, const std::string& key, std::string_view message,
                                  LogFields fields) {
@@ -94,13 +94,29 @@ DrainReply DrainReceiver::Handle(std::string_view policy_name,
   const std::string policy(policy_name);
   LogFields where = {{"policy", policy}};
   if (!remote_address.empty()) where.push_back({"remote", remote_address});
+  if (std::optional<DrainReply> refused = CheckAuthorization(headers, where)) return *refused;
+  std::shared_ptr<DrainInbox> inbox = registry_->Find(policy);
+  if (!inbox) return {404, "policy \"" + policy + "\" has no formation with via: drain\n"};
+  if (auto type = FindHeader(headers, "Content-Type")) {
+    if (!EqualsIgnoringCase(MediaType(*type), "application/logplex-1")) {
+      return {415, "expected Content-Type application/logplex-1\n"};
+    }
+  }
+  if (body.size() > options_.max_body_bytes) {
+    return {413, "body larger than " + std::to_string(options_.max_body_bytes) + " bytes\n"};
+  }
+  return Take(*inbox, policy, headers, body, where);
+}
 
+std::optional<DrainReply> DrainReceiver::CheckAuthorization(
+    const std::vector<std::pair<std::string, std::string>>& headers, const LogFields& where) {
   if (!options_.secret || options_.secret->empty()) {
     LogThrottled(LogLevel::kError, "no-secret",
                  "log drain batch refused: DYNOHERD_DRAIN_SECRET is not set, so every drain is "
                  "refused; set it and use it as the password of the drain URL",
                  where);
-    return {503, "log drains are off: DYNOHERD_DRAIN_SECRET is not set on this dynoherd\n"};
+    return DrainReply{503,
+                      "log drains are off: DYNOHERD_DRAIN_SECRET is not set on this dynoherd\n"};
   }
   std::optional<std::string> password;
   if (auto authorization = FindHeader(headers, "Authorization")) {
@@ -112,21 +128,17 @@ DrainReply DrainReceiver::Handle(std::string_view policy_name,
                  password ? "log drain batch refused: wrong password"
                           : "log drain batch refused: no basic auth",
                  where);
-    return {401, "unauthorized: the drain URL needs https://user:DYNOHERD_DRAIN_SECRET@...\n"};
+    return DrainReply{401,
+                      "unauthorized: the drain URL needs https://user:DYNOHERD_DRAIN_SECRET@...\n"};
   }
-  std::shared_ptr<DrainInbox> inbox = registry_->Find(policy);
-  if (!inbox) return {404, "policy \"" + policy + "\" has no formation with via: drain\n"};
-  if (auto type = FindHeader(headers, "Content-Type")) {
-    if (!EqualsIgnoringCase(MediaType(*type), "application/logplex-1")) {
-      return {415, "expected Content-Type application/logplex-1\n"};
-    }
-  }
-  if (body.size() > options_.max_body_bytes) {
-    return {413, "body larger than " + std::to_string(options_.max_body_bytes) + " bytes\n"};
-  }
+  return std::nullopt;
+}
 
+DrainReply DrainReceiver::Take(DrainInbox& inbox, const std::string& policy,
+                               const std::vector<std::pair<std::string, std::string>>& headers,
+                               std::string_view body, const LogFields& where) {
   latency::DrainBatch batch = latency::ReadDrainBody(body);
-  RouterLineTally tally(metrics_);
+  RouterLineTally tally(count_lines_);
   tally.Count(latency::LineKind::kRouter, batch.counts.router);
   tally.Count(latency::LineKind::kIgnored, batch.counts.ignored);
   tally.Count(latency::LineKind::kMalformed,
@@ -144,14 +156,14 @@ DrainReply DrainReceiver::Handle(std::string_view policy_name,
                      "\n"};
   }
   if (auto frame_id = FindHeader(headers, "Logplex-Frame-Id"); frame_id && !frame_id->empty()) {
-    if (!inbox->RememberFrame(std::string(*frame_id))) {
+    if (!inbox.RememberFrame(std::string(*frame_id))) {
       logger_.Debug("log drain batch already taken", {{"policy", policy}});
       return {204, ""};
     }
   }
   const TimePoint now = clock_.Now();
-  inbox->window().Add(batch.router_lines, now);
-  inbox->Received(now, batch.counts.router);
+  inbox.window().Add(batch.router_lines, now);
+  inbox.Received(now, batch.counts.router);
   if (batch.counts.framing_problems > 0 || batch.counts.malformed > 0) {
     LogFields fields = where;
     fields.push_back({"frames", batch.counts.lines});
@@ -161,8 +173,9 @@ DrainReply DrainReceiver::Handle(std::string_view policy_name,
   return {204, ""};
 }
 
-std::map<std::string, reconciler::FormationLatency> DrainSource::Read(
-    const std::vector<const spec::FormationSpec*>& formations, const AppState& app, TimePoint now) {
+std::map<std::string, model::FormationLatency> DrainSource::Read(
+    const std::vector<const spec::FormationSpec*>& formations, const model::AppState& app,
+    TimePoint now) {
   const DrainInbox::Stats stats = inbox_->stats();
   std::string context;
   if (stats.batches == 0) {
@@ -175,8 +188,8 @@ std::map<std::string, reconciler::FormationLatency> DrainSource::Read(
   return ReadFormations(inbox_->window(), formations, app, now, context);
 }
 
-std::map<std::string, reconciler::FormationLatency> UnknownLatencySource::Read(
-    const std::vector<const spec::FormationSpec*>& formations, const AppState&, TimePoint) {
+std::map<std::string, model::FormationLatency> UnknownLatencySource::Read(
+    const std::vector<const spec::FormationSpec*>& formations, const model::AppState&, TimePoint) {
   return AllUnknown(formations, reason_);
 }
 

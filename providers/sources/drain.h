@@ -3,7 +3,7 @@
 // into the policy's window, and the policy's DrainSource reads that window at every pass. No API
 // calls at all: the drain costs nothing of the account's budget.
 //
-// The listener mounts DrainReceiver::Handle (see controller::RuntimeFactory::MakeDrainHandler);
+// The listener mounts DrainReceiver::Handle (see app::RuntimeFactory::MakeDrainHandler);
 // the receiver answers like logplex expects: 204 delivered, 4xx dropped for good, 5xx retried.
 #pragma once
 
@@ -23,8 +23,8 @@
 #include "common/logging.h"
 #include "common/time.h"
 #include "latency/latency_window.h"
-#include "metrics/metrics.h"
 #include "providers/latency_source.h"
+#include "providers/observer.h"
 
 namespace dynoherd::providers::sources {
 
@@ -96,10 +96,10 @@ struct DrainReceiverOptions {
 
 class DrainReceiver {
  public:
-  // `clock` stamps lines without a timestamp; `clock`, `logger` and `metrics` (may be null)
-  // outlive the receiver.
+  // `clock` stamps lines without a timestamp; `count_lines` is told of every line received.
+  // `clock` and `logger` outlive the receiver.
   DrainReceiver(std::shared_ptr<DrainRegistry> registry, DrainReceiverOptions options,
-                const Clock& clock, Logger& logger, metrics::Metrics* metrics);
+                const Clock& clock, Logger& logger, RouterLineCounter count_lines);
 
   // One POST /drains/<policy>. Header names are matched without regard to case. Checked in this
   // order: a secret configured (else 503), basic auth with that password (401), a drain for the
@@ -111,6 +111,14 @@ class DrainReceiver {
                     std::string_view body, std::string_view remote_address = {});
 
  private:
+  // A reply when the batch must be refused before anything else: no secret configured (503), no
+  // or the wrong password (401).
+  std::optional<DrainReply> CheckAuthorization(
+      const std::vector<std::pair<std::string, std::string>>& headers, const LogFields& where);
+  // Reads an authorized batch into `inbox`.
+  DrainReply Take(DrainInbox& inbox, const std::string& policy,
+                  const std::vector<std::pair<std::string, std::string>>& headers,
+                  std::string_view body, const LogFields& where);
   // Logs `message` at most once a minute per `key`: a misconfigured drain POSTs many times a
   // second.
   void LogThrottled(LogLevel level, const std::string& key, std::string_view message,
@@ -120,7 +128,7 @@ class DrainReceiver {
   const DrainReceiverOptions options_;
   const Clock& clock_;
   Logger& logger_;
-  metrics::Metrics* metrics_;
+  const RouterLineCounter count_lines_;
   std::mutex log_mu_;
   std::map<std::string, TimePoint> last_logged_;
 };
@@ -130,8 +138,8 @@ class DrainSource final : public LatencySource {
  public:
   DrainSource(std::shared_ptr<DrainInbox> inbox, std::string policy)
       : inbox_(std::move(inbox)), policy_(std::move(policy)) {}
-  std::map<std::string, reconciler::FormationLatency> Read(
-      const std::vector<const spec::FormationSpec*>& formations, const AppState& app,
+  std::map<std::string, model::FormationLatency> Read(
+      const std::vector<const spec::FormationSpec*>& formations, const model::AppState& app,
       TimePoint now) override;
 
  private:
@@ -144,8 +152,8 @@ class DrainSource final : public LatencySource {
 class UnknownLatencySource final : public LatencySource {
  public:
   explicit UnknownLatencySource(std::string reason) : reason_(std::move(reason)) {}
-  std::map<std::string, reconciler::FormationLatency> Read(
-      const std::vector<const spec::FormationSpec*>& formations, const AppState& app,
+  std::map<std::string, model::FormationLatency> Read(
+      const std::vector<const spec::FormationSpec*>& formations, const model::AppState& app,
       TimePoint now) override;
 
  private:

@@ -22,8 +22,8 @@ spec::FormationSpec DrainFormation(const std::string& type, Duration window = 5m
   return f;
 }
 
-AppState App(int web_dynos) {
-  AppState app;
+model::AppState App(int web_dynos) {
+  model::AppState app;
   app.formations.push_back({"web", web_dynos, "standard-1x", kStart - 1h});
   for (int i = 1; i <= web_dynos; ++i) {
     app.dynos.push_back({"web." + std::to_string(i), "web", "up", kStart - 1h});
@@ -47,7 +47,7 @@ std::string Batch(int second = 10) {
 struct Harness {
   ManualClock clock{kStart};
   CapturingLogger log;
-  metrics::Metrics metrics{"test"};
+  LineCounts lines;
   std::shared_ptr<DrainRegistry> registry;
   std::shared_ptr<DrainInbox> inbox;  // held as the policy's DrainSource would hold it
   DrainReceiver receiver;
@@ -58,7 +58,7 @@ struct Harness {
                    size_t max_body_bytes = 1u << 20)
       : registry(std::make_shared<DrainRegistry>(remembered_frames)),
         inbox(registry->Acquire("shop", 5min).value()),
-        receiver(registry, {secret, max_body_bytes}, clock, log, &metrics),
+        receiver(registry, {secret, max_body_bytes}, clock, log, lines.Counter()),
         server([this](const httplib::Request& req, httplib::Response& res) {
           std::vector<std::pair<std::string, std::string>> headers(req.headers.begin(),
                                                                    req.headers.end());
@@ -82,7 +82,7 @@ struct Harness {
     return c.Post(("/drains/" + policy).c_str(), headers, body, content_type.c_str());
   }
 
-  reconciler::FormationLatency Read(Duration window = 5min) {
+  model::FormationLatency Read(Duration window = 5min) {
     spec::FormationSpec web = DrainFormation("web", window);
     DrainSource source(inbox, "shop");
     auto out = source.Read({&web}, App(3), clock.Now());
@@ -100,7 +100,7 @@ TEST_CASE("a batch with the right password lands in the policy's window; the lag
   CHECK(res->status == 204);
   CHECK(res->body.empty());
 
-  reconciler::FormationLatency web = h.Read();
+  model::FormationLatency web = h.Read();
   REQUIRE(web.value);
   CHECK(web.per_dyno.size() == 3);
   CHECK(web.per_dyno["web.1"].count == 3);
@@ -108,9 +108,8 @@ TEST_CASE("a batch with the right password lands in the policy's window; the lag
   CHECK(web.per_dyno["web.3"].p50 == doctest::Approx(0.520).epsilon(0.02));
   CHECK(web.per_dyno["web.1"].p50 == doctest::Approx(0.100).epsilon(0.02));
   CHECK(web.sample_count == 9);
-  const std::string text = h.metrics.Serialize();
-  CHECK(text.find("dynoherd_router_lines_total{result=\"parsed\"} 9") != std::string::npos);
-  CHECK(text.find("dynoherd_router_lines_total{result=\"ignored\"} 1") != std::string::npos);
+  CHECK(h.lines.parsed() == 9);
+  CHECK(h.lines.ignored() == 1);
   CHECK(h.inbox->stats().batches == 1);
 }
 
@@ -238,15 +237,14 @@ TEST_CASE(
   auto res = h.Post(body, "partial");
   REQUIRE(res);
   CHECK(res->status == 204);
-  reconciler::FormationLatency web = h.Read();
+  model::FormationLatency web = h.Read();
   CHECK(web.per_dyno["web.1"].count == 1);
   CHECK(web.per_dyno["web.2"].count == 1);
   CHECK(h.log.Contains(LogLevel::kWarn, "log drain batch partly unreadable"));
-  const std::string text = h.metrics.Serialize();
-  CHECK(text.find("dynoherd_router_lines_total{result=\"parsed\"} 2") != std::string::npos);
+  CHECK(h.lines.parsed() == 2);
   // One framing problem (a count larger than the body, then junk up to the next frame) and one
   // router line that cannot be read (service=12qs).
-  CHECK(text.find("dynoherd_router_lines_total{result=\"malformed\"} 2") != std::string::npos);
+  CHECK(h.lines.malformed() == 2);
 
   for (const std::string& garbage :
        {std::string("hello world"), std::string(""), std::string("12 <1>1\n"),
@@ -268,7 +266,7 @@ TEST_CASE("a batch of app output only is delivered (204) and changes no latency"
   auto res = h.Post(Frame("2026-11-22T12:59:12.000000+00:00", "app", "web.1", "GET / 200"));
   REQUIRE(res);
   CHECK(res->status == 204);
-  reconciler::FormationLatency web = h.Read();
+  model::FormationLatency web = h.Read();
   CHECK_FALSE(web.value);
   CHECK(web.unknown_reason.find("no router lines for web in the last 5m") != std::string::npos);
   CHECK(web.unknown_reason.find("the last drain batch arrived") != std::string::npos);
@@ -276,14 +274,14 @@ TEST_CASE("a batch of app output only is delivered (204) and changes no latency"
 
 TEST_CASE("the drain source says when nothing arrived, and lines age out of the window") {
   Harness h;
-  reconciler::FormationLatency before = h.Read();
+  model::FormationLatency before = h.Read();
   CHECK_FALSE(before.value);
   CHECK(before.unknown_reason.find("has received nothing since dynoherd started") !=
         std::string::npos);
   REQUIRE(h.Post(Batch())->status == 204);
   CHECK(h.Read().value);
   h.clock.Advance(10min);
-  reconciler::FormationLatency later = h.Read();
+  model::FormationLatency later = h.Read();
   CHECK_FALSE(later.value);
   CHECK(later.unknown_reason.find("the last drain batch arrived 10m ago") != std::string::npos);
 }

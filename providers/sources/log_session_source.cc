@@ -9,8 +9,9 @@
 
 namespace dynoherd::providers::sources {
 
-std::map<std::string, reconciler::FormationLatency> LogSessionSource::Read(
-    const std::vector<const spec::FormationSpec*>& formations, const AppState& app, TimePoint now) {
+std::map<std::string, model::FormationLatency> LogSessionSource::Read(
+    const std::vector<const spec::FormationSpec*>& formations, const model::AppState& app,
+    TimePoint now) {
   Result<heroku::LogSession> session = client_.CreateLogSession(app_, options_.request);
   if (!session.ok()) return AllUnknown(formations, session.status().message());
 
@@ -28,7 +29,7 @@ std::map<std::string, reconciler::FormationLatency> LogSessionSource::Read(
 
   latency::RouterLineParser parser;
   latency::RouterLine line;
-  RouterLineTally tally(metrics_);
+  RouterLineTally tally(count_lines_);
   int64_t router_lines = 0;
   std::optional<TimePoint> oldest;
   Result<heroku::LogReadSummary> read =
@@ -63,7 +64,7 @@ std::map<std::string, reconciler::FormationLatency> LogSessionSource::Read(
   return ReadFormations(
       formations, app,
       [&](const spec::FormationSpec& f, const std::vector<std::string>& dynos) {
-        reconciler::FormationLatency latency =
+        model::FormationLatency latency =
             windows.at(f.latency->window).Formation(f.type, f.latency->statistic, now, dynos);
         if (!latency.value && !dynos.empty()) {
           latency.unknown_reason += " in the last " + FormatDuration(f.latency->window);

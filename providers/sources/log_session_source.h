@@ -10,9 +10,9 @@
 #include <vector>
 
 #include "common/logging.h"
-#include "metrics/metrics.h"
 #include "providers/heroku/heroku_client.h"
 #include "providers/latency_source.h"
+#include "providers/observer.h"
 
 namespace dynoherd::providers::sources {
 
@@ -23,20 +23,20 @@ struct LogSessionOptions {
 
 class LogSessionSource final : public LatencySource {
  public:
-  // `client`, `logger` and `metrics` (may be null) outlive the source.
+  // `client` and `logger` outlive the source; `count_lines` is told of every line read.
   LogSessionSource(heroku::HerokuClient& client, std::string app, LogSessionOptions options,
-                   Logger& logger, metrics::Metrics* metrics)
+                   Logger& logger, RouterLineCounter count_lines)
       : client_(client),
         app_(std::move(app)),
         options_(std::move(options)),
         logger_(logger),
-        metrics_(metrics) {}
+        count_lines_(std::move(count_lines)) {}
 
   // Lines stamped before `now` minus a formation's window do not count for it. When the session's
   // lines cover less than the widest window (a busy app fills 1500 lines in less), the latency is
   // still known, from what they cover, and a warning says how much that is.
-  std::map<std::string, reconciler::FormationLatency> Read(
-      const std::vector<const spec::FormationSpec*>& formations, const AppState& app,
+  std::map<std::string, model::FormationLatency> Read(
+      const std::vector<const spec::FormationSpec*>& formations, const model::AppState& app,
       TimePoint now) override;
 
  private:
@@ -44,7 +44,7 @@ class LogSessionSource final : public LatencySource {
   std::string app_;
   LogSessionOptions options_;
   Logger& logger_;
-  metrics::Metrics* metrics_;
+  RouterLineCounter count_lines_;
 };
 
 }  // namespace dynoherd::providers::sources

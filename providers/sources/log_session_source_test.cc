@@ -54,13 +54,13 @@ spec::FormationSpec Formation(const std::string& type, Duration window = 5min,
 struct Harness {
   CapturingLogger log;
   ht::Harness h{log, {}, kScenario};
-  metrics::Metrics metrics{"test"};
+  testing::LineCounts lines;
 
   LogSessionSource Source(const std::string& app) {
-    return LogSessionSource(*h.client, app, {}, log, &metrics);
+    return LogSessionSource(*h.client, app, {}, log, lines.Counter());
   }
-  AppState Observe(const std::string& app) {
-    AppState state;
+  model::AppState Observe(const std::string& app) {
+    model::AppState state;
     state.formations = h.client->ListFormations(app).value();
     state.dynos = h.client->ListDynos(app).value();
     h.fake->ClearRequests();
@@ -72,12 +72,12 @@ struct Harness {
 
 TEST_CASE("one pass, one log session: every web dyno's requests, the laggard plain to see") {
   Harness t;
-  AppState app = t.Observe("shop");
+  model::AppState app = t.Observe("shop");
   spec::FormationSpec web = Formation("web", 5min, spec::Statistic::kP95);
   LogSessionSource source = t.Source("shop");
   auto out = source.Read({&web}, app, t.h.clock.Now());
   REQUIRE(out.count("web"));
-  const reconciler::FormationLatency& latency = out["web"];
+  const model::FormationLatency& latency = out["web"];
   REQUIRE(latency.value);
   REQUIRE(latency.per_dyno.size() == 5);
   for (const char* dyno : {"web.1", "web.2", "web.4", "web.5"}) {
@@ -86,7 +86,7 @@ TEST_CASE("one pass, one log session: every web dyno's requests, the laggard pla
     CHECK(latency.per_dyno.at(dyno).errors == 0);
     CHECK(latency.per_dyno.at(dyno).p50 == doctest::Approx(0.1).epsilon(0.25));
   }
-  const reconciler::LatencyStats& slow = latency.per_dyno.at("web.3");
+  const model::LatencyStats& slow = latency.per_dyno.at("web.3");
   CHECK(slow.count == 42);  // 40 requests and 2 timed-out ones
   CHECK(slow.errors == 2);
   CHECK(slow.p50 > 3 * latency.per_dyno.at("web.1").p50);
@@ -108,8 +108,7 @@ TEST_CASE("one pass, one log session: every web dyno's requests, the laggard pla
     CHECK_FALSE(r.Header("Authorization"));
   }
   CHECK(logplex == 1);
-  const std::string text = t.metrics.Serialize();
-  CHECK(text.find("dynoherd_router_lines_total{result=\"parsed\"} 202") != std::string::npos);
+  CHECK(t.lines.parsed() == 202);
 
   // Every pass opens its own session: three passes, three calls.
   source.Read({&web}, app, t.h.clock.Now());
@@ -119,11 +118,11 @@ TEST_CASE("one pass, one log session: every web dyno's requests, the laggard pla
 
 TEST_CASE("lines older than a formation's window ending now do not count") {
   Harness t;
-  AppState app = t.Observe("quiet");
+  model::AppState app = t.Observe("quiet");
   LogSessionSource source = t.Source("quiet");
   spec::FormationSpec five = Formation("web", 5min, spec::Statistic::kMax);
   auto out = source.Read({&five}, app, t.h.clock.Now());
-  const reconciler::FormationLatency& web = out["web"];
+  const model::FormationLatency& web = out["web"];
   CHECK(web.per_dyno.at("web.1").count == 2);  // 12:56:00 and 12:59:45, not 12:50:00
   CHECK(web.per_dyno.at("web.1").max == doctest::Approx(0.120).epsilon(0.02));
   CHECK(web.per_dyno.at("web.2").count == 1);
@@ -140,14 +139,13 @@ TEST_CASE("lines older than a formation's window ending now do not count") {
   CHECK_FALSE(later["web"].value);
   CHECK(later["web"].unknown_reason ==
         "no router lines for web in the last 1m; the log session had 4 router lines (6 lines)");
-  const std::string text = t.metrics.Serialize();
-  CHECK(text.find("dynoherd_router_lines_total{result=\"malformed\"} 3") != std::string::npos);
-  CHECK(text.find("dynoherd_router_lines_total{result=\"ignored\"} 3") != std::string::npos);
+  CHECK(t.lines.malformed() == 3);
+  CHECK(t.lines.ignored() == 3);
 }
 
 TEST_CASE("formations of different windows share the one session") {
   Harness t;
-  AppState app = t.Observe("quiet");
+  model::AppState app = t.Observe("quiet");
   LogSessionSource source = t.Source("quiet");
   spec::FormationSpec web = Formation("web", 1min);
   spec::FormationSpec worker = Formation("worker", 10min);
@@ -162,7 +160,7 @@ TEST_CASE(
     "when 1500 lines cover less than the window, the latency is known and a warning says how "
     "much") {
   Harness t;
-  AppState app = t.Observe("busy");
+  model::AppState app = t.Observe("busy");
   LogSessionSource source = t.Source("busy");
   spec::FormationSpec web = Formation("web");
   auto out = source.Read({&web}, app, t.h.clock.Now());
@@ -186,14 +184,14 @@ TEST_CASE(
 
   // The quiet app's handful of lines cover the whole window: nothing to say.
   Harness q;
-  AppState quiet = q.Observe("quiet");
+  model::AppState quiet = q.Observe("quiet");
   q.Source("quiet").Read({&web}, quiet, q.h.clock.Now());
   CHECK_FALSE(q.log.Contains(LogLevel::kWarn, "log session covers only part"));
 }
 
 TEST_CASE("a session that cannot be opened or read leaves every formation unknown, secrets kept") {
   Harness t;
-  AppState app = t.Observe("shop");
+  model::AppState app = t.Observe("shop");
   spec::FormationSpec web = Formation("web");
   LogSessionSource source = t.Source("shop");
 

@@ -10,7 +10,7 @@ namespace dynoherd::providers::sources {
 
 namespace {
 
-// How often the tally reaches the metrics while a quiet session trickles.
+// How often the tally is told while a quiet session trickles.
 constexpr Duration kTallyFlushInterval = 10s;
 // The first Read takes the replayed burst as over once no line came for this long.
 constexpr std::chrono::milliseconds kReplayQuiet{200};
@@ -19,8 +19,8 @@ constexpr std::chrono::milliseconds kReplayQuiet{200};
 
 Result<std::unique_ptr<LogTail>> LogTail::Start(heroku::HerokuClient& client, std::string app,
                                                 LogTailOptions options, const Clock& clock,
-                                                Logger& logger, metrics::Metrics* metrics,
-                                                Sleep sleep) {
+                                                Logger& logger, RouterLineCounter count_lines,
+                                                Sleeper* sleeper) {
   if (options.initial_backoff <= Duration::zero() ||
       options.max_backoff < options.initial_backoff) {
     return Status::InvalidArgument(
@@ -35,20 +35,20 @@ Result<std::unique_ptr<LogTail>> LogTail::Start(heroku::HerokuClient& client, st
   Result<latency::LatencyWindow> window = latency::LatencyWindow::Create(window_options);
   if (!window.ok()) return window.status().WithContext("log tail of " + app);
   return std::unique_ptr<LogTail>(new LogTail(client, std::move(app), std::move(options),
-                                              std::move(window).value(), clock, logger, metrics,
-                                              std::move(sleep)));
+                                              std::move(window).value(), clock, logger,
+                                              std::move(count_lines), sleeper));
 }
 
 LogTail::LogTail(heroku::HerokuClient& client, std::string app, LogTailOptions options,
                  latency::LatencyWindow window, const Clock& clock, Logger& logger,
-                 metrics::Metrics* metrics, Sleep sleep)
+                 RouterLineCounter count_lines, Sleeper* sleeper)
     : client_(client),
       app_(std::move(app)),
       options_(std::move(options)),
       clock_(clock),
       logger_(logger),
-      metrics_(metrics),
-      sleep_(std::move(sleep)),
+      count_lines_(std::move(count_lines)),
+      sleeper_(sleeper ? *sleeper : own_sleeper_),
       window_(std::move(window)),
       thread_([this] { Run(); }) {}
 
@@ -62,6 +62,7 @@ void LogTail::RequestStop() {
     stop_.store(true);
   }
   cv_.notify_all();
+  own_sleeper_.Interrupt();
 }
 
 void LogTail::Stop() {
@@ -70,10 +71,7 @@ void LogTail::Stop() {
 }
 
 bool LogTail::Wait(Duration d) {
-  if (sleep_) return sleep_(d) && !stop_.load();
-  std::unique_lock lock(mu_);
-  cv_.wait_for(lock, d, [this] { return stop_.load(); });
-  return !stop_.load();
+  return sleeper_.Sleep(d) && !stop_.load();
 }
 
 void LogTail::Run() {
@@ -133,7 +131,7 @@ Status LogTail::RunSession() {
   limits.stop = &stop_;
   latency::RouterLineParser parser;
   latency::RouterLine line;
-  RouterLineTally tally(metrics_);
+  RouterLineTally tally(count_lines_);
   TimePoint last_flush = clock_.Now();
   Result<heroku::LogReadSummary> read =
       client_.ReadLogSession(*session, limits, [&](std::string_view text) {
@@ -184,8 +182,9 @@ std::string LogTail::Describe(TimePoint now) const {
   return what + (health_.attempts == 0 ? " is connecting" : " is reconnecting");
 }
 
-std::map<std::string, reconciler::FormationLatency> LogTail::Read(
-    const std::vector<const spec::FormationSpec*>& formations, const AppState& app, TimePoint now) {
+std::map<std::string, model::FormationLatency> LogTail::Read(
+    const std::vector<const spec::FormationSpec*>& formations, const model::AppState& app,
+    TimePoint now) {
   std::string context;
   {
     std::unique_lock lock(mu_);

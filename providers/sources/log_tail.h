@@ -18,11 +18,12 @@
 #include <vector>
 
 #include "common/logging.h"
+#include "common/sleeper.h"
 #include "common/time.h"
 #include "latency/latency_window.h"
-#include "metrics/metrics.h"
 #include "providers/heroku/heroku_client.h"
 #include "providers/latency_source.h"
+#include "providers/observer.h"
 
 namespace dynoherd::providers::sources {
 
@@ -55,16 +56,15 @@ struct LogTailHealth {
 
 class LogTail {
  public:
-  // Waits `d` before a reconnect; returns false when woken to stop. Tests inject one that records
-  // the wait and returns at once; empty: a real wait that Stop() cuts short.
-  using Sleep = std::function<bool(Duration d)>;
-
-  // Starts the background thread at once. `client`, `clock`, `logger` and `metrics` (may be null)
-  // must outlive the tail. Errors: a window the LatencyWindow refuses, backoffs not positive.
+  // Starts the background thread at once. `sleeper` waits before each reconnect (tests inject a
+  // ManualSleeper); null: a SystemSleeper of the tail's own, which RequestStop interrupts.
+  // `count_lines` is told of every line read. `client`, `clock`, `logger` and `sleeper` must
+  // outlive the tail.
+  // Errors: a window the LatencyWindow refuses, backoffs not positive.
   static Result<std::unique_ptr<LogTail>> Start(heroku::HerokuClient& client, std::string app,
                                                 LogTailOptions options, const Clock& clock,
-                                                Logger& logger, metrics::Metrics* metrics,
-                                                Sleep sleep = {});
+                                                Logger& logger, RouterLineCounter count_lines,
+                                                Sleeper* sleeper = nullptr);
   ~LogTail();  // Stop()
   LogTail(const LogTail&) = delete;
   LogTail& operator=(const LogTail&) = delete;
@@ -76,8 +76,8 @@ class LogTail {
 
   // Each formation's latency over its window ending at `now`; unknown ones say what the tail is
   // doing ("log tail of shop: reconnecting after: ...").
-  std::map<std::string, reconciler::FormationLatency> Read(
-      const std::vector<const spec::FormationSpec*>& formations, const AppState& app,
+  std::map<std::string, model::FormationLatency> Read(
+      const std::vector<const spec::FormationSpec*>& formations, const model::AppState& app,
       TimePoint now);
 
   const std::string& app() const { return app_; }
@@ -93,7 +93,7 @@ class LogTail {
  private:
   LogTail(heroku::HerokuClient& client, std::string app, LogTailOptions options,
           latency::LatencyWindow window, const Clock& clock, Logger& logger,
-          metrics::Metrics* metrics, Sleep sleep);
+          RouterLineCounter count_lines, Sleeper* sleeper);
   void Run();
   // One session: open, read until it ends. Returns the error, or OK when it ended normally.
   Status RunSession();
@@ -105,8 +105,9 @@ class LogTail {
   const LogTailOptions options_;
   const Clock& clock_;
   Logger& logger_;
-  metrics::Metrics* metrics_;
-  Sleep sleep_;
+  const RouterLineCounter count_lines_;
+  SystemSleeper own_sleeper_;
+  Sleeper& sleeper_;
 
   latency::SharedLatencyWindow window_;
   std::atomic<bool> stop_{false};
@@ -149,8 +150,8 @@ class LogTailRegistry {
 class LogTailSource final : public LatencySource {
  public:
   explicit LogTailSource(std::shared_ptr<LogTail> tail) : tail_(std::move(tail)) {}
-  std::map<std::string, reconciler::FormationLatency> Read(
-      const std::vector<const spec::FormationSpec*>& formations, const AppState& app,
+  std::map<std::string, model::FormationLatency> Read(
+      const std::vector<const spec::FormationSpec*>& formations, const model::AppState& app,
       TimePoint now) override {
     return tail_->Read(formations, app, now);
   }

@@ -45,51 +45,22 @@ spec::FormationSpec Web(Duration window = 5min) {
   return testing::LatencyFormation("web", window);
 }
 
-// Records every wait before a reconnect, moves the test's clock by it, and lets the test wait
-// for the n-th.
-class RecordingSleep {
- public:
-  explicit RecordingSleep(ManualClock& clock) : clock_(clock) {}
-  LogTail::Sleep AsSleep() {
-    return [this](Duration d) {
-      {
-        std::lock_guard lock(mu_);
-        waits_.push_back(d);
-      }
-      clock_.Advance(d);
-      cv_.notify_all();
-      return true;
-    };
-  }
-  std::vector<Duration> WaitFor(size_t n) {
-    std::unique_lock lock(mu_);
-    cv_.wait_for(lock, kEventTimeout, [&] { return waits_.size() >= n; });
-    return waits_;
-  }
-
- private:
-  ManualClock& clock_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::vector<Duration> waits_;
-};
-
 struct Harness {
   CapturingLogger log;
   ht::Harness h{log, {}, kScenario};
-  metrics::Metrics metrics{"test"};
-  RecordingSleep sleep{h.clock};
+  testing::LineCounts lines;
+  ManualSleeper sleeper{&h.clock};  // records each wait before a reconnect, moves the clock
 
   std::unique_ptr<LogTail> Start(const std::string& app, LogTailOptions options = {},
                                  bool inject_sleep = true, bool wait_for_first_lines = false) {
     if (!wait_for_first_lines) options.first_lines_wait = std::chrono::milliseconds(0);
-    auto tail = LogTail::Start(*h.client, app, options, h.clock, log, &metrics,
-                               inject_sleep ? sleep.AsSleep() : LogTail::Sleep());
+    auto tail = LogTail::Start(*h.client, app, options, h.clock, log, lines.Counter(),
+                               inject_sleep ? &sleeper : nullptr);
     REQUIRE_MESSAGE(tail.ok(), tail.status().message());
     return std::move(tail).value();
   }
-  AppState Observe(const std::string& app) {
-    AppState state;
+  model::AppState Observe(const std::string& app) {
+    model::AppState state;
     state.formations = h.client->ListFormations(app).value();
     state.dynos = h.client->ListDynos(app).value();
     return state;
@@ -109,13 +80,13 @@ struct Harness {
 
 TEST_CASE("a tail takes the replayed lines, stays open, and serves the window to every reader") {
   Harness t;
-  AppState app = t.Observe("shop");
+  model::AppState app = t.Observe("shop");
   auto tail = t.Start("shop");
   REQUIRE(tail->WaitForLines(202, kEventTimeout));
 
   spec::FormationSpec web = Web();
   auto out = tail->Read({&web}, app, t.h.clock.Now());
-  const reconciler::FormationLatency& latency = out["web"];
+  const model::FormationLatency& latency = out["web"];
   REQUIRE(latency.value);
   REQUIRE(latency.per_dyno.size() == 5);
   // The window expires in tenths (30 s buckets), so it reads between 4m30s and 5m back: most of
@@ -141,13 +112,12 @@ TEST_CASE("a tail takes the replayed lines, stays open, and serves the window to
   CHECK_FALSE(health.connected);
   CHECK(t.log.Contains(LogLevel::kInfo, "log tail stopped"));
   CHECK(t.SessionsOpened() == 1);
-  const std::string text = t.metrics.Serialize();
-  CHECK(text.find("dynoherd_router_lines_total{result=\"parsed\"} 202") != std::string::npos);
+  CHECK(t.lines.parsed() == 202);
 }
 
 TEST_CASE("the first read waits for the whole replayed burst, not only its first line") {
   Harness t;
-  AppState app = t.Observe("shop");
+  model::AppState app = t.Observe("shop");
   LogTailOptions options;
   options.first_lines_wait = std::chrono::milliseconds(20000);  // a bound, not a sleep
   auto tail = t.Start("shop", options, /*inject_sleep=*/true, /*wait_for_first_lines=*/true);
@@ -167,7 +137,7 @@ TEST_CASE("a failing tail reconnects after a doubling, bounded backoff; one sess
   options.initial_backoff = 1s;
   options.max_backoff = 3s;
   auto tail = t.Start("shop", options);
-  std::vector<Duration> waits = t.sleep.WaitFor(4);
+  std::vector<Duration> waits = t.sleeper.WaitForWaits(4, kEventTimeout);
   REQUIRE(tail->WaitForLines(202, kEventTimeout));
   CHECK(waits == std::vector<Duration>{1s, 2s, 3s, 3s});
   tail->Stop();
@@ -191,7 +161,7 @@ TEST_CASE("a session that ends is replaced; replayed lines are not counted twice
   options.request.tail = false;  // the fake ends such a session after its lines
   options.healthy_after = 0s;    // every clean end counts as healthy: the backoff stays at 1s
   auto tail = t.Start("fixed", options);
-  t.sleep.WaitFor(3);
+  t.sleeper.WaitForWaits(3, kEventTimeout);
   REQUIRE(tail->WaitForSessionsEnded(3, kEventTimeout));
   tail->Stop();
   LogTailHealth health = tail->health();
@@ -200,12 +170,12 @@ TEST_CASE("a session that ends is replaced; replayed lines are not counted twice
   // Sessions 2 and 3 replayed all four lines; a fourth may have begun before the stop.
   CHECK(health.lines_replayed >= 8);
   CHECK(health.lines_replayed <= 4 * (health.sessions_opened - 1));
-  std::vector<Duration> waits = t.sleep.WaitFor(3);
+  std::vector<Duration> waits = t.sleeper.WaitForWaits(3, kEventTimeout);
   for (size_t i = 0; i < 3; ++i)
     CHECK(waits[i] == 1s);
   CHECK(t.log.Contains(LogLevel::kInfo, "log tail ended, reconnecting"));
 
-  AppState app = t.Observe("fixed");
+  model::AppState app = t.Observe("fixed");
   spec::FormationSpec web = Web();
   auto out = tail->Read({&web}, app, testing::kStart);
   CHECK(out["web"].per_dyno.at("web.1").count == 2);
@@ -219,7 +189,7 @@ TEST_CASE("a failed session opening is retried with backoff too") {
       ht::F("{method: POST, path: /apps/fixed/log-sessions, status: 404, times: 2}"));
   auto tail = t.Start("fixed");
   REQUIRE(tail->WaitForLines(4, kEventTimeout));
-  std::vector<Duration> waits = t.sleep.WaitFor(2);
+  std::vector<Duration> waits = t.sleeper.WaitForWaits(2, kEventTimeout);
   CHECK(waits[0] == 1s);
   CHECK(waits[1] == 2s);
   LogTailHealth health = tail->health();
@@ -237,7 +207,7 @@ TEST_CASE("unknown latency says what the tail is doing") {
   options.max_backoff = 1h;
   auto tail = t.Start("fixed", options, /*inject_sleep=*/false);
   REQUIRE(tail->WaitForSessionsEnded(1, kEventTimeout));
-  AppState app = t.Observe("fixed");
+  model::AppState app = t.Observe("fixed");
   spec::FormationSpec web = Web();
   auto out = tail->Read({&web}, app, t.h.clock.Now());
   CHECK_FALSE(out["web"].value);
@@ -262,10 +232,10 @@ TEST_CASE("stopping cuts a real backoff wait short") {
 
 TEST_CASE("the first read waits (bounded) for the first lines") {
   Harness t;
-  AppState app = t.Observe("fixed");
+  model::AppState app = t.Observe("fixed");
   LogTailOptions options;
   auto started =
-      LogTail::Start(*t.h.client, "fixed", options, t.h.clock, t.log, nullptr, t.sleep.AsSleep());
+      LogTail::Start(*t.h.client, "fixed", options, t.h.clock, t.log, nullptr, &t.sleeper);
   REQUIRE(started.ok());
   spec::FormationSpec web = Web();
   auto out = (*started)->Read({&web}, app, t.h.clock.Now());

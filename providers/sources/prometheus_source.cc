@@ -137,50 +137,68 @@ std::string UnixTime(TimePoint t) {
   return buf;
 }
 
-}  // namespace
+// The formation value of a scalar, or of a vector's one sample without a dyno label.
+Result<model::FormationLatency> OneValue(const Result<double>& v) {
+  if (!v.ok()) return v.status();
+  if (std::string why = Unusable(*v); !why.empty()) {
+    return Status::InvalidArgument("the query's value is " + why);
+  }
+  model::FormationLatency latency;
+  latency.value = *v;
+  return latency;
+}
 
-Result<reconciler::FormationLatency> ParsePrometheusAnswer(std::string_view body,
-                                                           const std::string& dyno_label,
-                                                           const std::vector<std::string>& dynos) {
-  const json answer = json::parse(body, nullptr, /*allow_exceptions=*/false);
-  if (answer.is_discarded() || !answer.is_object()) {
-    return Status::InvalidArgument("the answer is not a Prometheus API JSON object");
-  }
-  if (std::optional<std::string> error = ErrorOf(answer)) return Status::InvalidArgument(*error);
-  const std::string status = answer.value("status", "");
-  if (status != "success") {
-    return Status::InvalidArgument("the answer's status is \"" + status.substr(0, 32) + "\"");
-  }
-  const json* data = answer.contains("data") ? &answer["data"] : nullptr;
-  if (data == nullptr || !data->is_object() || !data->contains("result")) {
-    return Status::InvalidArgument("the answer has no data.result");
-  }
-  const std::string type = data->value("resultType", "");
-  const json& result = (*data)["result"];
-  reconciler::FormationLatency latency;
-
-  if (type == "scalar") {
-    Result<double> v = SampleValue(result);
-    if (!v.ok()) return v.status();
-    if (std::string why = Unusable(*v); !why.empty()) {
-      return Status::InvalidArgument("the query's value is " + why);
+// Per-dyno values from samples labelled with dyno names: those of the formation's `dynos` that
+// are usable; the formation value is their mean.
+Result<model::FormationLatency> PerDyno(const std::vector<std::pair<std::string, double>>& labelled,
+                                        const std::string& dyno_label,
+                                        const std::vector<std::string>& dynos) {
+  if (dynos.empty()) return Status::NotFound("the app lists no dynos of this formation");
+  const std::set<std::string> listed(dynos.begin(), dynos.end());
+  std::set<std::string> seen;
+  std::vector<std::string> strangers;
+  std::vector<std::string> unusable;
+  model::FormationLatency latency;
+  double sum = 0;
+  for (const auto& [dyno, v] : labelled) {
+    if (!seen.insert(dyno).second) {
+      return Status::InvalidArgument("the query returned several samples for " + dyno_label +
+                                     "=\"" + dyno.substr(0, 64) + "\": aggregate them by " +
+                                     dyno_label);
     }
-    latency.value = *v;
-    return latency;
+    if (!listed.count(dyno)) {
+      strangers.push_back(dyno.substr(0, 64));
+      continue;
+    }
+    if (!Unusable(v).empty()) {
+      unusable.push_back(dyno);
+      continue;
+    }
+    model::LatencyStats stats;
+    stats.count = 1;
+    stats.mean = stats.p50 = stats.p95 = stats.p99 = stats.max = v;
+    latency.per_dyno[dyno] = stats;
+    sum += v;
   }
-  if (type == "matrix") {
-    return Status::InvalidArgument(
-        "the query returns a range vector; give an instant vector (drop the [range], or wrap it "
-        "in an _over_time function)");
+  if (latency.per_dyno.empty()) {
+    if (!unusable.empty()) {
+      return Status::NotFound("no usable value: " + Listing(unusable) +
+                              " gave NaN, infinite or negative values (no requests in the "
+                              "query's range?)");
+    }
+    return Status::NotFound("none of the query's " + dyno_label + " labels (" + Listing(strangers) +
+                            ") names one of the formation's dynos (" + Listing(dynos) + ")");
   }
-  if (type != "vector" || !result.is_array()) {
-    return Status::InvalidArgument("the query returns a " + (type.empty() ? "result" : type) +
-                                   ", not a vector or scalar");
-  }
+  latency.value = sum / static_cast<double>(latency.per_dyno.size());
+  return latency;
+}
+
+// An instant vector: one unlabelled sample (the formation's value), or one sample per dyno.
+Result<model::FormationLatency> FromVector(const json& result, const std::string& dyno_label,
+                                           const std::vector<std::string>& dynos) {
   if (result.empty()) {
     return Status::NotFound("the query returned no samples (no series match, or none has data)");
   }
-
   std::vector<std::pair<std::string, double>> labelled;
   size_t unlabelled = 0;
   for (const json& sample : result) {
@@ -203,56 +221,47 @@ Result<reconciler::FormationLatency> ParsePrometheusAnswer(std::string_view body
                                      " samples without the label \"" + dyno_label +
                                      "\": aggregate them by " + dyno_label + ", or into one value");
     }
-    Result<double> v = SampleValue(result[0]["value"]);
-    if (std::string why = Unusable(*v); !why.empty()) {
-      return Status::InvalidArgument("the query's value is " + why);
-    }
-    latency.value = *v;
-    return latency;
+    return OneValue(SampleValue(result[0]["value"]));
   }
   if (unlabelled > 0) {
     return Status::InvalidArgument(std::to_string(unlabelled) + " of the query's " +
                                    std::to_string(result.size()) + " samples lack the label \"" +
                                    dyno_label + "\"");
   }
-  if (dynos.empty()) return Status::NotFound("the app lists no dynos of this formation");
+  return PerDyno(labelled, dyno_label, dynos);
+}
 
-  const std::set<std::string> listed(dynos.begin(), dynos.end());
-  std::set<std::string> seen;
-  std::vector<std::string> strangers;
-  std::vector<std::string> unusable;
-  double sum = 0;
-  for (const auto& [dyno, v] : labelled) {
-    if (!seen.insert(dyno).second) {
-      return Status::InvalidArgument("the query returned several samples for " + dyno_label +
-                                     "=\"" + dyno.substr(0, 64) + "\": aggregate them by " +
-                                     dyno_label);
-    }
-    if (!listed.count(dyno)) {
-      strangers.push_back(dyno.substr(0, 64));
-      continue;
-    }
-    if (!Unusable(v).empty()) {
-      unusable.push_back(dyno);
-      continue;
-    }
-    reconciler::LatencyStats stats;
-    stats.count = 1;
-    stats.mean = stats.p50 = stats.p95 = stats.p99 = stats.max = v;
-    latency.per_dyno[dyno] = stats;
-    sum += v;
+}  // namespace
+
+Result<model::FormationLatency> ParsePrometheusAnswer(std::string_view body,
+                                                      const std::string& dyno_label,
+                                                      const std::vector<std::string>& dynos) {
+  const json answer = json::parse(body, nullptr, /*allow_exceptions=*/false);
+  if (answer.is_discarded() || !answer.is_object()) {
+    return Status::InvalidArgument("the answer is not a Prometheus API JSON object");
   }
-  if (latency.per_dyno.empty()) {
-    if (!unusable.empty()) {
-      return Status::NotFound("no usable value: " + Listing(unusable) +
-                              " gave NaN, infinite or negative values (no requests in the "
-                              "query's range?)");
-    }
-    return Status::NotFound("none of the query's " + dyno_label + " labels (" + Listing(strangers) +
-                            ") names one of the formation's dynos (" + Listing(dynos) + ")");
+  if (std::optional<std::string> error = ErrorOf(answer)) return Status::InvalidArgument(*error);
+  const std::string status = answer.value("status", "");
+  if (status != "success") {
+    return Status::InvalidArgument("the answer's status is \"" + status.substr(0, 32) + "\"");
   }
-  latency.value = sum / static_cast<double>(latency.per_dyno.size());
-  return latency;
+  const json* data = answer.contains("data") ? &answer["data"] : nullptr;
+  if (data == nullptr || !data->is_object() || !data->contains("result")) {
+    return Status::InvalidArgument("the answer has no data.result");
+  }
+  const std::string type = data->value("resultType", "");
+  const json& result = (*data)["result"];
+  if (type == "scalar") return OneValue(SampleValue(result));
+  if (type == "matrix") {
+    return Status::InvalidArgument(
+        "the query returns a range vector; give an instant vector (drop the [range], or wrap it "
+        "in an _over_time function)");
+  }
+  if (type != "vector" || !result.is_array()) {
+    return Status::InvalidArgument("the query returns a " + (type.empty() ? "result" : type) +
+                                   ", not a vector or scalar");
+  }
+  return FromVector(result, dyno_label, dynos);
 }
 
 Result<std::unique_ptr<PrometheusSource>> PrometheusSource::Create(
@@ -290,9 +299,10 @@ PrometheusSource::PrometheusSource(std::map<std::string, Endpoint> endpoints,
       transport_(options_.transport),
       logger_(logger) {}
 
-std::map<std::string, reconciler::FormationLatency> PrometheusSource::Read(
-    const std::vector<const spec::FormationSpec*>& formations, const AppState& app, TimePoint now) {
-  std::map<std::string, reconciler::FormationLatency> out;
+std::map<std::string, model::FormationLatency> PrometheusSource::Read(
+    const std::vector<const spec::FormationSpec*>& formations, const model::AppState& app,
+    TimePoint now) {
+  std::map<std::string, model::FormationLatency> out;
   for (const auto* f : formations) {
     if (!f->latency) continue;
     auto endpoint = endpoints_.find(f->type);
@@ -305,10 +315,10 @@ std::map<std::string, reconciler::FormationLatency> PrometheusSource::Read(
   return out;
 }
 
-reconciler::FormationLatency PrometheusSource::Query(const spec::FormationSpec& formation,
-                                                     const Endpoint& endpoint,
-                                                     const std::vector<std::string>& dynos,
-                                                     TimePoint now) {
+model::FormationLatency PrometheusSource::Query(const spec::FormationSpec& formation,
+                                                const Endpoint& endpoint,
+                                                const std::vector<std::string>& dynos,
+                                                TimePoint now) {
   const spec::LatencySpec& spec = *formation.latency;
   HttpRequest request;
   request.url = endpoint.query_url + "?query=" + heroku::EscapePathSegment(spec.query) +
@@ -318,7 +328,7 @@ reconciler::FormationLatency PrometheusSource::Query(const spec::FormationSpec& 
     request.headers.emplace_back("Authorization", endpoint.authorization);
   }
   const std::string where = "prometheus at " + endpoint.host;
-  reconciler::FormationLatency unknown;
+  model::FormationLatency unknown;
   HttpResult result = transport_.Send(request);
   if (!result.ok()) {
     unknown.unknown_reason = "prometheus query failed: " + result.status.message();
@@ -338,7 +348,7 @@ reconciler::FormationLatency PrometheusSource::Query(const spec::FormationSpec& 
     unknown.unknown_reason = detail;
     return unknown;
   }
-  Result<reconciler::FormationLatency> latency =
+  Result<model::FormationLatency> latency =
       ParsePrometheusAnswer(result.response.body, spec.dyno_label, dynos);
   if (!latency.ok()) {
     unknown.unknown_reason = where + ": " + latency.status().message();

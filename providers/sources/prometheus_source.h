@@ -41,8 +41,8 @@ class PrometheusSource final : public LatencySource {
       Logger& logger);
 
   // One query per formation, evaluated at `now`.
-  std::map<std::string, reconciler::FormationLatency> Read(
-      const std::vector<const spec::FormationSpec*>& formations, const AppState& app,
+  std::map<std::string, model::FormationLatency> Read(
+      const std::vector<const spec::FormationSpec*>& formations, const model::AppState& app,
       TimePoint now) override;
 
  private:
@@ -53,8 +53,8 @@ class PrometheusSource final : public LatencySource {
   };
   PrometheusSource(std::map<std::string, Endpoint> endpoints, PrometheusOptions options,
                    Logger& logger);
-  reconciler::FormationLatency Query(const spec::FormationSpec& formation, const Endpoint& endpoint,
-                                     const std::vector<std::string>& dynos, TimePoint now);
+  model::FormationLatency Query(const spec::FormationSpec& formation, const Endpoint& endpoint,
+                                const std::vector<std::string>& dynos, TimePoint now);
 
   std::map<std::string, Endpoint> endpoints_;  // by formation type
   PrometheusOptions options_;
@@ -65,8 +65,8 @@ class PrometheusSource final : public LatencySource {
 // The latency in a query's JSON answer (exposed for tests): per-dyno values for the dynos in
 // `dynos` (samples labelled with other names are left out), or the formation's value alone.
 // Errors say what is wrong with the answer.
-Result<reconciler::FormationLatency> ParsePrometheusAnswer(std::string_view body,
-                                                           const std::string& dyno_label,
-                                                           const std::vector<std::string>& dynos);
+Result<model::FormationLatency> ParsePrometheusAnswer(std::string_view body,
+                                                      const std::string& dyno_label,
+                                                      const std::vector<std::string>& dynos);
 
 }  // namespace dynoherd::providers::sources

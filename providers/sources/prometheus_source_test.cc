@@ -20,8 +20,8 @@ const TimePoint kNow = kStart;
 constexpr const char* kQuery =
     R"(histogram_quantile(0.5, sum by (dyno, le) (rate(http_request_duration_seconds_bucket{app="shop"}[5m]))))";
 
-AppState App() {
-  AppState app;
+model::AppState App() {
+  model::AppState app;
   for (int i = 1; i <= 3; ++i)
     app.dynos.push_back({"web." + std::to_string(i), "web", "up", kNow - 1h});
   app.dynos.push_back({"worker.1", "worker", "up", kNow - 1h});
@@ -68,9 +68,9 @@ struct FakePrometheus {
         }) {}
 };
 
-reconciler::FormationLatency ReadOnce(const std::string& url, PrometheusOptions options = {},
-                                      const std::string& query = kQuery,
-                                      CapturingLogger* log_out = nullptr) {
+model::FormationLatency ReadOnce(const std::string& url, PrometheusOptions options = {},
+                                 const std::string& query = kQuery,
+                                 CapturingLogger* log_out = nullptr) {
   CapturingLogger local;
   CapturingLogger& log = log_out ? *log_out : local;
   spec::FormationSpec web = Formation(url, query);
@@ -81,7 +81,7 @@ reconciler::FormationLatency ReadOnce(const std::string& url, PrometheusOptions 
   return out["web"];
 }
 
-reconciler::FormationLatency Answer(int status, const std::string& body) {
+model::FormationLatency Answer(int status, const std::string& body) {
   FakePrometheus prometheus(status, body);
   return ReadOnce(prometheus.server.url());
 }
@@ -91,12 +91,12 @@ reconciler::FormationLatency Answer(int status, const std::string& body) {
 TEST_CASE("a vector by dyno gives per-dyno values and their mean for the formation") {
   FakePrometheus prometheus(
       200, Vector({{"web.1", "0.1"}, {"web.2", "0.12"}, {"web.3", "0.62"}, {"worker.1", "9"}}));
-  reconciler::FormationLatency web = ReadOnce(prometheus.server.url() + "/");
+  model::FormationLatency web = ReadOnce(prometheus.server.url() + "/");
   REQUIRE(web.value);
   CHECK(*web.value == doctest::Approx((0.1 + 0.12 + 0.62) / 3));
   CHECK(web.sample_count == 0);       // Prometheus gives no request counts
   REQUIRE(web.per_dyno.size() == 3);  // worker.1 belongs to another formation
-  const reconciler::LatencyStats& slow = web.per_dyno["web.3"];
+  const model::LatencyStats& slow = web.per_dyno["web.3"];
   CHECK(slow.count == 1);
   for (double v : {slow.mean, slow.p50, slow.p95, slow.p99, slow.max})
     CHECK(v == 0.62);
@@ -125,11 +125,11 @@ TEST_CASE("another dyno label is honoured") {
 }
 
 TEST_CASE("a scalar, or one sample without the label, is the formation's value only") {
-  reconciler::FormationLatency scalar = Answer(200, Scalar("0.35"));
+  model::FormationLatency scalar = Answer(200, Scalar("0.35"));
   REQUIRE(scalar.value);
   CHECK(*scalar.value == 0.35);
   CHECK(scalar.per_dyno.empty());
-  reconciler::FormationLatency single = Answer(200, Vector({{"", "1.5"}}));
+  model::FormationLatency single = Answer(200, Vector({{"", "1.5"}}));
   REQUIRE(single.value);
   CHECK(*single.value == 1.5);
   CHECK(single.per_dyno.empty());
@@ -138,17 +138,17 @@ TEST_CASE("a scalar, or one sample without the label, is the formation's value o
 TEST_CASE("NaN, infinities and negative values are no latency") {
   for (const char* v : {"NaN", "+Inf", "-Inf", "-0.5"}) {
     CAPTURE(v);
-    reconciler::FormationLatency scalar = Answer(200, Scalar(v));
+    model::FormationLatency scalar = Answer(200, Scalar(v));
     CHECK_FALSE(scalar.value);
     CHECK(scalar.unknown_reason.find("the query's value is") != std::string::npos);
   }
   CHECK(Answer(200, Scalar("NaN")).unknown_reason.find("NaN (no requests") != std::string::npos);
   // One dyno's NaN leaves that dyno out; all of them NaN leaves the formation unknown.
-  reconciler::FormationLatency some = Answer(200, Vector({{"web.1", "NaN"}, {"web.2", "0.2"}}));
+  model::FormationLatency some = Answer(200, Vector({{"web.1", "NaN"}, {"web.2", "0.2"}}));
   REQUIRE(some.value);
   CHECK(*some.value == 0.2);
   CHECK(some.per_dyno.count("web.1") == 0);
-  reconciler::FormationLatency none = Answer(200, Vector({{"web.1", "NaN"}, {"web.2", "+Inf"}}));
+  model::FormationLatency none = Answer(200, Vector({{"web.1", "NaN"}, {"web.2", "+Inf"}}));
   CHECK_FALSE(none.value);
   CHECK(none.unknown_reason.find("no usable value: web.1, web.2") != std::string::npos);
 }
@@ -177,7 +177,7 @@ TEST_CASE("empty results and shapes that cannot be read say why") {
             "a sample's value \"fast\" is not a number"},
        }) {
     CAPTURE(c.body);
-    reconciler::FormationLatency web = Answer(200, c.body);
+    model::FormationLatency web = Answer(200, c.body);
     CHECK_FALSE(web.value);
     CHECK(web.unknown_reason.find(c.reason) != std::string::npos);
     CHECK(web.unknown_reason.rfind("prometheus at 127.0.0.1:", 0) == 0);
@@ -185,17 +185,17 @@ TEST_CASE("empty results and shapes that cannot be read say why") {
 }
 
 TEST_CASE("errors and non-success answers make the latency unknown with Prometheus' words") {
-  reconciler::FormationLatency bad = Answer(
+  model::FormationLatency bad = Answer(
       400,
       R"({"status":"error","errorType":"bad_data","error":"1:5: parse error: unexpected \"}\""})");
   CHECK_FALSE(bad.value);
   CHECK(bad.unknown_reason.find("answered 400: bad_data: 1:5: parse error") != std::string::npos);
-  reconciler::FormationLatency overloaded = Answer(503, "Service Unavailable");
+  model::FormationLatency overloaded = Answer(503, "Service Unavailable");
   CHECK(overloaded.unknown_reason.find("answered 503") != std::string::npos);
-  reconciler::FormationLatency denied = Answer(401, "");
+  model::FormationLatency denied = Answer(401, "");
   CHECK(denied.unknown_reason.find("check the user and password") != std::string::npos);
   // A 200 whose JSON says error (some proxies do this) is an error too.
-  reconciler::FormationLatency error_in_200 =
+  model::FormationLatency error_in_200 =
       Answer(200, R"({"status":"error","errorType":"timeout","error":"query timed out"})");
   CHECK(error_in_200.unknown_reason.find("timeout: query timed out") != std::string::npos);
 }
@@ -206,7 +206,7 @@ TEST_CASE("redirects are not followed, to this host or another") {
     res.status = 302;
     res.set_header("Location", elsewhere.server.url() + "/api/v1/query?query=up");
   });
-  reconciler::FormationLatency web = ReadOnce(redirecting.url());
+  model::FormationLatency web = ReadOnce(redirecting.url());
   CHECK_FALSE(web.value);
   CHECK(web.unknown_reason.find("answered 302 (redirects are not followed") != std::string::npos);
   CHECK(elsewhere.server.seen().empty());
@@ -218,7 +218,7 @@ TEST_CASE("credentials in the URL become basic auth, never a message; else the b
       "http://grafana%20user:p%40ss%2Fword@127.0.0.1:" + std::to_string(prometheus.server.port()) +
       "/prom/";
   CapturingLogger log;
-  reconciler::FormationLatency web = ReadOnce(with_credentials, {}, kQuery, &log);
+  model::FormationLatency web = ReadOnce(with_credentials, {}, kQuery, &log);
   auto seen = prometheus.server.seen();
   REQUIRE(seen.size() == 1);
   CHECK(seen[0].path == "/prom/api/v1/query");
@@ -248,7 +248,7 @@ TEST_CASE("an unreachable Prometheus is unknown latency naming the host only") {
   const std::string url = "http://user:hunter2@127.0.0.1:" + std::to_string(port);
   PrometheusOptions options;
   options.transport.connect_timeout = 2s;
-  reconciler::FormationLatency web = ReadOnce(url, options);
+  model::FormationLatency web = ReadOnce(url, options);
   CHECK_FALSE(web.value);
   CHECK(web.unknown_reason.find("prometheus query failed: connect to 127.0.0.1:" +
                                 std::to_string(port)) != std::string::npos);

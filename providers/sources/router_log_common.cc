@@ -4,7 +4,7 @@
 
 namespace dynoherd::providers::sources {
 
-std::vector<std::string> DynosOf(const AppState& app, std::string_view type) {
+std::vector<std::string> DynosOf(const model::AppState& app, std::string_view type) {
   std::vector<std::string> names;
   for (const auto& dyno : app.dynos) {
     if (dyno.type == type) names.push_back(dyno.name);
@@ -25,22 +25,22 @@ Duration SecondsBetween(TimePoint from, TimePoint to) {
   return std::chrono::duration_cast<std::chrono::seconds>(to - from);
 }
 
-std::map<std::string, reconciler::FormationLatency> AllUnknown(
+std::map<std::string, model::FormationLatency> AllUnknown(
     const std::vector<const spec::FormationSpec*>& formations, const std::string& reason) {
-  std::map<std::string, reconciler::FormationLatency> out;
+  std::map<std::string, model::FormationLatency> out;
   for (const auto* f : formations) {
     out[f->type].unknown_reason = reason;
   }
   return out;
 }
 
-std::map<std::string, reconciler::FormationLatency> ReadFormations(
-    const std::vector<const spec::FormationSpec*>& formations, const AppState& app,
+std::map<std::string, model::FormationLatency> ReadFormations(
+    const std::vector<const spec::FormationSpec*>& formations, const model::AppState& app,
     const FormationReader& read, std::string_view context) {
-  std::map<std::string, reconciler::FormationLatency> out;
+  std::map<std::string, model::FormationLatency> out;
   for (const auto* f : formations) {
     if (!f->latency) continue;
-    reconciler::FormationLatency latency = read(*f, DynosOf(app, f->type));
+    model::FormationLatency latency = read(*f, DynosOf(app, f->type));
     if (!latency.value && !context.empty()) {
       latency.unknown_reason += "; ";
       latency.unknown_reason += context;
@@ -50,9 +50,9 @@ std::map<std::string, reconciler::FormationLatency> ReadFormations(
   return out;
 }
 
-std::map<std::string, reconciler::FormationLatency> ReadFormations(
+std::map<std::string, model::FormationLatency> ReadFormations(
     latency::SharedLatencyWindow& window, const std::vector<const spec::FormationSpec*>& formations,
-    const AppState& app, TimePoint now, std::string_view context) {
+    const model::AppState& app, TimePoint now, std::string_view context) {
   return ReadFormations(
       formations, app,
       [&](const spec::FormationSpec& f, const std::vector<std::string>& dynos) {
@@ -63,14 +63,10 @@ std::map<std::string, reconciler::FormationLatency> ReadFormations(
 
 void RouterLineTally::Flush() {
   if (pending_total_ == 0) return;
-  if (metrics_ != nullptr) {
-    static constexpr std::array<const char*, 3> kResults = {"parsed", "ignored", "malformed"};
-    static_assert(static_cast<size_t>(latency::LineKind::kRouter) == 0 &&
-                  static_cast<size_t>(latency::LineKind::kIgnored) == 1 &&
-                  static_cast<size_t>(latency::LineKind::kMalformed) == 2);
-    for (size_t i = 0; i < kResults.size(); ++i) {
-      if (pending_[i] > 0)
-        metrics_->CountRouterLines(kResults[i], static_cast<uint64_t>(pending_[i]));
+  if (counter_) {
+    for (latency::LineKind kind :
+         {latency::LineKind::kRouter, latency::LineKind::kIgnored, latency::LineKind::kMalformed}) {
+      if (const int64_t n = pending_[static_cast<size_t>(kind)]; n > 0) counter_(kind, n);
     }
   }
   pending_ = {};

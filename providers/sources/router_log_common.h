@@ -14,9 +14,9 @@
 #include "common/time.h"
 #include "latency/latency_window.h"
 #include "latency/router_line.h"
-#include "metrics/metrics.h"
+#include "model/observation.h"
+#include "providers/observer.h"
 #include "providers/provider.h"
-#include "reconciler/observation.h"
 #include "spec/policy.h"
 
 namespace dynoherd::providers::sources {
@@ -25,7 +25,7 @@ using namespace std::chrono_literals;
 
 // The names of the app's dynos of formation `type`, as the Platform API lists them: the
 // authority on which dyno belongs where (newer apps name dynos "web-1234abcde-x7k2p").
-std::vector<std::string> DynosOf(const AppState& app, std::string_view type);
+std::vector<std::string> DynosOf(const model::AppState& app, std::string_view type);
 
 // The longest latency.window among `formations`: one window serves them all.
 Duration WidestWindow(const std::vector<const spec::FormationSpec*>& formations);
@@ -34,30 +34,30 @@ Duration WidestWindow(const std::vector<const spec::FormationSpec*>& formations)
 Duration SecondsBetween(TimePoint from, TimePoint to);
 
 // Every formation unknown, for the same reason.
-std::map<std::string, reconciler::FormationLatency> AllUnknown(
+std::map<std::string, model::FormationLatency> AllUnknown(
     const std::vector<const spec::FormationSpec*>& formations, const std::string& reason);
 
 // Reads one formation (which declares latency) over the app's dynos of its type.
-using FormationReader = std::function<reconciler::FormationLatency(
+using FormationReader = std::function<model::FormationLatency(
     const spec::FormationSpec& formation, const std::vector<std::string>& dynos)>;
 
 // Each formation's latency by `read`. `context`, when set, is appended to the reason of every
 // unknown formation ("no router lines for web in the last 5m; <context>").
-std::map<std::string, reconciler::FormationLatency> ReadFormations(
-    const std::vector<const spec::FormationSpec*>& formations, const AppState& app,
+std::map<std::string, model::FormationLatency> ReadFormations(
+    const std::vector<const spec::FormationSpec*>& formations, const model::AppState& app,
     const FormationReader& read, std::string_view context = {});
 
 // The same from a window kept over WidestWindow(formations), each formation read over its own
 // latency.window.
-std::map<std::string, reconciler::FormationLatency> ReadFormations(
+std::map<std::string, model::FormationLatency> ReadFormations(
     latency::SharedLatencyWindow& window, const std::vector<const spec::FormationSpec*>& formations,
-    const AppState& app, TimePoint now, std::string_view context = {});
+    const model::AppState& app, TimePoint now, std::string_view context = {});
 
-// Counts lines by what the parser made of them and adds them to dynoherd_router_lines_total in
-// batches, so the counter's lock is not taken per line. Not thread-safe: one per reader.
+// Counts lines by what the parser made of them and tells `counter` in batches, so a metric's lock
+// is not taken per line. Not thread-safe: one per reader.
 class RouterLineTally {
  public:
-  explicit RouterLineTally(metrics::Metrics* metrics) : metrics_(metrics) {}
+  explicit RouterLineTally(const RouterLineCounter& counter) : counter_(counter) {}
   ~RouterLineTally() { Flush(); }
   RouterLineTally(const RouterLineTally&) = delete;
   RouterLineTally& operator=(const RouterLineTally&) = delete;
@@ -71,7 +71,7 @@ class RouterLineTally {
 
  private:
   static constexpr int64_t kFlushEvery = 1024;
-  metrics::Metrics* metrics_;  // null: counts are dropped
+  const RouterLineCounter& counter_;  // empty: counts are dropped
   std::array<int64_t, 3> pending_{};
   int64_t pending_total_ = 0;
 };

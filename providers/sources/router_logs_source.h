@@ -14,8 +14,8 @@ class RouterLogsSource final : public LatencySource {
   RouterLogsSource(std::shared_ptr<LatencySource> session, std::shared_ptr<LatencySource> drain)
       : session_(std::move(session)), drain_(std::move(drain)) {}
 
-  std::map<std::string, reconciler::FormationLatency> Read(
-      const std::vector<const spec::FormationSpec*>& formations, const AppState& app,
+  std::map<std::string, model::FormationLatency> Read(
+      const std::vector<const spec::FormationSpec*>& formations, const model::AppState& app,
       TimePoint now) override;
 
  private:

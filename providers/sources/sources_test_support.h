@@ -6,6 +6,7 @@
 #include <httplib.h>
 
 #include <functional>
+#include <map>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -14,6 +15,8 @@
 
 #include "common/logging.h"
 #include "common/time.h"
+#include "latency/router_line.h"
+#include "providers/observer.h"
 #include "spec/policy.h"
 
 namespace dynoherd::providers::sources::testing {
@@ -32,6 +35,30 @@ inline spec::FormationSpec LatencyFormation(const std::string& type, Duration wi
   f.latency->statistic = statistic;
   return f;
 }
+
+// Records the router lines a source reports, by kind, as the metrics would count them.
+class LineCounts {
+ public:
+  RouterLineCounter Counter() {
+    return [this](latency::LineKind kind, int64_t n) {
+      std::lock_guard lock(mu_);
+      counts_[kind] += n;
+    };
+  }
+  int64_t parsed() const { return Of(latency::LineKind::kRouter); }
+  int64_t ignored() const { return Of(latency::LineKind::kIgnored); }
+  int64_t malformed() const { return Of(latency::LineKind::kMalformed); }
+
+ private:
+  int64_t Of(latency::LineKind kind) const {
+    std::lock_guard lock(mu_);
+    auto it = counts_.find(kind);
+    return it == counts_.end() ? 0 : it->second;
+  }
+
+  mutable std::mutex mu_;
+  std::map<latency::LineKind, int64_t> counts_;
+};
 
 struct SeenRequest {
   std::string method;

@@ -1,0 +1,273 @@
+#include "app/listener.h"
+
+#include <arpa/inet.h>
+#include <httplib.h>
+#include <netdb.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <charconv>
+#include <cstring>
+#include <mutex>
+#include <thread>
+
+namespace dynoherd::app {
+
+namespace {
+
+constexpr const char* kAddressForm = "expected HOST:PORT, e.g. 127.0.0.1:9790, :9790 or [::1]:9790";
+
+// Why binding `address` fails, asked of the kernel directly: httplib only says that it failed.
+int BindErrno(const ListenAddress& address) {
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_PASSIVE;
+  addrinfo* found = nullptr;
+  std::string port = std::to_string(address.port);
+  if (getaddrinfo(address.host.c_str(), port.c_str(), &hints, &found) != 0 || !found) {
+    return EADDRNOTAVAIL;
+  }
+  int error = 0;
+  int fd = socket(found->ai_family, found->ai_socktype, found->ai_protocol);
+  if (fd < 0) {
+    error = errno;
+  } else {
+    int yes = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+    if (bind(fd, found->ai_addr, found->ai_addrlen) != 0) error = errno;
+    close(fd);
+  }
+  freeaddrinfo(found);
+  return error;
+}
+
+void SetText(httplib::Response& res, int status, std::string text) {
+  res.status = status;
+  res.set_content(std::move(text), "text/plain; charset=utf-8");
+}
+
+}  // namespace
+
+std::string_view DrainRequest::Header(std::string_view name) const {
+  for (const auto& [key, value] : headers) {
+    if (key.size() == name.size() && strncasecmp(key.data(), name.data(), name.size()) == 0) {
+      return value;
+    }
+  }
+  return {};
+}
+
+std::string ListenAddress::ToString() const {
+  bool v6 = host.find(':') != std::string::npos;
+  return (v6 ? "[" + host + "]" : host) + ":" + std::to_string(port);
+}
+
+Result<ListenAddress> ParseListenAddress(std::string_view text) {
+  auto bad = [&](const std::string& what) {
+    return Status::InvalidArgument("listen address \"" + std::string(text) + "\": " + what + " (" +
+                                   kAddressForm + ")");
+  };
+  ListenAddress out;
+  std::string_view port;
+  if (!text.empty() && text.front() == '[') {
+    size_t close = text.find(']');
+    if (close == std::string_view::npos) return bad("missing ]");
+    out.host = std::string(text.substr(1, close - 1));
+    if (close + 1 >= text.size() || text[close + 1] != ':') return bad("no port");
+    port = text.substr(close + 2);
+  } else {
+    size_t colon = text.rfind(':');
+    if (colon == std::string_view::npos) return bad("no port");
+    out.host = std::string(text.substr(0, colon));
+    if (out.host.find(':') != std::string::npos) return bad("write IPv6 addresses in brackets");
+    port = text.substr(colon + 1);
+  }
+  if (out.host.empty()) out.host = "0.0.0.0";
+  int value = -1;
+  auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), value);
+  if (port.empty() || ec != std::errc() || end != port.data() + port.size() || value < 0 ||
+      value > 65535) {
+    return bad("the port must be a number in 0..65535");
+  }
+  out.port = value;
+  return out;
+}
+
+struct Listener::Impl {
+  Impl(ListenerSources s, Logger& l) : sources(std::move(s)), logger(l) {}
+
+  ListenerSources sources;
+  Logger& logger;
+  httplib::Server server;
+  std::thread thread;
+  std::mutex drain_mu;
+  DrainHandler drain;
+  std::once_flag stopped;
+
+  void Routes();
+  void ServeDrain(const httplib::Request& req, httplib::Response& res);
+};
+
+void Listener::Impl::Routes() {
+  server.Get("/", [](const httplib::Request&, httplib::Response& res) {
+    SetText(res, 200,
+            "dynoherd\n"
+            "  /metrics   Prometheus metrics\n"
+            "  /healthz   the process is alive\n"
+            "  /readyz    policies loaded and reconciled at least once\n"
+            "  /status    the last pass of every policy (JSON)\n"
+            "  POST /drains/<policy>   Heroku HTTPS log drains (router-logs via drain)\n");
+  });
+  server.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
+    res.set_content(sources.metrics_text(), "text/plain; version=0.0.4; charset=utf-8");
+  });
+  server.Get("/healthz",
+             [](const httplib::Request&, httplib::Response& res) { SetText(res, 200, "ok\n"); });
+  server.Get("/readyz", [this](const httplib::Request&, httplib::Response& res) {
+    Readiness r = sources.readiness();
+    SetText(res, r.ready ? 200 : 503, (r.ready ? "ready: " : "not ready: ") + r.reason + "\n");
+  });
+  server.Get("/status", [this](const httplib::Request&, httplib::Response& res) {
+    res.set_content(sources.status_json(), "application/json");
+  });
+  server.Post(R"(/drains/([^/]+))", [this](const httplib::Request& req, httplib::Response& res) {
+    ServeDrain(req, res);
+  });
+  // Plain-text bodies for the errors httplib answers itself (404, 413, ...).
+  httplib::Server::HandlerWithResponse errors = [](const httplib::Request& req,
+                                                   httplib::Response& res) {
+    if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
+    std::string text = res.status == 404   ? "not found: " + req.path + " (see /)\n"
+                       : res.status == 413 ? "request body too large\n"
+                                           : "error " + std::to_string(res.status) + "\n";
+    res.set_content(text, "text/plain; charset=utf-8");
+    return httplib::Server::HandlerResponse::Handled;
+  };
+  server.set_error_handler(std::move(errors));
+  server.set_exception_handler(
+      [this](const httplib::Request& req, httplib::Response& res, std::exception_ptr ep) {
+        std::string what = "unknown exception";
+        try {
+          std::rethrow_exception(ep);
+        } catch (const std::exception& e) {
+          what = e.what();
+        } catch (...) {
+        }
+        logger.Error("listener request failed", {{"path", req.path}, {"error", what}});
+        SetText(res, 500, "internal error\n");
+      });
+  server.set_logger([this](const httplib::Request& req, const httplib::Response& res) {
+    if (!logger.Enabled(LogLevel::kDebug)) return;
+    logger.Debug("http request", {{"method", req.method},
+                                  {"path", req.path},
+                                  {"status", res.status},
+                                  {"remote", req.remote_addr}});
+  });
+}
+
+void Listener::Impl::ServeDrain(const httplib::Request& req, httplib::Response& res) {
+  std::string policy = req.matches[1];
+  if (!sources.has_policy || !sources.has_policy(policy)) {
+    SetText(res, 404, "no policy named \"" + policy + "\"\n");
+    return;
+  }
+  DrainHandler handler;
+  {
+    std::lock_guard lock(drain_mu);
+    handler = drain;
+  }
+  if (!handler) {
+    SetText(res, 404, "policy \"" + policy + "\" has no log drain\n");
+    return;
+  }
+  DrainRequest request;
+  request.policy = std::move(policy);
+  for (const auto& [key, value] : req.headers)
+    request.headers.emplace_back(key, value);
+  request.body = req.body;
+  request.remote_address = req.remote_addr;
+  DrainResponse answer = handler(request);
+  res.status = answer.status;
+  if (!answer.body.empty()) res.set_content(answer.body, "text/plain; charset=utf-8");
+}
+
+Listener::Listener(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+Listener::~Listener() {
+  Stop();
+}
+
+Result<std::unique_ptr<Listener>> Listener::Start(const ListenerOptions& options,
+                                                  ListenerSources sources, Logger& logger) {
+  Result<ListenAddress> address = ParseListenAddress(options.address);
+  if (!address.ok()) return address.status();
+
+  auto impl = std::make_unique<Impl>(std::move(sources), logger);
+  httplib::Server& server = impl->server;
+  size_t threads = std::max<size_t>(1, options.threads);
+  server.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+  server.set_payload_max_length(options.max_body_bytes);
+  server.set_read_timeout(options.read_timeout);
+  server.set_write_timeout(options.write_timeout);
+  server.set_keep_alive_timeout(options.keep_alive_timeout.count());
+  server.set_keep_alive_max_count(options.keep_alive_max_requests);
+  // SO_REUSEADDR only: httplib's default also sets SO_REUSEPORT, which would let a second
+  // dynoherd bind the same port and share the traffic instead of failing.
+  server.set_socket_options([](int sock) {
+    int yes = 1;
+    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+  });
+  impl->Routes();
+
+  ListenAddress bound = *address;
+  bool ok = false;
+  if (bound.port == 0) {
+    int port = server.bind_to_any_port(bound.host);
+    ok = port > 0;
+    if (ok) bound.port = port;
+  } else {
+    ok = server.bind_to_port(bound.host, bound.port);
+  }
+  if (!ok) {
+    int error = BindErrno(*address);
+    std::string where = "cannot listen on " + address->ToString() + ": ";
+    if (error == EADDRINUSE) {
+      return Status::Unavailable(where + "address already in use (choose another with --listen)");
+    }
+    return Status::FailedPrecondition(where +
+                                      (error ? std::strerror(error) : "cannot bind the address"));
+  }
+
+  Impl* raw = impl.get();
+  impl->thread = std::thread([raw] { raw->server.listen_after_bind(); });
+  // httplib's stop() does nothing until its accept loop runs; wait for it so Stop() always works.
+  // Connections made meanwhile wait in the kernel's backlog: the socket already listens.
+  for (int i = 0; i < 5000 && !server.is_running(); ++i) {
+    std::this_thread::sleep_for(1ms);
+  }
+  auto listener = std::unique_ptr<Listener>(new Listener(std::move(impl)));
+  listener->bound_ = bound;
+  return listener;
+}
+
+std::string Listener::url() const {
+  std::string host = bound_.host == "0.0.0.0" ? "127.0.0.1" : bound_.host;
+  return "http://" + ListenAddress{host, bound_.port}.ToString();
+}
+
+void Listener::SetDrainHandler(DrainHandler handler) {
+  std::lock_guard lock(impl_->drain_mu);
+  impl_->drain = std::move(handler);
+}
+
+void Listener::Stop() {
+  std::call_once(impl_->stopped, [this] {
+    impl_->server.stop();
+    if (impl_->thread.joinable()) impl_->thread.join();
+  });
+}
+
+}  // namespace dynoherd::app

@@ -1,0 +1,24 @@
+// The passes of `plan` and `reconcile`: one pass over each policy, one after the other.
+#pragma once
+
+#include <vector>
+
+#include "app/pass.h"
+#include "app/runtime.h"
+#include "common/logging.h"
+#include "common/time.h"
+#include "metrics/metrics.h"
+#include "providers/state_store.h"
+#include "spec/policy.h"
+
+namespace dynoherd::app {
+
+// One pass over each policy, in order: builds its runtime (a failure there fails that policy
+// alone), runs the pass with the status saved in `store`, and when `apply`, saves the new status
+// and the last-pass record after each pass (a failed save fails the policy). `clock` is the
+// factory's; `metrics` may be null.
+std::vector<PassResult> RunPasses(const std::vector<spec::Policy>& policies,
+                                  RuntimeFactory& factory, providers::StateStore& store, bool apply,
+                                  const Clock& clock, Logger& logger, metrics::Metrics* metrics);
+
+}  // namespace dynoherd::app

@@ -1,0 +1,92 @@
+// One reconcile pass over one policy: observe, plan, act, record (ARCHITECTURE.md). The pass
+// logs what it does, exports metrics and returns everything it saw and decided; saving the
+// status is the caller's job, because `plan` must change nothing.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "common/logging.h"
+#include "common/status.h"
+#include "common/time.h"
+#include "metrics/metrics.h"
+#include "model/observation.h"
+#include "model/status.h"
+#include "providers/latency_source.h"
+#include "providers/provider.h"
+#include "reconciler/plan.h"
+#include "reconciler/reconciler.h"
+#include "spec/policy.h"
+
+namespace dynoherd::app {
+
+// What a pass needs of the world for one policy: the platform, and the latency sources with the
+// formations each serves. Shared pieces (one Heroku client per token, a drain's window) are
+// shared_ptrs so a runtime can be rebuilt on reload without dropping them.
+struct PolicyRuntime {
+  struct SourceBinding {
+    std::shared_ptr<providers::LatencySource> source;
+    std::vector<std::string> formations;  // types
+  };
+  std::shared_ptr<providers::Provider> provider;
+  std::vector<SourceBinding> sources;
+};
+
+struct PassOptions {
+  bool apply = true;  // false: plan only (`plan`, `reconcile --dry-run`); nothing is sent
+};
+
+struct PassResult {
+  std::string policy;
+  std::string app;
+  // OK when the pass observed, planned and every action it applied succeeded. Unknown latency
+  // is not a failure: the plan holds the formation and says so (Degraded).
+  Status status;
+  bool observed = false;
+  model::Observation observation;        // valid when `observed`
+  std::optional<reconciler::Plan> plan;  // set once planned; failed actions are marked in it
+  bool applied = false;                  // actions were sent to the platform
+  TimePoint started_at{};
+  TimePoint finished_at{};
+
+  int ActionCount() const { return plan ? static_cast<int>(plan->actions.size()) : 0; }
+};
+
+class PassRunner {
+ public:
+  // `metrics` may be null (no export). The clock gives `now` for the plan and the timings.
+  PassRunner(const Clock& clock, Logger& logger, metrics::Metrics* metrics)
+      : clock_(clock), logger_(logger), metrics_(metrics) {}
+
+  PassResult Run(const spec::Policy& policy, PolicyRuntime& runtime,
+                 const model::PolicyStatus* previous, std::mt19937_64& rng,
+                 const PassOptions& options);
+
+ private:
+  void Observe(const spec::Policy& policy, PolicyRuntime& runtime, PassResult& result);
+  void Apply(const spec::Policy& policy, PolicyRuntime& runtime, PassResult& result);
+  void ApplyScales(const spec::Policy& policy, PolicyRuntime& runtime, reconciler::Plan& plan);
+  // A restart or stop: never retried once sent.
+  void ApplyDynoAction(const spec::Policy& policy, PolicyRuntime& runtime, reconciler::Plan& plan,
+                       size_t index);
+  // OK, or the first failed action's error and how many more failed.
+  static Status FailedActions(const reconciler::Plan& plan);
+  void LogConditionChanges(const spec::Policy& policy, const reconciler::Plan& plan);
+  void LogPlan(const spec::Policy& policy, const PassResult& result, bool applying);
+  void Record(const spec::Policy& policy, const PassResult& result);
+
+  const Clock& clock_;
+  Logger& logger_;
+  metrics::Metrics* metrics_;
+};
+
+// The metrics of one formation as the pass left it; exposed for tests.
+metrics::FormationSample FormationSampleOf(const spec::Policy& policy,
+                                           const spec::FormationSpec& formation,
+                                           const reconciler::FormationPlan& plan,
+                                           const model::Observation& observation, TimePoint now);
+
+}  // namespace dynoherd::app

@@ -1,0 +1,65 @@
+// What one pass saw of the world: the reconciler's input. Plain data; providers and latency
+// sources fill it, the reconciler only reads it, the renderers show it. Latencies are in seconds.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/time.h"
+#include "spec/policy.h"
+
+namespace dynoherd::model {
+
+struct FormationState {
+  std::string type;
+  int quantity = 0;
+  std::string size;        // "standard-1x", ...; informational
+  TimePoint updated_at{};  // last change of the formation (a scale moves it)
+};
+
+struct DynoState {
+  std::string name;        // "web.3", or "web-1234abcde-123ab" on newer apps
+  std::string type;        // the formation it belongs to
+  std::string state;       // crashed | down | idle | starting | up
+  TimePoint updated_at{};  // last state change
+};
+
+// One dyno's requests in the window.
+struct LatencyStats {
+  int64_t count = 0;  // requests timed
+  double mean = 0;
+  double p50 = 0;
+  double p95 = 0;
+  double p99 = 0;
+  double max = 0;
+  int64_t errors = 0;  // router errors (H10, H12, H13, ...) attributed to the dyno
+
+  double Get(spec::Statistic statistic) const;
+};
+
+struct FormationLatency {
+  std::map<std::string, LatencyStats> per_dyno;  // by dyno name; may be empty (e.g. a scalar query)
+  std::optional<double> value;                   // the formation statistic; nullopt = unknown
+  int64_t sample_count = 0;                      // requests behind `value`
+  std::string unknown_reason;                    // why `value` is unknown; empty when known
+};
+
+// What a provider says of an app (providers::Provider::Observe).
+struct AppState {
+  std::vector<FormationState> formations;
+  std::vector<DynoState> dynos;
+};
+
+struct Observation {
+  TimePoint observed_at{};
+  std::vector<FormationState> formations;
+  std::vector<DynoState> dynos;
+  std::map<std::string, FormationLatency> latency;  // by formation type; absent = not observed
+
+  const FormationState* FindFormation(const std::string& type) const;
+};
+
+}  // namespace dynoherd::model

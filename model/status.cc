@@ -1,0 +1,37 @@
+#include "model/status.h"
+
+namespace dynoherd::model {
+
+std::string_view Name(ConditionStatus status) {
+  switch (status) {
+    case ConditionStatus::kTrue:
+      return "True";
+    case ConditionStatus::kFalse:
+      return "False";
+    case ConditionStatus::kUnknown:
+      return "Unknown";
+  }
+  return "Unknown";
+}
+
+const Condition* FindCondition(const std::vector<Condition>& conditions, std::string_view type) {
+  return FindByType(conditions, type);
+}
+
+std::optional<TimePoint> FormationStatus::LastRestartAt() const {
+  std::optional<TimePoint> last;
+  for (const auto& r : restarts) {
+    if (!last || r.at > *last) last = r.at;
+  }
+  return last;
+}
+
+const FormationStatus* PolicyStatus::FindFormation(std::string_view type) const {
+  return FindByType(formations, type);
+}
+
+FormationStatus* PolicyStatus::FindFormation(std::string_view type) {
+  return FindByType(formations, type);
+}
+
+}  // namespace dynoherd::model

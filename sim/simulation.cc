@@ -1,0 +1,244 @@
+#include "sim/simulation.h"
+
+#include <fmt/format.h>
+
+#include <nlohmann/json.hpp>
+#include <random>
+
+#include "app/pass.h"
+#include "app/runtime.h"
+#include "app/text_table.h"
+#include "common/sleeper.h"
+#include "sim/sim_runtime.h"
+
+namespace dynoherd::sim {
+
+std::string_view Name(SimVariant variant) {
+  switch (variant) {
+    case SimVariant::kDeclared:
+      return "dynoherd";
+    case SimVariant::kUnmanaged:
+      return "without";
+    case SimVariant::kPopulation:
+      return "population";
+  }
+  return "?";
+}
+
+std::string_view Describe(SimVariant variant) {
+  switch (variant) {
+    case SimVariant::kDeclared:
+      return "the policy as declared";
+    case SimVariant::kUnmanaged:
+      return "passes plan but never act: the formations as if nobody managed them";
+    case SimVariant::kPopulation:
+      return "laggards.method population: the original slayer's rule";
+  }
+  return "?";
+}
+
+spec::Policy PolicyFor(const spec::Policy& policy, SimVariant variant) {
+  spec::Policy copy = policy;
+  switch (variant) {
+    case SimVariant::kDeclared:
+      break;
+    case SimVariant::kUnmanaged:
+      copy.paused = true;
+      break;
+    case SimVariant::kPopulation:
+      for (auto& f : copy.formations) {
+        if (f.laggards) f.laggards->method = spec::LaggardMethod::kPopulation;
+      }
+      break;
+  }
+  return copy;
+}
+
+Result<SimulationRun> RunSimulation(const spec::Policy& policy, const SimulationOptions& options) {
+  if (policy.provider != spec::ProviderKind::kSim || !policy.sim) {
+    return Status::FailedPrecondition("policy " + policy.name + " uses provider " +
+                                      std::string(spec::Name(policy.provider)) +
+                                      "; simulate needs provider: sim and a spec.sim block");
+  }
+  if (policy.interval <= Duration{0}) {
+    return Status::InvalidArgument("policy " + policy.name + ": interval must be > 0");
+  }
+  spec::Policy played = PolicyFor(policy, options.variant);
+  if (options.seed) played.sim->seed = *options.seed;
+
+  ManualClock clock(kSimulationStart);
+  std::unique_ptr<Logger> logger = options.make_logger ? options.make_logger(clock, options.variant)
+                                                       : std::make_unique<NullLogger>();
+  app::RuntimeOptions runtime_options;
+  runtime_options.mode = app::RunMode::kDaemon;  // passes repeat, as in `run`
+  SystemSleeper sleeper;                         // nothing waits: the world answers at once
+  app::RuntimeFactory factory(std::move(runtime_options), clock, sleeper, *logger, nullptr);
+  auto worlds = std::make_shared<SimWorlds>(clock);
+  RegisterSimulator(factory, worlds);
+  Result<std::shared_ptr<app::PolicyRuntime>> runtime = factory.Build(played);
+  if (!runtime.ok()) return runtime.status();
+  SimWorld* world = worlds->Find(played.name);
+  if (!world) return Status::Internal("no simulated world for policy " + played.name);
+
+  app::PassRunner runner(clock, *logger, nullptr);
+  std::mt19937_64 rng(played.sim->seed);
+  std::optional<model::PolicyStatus> status;
+  SimRunRecorder recorder;
+  const TimePoint end = world->end_time();
+  for (TimePoint t = world->start_time(); t < end; t += played.interval) {
+    clock.Set(t);
+    app::PassResult pass = runner.Run(played, **runtime, status ? &*status : nullptr, rng, {});
+    if (pass.plan) status = pass.plan->status;  // failed actions already taken out of it
+    recorder.Add(pass);
+  }
+  clock.Set(end);
+
+  Result<SimRunSummary> summary = BuildSimSummary(*world, played, recorder, options.summary);
+  if (!summary.ok()) return summary.status();
+  return SimulationRun{options.variant, std::move(summary).value()};
+}
+
+Result<SimComparison> CompareSimulation(const spec::Policy& policy,
+                                        const SimulationOptions& options) {
+  SimComparison comparison;
+  for (SimVariant variant :
+       {SimVariant::kDeclared, SimVariant::kUnmanaged, SimVariant::kPopulation}) {
+    SimulationOptions variant_options = options;
+    variant_options.variant = variant;
+    Result<SimulationRun> run = RunSimulation(policy, variant_options);
+    if (!run.ok()) return run.status().WithContext(std::string(Name(variant)));
+    comparison.runs.push_back(std::move(run).value());
+  }
+  comparison.population_same_as_declared =
+      PolicyFor(policy, SimVariant::kPopulation) == PolicyFor(policy, SimVariant::kDeclared);
+  return comparison;
+}
+
+namespace {
+
+std::string Latency(const TruthSummary& t, double seconds) {
+  return t.latency.count > 0 ? FormatLatency(seconds) : "-";
+}
+
+// "5: 1 restart, 4 scale"
+std::string ActionCounts(const SimRunSummary& s) {
+  int scale = 0, restart = 0, stop = 0, failed = 0;
+  for (const auto& a : s.actions) {
+    if (!a.action.error.empty()) {
+      ++failed;
+    } else if (a.action.kind == reconciler::ActionKind::kScale) {
+      ++scale;
+    } else if (a.action.kind == reconciler::ActionKind::kStop) {
+      ++stop;
+    } else {
+      ++restart;
+    }
+  }
+  std::vector<std::string> parts;
+  if (restart > 0) parts.push_back(fmt::format("{} restart", restart));
+  if (stop > 0) parts.push_back(fmt::format("{} stop", stop));
+  if (scale > 0) parts.push_back(fmt::format("{} scale", scale));
+  if (failed > 0) parts.push_back(fmt::format("{} failed", failed));
+  if (parts.empty()) {
+    return s.planned_not_applied > 0
+               ? fmt::format("0 ({} planned, not sent)", s.planned_not_applied)
+               : std::string("0");
+  }
+  return fmt::format("{} ({})", s.actions.size(), fmt::join(parts, ", "));
+}
+
+}  // namespace
+
+std::string RenderSimComparison(const SimComparison& c) {
+  using Align = app::TextTable::Align;
+  if (c.runs.empty()) return "";
+  const SimRunSummary& first = c.runs.front().summary;
+  std::string out = fmt::format(
+      "{} (app {}): {} simulated, seed {}, a pass every {}; the same traffic {} times\n",
+      first.policy, first.app, FormatDuration(first.simulated), first.seed,
+      FormatDuration(first.interval), c.runs.size());
+  app::TextTable legend({{"VARIANT"}, {"ACTIONS SENT"}, {"WHAT DYNOHERD MAY DO"}});
+  for (const auto& run : c.runs) {
+    std::string what(Describe(run.variant));
+    if (run.variant == SimVariant::kPopulation && c.population_same_as_declared) {
+      what += " (the same as dynoherd here)";
+    }
+    legend.AddRow({std::string(Name(run.variant)), ActionCounts(run.summary), what});
+  }
+  out += legend.Render();
+
+  std::vector<app::TextTable::Column> columns = {{""}};
+  for (const auto& run : c.runs)
+    columns.push_back({std::string(Name(run.variant)), Align::kRight});
+
+  for (size_t f = 0; f < first.formations.size(); ++f) {
+    const SimFormationSummary& head = first.formations[f];
+    std::string title = "\n" + head.type;
+    if (head.threshold) {
+      title += " (latencyThreshold " + FormatLatency(ToSeconds(*head.threshold)) + ")";
+    }
+    if (!head.web) title += ": jobs, by their time waiting in the queue";
+    out += title + "\n";
+    app::TextTable table(columns);
+    auto row = [&](const std::string& label, auto cell) {
+      std::vector<std::string> cells = {label};
+      for (const auto& run : c.runs)
+        cells.push_back(cell(run.summary.formations[f]));
+      table.AddRow(std::move(cells));
+    };
+    row(head.web ? "requests" : "jobs",
+        [](const SimFormationSummary& s) { return std::to_string(s.truth.latency.count); });
+    row("p50", [](const SimFormationSummary& s) { return Latency(s.truth, s.truth.latency.p50); });
+    row("p95", [](const SimFormationSummary& s) { return Latency(s.truth, s.truth.latency.p95); });
+    row("p99", [](const SimFormationSummary& s) { return Latency(s.truth, s.truth.latency.p99); });
+    if (head.threshold) {
+      row("slower than " + FormatLatency(ToSeconds(*head.threshold)),
+          [](const SimFormationSummary& s) {
+            return std::to_string(s.truth.slower_than_threshold);
+          });
+    }
+    if (head.web) {
+      row("H12 (30s timeouts)",
+          [](const SimFormationSummary& s) { return std::to_string(s.truth.latency.errors); });
+      row("unserved (H14)",
+          [](const SimFormationSummary& s) { return std::to_string(s.truth.unserved); });
+    } else {
+      row("peak queue latency",
+          [](const SimFormationSummary& s) { return FormatLatency(s.truth.peak_queue_latency); });
+      row("still queued at the end",
+          [](const SimFormationSummary& s) { return std::to_string(s.queued_at_end); });
+    }
+    row("dynos (start -> end)", [](const SimFormationSummary& s) {
+      if (s.peak_quantity > std::max(s.start_quantity, s.end_quantity)) {
+        return fmt::format("{} -> {} -> {}", s.start_quantity, s.peak_quantity, s.end_quantity);
+      }
+      return fmt::format("{} -> {}", s.start_quantity, s.end_quantity);
+    });
+    row("dyno-minutes",
+        [](const SimFormationSummary& s) { return fmt::format("{:.1f}", s.truth.dyno_minutes()); });
+    out += table.Render();
+  }
+
+  return out;
+}
+
+nlohmann::json ToJson(const SimComparison& c) {
+  nlohmann::json j;
+  if (!c.runs.empty()) {
+    const SimRunSummary& first = c.runs.front().summary;
+    j["policy"] = first.policy;
+    j["app"] = first.app;
+    j["seed"] = first.seed;
+    j["simulatedSeconds"] = ToSeconds(first.simulated);
+  }
+  j["populationSameAsDynoherd"] = c.population_same_as_declared;
+  j["variants"] = nlohmann::json::array();
+  for (const auto& run : c.runs) {
+    j["variants"].push_back({{"name", std::string(Name(run.variant))},
+                             {"description", std::string(Describe(run.variant))},
+                             {"summary", ToJson(run.summary)}});
+  }
+  return j;
+}
+
+}  // namespace dynoherd::sim
