@@ -190,6 +190,11 @@ std::optional<TimePoint> ParseTimestamp(std::string_view s) {
   if (i != s.size()) return std::nullopt;
   int64_t days = DaysFromCivil(year, static_cast<unsigned>(month), static_cast<unsigned>(day));
   int64_t secs = days * 86400 + hour * 3600 + minute * 60 + second - offset_seconds;
+  // The instant, not only the written year, stays within 1900..2200: an offset may carry a time
+  // across the bound, and FormatTimestamp's output of it must read back.
+  static const int64_t kFirst = DaysFromCivil(1900, 1, 1) * 86400;
+  static const int64_t kLast = DaysFromCivil(2201, 1, 1) * 86400 - 1;
+  if (secs < kFirst || secs > kLast) return std::nullopt;
   return TimePoint(std::chrono::duration_cast<TimePoint::duration>(std::chrono::seconds(secs) +
                                                                    std::chrono::nanoseconds(nanos)));
 }

@@ -1,6 +1,7 @@
 #include "model/codec.h"
 
 #include <cstdint>
+#include <initializer_list>
 #include <nlohmann/json.hpp>
 #include <string>
 
@@ -159,6 +160,50 @@ spec::LaggardAction ParseLaggardAction(Reader& r, const std::string& text) {
   return spec::LaggardAction::kRestart;
 }
 
+template <typename Enum>
+Enum ParseName(Reader& r, const char* key, std::initializer_list<Enum> values, const char* expected) {
+  const std::string text = r.String(key);
+  for (Enum v : values) {
+    if (text == Name(v)) return v;
+  }
+  r.Fail(key, expected);
+  return *values.begin();
+}
+
+WriteIntent ReadIntent(Reader& r) {
+  WriteIntent w;
+  w.id = r.String("id");
+  w.state = ParseName(r, "state", {IntentState::kPending, IntentState::kUnknown},
+                      "expected pending or unknown");
+  w.at = r.Time("at");
+  w.kind = ParseName(r, "kind", {WriteKind::kScale, WriteKind::kRestart, WriteKind::kStop},
+                     "expected scale, restart or stop");
+  w.cause = r.String("cause");
+  if (w.kind == WriteKind::kScale) {
+    w.from_quantity = r.Int("from");
+    w.to_quantity = r.Int("to");
+  } else {
+    w.dyno = r.String("dyno");
+    w.dyno_updated_at = r.Time("dynoUpdatedAt");
+  }
+  w.reason = r.String("reason");
+  return w;
+}
+
+json ToJson(const WriteIntent& w) {
+  const bool scale = w.kind == WriteKind::kScale;
+  return {{"id", w.id},
+          {"state", Name(w.state)},
+          {"at", FormatTimestamp(w.at)},
+          {"kind", Name(w.kind)},
+          {"cause", w.cause},
+          {"from", scale ? json(w.from_quantity) : json(nullptr)},
+          {"to", scale ? json(w.to_quantity) : json(nullptr)},
+          {"dyno", scale ? json(nullptr) : json(w.dyno)},
+          {"dynoUpdatedAt", scale ? json(nullptr) : json(FormatTimestamp(w.dyno_updated_at))},
+          {"reason", w.reason}};
+}
+
 Condition ReadCondition(Reader& r) {
   Condition c;
   c.type = r.String("type");
@@ -192,6 +237,8 @@ FormationStatus ReadFormationStatus(Reader& fr) {
     f.restarts.push_back(std::move(r));
   });
   fr.ForEachObject("conditions", [&f](Reader& cr) { f.conditions.push_back(ReadCondition(cr)); });
+  // Absent in files of state version 1, which had no intents.
+  fr.ForEachObject("intents", [&f](Reader& ir) { f.intents.push_back(ReadIntent(ir)); });
   return f;
 }
 
@@ -218,6 +265,9 @@ json ToJson(const PolicyStatus& status) {
     json conditions = json::array();
     for (const auto& c : f.conditions)
       conditions.push_back(ToJson(c));
+    json intents = json::array();
+    for (const auto& w : f.intents)
+      intents.push_back(ToJson(w));
     const EventStatus& e = f.event;
     formations.push_back({{"type", f.type},
                           {"event",
@@ -227,7 +277,8 @@ json ToJson(const PolicyStatus& status) {
                             {"capturedBaseline", OrNull(e.captured_baseline)}}},
                           {"restarts", std::move(restarts)},
                           {"conditions", std::move(conditions)},
-                          {"overloadedAt", TimeOrNull(f.overloaded_at)}});
+                          {"overloadedAt", TimeOrNull(f.overloaded_at)},
+                          {"intents", std::move(intents)}});
   }
   return {{"policy", status.policy},
           {"app", status.app},

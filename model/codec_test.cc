@@ -37,6 +37,25 @@ PolicyStatus Sample() {
   web.conditions.push_back({"Ready", ConditionStatus::kFalse, "Scaling", "observed 4, desired 5",
                             At("2026-11-22T13:05:00Z")});
   web.overloaded_at = At("2026-11-22T13:04:30Z");
+  WriteIntent step;
+  step.id = "2026-11-22T13:05:00.250Z#0";
+  step.state = IntentState::kPending;
+  step.at = At("2026-11-22T13:05:00.250Z");
+  step.cause = "latency-event";
+  step.from_quantity = 4;
+  step.to_quantity = 5;
+  step.reason = "latency event: p95 2.41s > 2s (step 1 of 2)";
+  worker.intents.push_back(step);
+  WriteIntent restart;
+  restart.id = "2026-11-22T13:05:00.250Z#1";
+  restart.state = IntentState::kUnknown;
+  restart.at = At("2026-11-22T13:05:00.250Z");
+  restart.kind = WriteKind::kRestart;
+  restart.cause = "laggard";
+  restart.dyno = "web.2";
+  restart.dyno_updated_at = At("2026-11-22T11:00:00Z");
+  restart.reason = "laggard";
+  web.intents.push_back(restart);
   s.formations = {worker, web};
   return s;
 }
@@ -60,6 +79,14 @@ TEST_CASE("a status survives JSON unchanged") {
   CHECK(j["formations"][1]["restarts"][1]["action"] == "stop");
   CHECK(j["formations"][0]["conditions"][0]["lastTransitionTime"] == "2026-11-22T13:00:00.000Z");
   CHECK(j["formations"][0]["conditions"][0]["status"] == "True");
+  CHECK(j["formations"][0]["intents"][0] ==
+        json::parse(R"js({"id": "2026-11-22T13:05:00.250Z#0", "state": "pending",
+                        "at": "2026-11-22T13:05:00.250Z", "kind": "scale", "cause": "latency-event",
+                        "from": 4, "to": 5, "dyno": null, "dynoUpdatedAt": null,
+                        "reason": "latency event: p95 2.41s > 2s (step 1 of 2)"})js"));
+  CHECK(j["formations"][1]["intents"][0]["state"] == "unknown");
+  CHECK(j["formations"][1]["intents"][0]["from"].is_null());
+  CHECK(j["formations"][1]["intents"][0]["dynoUpdatedAt"] == "2026-11-22T11:00:00.000Z");
   Result<PolicyStatus> back = PolicyStatusFromJson(json::parse(j.dump()));
   REQUIRE(back.ok());
   CHECK(*back == s);
@@ -101,6 +128,14 @@ TEST_CASE("a malformed status is an error naming the field") {
         "formations[0].conditions[0].status: expected True, False or Unknown");
   CHECK(ParseError(head + R"("formations": [{"type": "web", "event": {"depth": 1e10}}]})") ==
         "formations[0].event.depth: expected an integer");
+  CHECK(ParseError(head + R"("formations": [{"type": "web", "event": {"depth": 0},
+        "intents": [{"id": "x", "state": "sent", "at": "2026-11-22T13:05:00Z", "kind": "scale",
+        "cause": "drift", "from": 1, "to": 2, "reason": ""}]}]})") ==
+        "formations[0].intents[0].state: expected pending or unknown");
+  CHECK(ParseError(head + R"("formations": [{"type": "web", "event": {"depth": 0},
+        "intents": [{"id": "x", "state": "pending", "at": "2026-11-22T13:05:00Z",
+        "kind": "restart", "cause": "laggard", "dyno": "web.1", "reason": ""}]}]})") ==
+        "formations[0].intents[0].dynoUpdatedAt: missing");
 }
 
 TEST_CASE("PassRecord JSON: round trip, tolerant of missing keys, strict on types") {

@@ -1,5 +1,6 @@
 #include "spec/loader.h"
 
+#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -9,8 +10,10 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <mutex>
 #include <regex>
 #include <set>
+#include <sstream>
 
 #include "spec/fields.h"
 #include "spec/suggest.h"
@@ -42,6 +45,21 @@ std::string JoinNames(const std::vector<std::string>& names) {
   return out;
 }
 
+// The longest string any field takes without a max_length of its own: patterns are matched with
+// std::regex, whose recursion per character overflows the stack on strings of about 50 KB.
+constexpr size_t kLongestString = 10000;
+
+// The patterns of spec/fields.cc, compiled once per process (compiling is slower than loading a
+// policy). A std::map keeps the references valid; matching a const regex needs no lock.
+const std::regex& CompiledPattern(const std::string& pattern) {
+  static std::mutex mu;
+  static std::map<std::string, std::regex> compiled;
+  std::lock_guard lock(mu);
+  auto it = compiled.find(pattern);
+  if (it == compiled.end()) it = compiled.emplace(pattern, std::regex(pattern)).first;
+  return it->second;
+}
+
 // What a plain or quoted scalar means under the YAML 1.2 core schema, which is also what editors
 // validating against the JSON Schema assume ("yes" is a string, not a boolean).
 enum class ScalarType { kNull, kBool, kInt, kFloat, kString };
@@ -51,15 +69,62 @@ bool IsCoreBool(const std::string& s) {
   return kBools.count(s) > 0;
 }
 
-bool IsCoreInt(const std::string& s) {
-  static const std::regex kInt("[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+");
-  return std::regex_match(s, kInt);
+// The core schema's number forms, scanned by hand: std::regex recurses once per character and
+// overflows the stack on a long plain scalar (a 300 KB `quantity: 111...` crashed `validate`).
+bool IsDigits(std::string_view s, size_t from, bool (*digit)(char)) {
+  if (from >= s.size()) return false;
+  for (size_t i = from; i < s.size(); ++i) {
+    if (!digit(s[i])) return false;
+  }
+  return true;
 }
 
-bool IsCoreFloat(const std::string& s) {
-  static const std::regex kFloat(
-      R"([-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?|[-+]?\.(inf|Inf|INF)|\.(nan|NaN|NAN))");
-  return std::regex_match(s, kFloat);
+bool IsDecimal(char c) {
+  return c >= '0' && c <= '9';
+}
+
+// [-+]?[0-9]+ | 0o[0-7]+ | 0x[0-9a-fA-F]+
+bool IsCoreInt(std::string_view s) {
+  if (s.rfind("0o", 0) == 0) return IsDigits(s, 2, [](char c) { return c >= '0' && c <= '7'; });
+  if (s.rfind("0x", 0) == 0) {
+    return IsDigits(s, 2, [](char c) { return std::isxdigit(static_cast<unsigned char>(c)) != 0; });
+  }
+  return IsDigits(s, !s.empty() && (s[0] == '-' || s[0] == '+') ? 1 : 0, IsDecimal);
+}
+
+// [-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)? | [-+]?\.(inf|Inf|INF) | \.(nan|NaN|NAN)
+bool IsCoreFloat(std::string_view s) {
+  if (s == ".nan" || s == ".NaN" || s == ".NAN") return true;
+  const size_t sign = !s.empty() && (s[0] == '-' || s[0] == '+') ? 1 : 0;
+  const std::string_view body = s.substr(sign);
+  if (body == ".inf" || body == ".Inf" || body == ".INF") return true;
+  size_t i = 0;
+  size_t digits = 0;
+  while (i < body.size() && IsDecimal(body[i]))
+    ++i, ++digits;
+  if (i < body.size() && body[i] == '.') {
+    ++i;
+    size_t fraction = 0;
+    while (i < body.size() && IsDecimal(body[i]))
+      ++i, ++fraction;
+    if (digits == 0 && fraction == 0) return false;
+  } else if (digits == 0) {
+    return false;
+  }
+  if (i < body.size() && (body[i] == 'e' || body[i] == 'E')) {
+    ++i;
+    if (i < body.size() && (body[i] == '-' || body[i] == '+')) ++i;
+    return IsDigits(body, i, IsDecimal);
+  }
+  return i == body.size();
+}
+
+// [-+]?[0-9.]+%: something written as a percentage, right or wrong.
+bool LooksLikePercent(std::string_view s) {
+  if (s.size() < 2 || s.back() != '%') return false;
+  s.remove_suffix(1);
+  if (s[0] == '-' || s[0] == '+') s.remove_prefix(1);
+  return IsDigits(s, 0, [](char c) { return IsDecimal(c) || c == '.'; });
 }
 
 // nullopt: a tag we do not support.
@@ -364,11 +429,8 @@ class DocumentLoader {
     return true;
   }
 
-  bool Matches(const std::string& pattern, const std::string& text) {
-    if (pattern.empty()) return true;
-    auto it = regex_cache_.find(pattern);
-    if (it == regex_cache_.end()) it = regex_cache_.emplace(pattern, std::regex(pattern)).first;
-    return std::regex_match(text, it->second);
+  static bool Matches(const std::string& pattern, const std::string& text) {
+    return pattern.empty() || std::regex_match(text, CompiledPattern(pattern));
   }
 
   // A scalar being read: where it is, what the field wants, what YAML made of it.
@@ -459,8 +521,11 @@ class DocumentLoader {
     const bool expanded = value != s.text;
     std::string shown = field.secret ? "" : " (got " + Quote(value) + ")";
     if (!field.secret && expanded) shown = " (got " + Quote(value) + " from " + Quote(s.text) + ")";
-    if (field.max_length > 0 && static_cast<int>(value.size()) > field.max_length) {
-      return Fail(s, "must be at most " + std::to_string(field.max_length) + " characters (got " +
+    // Every string is bounded before a pattern reads it (std::regex recurses per character).
+    const size_t longest = field.max_length > 0 ? static_cast<size_t>(field.max_length)
+                                                : kLongestString;
+    if (value.size() > longest) {
+      return Fail(s, "must be at most " + std::to_string(longest) + " characters (got " +
                          std::to_string(value.size()) + ")");
     }
     if (!Matches(field.pattern, value)) return Fail(s, "must be " + field.pattern_hint + shown);
@@ -529,8 +594,7 @@ class DocumentLoader {
       }
       return FieldValue(CountOrPercent{false, static_cast<int>(*value)});
     }
-    static const std::regex kAnyPercent("[-+]?[0-9.]+%");
-    if (s.type != ScalarType::kString || !std::regex_match(s.text, kAnyPercent)) {
+    if (s.type != ScalarType::kString || !LooksLikePercent(s.text)) {
       return WrongType(s);
     }
     if (!Matches(std::string(PercentPattern()), s.text)) {
@@ -746,8 +810,48 @@ class DocumentLoader {
   std::vector<LoadError>& errors_;
   const size_t first_error_;  // this document's errors are errors_[first_error_..]
   std::map<std::string, Place> places_;
-  std::map<std::string, std::regex> regex_cache_;
 };
+
+// Where yaml-cpp 0.7 would loop forever, if anywhere: on a stream such as ",\n" its parser keeps
+// returning an empty document at the same place, and YAML::LoadAll collects them until memory runs
+// out. Reading the stream document by document first finds that place; any other YAML error is
+// left for LoadAll to report.
+class DocumentStarts final : public YAML::EventHandler {
+ public:
+  void OnDocumentStart(const YAML::Mark& mark) override { start = mark; }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                const std::string&) override {}
+  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                       YAML::EmitterStyle::value) override {}
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                  YAML::EmitterStyle::value) override {}
+  void OnMapEnd() override {}
+
+  std::optional<YAML::Mark> start;
+};
+
+std::optional<YAML::Mark> StuckParserAt(const std::string& text) {
+  std::istringstream stream(text);
+  YAML::Parser parser(stream);
+  std::optional<int> previous;
+  try {
+    for (;;) {
+      DocumentStarts events;
+      if (!parser.HandleNextDocument(events)) return std::nullopt;
+      // Every document starts with an event; one without, or at no later place, is the loop.
+      if (!events.start || (previous && events.start->pos <= *previous)) {
+        return events.start.value_or(YAML::Mark::null_mark());
+      }
+      previous = events.start->pos;
+    }
+  } catch (const YAML::Exception&) {
+    return std::nullopt;  // LoadAll reports it, with its location
+  }
+}
 
 // Accumulates policies from several inputs and checks what spans them (unique names).
 class PolicySetBuilder {
@@ -759,8 +863,15 @@ class PolicySetBuilder {
   void AddText(std::string_view text, const std::string& filename) {
     const size_t first_error = errors_.size();
     std::vector<YAML::Node> documents;
+    const std::string whole(text);
+    if (std::optional<YAML::Mark> stuck = StuckParserAt(whole)) {
+      errors_.push_back(LoadError{At(filename, *stuck), "",
+                                  "invalid YAML: unexpected content at the start of a document "
+                                  "(a stray ',', or text the parser cannot read past)"});
+      return;
+    }
     try {
-      documents = YAML::LoadAll(std::string(text));
+      documents = YAML::LoadAll(whole);
     } catch (const YAML::Exception& e) {
       errors_.push_back(LoadError{At(filename, e.mark), "", "invalid YAML: " + e.msg});
       return;

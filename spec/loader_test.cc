@@ -807,6 +807,26 @@ TEST_CASE("malformed YAML is reported at the parser's position") {
         "t.yaml:2:7: invalid YAML: illegal map value\n");
 }
 
+TEST_CASE("inputs that once hung or crashed the loader are errors (found by fuzzing)") {
+  // yaml-cpp 0.7 loops forever, collecting empty documents, on a stray ',' at a document's start.
+  CHECK(Errors(",\n") ==
+        "t.yaml:1:1: invalid YAML: unexpected content at the start of a document (a stray ',', "
+        "or text the parser cannot read past)\n");
+  CHECK(Errors("# comment\n%YAML 1.2\n,\n").find("t.yaml:3:1: invalid YAML: unexpected content") ==
+        0);
+  // A long plain scalar overflowed the stack of std::regex in the number check.
+  const std::string digits(300000, '1');
+  CHECK(Errors(Web("      quantity: " + digits + "\n")) ==
+        "t.yaml:9:17: spec.formations[0].quantity: must be <= 1000 (got " + digits + ")\n");
+  CHECK(Errors(Web("      quantity: 1." + digits + "\n")).find("must be an integer") !=
+        std::string::npos);
+  // And a long string in a field with a pattern but no length limit of its own.
+  const std::string long_url = "http://prometheus:9090/" + std::string(60000, 'a');
+  CHECK(Errors(Web("      latency: {source: prometheus, query: up, url: " + long_url + "}\n"))
+            .find("spec.formations[0].latency.url: must be at most 10000 characters (got 60023)") !=
+        std::string::npos);
+}
+
 TEST_CASE("a document that is not a mapping, and an input without documents") {
   CHECK(Errors("- a\n- b\n") ==
         "t.yaml:1:1: a FormationPolicy document must be a mapping (got a list)\n");
