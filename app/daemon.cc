@@ -205,7 +205,9 @@ void Daemon::RunPass(const Task& task) {
   PassResult result;
   try {
     result = hooks_.pass(*task.policy, *task.runtime, task.previous ? &*task.previous : nullptr,
-                         *task.rng);
+                         *task.rng, [this](const model::PolicyStatus& status) {
+                           return SaveFirst(status);
+                         });
   } catch (const std::exception& e) {
     // A bug, not the world: report it as this policy's failure and keep the others running.
     result = PassResult{};
@@ -227,6 +229,12 @@ void Daemon::RunPass(const Task& task) {
   }
   cv_.notify_all();
   if (recorded && hooks_.on_pass) hooks_.on_pass(result);
+}
+
+Status Daemon::SaveFirst(const model::PolicyStatus& status) {
+  std::lock_guard lock(mu_);
+  if (!store_) return Status::Ok();
+  return store_->Save(status);
 }
 
 void Daemon::RecordLocked(const Task& task, const PassResult& result) {

@@ -62,8 +62,10 @@ struct TickResult {
 struct DaemonHooks {
   // One pass (PassRunner::Run in the binary; a fake in tests). Called on a pool thread, never
   // twice at once for the same policy.
+  // `save_first` saves a status durably before a write is sent (PassOptions::save_first).
   std::function<PassResult(const spec::Policy& policy, PolicyRuntime& runtime,
-                           const model::PolicyStatus* previous, std::mt19937_64& rng)>
+                           const model::PolicyStatus* previous, std::mt19937_64& rng,
+                           const SaveStatus& save_first)>
       pass;
   // The runtime of a policy (RuntimeFactory::Build), at Start and on every accepted reload.
   std::function<Result<std::shared_ptr<PolicyRuntime>>(const spec::Policy&)> build_runtime;
@@ -149,6 +151,9 @@ class Daemon {
   void RejectReload(const Status& status);
   void StartDueLocked(TimePoint now);
   void RunPass(const Task& task);
+  // The write-ahead save of a pass (PassOptions::save_first), under the daemon's lock like every
+  // other use of the store.
+  Status SaveFirst(const model::PolicyStatus& status);
   void RecordLocked(const Task& task, const PassResult& result);
   void WaitLocked(std::unique_lock<std::mutex>& lock, std::optional<TimePoint> due);
 

@@ -26,7 +26,10 @@ std::vector<PassResult> RunPasses(const std::vector<spec::Policy>& policies,
           {{"policy", policy.name}, {"app", policy.app}, {"error", runtime.status().message()}});
       if (metrics) metrics->RecordPass(policy.name, false, 0, result.finished_at);
     } else {
-      result = runner.Run(policy, **runtime, store.Find(policy.name), rng, {.apply = apply});
+      result = runner.Run(policy, **runtime, store.Find(policy.name), rng,
+                          {.apply = apply, .save_first = [&store](const model::PolicyStatus& s) {
+                             return store.Save(s);
+                           }});
     }
     if (apply) {
       if (Status saved = SavePass(store, result); !saved.ok()) {

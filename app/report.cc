@@ -60,8 +60,9 @@ json ActionJson(const reconciler::Action& a, bool applied) {
   j["summary"] = a.Summary();
   j["reason"] = a.reason;
   j["failed"] = a.failed;
-  j["error"] = a.failed ? json(a.error) : json(nullptr);
-  j["applied"] = applied && !a.failed;
+  j["outcomeUnknown"] = a.outcome_unknown;
+  j["error"] = a.failed || a.outcome_unknown ? json(a.error) : json(nullptr);
+  j["applied"] = applied && !a.failed && !a.outcome_unknown;
   return j;
 }
 
@@ -102,6 +103,10 @@ json FormationJson(const reconciler::FormationPlan& f, const model::Observation&
 
 bool Paused(const PassResult& r) {
   return r.plan && !r.plan->apply;
+}
+
+bool OutcomeUnknown(const PassResult& r) {
+  return r.status.code() == Status::Code::kOutcomeUnknown;
 }
 
 // "1 scale, 2 restarts"; empty when `counts` are all zero.
@@ -197,6 +202,9 @@ std::string RenderPolicy(const PassResult& r) {
   for (const auto& a : plan.actions) {
     block.Add(a.formation, Pad(a.Summary(), summary_width) + "  " + a.reason);
     if (a.failed) block.Add(a.formation, Pad("", summary_width) + "  failed: " + a.error);
+    if (a.outcome_unknown) {
+      block.Add(a.formation, Pad("", summary_width) + "  outcome unknown: " + a.error);
+    }
   }
   if (plan.actions.empty()) block.Add("", "No changes.");
   for (const auto& note : plan.notes)
@@ -205,7 +213,9 @@ std::string RenderPolicy(const PassResult& r) {
     ExplainFormation(fp, block);
   // An error that no action explains (e.g. the status could not be saved) still shows.
   if (!r.status.ok() && std::none_of(plan.actions.begin(), plan.actions.end(),
-                                     [](const reconciler::Action& a) { return a.failed; })) {
+                                     [](const reconciler::Action& a) {
+                                       return a.failed || a.outcome_unknown;
+                                     })) {
     block.Add("", "Error: " + r.status.ToString());
   }
   return out + block.Render();
@@ -248,7 +258,11 @@ PassTotals Totals(const std::vector<PassResult>& results) {
   PassTotals t;
   for (const auto& r : results) {
     ++t.policies;
-    if (!r.status.ok()) ++t.failed_policies;
+    if (OutcomeUnknown(r)) {
+      ++t.unknown_policies;
+    } else if (!r.status.ok()) {
+      ++t.failed_policies;
+    }
     if (!r.plan) continue;
     for (const auto& a : r.plan->actions) {
       if (Paused(r)) {
@@ -258,6 +272,8 @@ PassTotals Totals(const std::vector<PassResult>& results) {
       ++t.planned;
       if (a.failed) {
         ++t.failed_actions;
+      } else if (a.outcome_unknown) {
+        ++t.unknown_actions;
       } else if (r.applied) {
         ++t.applied;
       }
@@ -279,17 +295,23 @@ json PassResultsJson(const std::vector<PassResult>& results, bool dry_run) {
             {"plannedActions", t.planned},
             {"heldActions", t.held},
             {"appliedActions", t.applied},
-            {"failedActions", t.failed_actions}}}};
+            {"failedActions", t.failed_actions},
+            {"unknownPolicies", t.unknown_policies},
+            {"unknownActions", t.unknown_actions}}}};
 }
 
 std::string RenderPasses(const std::vector<PassResult>& results, RenderMode mode) {
   std::string out;
-  KindCounts planned, held, applied, failed;
-  std::vector<const PassResult*> failed_policies;
+  KindCounts planned, held, applied, failed, unknown;
+  std::vector<const PassResult*> failed_policies, unknown_policies;
   for (const auto& r : results) {
     if (!out.empty()) out += "\n";
     out += RenderPolicy(r);
-    if (!r.status.ok()) failed_policies.push_back(&r);
+    if (OutcomeUnknown(r)) {
+      unknown_policies.push_back(&r);
+    } else if (!r.status.ok()) {
+      failed_policies.push_back(&r);
+    }
     if (!r.plan) continue;
     for (const auto& a : r.plan->actions) {
       if (Paused(r)) {
@@ -298,6 +320,8 @@ std::string RenderPasses(const std::vector<PassResult>& results, RenderMode mode
         planned.Add(a.kind);
       } else if (a.failed) {
         failed.Add(a.kind);
+      } else if (a.outcome_unknown) {
+        unknown.Add(a.kind);
       } else if (r.applied) {
         applied.Add(a.kind);
       }
@@ -318,6 +342,7 @@ std::string RenderPasses(const std::vector<PassResult>& results, RenderMode mode
     const std::string text = applied.Text();
     out += "Applied: " + (text.empty() ? none : text + ".");
     if (const std::string f = failed.Text(); !f.empty()) out += " Failed: " + f + ".";
+    if (const std::string u = unknown.Text(); !u.empty()) out += " Outcome unknown: " + u + ".";
   }
   if (const std::string h = held.Text(); !h.empty()) {
     out += " Paused policies hold " + h + ".";
@@ -327,6 +352,15 @@ std::string RenderPasses(const std::vector<PassResult>& results, RenderMode mode
     out += std::to_string(failed_policies.size()) + " of " + std::to_string(results.size()) +
            (results.size() == 1 ? " policy" : " policies") + " failed:\n";
     for (const PassResult* r : failed_policies) {
+      out += "  " + r->policy + ": " + r->status.ToString() + "\n";
+    }
+  }
+  if (!unknown_policies.empty()) {
+    out += std::to_string(unknown_policies.size()) + " of " + std::to_string(results.size()) +
+           (results.size() == 1 ? " policy" : " policies") +
+           " sent a change that was never answered; the next pass observes whether it took "
+           "effect:\n";
+    for (const PassResult* r : unknown_policies) {
       out += "  " + r->policy + ": " + r->status.ToString() + "\n";
     }
   }

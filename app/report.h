@@ -27,6 +27,8 @@ struct PassTotals {
   int held = 0;     // actions of paused policies: reported, never applied
   int applied = 0;  // actions sent and accepted
   int failed_actions = 0;
+  int unknown_policies = 0;  // OutcomeUnknown: a change was sent and never answered
+  int unknown_actions = 0;
 };
 PassTotals Totals(const std::vector<PassResult>& results);
 

@@ -171,6 +171,7 @@ int RunOneShot(const OneShotArgs& args, const EnvLookup& env) {
   const app::PassTotals totals = app::Totals(results);
   if (totals.failed_policies > 0 || !printed) return kExitError;
   if (!args.apply && totals.planned > 0) return kExitChanges;
+  if (totals.unknown_policies > 0) return kExitOutcomeUnknown;
   return kExitOk;
 }
 

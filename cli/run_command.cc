@@ -151,8 +151,10 @@ app::DaemonHooks MakeHooks(const RunArgs& args, const app::RunEnvironment& run,
                            app::PassRunner& runner, app::RuntimeFactory& factory) {
   app::DaemonHooks hooks;
   hooks.pass = [&runner](const spec::Policy& policy, app::PolicyRuntime& runtime,
-                         const model::PolicyStatus* previous, std::mt19937_64& rng) {
-    return runner.Run(policy, runtime, previous, rng, {.apply = true});
+                         const model::PolicyStatus* previous, std::mt19937_64& rng,
+                         const app::SaveStatus& save_first) {
+    return runner.Run(policy, runtime, previous, rng,
+                      {.apply = true, .save_first = save_first});
   };
   hooks.build_runtime = [&factory](const spec::Policy& policy) { return factory.Build(policy); };
   hooks.load_policies = [&args, &run]() -> Result<std::vector<spec::Policy>> {
@@ -186,7 +188,6 @@ Result<std::unique_ptr<app::Listener>> StartListener(const std::string& listen,
   sources.metrics_text = [&metrics] { return metrics.Serialize(); };
   sources.readiness = [&daemon] { return daemon.Ready(); };
   sources.status_json = [&daemon] { return app::StatusJson(daemon.Snapshot(), daemon.Now()); };
-  sources.has_policy = [&daemon](const std::string& name) { return daemon.HasPolicy(name); };
   app::ListenerOptions options;
   options.address = listen;
   auto listener = app::Listener::Start(options, sources, *run.logger);
@@ -263,6 +264,7 @@ int RunDaemon(const RunArgs& args) {
   if (Status s = daemon.Start(std::move(*policies)); !s.ok()) return fail("cannot start", s);
   auto listener = StartListener(args.listen, run, daemon, metrics);
   if (!listener.ok()) return fail("cannot listen", listener.status());
+  (*listener)->SetDrainHandler(factory.MakeDrainHandler());
 
   signals.Watch(daemon);
   LogRunning(args, run, (*listener)->address(), *state_path, policy_count);

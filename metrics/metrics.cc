@@ -121,9 +121,18 @@ Metrics::~Metrics() = default;
 
 void Metrics::RecordPass(const std::string& policy, bool ok, double duration_seconds,
                          TimePoint end) {
+  RecordPass(policy, ok ? PassResultLabel::kOk : PassResultLabel::kError, duration_seconds, end);
+}
+
+void Metrics::RecordPass(const std::string& policy, PassResultLabel result,
+                         double duration_seconds, TimePoint end) {
   reconcile_total_.Add({{"policy", policy}, {"result", "ok"}});
   reconcile_total_.Add({{"policy", policy}, {"result", "error"}});
-  reconcile_total_.Add({{"policy", policy}, {"result", ok ? "ok" : "error"}}).Increment();
+  const char* label = result == PassResultLabel::kOk      ? "ok"
+                      : result == PassResultLabel::kError ? "error"
+                                                          : "unknown";
+  reconcile_total_.Add({{"policy", policy}, {"result", label}}).Increment();
+  const bool ok = result == PassResultLabel::kOk;
   reconcile_duration_.Add({{"policy", policy}}, kPassBuckets).Observe(duration_seconds);
   if (ok) last_reconcile_.Add({{"policy", policy}}).Set(ToUnixSeconds(end));
 }
@@ -266,7 +275,7 @@ void Metrics::RetainFormations(const std::string& policy, const std::set<std::st
   if (formations.empty()) {
     series_.erase(policy);
     policy_apps_.erase(policy);
-    for (const char* result : {"ok", "error"}) {
+    for (const char* result : {"ok", "error", "unknown"}) {
       RemoveSeries(reconcile_total_, {{"policy", policy}, {"result", result}});
     }
     RemoveSeries(reconcile_duration_, {{"policy", policy}});

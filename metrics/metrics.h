@@ -61,6 +61,11 @@ class Metrics {
 
   // One pass over a policy ended. `end` is exported only for successful passes.
   void RecordPass(const std::string& policy, bool ok, double duration_seconds, TimePoint end);
+  // kUnknown: no action failed, but a change was sent and never answered. Its series exists only
+  // once such a pass happened.
+  enum class PassResultLabel { kOk, kError, kUnknown };
+  void RecordPass(const std::string& policy, PassResultLabel result, double duration_seconds,
+                  TimePoint end);
   // The policy's `interval`, so alerts can judge a pass overdue without a hard-coded threshold.
   void SetReconcileInterval(const std::string& policy, double interval_seconds);
   // Replaces everything exported for this formation.

@@ -40,8 +40,9 @@ struct Action {
   // "laggard: p50 612ms, 4.1 sd above the other 5 dynos (4.4x their mean 140ms)".
   std::string reason;
 
-  // Set by RecordActionFailure.
+  // Set by RecordActionFailure, or by RecordActionUnknown (with outcome_unknown, not failed).
   bool failed = false;
+  bool outcome_unknown = false;
   std::string error;
 
   std::string Summary() const;  // "scale 4 -> 5", "restart web.3", "stop web.3"

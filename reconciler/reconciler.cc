@@ -839,6 +839,23 @@ Plan Reconcile(const spec::Policy& policy, const Observation& observation,
   return plan;
 }
 
+namespace {
+
+// Turns the formation's Degraded true with `reason`, `what` appended to what the plan said.
+void DegradeAfterApply(Plan& plan, FormationPlan& fp, FormationStatus& status,
+                       const std::string& reason, const std::string& what) {
+  const Condition* planned = FindCondition(fp.conditions, kDegraded);
+  std::string message = what;
+  if (planned && planned->status == ConditionStatus::kTrue && !planned->message.empty()) {
+    message = planned->message + "; " + what;
+  }
+  SetCondition(fp.conditions, fp.undo.previous_conditions, kDegraded, ConditionStatus::kTrue,
+               reason, std::move(message), plan.planned_at);
+  status.conditions = fp.conditions;
+}
+
+}  // namespace
+
 void RecordActionFailure(Plan& plan, size_t action_index, const Status& error) {
   if (action_index >= plan.actions.size()) return;
   Action& action = plan.actions[action_index];
@@ -856,16 +873,22 @@ void RecordActionFailure(Plan& plan, size_t action_index, const Status& error) {
       return r.dyno == action.dyno && r.at == plan.planned_at;
     });
   }
+  DegradeAfterApply(plan, *fp, *status, "ActionFailed",
+                    action.Summary() + " failed: " + action.error);
+}
 
-  const std::string failure = action.Summary() + " failed: " + action.error;
-  const Condition* planned = FindCondition(fp->conditions, kDegraded);
-  std::string message = failure;
-  if (planned && planned->status == ConditionStatus::kTrue && !planned->message.empty()) {
-    message = planned->message + "; " + failure;
-  }
-  SetCondition(fp->conditions, fp->undo.previous_conditions, kDegraded, ConditionStatus::kTrue,
-               "ActionFailed", std::move(message), plan.planned_at);
-  status->conditions = fp->conditions;
+void RecordActionUnknown(Plan& plan, size_t action_index, const Status& error) {
+  if (action_index >= plan.actions.size()) return;
+  Action& action = plan.actions[action_index];
+  action.outcome_unknown = true;
+  action.error = error.ToString();
+  FormationPlan* fp = plan.FindFormation(action.formation);
+  FormationStatus* status = plan.status.FindFormation(action.formation);
+  if (!fp || !status) return;
+  // The effect stays in the status: the write may have happened.
+  DegradeAfterApply(plan, *fp, *status, "OutcomeUnknown",
+                    action.Summary() + ": outcome unknown (" + action.error +
+                        "); the next pass observes whether it took effect");
 }
 
 }  // namespace dynoherd::reconciler

@@ -123,7 +123,7 @@ struct World {
   void SetEmptyStatus() {
     status = PolicyStatus{policy.name, policy.app, T(0), {}};
     for (const auto& f : policy.formations)
-      status->formations.push_back({f.type, {}, {}, {}, {}});
+      status->formations.push_back({f.type, {}, {}, {}, {}, {}});
   }
   reconciler::Plan PlanAt(TimePoint now) {
     return Reconcile(policy, observation, status ? &*status : nullptr, now, rng);
@@ -963,6 +963,43 @@ TEST_CASE("laggards: a failed restart is not recorded and does not start the coo
         "restart web.3 failed: HTTP 404: dyno web.3 not found");
   w.status = p.status;
   CHECK(Summaries(w.PlanAt(T(1060))) == std::vector<std::string>{"web restart web.3"});
+}
+
+TEST_CASE("laggards: a restart of unknown outcome is kept: the cooldown runs, no second restart") {
+  World w(Policy({Web(6)}));
+  w.AddFormation("web", 6);
+  w.AddWebDynos({140, 135, 612, 150, 138, 142}, T(1000));
+  Plan p = w.PlanAt(T(1000));
+  REQUIRE(p.actions.size() == 1);
+  RecordActionUnknown(p, 0, Status::OutcomeUnknown("DELETE: no complete response within 30s"));
+  CHECK(p.actions[0].outcome_unknown);
+  CHECK_FALSE(p.actions[0].failed);
+  CHECK(p.status.formations[0].restarts.size() == 1);
+  const Condition& d = Cond(p, "web", kDegraded);
+  CHECK(d.status == ConditionStatus::kTrue);
+  CHECK(d.reason == "OutcomeUnknown");
+  CHECK(d.message ==
+        "restart web.3: outcome unknown (DELETE: no complete response within 30s); the next pass "
+        "observes whether it took effect");
+  w.status = p.status;
+  CHECK(w.PlanAt(T(1060)).actions.empty());  // still slow, or not: within the cooldown
+}
+
+TEST_CASE("a step of unknown outcome keeps the captured baseline and the event's depth") {
+  World w(Policy({Worker(std::nullopt)}));
+  w.AddFormation("worker", 2);
+  w.SetLatency("worker", 3.0);
+  Plan p = w.PlanAt(T(100));
+  REQUIRE(Summaries(p) == std::vector<std::string>{"worker scale 2 -> 3"});
+  RecordActionUnknown(p, 0, Status::OutcomeUnknown("PATCH: connection lost"));
+  CHECK(p.status.formations[0].event.captured_baseline == 2);
+  CHECK(p.status.formations[0].event.depth == 1);
+  CHECK(Cond(p, "worker", kDegraded).reason == "OutcomeUnknown");
+  w.status = p.status;
+  // It did happen: the formation is at 3; latency back to normal restores 2.
+  w.SetQuantity("worker", 3, T(100));
+  w.SetLatency("worker", 0.5);
+  CHECK(Summaries(w.PlanAt(T(200))) == std::vector<std::string>{"worker scale 3 -> 2"});
 }
 
 TEST_CASE("laggards: maxUnavailable counts dynos not up and dynos missing from the list") {
