@@ -45,7 +45,7 @@ struct PassOptions {
   // on (the plan's status, as if they all succeed, with one pending intent per write). Nothing is
   // sent unless it succeeds, so a crash while a write is in flight never loses a captured
   // baseline or a restart's cooldown. Empty: nothing saved first (tests of the pass alone).
-  SaveStatus save_first;
+  SaveStatus save_first = {};
 };
 
 struct PassResult {

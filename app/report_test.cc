@@ -278,8 +278,8 @@ TEST_CASE("PassResultJson: each formation's baseline, latency, event and laggard
   CHECK(j["plannedAt"] == "2026-11-22T13:00:01.000Z");
   CHECK(j["actions"][0] == nlohmann::json::parse(R"j({"kind": "scale", "cause": "latency-event",
       "formation": "worker", "from": 2, "to": 3, "summary": "scale 2 -> 3",
-      "reason": "latency event: p95 2.41s > 2s (step 1 of 2)", "failed": false, "error": null,
-      "applied": false})j"));
+      "reason": "latency event: p95 2.41s > 2s (step 1 of 2)", "failed": false,
+      "outcomeUnknown": false, "error": null, "applied": false})j"));
   const auto& web_json = j["formations"][0];
   CHECK(web_json["baseline"] == nlohmann::json::parse(R"({"kind": "declared", "quantity": 6})"));
   CHECK(web_json["latency"] == nlohmann::json::parse(R"({"statistic": "p50", "seconds": null,
