@@ -216,7 +216,9 @@ TEST_CASE("a saved baseline out of range is reported, located, and never acted o
 
 TEST_CASE("a scale whose answer never came is reported unknown, not failed; the next pass sees") {
   World w;
-  // Every PATCH is applied and answered after the client's timeout, retries included.
+  // Every PATCH is applied and answered after the client's timeout, retries included. A --timeout
+  // of 1 s leaves the reads room on a loaded machine, and an absolute scale is tried 4 times: this
+  // case takes about 6 s.
   REQUIRE(w.fake->AddFault("{kind: stall, delay: 30s, method: PATCH, times: 0}").ok());
   const std::string metrics = (w.dir.path() / "dynoherd.prom").string();
   ProcessResult r = RunProcess(
