@@ -117,6 +117,7 @@ class Frame {
 };
 
 // The room a category axis needs under the plot, with or without a second line.
+inline constexpr double kTickFontSize = 11;  // the tick labels' font-size in the page's CSS
 inline constexpr double kCategoryAxisMargin = 24;
 inline constexpr double kCategoryAxisMarginTwoLines = 38;
 

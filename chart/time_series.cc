@@ -11,7 +11,6 @@ namespace dynoherd::chart {
 namespace {
 
 constexpr double kTimeAxisMargin = 42;  // tick labels, then the caption
-constexpr double kTickFont = 11;
 constexpr double kMarkerMergePx = 3;
 constexpr std::size_t kMaxReasonsPerMarker = 5;
 
@@ -319,7 +318,7 @@ void DrawTimeAxis(SvgWriter& svg, const TimeSeriesChart& chart, const Prepared& 
                        {"y1", Px(g.plot.top)},
                        {"x2", Px(x)},
                        {"y2", Px(g.plot.bottom())}});
-    const double half = TextWidth(tick.label, kTickFont) / 2;
+    const double half = TextWidth(tick.label, kTickFontSize) / 2;
     // A label that would overlap its neighbour or leave the chart is left out; its line stays.
     if (x - half < last_label_end + 6 || x - half < 0 || x + half > chart.size.width) continue;
     svg.Text("text",
