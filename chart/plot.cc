@@ -96,7 +96,8 @@ void DrawSwatch(SvgWriter& svg, Swatch swatch, double x, double mid) {
                          {"y2", Px(mid + 7)}});
       svg.Empty("path",
                 {{"class", "marker-head"},
-                 {"d", "M" + Px(center - 4.5) + " " + Px(mid - 7) + "L" + Px(center + 4.5) + " " +
+                 // 'M', not "M": GCC 12 -O3 reports a false -Wrestrict on "literal" + string.
+                 {"d", 'M' + Px(center - 4.5) + " " + Px(mid - 7) + "L" + Px(center + 4.5) + " " +
                            Px(mid - 7) + " " + Px(center) + " " + Px(mid - 0.5) + "Z"}});
       break;
     }
@@ -184,11 +185,12 @@ int LegendRows(const std::vector<LegendItem>& items, double width) {
   return LayoutLegend(items, width).rows;
 }
 
+// 'c' and 'm', not "c" and "m": GCC 12 -O3 reports a false -Wrestrict on "literal" + string.
 std::string PaletteClass(std::size_t index) {
-  return "c" + std::to_string(index % 8);
+  return 'c' + std::to_string(index % 8);
 }
 std::string MarkerClass(std::size_t index) {
-  return "m" + std::to_string(index % 4);
+  return 'm' + std::to_string(index % 4);
 }
 
 Frame::Frame(SvgWriter& svg, std::string_view kind, std::string_view title, Size size,
@@ -224,7 +226,7 @@ Frame::Frame(SvgWriter& svg, std::string_view kind, std::string_view title, Size
       const double row_top = kLegendTop + (layout.rows - 1) * kLegendRowHeight;
       svg_.Text("text",
                 {{"class", "legend-more"}, {"x", Px(layout.more_x)}, {"y", Px(row_top + 13)}},
-                "+" + std::to_string(layout.hidden) + " more");
+                '+' + std::to_string(layout.hidden) + " more");  // '+': see PaletteClass
     }
     svg_.Close();
     y += layout.rows * kLegendRowHeight;

@@ -38,6 +38,10 @@ struct Point {
   bool operator==(const Point&) const = default;
 };
 
+// The value axis of a chart. Charts hold it as `YAxis y = YAxis();` and callers set it with
+// `.y = YAxis{.format = ...}`, not `= {}` or `.y = {...}`: GCC 12 builds a YAxis initialised by
+// nested braces inside a chart field by field, destroys `label` twice on the exception path and
+// reports -Wmaybe-uninitialized at -O3.
 struct YAxis {
   ScaleKind scale = ScaleKind::kLinear;
   ValueFormat format = ValueFormat::kNumber;
