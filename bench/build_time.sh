@@ -47,7 +47,8 @@ mkdir -p "$OUT"
 configure "$OUT/binary" -DCMAKE_BUILD_TYPE=RelWithDebInfo
 step binary cmake --build "$OUT/binary" -j "$JOBS" --target dynoherd
 
-configure "$OUT/tests" -DCMAKE_BUILD_TYPE=RelWithDebInfo "${TEST_FLAGS[@]}"
+configure "$OUT/tests" -DCMAKE_BUILD_TYPE=RelWithDebInfo "${TEST_FLAGS[@]}" \
+  "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O2 -g1 -DNDEBUG"  # as the Makefile's build-all
 step build-all cmake --build "$OUT/tests" -j "$JOBS"
 step ctest bash -c "cd '$OUT/tests' && ctest -j $JOBS --output-on-failure"
 
