@@ -263,6 +263,9 @@ int RunDaemon(const RunArgs& args) {
   if (Status s = daemon.Start(std::move(*policies)); !s.ok()) return fail("cannot start", s);
   auto listener = StartListener(args.listen, run, daemon, metrics);
   if (!listener.ok()) return fail("cannot listen", listener.status());
+  // One handler for the daemon's life: it reads the factory's drain inboxes, which reloads keep
+  // (a policy kept by a reload keeps its window) and drop with the policy (404 from then on).
+  (*listener)->SetDrainHandler(factory.MakeDrainHandler());
 
   signals.Watch(daemon);
   LogRunning(args, run, (*listener)->address(), *state_path, policy_count);

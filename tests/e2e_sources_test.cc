@@ -6,8 +6,10 @@
 #include <signal.h>
 
 #include <nlohmann/json.hpp>
+#include <regex>
 #include <thread>
 
+#include "common/time.h"
 #include "tests/support/fake_heroku_process.h"
 #include "tests/support/subprocess.h"
 #include "tests/support/temp_dir.h"
@@ -92,7 +94,102 @@ struct World {
   std::string state;
 };
 
+// The listener's port from `run`'s start line.
+int ListenPort(const Subprocess& run) {
+  std::smatch m;
+  const std::string& err = run.err();
+  REQUIRE(std::regex_search(err, m, std::regex(R"(listen=http://127\.0\.0\.1:(\d+))")));
+  return std::stoi(m[1]);
+}
+
+// A logplex body as Heroku's drain POSTs it: `per_dyno` router lines for web.1 to web.5 stamped
+// now, web.3 six times slower than the others.
+std::string LogplexBatch(int per_dyno) {
+  const std::string now = FormatTimestamp(std::chrono::time_point_cast<Duration>(
+      std::chrono::system_clock::now()));
+  std::string body;
+  for (int i = 0; i < per_dyno; ++i) {
+    for (int dyno = 1; dyno <= 5; ++dyno) {
+      const int service = (dyno == 3 ? 600 : 100) + i % 7;
+      const std::string message =
+          "<158>1 " + now + " host heroku router - at=info method=GET path=\"/items\" " +
+          "host=shop.herokuapp.com request_id=r" + std::to_string(i) + " fwd=\"203.0.113.9\" " +
+          "dyno=web." + std::to_string(dyno) + " connect=1ms service=" + std::to_string(service) +
+          "ms status=200 bytes=975 protocol=https\n";
+      body += std::to_string(message.size()) + " " + message;
+    }
+  }
+  return body;
+}
+
+httplib::Result PostDrain(int port, const std::string& policy, const std::string& password,
+                          const std::string& body, const std::string& frame_id) {
+  httplib::Client client("127.0.0.1", port);
+  client.set_connection_timeout(5);
+  client.set_read_timeout(5);
+  client.set_basic_auth("dynoherd", password);
+  httplib::Headers headers = {{"Logplex-Msg-Count", "250"}, {"Logplex-Frame-Id", frame_id}};
+  return client.Post("/drains/" + policy, headers, body, "application/logplex-1");
+}
+
+std::string Metrics(int port) {
+  httplib::Client client("127.0.0.1", port);
+  auto r = client.Get("/metrics");
+  REQUIRE(r);
+  return r->body;
+}
+
 }  // namespace
+
+TEST_CASE("run with router logs via drain: batches in, the laggard restarted, across a reload") {
+  World w;
+  const std::string latency = "{source: router-logs, via: drain, window: 1m}";
+  const std::string laggards = "{minSamples: 20}";
+  const std::string policy = w.dir.Write("drain.yaml", Policy("shop-drain", latency, laggards));
+  auto started = Subprocess::Start(DynoherdBinary(), {.args = {"run", "-f", policy, "--state",
+                                                               w.state, "--listen", "127.0.0.1:0"},
+                                                      .env = w.Env()});
+  REQUIRE(started.ok());
+  Subprocess& run = *started;
+  REQUIRE_MESSAGE(run.WaitForOutput("msg=\"dynoherd is running\"", 20s), run.err());
+  const int port = ListenPort(run);
+  const std::string batch = LogplexBatch(40);
+
+  // Wrong credentials: refused, nothing ingested.
+  auto wrong = PostDrain(port, "shop-drain", "not-the-secret", batch, "frame-0");
+  REQUIRE(wrong);
+  CHECK(wrong->status == 401);
+  CHECK(Contains(Metrics(port), "dynoherd_router_lines_total{result=\"parsed\"} 0"));
+
+  auto right = PostDrain(port, "shop-drain", kDrainSecret, batch, "frame-1");
+  REQUIRE(right);
+  CHECK(right->status == 204);
+  CHECK(Contains(Metrics(port), "dynoherd_router_lines_total{result=\"parsed\"} 200"));
+
+  // A reload that changes the policy passes it at once, on the window the drain already filled.
+  w.dir.Write("drain.yaml", Policy("shop-drain", latency, "{minSamples: 20, cooldown: 6m}"));
+  REQUIRE(run.Signal(SIGHUP).ok());
+  REQUIRE_MESSAGE(run.WaitForOutput("restarting laggard dyno", 20s), run.err());
+  CHECK(Contains(run.err(), "changed=shop-drain"));
+  auto deletes = w.fake->Requests("DELETE");
+  REQUIRE(deletes.size() == 1);
+  CHECK(deletes[0]["path"] == "/apps/shop/dynos/web.3");
+
+  // The route still takes batches after the reload; a retried frame is not counted twice.
+  auto again = PostDrain(port, "shop-drain", kDrainSecret, batch, "frame-1");
+  REQUIRE(again);
+  CHECK(again->status == 204);
+  CHECK(Contains(Metrics(port), "dynoherd_router_lines_total{result=\"parsed\"} 200"));
+  auto unknown = PostDrain(port, "nobody", kDrainSecret, batch, "frame-2");
+  REQUIRE(unknown);
+  CHECK(unknown->status == 404);
+
+  REQUIRE(run.Signal(SIGTERM).ok());
+  ProcessResult r = run.Wait(20s);
+  INFO(r.err);
+  CHECK(r.exit_code == 0);
+  w.CheckNoSecret(r.out + r.err + ReadFile(w.state));
+}
 
 TEST_CASE("plan and reconcile with router logs via session: the laggard found and restarted") {
   World w;

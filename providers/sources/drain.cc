@@ -138,12 +138,16 @@ DrainReply DrainReceiver::Take(DrainInbox& inbox, const std::string& policy,
                                const std::vector<std::pair<std::string, std::string>>& headers,
                                std::string_view body, const LogFields& where) {
   latency::DrainBatch batch = latency::ReadDrainBody(body);
-  RouterLineTally tally(count_lines_);
-  tally.Count(latency::LineKind::kRouter, batch.counts.router);
-  tally.Count(latency::LineKind::kIgnored, batch.counts.ignored);
-  tally.Count(latency::LineKind::kMalformed,
-              batch.counts.malformed + batch.counts.framing_problems);
+  // Counted once taken: a batch logplex retries under the same frame id is not counted again.
+  auto count_lines = [&] {
+    RouterLineTally tally(count_lines_);
+    tally.Count(latency::LineKind::kRouter, batch.counts.router);
+    tally.Count(latency::LineKind::kIgnored, batch.counts.ignored);
+    tally.Count(latency::LineKind::kMalformed,
+                batch.counts.malformed + batch.counts.framing_problems);
+  };
   if (batch.counts.lines == 0) {
+    count_lines();
     LogFields fields = where;
     if (!batch.counts.first_problem.empty()) {
       fields.push_back({"problem", batch.counts.first_problem});
@@ -161,6 +165,7 @@ DrainReply DrainReceiver::Take(DrainInbox& inbox, const std::string& policy,
       return {204, ""};
     }
   }
+  count_lines();
   const TimePoint now = clock_.Now();
   inbox.window().Add(batch.router_lines, now);
   inbox.Received(now, batch.counts.router);

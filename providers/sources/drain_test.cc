@@ -208,10 +208,12 @@ TEST_CASE("a retried batch (same Logplex-Frame-Id) is taken once") {
   CHECK(other->status == 204);
   CHECK(h.inbox->stats().batches == 2);
   CHECK(h.Read().per_dyno["web.1"].count == 6);
+  CHECK(h.lines.parsed() == 18);  // two batches of 9 router lines: the retries not counted
   // Without a frame id there is nothing to recognise: each POST counts.
   REQUIRE(h.Post(Batch(30)));
   REQUIRE(h.Post(Batch(30)));
   CHECK(h.Read().per_dyno["web.1"].count == 12);
+  CHECK(h.lines.parsed() == 36);
 }
 
 TEST_CASE("frame ids are remembered within a bound, the oldest forgotten first") {
