@@ -42,8 +42,9 @@ struct PassOptions {
 struct PassResult {
   std::string policy;
   std::string app;
-  // OK when the pass observed, planned and every action it applied succeeded. Unknown latency
-  // is not a failure: the plan holds the formation and says so (Degraded).
+  // OK when the pass observed, planned, every action it applied succeeded and every latency
+  // source could observe. Latency unknown for want of data is not a failure: the plan holds the
+  // formation and says so (Degraded); a source that cannot observe is (Unavailable).
   Status status;
   bool observed = false;
   model::Observation observation;        // valid when `observed`
@@ -74,6 +75,8 @@ class PassRunner {
                        size_t index);
   // OK, or the first failed action's error and how many more failed.
   static Status FailedActions(const reconciler::Plan& plan);
+  // OK, or the first formation whose latency source could not observe, and how many more.
+  static Status SourceFailures(const reconciler::Plan& plan);
   void LogConditionChanges(const spec::Policy& policy, const reconciler::Plan& plan);
   void LogPlan(const spec::Policy& policy, const PassResult& result, bool applying);
   void Record(const spec::Policy& policy, const PassResult& result);

@@ -214,7 +214,7 @@ TEST_CASE("run on Heroku: readiness, the first pass, /status, /metrics for promt
   CHECK(r.err.find("reason=SIGTERM") != std::string::npos);
   json saved = json::parse(ReadFile(state));
   CHECK(saved["policies"].contains("shop"));
-  CHECK(saved["lastPasses"]["shop"]["result"] == "ok");
+  CHECK(saved["lastPasses"]["shop"]["lastPass"]["result"] == "ok");
   CheckNoSecrets(r.out + r.err + status->body + metrics->body);
 }
 
@@ -293,10 +293,10 @@ TEST_CASE("run on a short simulation tells its events, ends by itself with the s
   CHECK(r.exit_code == 0);
   CHECK_FALSE(r.timed_out);
   CHECK(r.err.find("msg=\"web.2 gets a noisy neighbour (x4 slower until it restarts)\" "
-                   "sim_time=1m policy=demo event=noisy-neighbor") != std::string::npos);
+                   "simTime=1m policy=demo event=noisy-neighbor") != std::string::npos);
   CHECK(r.err.find("msg=\"restarting laggard dyno\"") != std::string::npos);
   CHECK(r.err.find("dyno=web.2") != std::string::npos);
-  CHECK(r.err.find("msg=stopping sim_time=5m") != std::string::npos);
+  CHECK(r.err.find("msg=stopping simTime=5m") != std::string::npos);
   CHECK(r.err.find("reason=\"simulation finished\"") != std::string::npos);
   CHECK(r.out.find("demo (app demo-shop): 5m simulated, seed 7, a pass every 10s") !=
         std::string::npos);
