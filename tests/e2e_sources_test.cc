@@ -222,6 +222,43 @@ TEST_CASE("plan and reconcile with router logs via session: the laggard found an
   CHECK_FALSE(Contains(after.out, "restart"));
 }
 
+TEST_CASE("a log session that cannot be opened fails plan and reconcile, naming the cause") {
+  World w;
+  REQUIRE(w.fake->AddFault("{method: POST, path: /apps/shop/log-sessions, status: 503, times: 0}")
+              .ok());
+  const std::string policy = w.dir.Write("shop.yaml", Policy("shop-web", "{source: router-logs}"));
+
+  for (const std::string command : {"plan", "reconcile"}) {
+    CAPTURE(command);
+    ProcessResult r = w.Run({command, "-f", policy});
+    INFO(r.err);
+    CHECK(r.exit_code == 1);  // not 0 ("no changes") nor 2 ("changes planned"): it could not see
+    CHECK(Contains(r.out, "1 of 1 policy failed:\n  shop-web: "));
+    CHECK(Contains(r.out, "latency source cannot observe web: cannot open a log session: "));
+    CHECK(Contains(r.out, "503"));
+    CHECK(Contains(r.err, "level=error msg=\"pass failed\" policy=shop-web app=shop"));
+    CHECK(Contains(r.err, "level=warn msg=\"condition changed\" policy=shop-web app=shop "
+                          "formation=web condition=Degraded status=True "
+                          "reason=LatencySourceFailed"));
+    w.CheckNoSecret(r.out + r.err);
+  }
+  // Blind, nothing was done to the app.
+  CHECK(w.fake->Requests("DELETE").empty());
+  CHECK(w.fake->Requests("PATCH").empty());
+  const json state = json::parse(ReadFile(w.state));
+  const json& record = state["lastPasses"]["shop-web"]["lastPass"];
+  CHECK(record["result"] == "error");
+  CHECK(Contains(record["formations"][0]["latency"]["error"].get<std::string>(),
+                 "cannot open a log session"));
+  bool degraded = false;
+  for (const auto& c : state["policies"]["shop-web"]["formations"][0]["conditions"]) {
+    if (c["type"] == "Degraded") {
+      degraded = c["status"] == "True" && c["reason"] == "LatencySourceFailed";
+    }
+  }
+  CHECK(degraded);
+}
+
 TEST_CASE("plan with a drain policy: latency unknown, and the log says it needs dynoherd run") {
   World w;
   const std::string policy =
