@@ -191,6 +191,87 @@ TEST_CASE("run with router logs via drain: batches in, the laggard restarted, ac
   w.CheckNoSecret(r.out + r.err + ReadFile(w.state));
 }
 
+// The metric names of docs/metrics.md that `run` exports once a pass of `policy_file` (named
+// `policy`) is recorded.
+std::string MetricsAfterFirstPass(const World& w, const std::string& policy_file,
+                                  const std::string& policy) {
+  auto started = Subprocess::Start(
+      DynoherdBinary(), {.args = {"run", "-f", policy_file, "--state", w.state, "--listen",
+                                  "127.0.0.1:0", "--log-level", "debug"},
+                         .env = w.Env()});
+  REQUIRE(started.ok());
+  Subprocess& run = *started;
+  REQUIRE_MESSAGE(run.WaitForOutput("msg=\"dynoherd is running\"", 20s), run.err());
+  const int port = ListenPort(run);
+  REQUIRE_MESSAGE(run.WaitForOutput("msg=\"next pass scheduled\" policy=" + policy, 20s),
+                  run.err());
+  const std::string metrics = Metrics(port);
+  ProcessResult promtool =
+      RunProcess("/usr/bin/promtool", {.args = {"check", "metrics"}, .stdin_data = metrics});
+  CHECK_MESSAGE(promtool.exit_code == 0, promtool.out << promtool.err);
+  REQUIRE(run.Signal(SIGTERM).ok());
+  CHECK(run.Wait(20s).exit_code == 0);
+  return metrics;
+}
+
+// Whether `metrics` holds a series of `name` for the formation web of `policy`.
+bool HasWebSeries(const std::string& metrics, const std::string& name, const std::string& policy) {
+  const std::regex series(name + R"(\{[^}]*formation="web"[^}]*policy=")" + policy + R"("[^}]*\} )");
+  return std::regex_search(metrics, series);
+}
+
+TEST_CASE("run exports every metric of docs/metrics.md its policy configures") {
+  const std::vector<std::string> always = {
+      "dynoherd_build_info{", "dynoherd_reconcile_total{", "dynoherd_reconcile_duration_seconds_count{",
+      "dynoherd_last_reconcile_timestamp_seconds{", "dynoherd_reconcile_interval_seconds{",
+      "dynoherd_heroku_requests_total{", "dynoherd_heroku_ratelimit_remaining ",
+      "dynoherd_router_lines_total{", "dynoherd_spec_reload_errors_total "};
+  const std::vector<std::string> every_formation = {
+      "dynoherd_formation_quantity", "dynoherd_formation_desired_quantity",
+      "dynoherd_formation_latency_seconds", "dynoherd_dyno_latency_seconds",
+      "dynoherd_dyno_restarts_total", "dynoherd_scale_changes_total", "dynoherd_condition"};
+
+  SUBCASE("laggards only") {
+    World w;
+    const std::string file =
+        w.dir.Write("shop.yaml", Policy("shop-web", "{source: router-logs}", "{minSamples: 20}"));
+    const std::string metrics = MetricsAfterFirstPass(w, file, "shop-web");
+    INFO(metrics);
+    for (const auto& name : always)
+      CHECK_MESSAGE(Contains(metrics, name), name);
+    for (const auto& name : every_formation)
+      CHECK_MESSAGE(HasWebSeries(metrics, name, "shop-web"), name);
+    CHECK(HasWebSeries(metrics, "dynoherd_dyno_zscore", "shop-web"));
+    CHECK(Contains(metrics, "dynoherd_formation_latency_seconds{app=\"shop\",formation=\"web\","
+                            "policy=\"shop-web\",statistic=\"p95\"} "));
+  }
+  SUBCASE("autoscale only") {
+    World w;
+    const std::string file = w.dir.Write(
+        "shop.yaml",
+        "apiVersion: dynoherd/v1\nkind: FormationPolicy\nmetadata: {name: shop-scale}\nspec:\n"
+        "  app: shop\n  formations:\n    - type: web\n      quantity: 5\n"
+        "      latency: {source: router-logs, statistic: p50}\n"
+        "      autoscale: {latencyThreshold: 2s, restoredThreshold: 1s, alertInterval: 2m,\n"
+        "                  maxExtraWorkers: 2, maxDuration: 1h}\n");
+    const std::string metrics = MetricsAfterFirstPass(w, file, "shop-scale");
+    INFO(metrics);
+    for (const auto& name : always)
+      CHECK_MESSAGE(Contains(metrics, name), name);
+    for (const auto& name : every_formation)
+      CHECK_MESSAGE(HasWebSeries(metrics, name, "shop-scale"), name);
+    for (const std::string name :
+         {"dynoherd_latency_event_active", "dynoherd_latency_event_depth",
+          "dynoherd_formation_baseline_quantity", "dynoherd_formation_max_quantity",
+          "dynoherd_formation_latency_threshold_seconds", "dynoherd_latency_event_duration_seconds",
+          "dynoherd_latency_event_max_duration_seconds"}) {
+      CHECK_MESSAGE(HasWebSeries(metrics, name, "shop-scale"), name);
+    }
+    CHECK(Contains(metrics, "dynoherd_formation_latency_seconds{app=\"shop\",formation=\"web\","
+                            "policy=\"shop-scale\",statistic=\"p50\"} "));
+  }
+}
+
 TEST_CASE("plan and reconcile with router logs via session: the laggard found and restarted") {
   World w;
   const std::string policy = w.dir.Write("shop.yaml", Policy("shop-web", "{source: router-logs}"));
