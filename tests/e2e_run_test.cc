@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "tests/support/fake_heroku_process.h"
+#include "tests/support/json_schema.h"
 #include "tests/support/subprocess.h"
 #include "tests/support/temp_dir.h"
 
@@ -190,6 +191,11 @@ TEST_CASE("run on Heroku: readiness, the first pass, /status, /metrics for promt
   REQUIRE(shop.at("lastPass").at("actions").size() == 1);
   CHECK(shop["lastPass"]["actions"][0].at("summary") == "scale 2 -> 3");
   CHECK(shop.at("nextPassAt").is_string());
+  CHECK(shop.at("passInProgress") == false);
+  const std::string page_file = dir.Write("status.json", status->body);
+  auto verdicts = SchemaVerdicts("docs/schemas/status.schema.json", {page_file});
+  REQUIRE_MESSAGE(verdicts.ok(), verdicts.status().message());
+  CHECK((*verdicts)[page_file] == "valid");  // the shape of `dynoherd status --output json`
 
   auto metrics = run.Get("/metrics");
   REQUIRE(metrics);
