@@ -635,8 +635,9 @@ std::vector<Action> PlanLaggards(const spec::FormationSpec& spec, const Formatio
   const int allowed = laggards.max_unavailable.Resolve(formation.quantity);
   if (unavailable >= allowed) {
     blocks.push_back(std::to_string(unavailable) + " of " + std::to_string(formation.quantity) +
-                     " dynos unavailable, maxUnavailable " + laggards.max_unavailable.ToString() +
-                     " allows " + std::to_string(allowed));
+                     " dynos unavailable, already the most maxUnavailable " +
+                     laggards.max_unavailable.ToString() + " allows (" + std::to_string(allowed) +
+                     ")");
   }
   if (!blocks.empty()) {
     plan.notes.push_back("laggards " + Join(report.slow, ", ") + " not " +

@@ -993,7 +993,7 @@ TEST_CASE("laggards: maxUnavailable counts dynos not up and dynos missing from t
   CHECK(p.actions.empty());
   CHECK(HasNote(p.formations[0],
                 "laggards web.7, web.8, web.3 not restarted: 3 of 12 dynos "
-                "unavailable, maxUnavailable 25% allows 3"));
+                "unavailable, already the most maxUnavailable 25% allows (3)"));
 
   // One down: 25% of 12 = 3 leaves room for two restarts though three are slow.
   w.Dyno("web.2").state = "up";
@@ -1008,7 +1008,8 @@ TEST_CASE("laggards: maxUnavailable counts dynos not up and dynos missing from t
   w.policy.formations[0].quantity = 15;
   p = w.PlanAt(T(1000));
   CHECK(p.actions.empty());
-  CHECK(HasNote(p.formations[0], "4 of 15 dynos unavailable, maxUnavailable 25% allows 4"));
+  CHECK(HasNote(p.formations[0],
+                "4 of 15 dynos unavailable, already the most maxUnavailable 25% allows (4)"));
 }
 
 TEST_CASE(

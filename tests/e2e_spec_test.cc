@@ -24,6 +24,19 @@ TEST_CASE("validate -f examples/ exits 0 and counts the policies") {
   CHECK(r.err == "");
 }
 
+TEST_CASE("validate warns of a declared quantity 0, which is valid but stops the formation") {
+  const std::string policy =
+      "apiVersion: dynoherd/v1\nkind: FormationPolicy\nmetadata: {name: shop}\n"
+      "spec:\n  app: shop\n  formations:\n    - {type: web, quantity: 2}\n"
+      "    - {type: worker, quantity: 0}\n";
+  ProcessResult r = RunDynoherd({"validate", "-f", "-"}, {.stdin_data = policy});
+  CHECK(r.exit_code == 0);
+  CHECK(r.out == "1 policy valid\n");
+  CHECK(r.err ==
+        "<stdin>:8:7: spec.formations[1].quantity: warning: 0 stops every worker dyno of shop on "
+        "the next pass (omit quantity to leave the running size alone)\n");
+}
+
 TEST_CASE("validate: a file with three mistakes prints three located errors and exits 1") {
   const std::string file = "tests/fixtures/three-mistakes.yaml";
   ProcessResult r = RunDynoherd({"validate", "-f", file});
