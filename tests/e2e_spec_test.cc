@@ -64,6 +64,19 @@ TEST_CASE("validate reads stdin with -, expands ${VAR} from its environment") {
                                     {.unset_env = {"HEROKU_APP_NAME"}, .stdin_data = policy});
   CHECK(unset.exit_code == 1);
   CHECK(unset.err == "<stdin>:4:13: spec.app: environment variable HEROKU_APP_NAME is not set\n");
+
+  // ${VAR:-default}: the default when unset; the checks apply to what it gives.
+  const std::string defaulted =
+      "apiVersion: dynoherd/v1\nkind: FormationPolicy\nmetadata: {name: shop}\n"
+      "spec: {app: '${HEROKU_APP_NAME:-Shop Staging}', formations: [{type: web}]}\n";
+  ProcessResult bad_default = RunDynoherd(
+      {"validate", "-f", "-"}, {.unset_env = {"HEROKU_APP_NAME"}, .stdin_data = defaulted});
+  CHECK(bad_default.exit_code == 1);
+  CHECK(bad_default.err.find("got \"Shop Staging\" from \"${HEROKU_APP_NAME:-Shop Staging}\"") !=
+        std::string::npos);
+  ProcessResult set = RunDynoherd({"validate", "-f", "-"},
+                                  {.env = {{"HEROKU_APP_NAME", "shop"}}, .stdin_data = defaulted});
+  CHECK(set.exit_code == 0);
 }
 
 TEST_CASE("validate takes several -f: files, directories and stdin together") {
