@@ -242,6 +242,8 @@ TEST_CASE("run exports every metric of docs/metrics.md its policy configures") {
     for (const auto& name : every_formation)
       CHECK_MESSAGE(HasWebSeries(metrics, name, "shop-web"), name);
     CHECK(HasWebSeries(metrics, "dynoherd_dyno_zscore", "shop-web"));
+    CHECK(Contains(metrics, "dynoherd_condition{app=\"shop\",formation=\"web\",policy=\"shop-web\","
+                            "status=\"True\",type=\"Degraded\"} "));
     CHECK(Contains(metrics, "dynoherd_formation_latency_seconds{app=\"shop\",formation=\"web\","
                             "policy=\"shop-web\",statistic=\"p95\"} "));
   }
