@@ -391,6 +391,19 @@ TEST_CASE("a captured baseline of 0 means off on purpose: never scaled either wa
   CHECK_FALSE(p.status.formations[0].event.captured_baseline.has_value());
 }
 
+TEST_CASE("drift to a declared quantity 0 says that it stops every dyno") {
+  spec::FormationSpec off = Worker(0);
+  off.autoscale.reset();
+  World w(Policy({off}));
+  w.AddFormation("worker", 3);
+  Plan p = w.PlanAt(T(100));
+  REQUIRE(Summaries(p) == std::vector<std::string>{"worker scale 3 -> 0"});
+  CHECK(p.actions[0].cause == ActionCause::kDrift);
+  CHECK(p.actions[0].reason ==
+        "drift: the spec declares quantity 0, which stops every worker dyno (omit quantity to "
+        "leave the running size alone)");
+}
+
 TEST_CASE("drift: a declared quantity is corrected both ways outside an event") {
   spec::FormationSpec plain = Worker(4);
   plain.autoscale.reset();
