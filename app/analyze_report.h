@@ -42,7 +42,8 @@ std::vector<FormationAnalysis> AnalyzeFormations(const latency::LatencyWindow& w
 std::string RenderAnalyzeText(const AnalyzeRules& rules, const providers::RouterLogRead& read,
                               const latency::LatencyWindow& window,
                               const std::vector<FormationAnalysis>& results);
-// The same for programs (snake_case keys, latencies in seconds, null for what is unknown).
+// The same for programs (docs/schemas/analyze.schema.json): camelCase keys, latencies in seconds,
+// null for what is unknown, the shapes `plan` uses for a verdict and a dyno's requests.
 std::string RenderAnalyzeJson(const AnalyzeRules& rules, const providers::RouterLogRead& read,
                               const latency::LatencyWindow& window,
                               const std::vector<FormationAnalysis>& results);

@@ -34,6 +34,7 @@
 #include "common/status.h"
 #include "common/time.h"
 #include "metrics/metrics.h"
+#include "model/report.h"
 #include "providers/state_store.h"
 #include "spec/policy.h"
 
@@ -95,7 +96,8 @@ struct RunOutcome {
 // What the daemon knows about one policy now, for /status.
 struct PolicySnapshot {
   std::shared_ptr<const spec::Policy> policy;
-  std::shared_ptr<const PassResult> last_pass;  // null before the first pass
+  std::shared_ptr<const PassResult> last_pass;  // null before the first pass of this process
+  std::optional<model::PassRecord> record;      // what /status shows; from the state file at start
   std::optional<model::PolicyStatus> status;
   int consecutive_failures = 0;
   bool pass_in_progress = false;
@@ -136,6 +138,7 @@ class Daemon {
     std::shared_ptr<PolicyRuntime> runtime;
     std::shared_ptr<std::mt19937_64> rng;
     std::shared_ptr<const PassResult> last_pass;
+    std::optional<model::PassRecord> record;
   };
   struct Task {
     std::shared_ptr<const spec::Policy> policy;
@@ -147,6 +150,8 @@ class Daemon {
   std::shared_ptr<std::mt19937_64> NewRng(const spec::Policy& policy) const;
   Duration FirstDelay(const spec::Policy& policy) const;
   Result<std::map<std::string, Entry>> BuildEntries(std::vector<spec::Policy> policies);
+  // The last-pass record the state file holds for `name`; nullopt without one it can read.
+  std::optional<model::PassRecord> StoredRecord(const std::string& name) const;
   void Reload();
   void RejectReload(const Status& status);
   void StartDueLocked(TimePoint now);

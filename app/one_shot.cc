@@ -32,7 +32,11 @@ std::vector<PassResult> RunPasses(const std::vector<spec::Policy>& policies,
                            }});
     }
     if (apply) {
-      if (Status saved = SavePass(store, result); !saved.ok()) {
+      // An unreadable earlier record is reporting data only: this pass starts a new one.
+      Result<std::optional<model::PassRecord>> stored = StoredPassRecord(store, policy.name);
+      const model::PassRecord* previous = stored.ok() && *stored ? &**stored : nullptr;
+      if (Status saved = SavePass(store, result, NextPassRecord(previous, result, &policy));
+          !saved.ok()) {
         logger.Error("cannot save the status",
                      {{"policy", policy.name}, {"error", saved.message()}});
         if (result.status.ok()) result.status = saved;

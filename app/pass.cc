@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <optional>
 #include <set>
 
 #include "model/status_validation.h"
@@ -107,6 +108,11 @@ PassResult PassRunner::Run(const spec::Policy& policy, PolicyRuntime& runtime,
     // After Apply: a failed action turns Degraded true, and that is a transition to log. Logged
     // against the previous pass's conditions, a failure repeated pass after pass logs nothing new.
     LogConditionChanges(policy, *result.plan);
+    // A pass that could not see must not look like a calm one: it fails, naming the source's
+    // error, once the rest of the plan was applied (a failed action's error comes first).
+    if (Status blind = SourceFailures(*result.plan); result.status.ok() && !blind.ok()) {
+      result.status = blind;
+    }
   }
   result.finished_at = clock_.Now();
   Record(policy, result);
@@ -148,6 +154,7 @@ void PassRunner::Observe(const spec::Policy& policy, PolicyRuntime& runtime, Pas
   obs.observed_at = clock_.Now();
   obs.formations = app->formations;
   obs.dynos = app->dynos;
+  model::SortDynos(obs.dynos);  // every list of dynos is shown, judged and exported in this order
   for (auto& binding : runtime.sources) {
     std::vector<const spec::FormationSpec*> formations;
     for (const auto& type : binding.formations) {
@@ -161,19 +168,40 @@ void PassRunner::Observe(const spec::Policy& policy, PolicyRuntime& runtime, Pas
   result.observed = true;
 }
 
+namespace {
+
+// How loud a condition's change is: Degraded turning True warns; Ready follows every scale and
+// restart (whose own lines say what happened) and Unknown follows missing data (which Degraded
+// explains), so those are debug; the rest (events starting and ending, Degraded clearing,
+// pausing) is info. A condition first set to its healthy status is no news at all (nullopt).
+std::optional<LogLevel> ConditionChangeLevel(const model::Condition& c, bool had_previous) {
+  using model::ConditionStatus;
+  const bool healthy = c.type == model::kReady ? c.status == ConditionStatus::kTrue
+                                               : c.status == ConditionStatus::kFalse;
+  if (!had_previous && healthy) return std::nullopt;
+  if (c.type == model::kDegraded && c.status == ConditionStatus::kTrue) return LogLevel::kWarn;
+  if (c.type == model::kReady || c.status == ConditionStatus::kUnknown) return LogLevel::kDebug;
+  return LogLevel::kInfo;
+}
+
+}  // namespace
+
 void PassRunner::LogConditionChanges(const spec::Policy& policy, const reconciler::Plan& plan) {
   for (const auto& formation : plan.formations) {
     // Conditions that changed in this pass: the moments an operator wants in the log.
     for (const auto& c : formation.conditions) {
       if (c.last_transition_time != plan.planned_at) continue;
-      bool bad = (c.type == model::kDegraded && c.status == model::ConditionStatus::kTrue);
+      const bool had_previous =
+          model::FindCondition(formation.undo.previous_conditions, c.type) != nullptr;
+      std::optional<LogLevel> level = ConditionChangeLevel(c, had_previous);
+      if (!level) continue;
       LogFields fields = PolicyFields(policy);
       fields.insert(fields.end(), {{"formation", formation.type},
                                    {"condition", c.type},
                                    {"status", std::string(model::Name(c.status))},
                                    {"reason", c.reason},
                                    {"detail", c.message}});
-      logger_.Log(bad ? LogLevel::kWarn : LogLevel::kInfo, "condition changed", fields);
+      logger_.Log(*level, "condition changed", fields);
     }
   }
 }
@@ -199,7 +227,7 @@ void PassRunner::LogPlan(const spec::Policy& policy, const PassResult& result, b
       fields.insert(fields.end(), {{"formation", action.formation},
                                    {"action", action.Summary()},
                                    {"reason", action.reason},
-                                   {"why_not_applied", plan.apply ? "dry run" : "policy paused"}});
+                                   {"whyNotApplied", plan.apply ? "dry run" : "policy paused"}});
       logger_.Info("action planned, not applied", fields);
     }
   }
@@ -253,6 +281,7 @@ void PassRunner::ApplyScales(const spec::Policy& policy, PolicyRuntime& runtime,
                                  {"cause", std::string(reconciler::Name(a.cause))},
                                  {"reason", a.reason}});
     if (s.ok()) {
+      // "restored" only when a recorded event ended; other scales say what they are in `cause`.
       logger_.Info(
           a.cause == reconciler::ActionCause::kRestored ? "restored formation" : "scaled formation",
           fields);
@@ -280,9 +309,9 @@ void PassRunner::ApplyDynoAction(const spec::Policy& policy, PolicyRuntime& runt
   if (spec_formation && spec_formation->laggards && fp) {
     if (const auto* v = FindVerdict(*fp, a.dyno)) {
       std::string stat(spec::Name(spec_formation->laggards->statistic));
-      fields.push_back({stat + "_ms", Milliseconds(v->value)});
+      fields.push_back({stat + "Ms", Milliseconds(v->value)});
       if (v->score) fields.push_back({"z", *v->score});
-      fields.push_back({"reference_ms", Milliseconds(v->reference)});
+      fields.push_back({"referenceMs", Milliseconds(v->reference)});
     }
   }
   fields.push_back({"reason", a.reason});
@@ -313,6 +342,18 @@ void PassRunner::RecordOutcome(const model::Observation& observation, reconciler
   if (model::FormationStatus* f = plan.status.FindFormation(plan.actions[index].formation)) {
     f->intents.push_back(IntentOf(plan, index, &observation, model::IntentState::kUnknown));
   }
+}
+
+Status PassRunner::SourceFailures(const reconciler::Plan& plan) {
+  int failed = 0;
+  std::string first;
+  for (const auto& f : plan.formations) {
+    if (f.latency_error.empty()) continue;
+    if (failed++ == 0) first = f.type + ": " + f.latency_error;
+  }
+  if (failed == 0) return Status::Ok();
+  std::string more = failed > 1 ? " (and " + std::to_string(failed - 1) + " more formations)" : "";
+  return Status::Unavailable("latency source cannot observe " + first + more);
 }
 
 Status PassRunner::FailedActions(const reconciler::Plan& plan) {
@@ -347,7 +388,7 @@ void PassRunner::Record(const spec::Policy& policy, const PassResult& result) {
                 budget ? "pass skipped" : "pass failed", fields);
   } else {
     fields.push_back({"actions", result.ActionCount()});
-    fields.push_back({"duration_ms", Milliseconds(duration)});
+    fields.push_back({"durationMs", Milliseconds(duration)});
     logger_.Debug("pass finished", fields);
   }
   if (!metrics_) return;

@@ -51,8 +51,9 @@ struct PassOptions {
 struct PassResult {
   std::string policy;
   std::string app;
-  // OK when the pass observed, planned and every action it applied succeeded. Unknown latency
-  // is not a failure: the plan holds the formation and says so (Degraded).
+  // OK when the pass observed, planned, every action it applied succeeded and every latency
+  // source could observe. Latency unknown for want of data is not a failure: the plan holds the
+  // formation and says so (Degraded); a source that cannot observe is (Unavailable).
   Status status;
   bool observed = false;
   model::Observation observation;        // valid when `observed`
@@ -94,6 +95,8 @@ class PassRunner {
   // OK, the first failed action's error and how many more failed, or (none failed)
   // OutcomeUnknown naming the first write that was never answered.
   static Status FailedActions(const reconciler::Plan& plan);
+  // OK, or the first formation whose latency source could not observe, and how many more.
+  static Status SourceFailures(const reconciler::Plan& plan);
   void LogConditionChanges(const spec::Policy& policy, const reconciler::Plan& plan);
   void LogPlan(const spec::Policy& policy, const PassResult& result, bool applying);
   void Record(const spec::Policy& policy, const PassResult& result);

@@ -180,14 +180,18 @@ app::DaemonHooks MakeHooks(const RunArgs& args, const app::RunEnvironment& run,
 }
 
 // The listener on --listen, or on a free port when that is taken and the environment allows it.
+// `state_path` is what /status shows as the state file (nullopt: a temporary one).
 Result<std::unique_ptr<app::Listener>> StartListener(const std::string& listen,
                                                      const app::RunEnvironment& run,
                                                      app::Daemon& daemon,
-                                                     const metrics::Metrics& metrics) {
+                                                     const metrics::Metrics& metrics,
+                                                     std::optional<std::string> state_path) {
   app::ListenerSources sources;
   sources.metrics_text = [&metrics] { return metrics.Serialize(); };
   sources.readiness = [&daemon] { return daemon.Ready(); };
-  sources.status_json = [&daemon] { return app::StatusJson(daemon.Snapshot(), daemon.Now()); };
+  sources.status_json = [&daemon, state_path] {
+    return app::StatusJson(daemon.Snapshot(), state_path, daemon.Now());
+  };
   app::ListenerOptions options;
   options.address = listen;
   auto listener = app::Listener::Start(options, sources, *run.logger);
@@ -262,8 +266,14 @@ int RunDaemon(const RunArgs& args) {
                 store->get());
   const auto policy_count = static_cast<int64_t>(policies->size());
   if (Status s = daemon.Start(std::move(*policies)); !s.ok()) return fail("cannot start", s);
-  auto listener = StartListener(args.listen, run, daemon, metrics);
+  const bool state_is_temporary = args.common.state_path.empty() && run.fresh_world;
+  auto listener = StartListener(args.listen, run, daemon, metrics,
+                                state_is_temporary ? std::nullopt
+                                                : std::optional<std::string>(*state_path));
   if (!listener.ok()) return fail("cannot listen", listener.status());
+  // One handler for the daemon's life: it reads the factory's drain inboxes, which reloads keep
+  // (a policy kept by a reload keeps its window) and drop with the policy (401 from then on, as
+  // for any name: names are not told apart before the secret is checked).
   (*listener)->SetDrainHandler(factory.MakeDrainHandler());
 
   signals.Watch(daemon);
@@ -277,7 +287,7 @@ int RunDaemon(const RunArgs& args) {
   logger.Info(
       "dynoherd stopped",
       {{"reason", outcome.stop_reason},
-       {"ran_for", FormatDuration(std::chrono::round<std::chrono::seconds>(wall_elapsed))}});
+       {"ranFor", FormatDuration(std::chrono::round<std::chrono::seconds>(wall_elapsed))}});
   signals.Stop();
   if (!outcome.abandoned.empty()) {
     // Their threads still use the daemon: leave without running destructors that would wait.

@@ -179,9 +179,7 @@ void Metrics::RecordFormation(const FormationSample& s) {
   }
   for (const auto& c : s.conditions) {
     for (const char* status : kConditionStatuses) {
-      set(condition_,
-          {{"policy", s.policy}, {"formation", s.formation}, {"type", c.type}, {"status", status}},
-          c.status == status ? 1 : 0);
+      set(condition_, with({{"type", c.type}, {"status", status}}), c.status == status ? 1 : 0);
     }
   }
 

@@ -83,11 +83,11 @@ TEST_CASE("every contract metric is exported with its labels") {
             "dynoherd_scale_changes_total{app=\"shop\",direction=\"up\",formation=\"web\",policy="
             "\"shop-web\"} 1"));
   CHECK(Has(text,
-            "dynoherd_condition{formation=\"web\",policy=\"shop-web\",status=\"True\",type="
-            "\"LatencyEvent\"} 1"));
+            "dynoherd_condition{app=\"shop\",formation=\"web\",policy=\"shop-web\",status="
+            "\"True\",type=\"LatencyEvent\"} 1"));
   CHECK(Has(text,
-            "dynoherd_condition{formation=\"web\",policy=\"shop-web\",status=\"False\",type="
-            "\"LatencyEvent\"} 0"));
+            "dynoherd_condition{app=\"shop\",formation=\"web\",policy=\"shop-web\",status="
+            "\"False\",type=\"LatencyEvent\"} 0"));
   CHECK(Has(text, "dynoherd_heroku_requests_total{code=\"200\",method=\"GET\"} 1"));
   CHECK(Has(text, "dynoherd_heroku_ratelimit_remaining 4321"));
   CHECK(Has(text, "dynoherd_router_lines_total{result=\"parsed\"} 10"));

@@ -140,31 +140,62 @@ TEST_CASE("a malformed status is an error naming the field") {
 
 TEST_CASE("PassRecord JSON: round trip, tolerant of missing keys, strict on types") {
   PassRecord record;
-  record.started_at = At("2026-11-22T13:00:00Z");
-  record.finished_at = At("2026-11-22T13:00:02Z");
-  record.observed_at = At("2026-11-22T13:00:01Z");
-  record.formations.push_back({"web", 5, 6, 6, "declared", 4, 5, "p95", 0.241, ""});
-  record.actions_at = At("2026-11-22T13:00:01Z");
-  record.actions.push_back({"web", "scale", "scale 5 -> 6", "drift: 5 dynos, declared quantity 6",
-                            true, "422 invalid_params"});
+  PassReport& pass = record.last_pass;
+  pass.name = "shop-web";
+  pass.app = "shop";
+  pass.started_at = At("2026-11-22T13:00:00Z");
+  pass.finished_at = At("2026-11-22T13:00:02Z");
+  pass.observed_at = At("2026-11-22T13:00:01Z");
+  FormationReport web;
+  web.type = "web";
+  web.observed_quantity = 5;
+  web.desired_quantity = 6;
+  web.baseline_kind = "declared";
+  web.baseline = 6;
+  web.latency = FormationLatencyReport{"p95", 0.241, 812, std::nullopt, std::nullopt};
+  web.laggards = LaggardsReport{false, "2 dynos judged, minDynos 3", {}};
+  web.dynos.push_back({"web.1", "up", At("2026-11-22T12:00:00Z"),
+                       LatencyStats{40, 0.2, 0.19, 0.24, 0.3, 0.31, 1}});
+  web.dynos.push_back({"web.2", "starting", std::nullopt, std::nullopt});
+  pass.formations.push_back(web);
+  ActionReport scale{"scale", "drift", "web", 5, 6, std::nullopt, "scale 5 -> 6",
+                     "drift: 5 dynos, declared quantity 6", false, true, "422 invalid_params"};
+  pass.actions.push_back(scale);
+  record.last_actions = LastActions{At("2026-11-22T13:00:01Z"), {scale}};
+
   json j = ToJson(record);
-  CHECK(j["result"] == "ok");
-  CHECK(j["formations"][0]["latencySeconds"] == 0.241);
-  CHECK(j["actions"][0]["failed"] == true);
-  Result<PassRecord> back = PassRecordFromJson(j);
+  CHECK(j["lastPass"]["result"] == "ok");
+  CHECK(j["lastPass"]["error"].is_null());
+  CHECK(j["lastPass"]["formations"][0]["baseline"] == json({{"kind", "declared"}, {"quantity", 6}}));
+  CHECK(j["lastPass"]["formations"][0]["latency"]["seconds"] == 0.241);
+  CHECK(j["lastPass"]["formations"][0]["event"].is_null());
+  CHECK(j["lastPass"]["formations"][0]["dynos"][1]["latency"].is_null());
+  CHECK(j["lastPass"]["actions"][0]["dyno"].is_null());
+  CHECK(j["lastActions"]["actions"][0]["failed"] == true);
+  Result<std::optional<PassRecord>> back = PassRecordFromJson(j);
   REQUIRE(back.ok());
-  CHECK(*back == record);
+  REQUIRE(back->has_value());
+  CHECK(**back == record);
 
-  Result<PassRecord> sparse = PassRecordFromJson({{"result", "error"}, {"error", "boom"}});
+  Result<std::optional<PassRecord>> sparse =
+      PassRecordFromJson({{"lastPass", {{"result", "error"}, {"error", "boom"}}}});
   REQUIRE(sparse.ok());
-  CHECK_FALSE(sparse->ok);
-  CHECK(sparse->formations.empty());
-  CHECK_FALSE(sparse->observed_at.has_value());
+  REQUIRE(sparse->has_value());
+  CHECK_FALSE((*sparse)->last_pass.ok);
+  CHECK((*sparse)->last_pass.error == "boom");
+  CHECK((*sparse)->last_pass.formations.empty());
+  CHECK_FALSE((*sparse)->last_actions.has_value());
 
-  j["formations"][0]["dynos"] = "five";
-  CHECK(PassRecordFromJson(j).status().message() == "formations[0].dynos: has the wrong type");
-  CHECK(PassRecordFromJson({{"startedAt", "yesterday"}}).status().message() ==
-        "startedAt: expected an RFC 3339 timestamp");
-  CHECK(PassRecordFromJson({{"actions", {1}}}).status().message() ==
-        "actions[0]: expected an object");
+  // The layout before the output contract: nothing to show, the next pass replaces it.
+  Result<std::optional<PassRecord>> old = PassRecordFromJson({{"result", "ok"}, {"formations", {}}});
+  REQUIRE(old.ok());
+  CHECK_FALSE(old->has_value());
+
+  j["lastPass"]["formations"][0]["dynos"] = "five";
+  CHECK(PassRecordFromJson(j).status().message() ==
+        "lastPass.formations[0].dynos: expected an array");
+  CHECK(PassRecordFromJson({{"lastPass", {{"startedAt", "yesterday"}}}}).status().message() ==
+        "lastPass.startedAt: expected an RFC 3339 timestamp");
+  CHECK(PassRecordFromJson({{"lastPass", {{"actions", {1}}}}}).status().message() ==
+        "lastPass.actions[0]: expected an object");
 }

@@ -195,7 +195,7 @@ TEST_CASE(
   for (const auto& e : h.logger.entries()) {
     if (e.msg == "restarting laggard dyno") {
       CHECK(e.Field("dyno") == "web.3");
-      CHECK_FALSE(e.Field("p50_ms").empty());
+      CHECK_FALSE(e.Field("p50Ms").empty());
       CHECK_FALSE(e.Field("z").empty());
     }
   }

@@ -8,6 +8,7 @@
 #include <set>
 
 #include "app/text_table.h"
+#include "model/codec.h"
 
 namespace dynoherd::sim {
 
@@ -443,7 +444,7 @@ json TruthJson(const TruthSummary& t, const std::optional<Duration>& threshold) 
 json ToJson(const SimRunSummary& s) {
   auto seconds = [](Duration d) { return ToSeconds(d); };
   json j;
-  j["policy"] = s.policy;
+  j["name"] = s.policy;
   j["app"] = s.app;
   j["seed"] = s.seed;
   j["start"] = FormatTimestamp(s.start);
@@ -477,17 +478,31 @@ json ToJson(const SimRunSummary& s) {
 
   j["actions"] = json::array();
   for (const auto& a : s.actions) {
-    json action = {{"at", FormatTimestamp(a.action.at)},
+    // The action in the shape every output shares (model/codec.h), with when and its effect.
+    const SimAction& act = a.action;
+    const bool scale = act.kind == reconciler::ActionKind::kScale;
+    model::ActionReport shared;
+    shared.kind = std::string(reconciler::Name(act.kind));
+    shared.cause = act.cause;
+    shared.formation = act.formation;
+    if (scale) {
+      shared.from = act.from_quantity;
+      shared.to = act.to_quantity;
+    } else {
+      shared.dyno = act.dyno;
+    }
+    shared.summary = act.action;
+    shared.reason = act.reason;
+    shared.failed = !act.error.empty();
+    shared.applied = !shared.failed;
+    if (shared.failed) shared.error = act.error;
+    json action = model::ToJson(shared);
+    action.update({{"at", FormatTimestamp(act.at)},
                    {"atSeconds", seconds(a.offset)},
-                   {"formation", a.action.formation},
-                   {"action", a.action.action},
-                   {"cause", a.action.cause},
-                   {"reason", a.action.reason},
-                   {"error", a.action.error.empty() ? json(nullptr) : json(a.action.error)},
                    {"beforeSeconds", seconds(a.before_span)},
                    {"afterSeconds", seconds(a.after_span)},
                    {"before", TruthJson(a.before, threshold_of(a.action.formation))},
-                   {"after", TruthJson(a.after, threshold_of(a.action.formation))}};
+                   {"after", TruthJson(a.after, threshold_of(a.action.formation))}});
     j["actions"].push_back(std::move(action));
   }
 

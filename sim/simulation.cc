@@ -226,7 +226,7 @@ nlohmann::json ToJson(const SimComparison& c) {
   nlohmann::json j;
   if (!c.runs.empty()) {
     const SimRunSummary& first = c.runs.front().summary;
-    j["policy"] = first.policy;
+    j["name"] = first.policy;
     j["app"] = first.app;
     j["seed"] = first.seed;
     j["simulatedSeconds"] = ToSeconds(first.simulated);

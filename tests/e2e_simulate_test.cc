@@ -51,7 +51,7 @@ TEST_CASE("simulate --compare -o json parses and holds every variant's summary")
   REQUIRE(r.exit_code == 0);
   json j = json::parse(r.out, nullptr, /*allow_exceptions=*/false);
   REQUIRE_FALSE(j.is_discarded());
-  CHECK(j["policy"] == "demo");
+  CHECK(j["name"] == "demo");
   CHECK(j["seed"] == 42);
   CHECK(j["simulatedSeconds"] == 1800.0);
   REQUIRE(j["variants"].size() == 3);
@@ -66,7 +66,7 @@ TEST_CASE("simulate --compare -o json parses and holds every variant's summary")
   CHECK(j["variants"][1]["summary"]["actions"].empty());
   bool restarted_web3 = false;
   for (const auto& a : j["variants"][0]["summary"]["actions"])
-    restarted_web3 = restarted_web3 || a["action"] == "restart web.3";
+    restarted_web3 = restarted_web3 || a["summary"] == "restart web.3";
   CHECK(restarted_web3);
 }
 

@@ -286,7 +286,7 @@ Status HerokuClient::CheckBudget(const std::string& what) {
   const std::string eta = FormatDuration(std::chrono::seconds(refill_seconds));
   logger_.Warn(
       "Heroku API budget below the reserve: skipping the call",
-      {{"call", what}, {"remaining", remaining}, {"reserve", reserve}, {"refill_eta", eta}});
+      {{"call", what}, {"remaining", remaining}, {"reserve", reserve}, {"refillEta", eta}});
   return Status::ResourceExhausted(what + ": skipped: the Heroku API budget is low (" +
                                    std::to_string(remaining) + " calls left, reserve " +
                                    std::to_string(reserve) +
@@ -423,10 +423,10 @@ HerokuClient::Attempt HerokuClient::SendOnce(const Call& call, const HttpRequest
   logger_.Debug("heroku api call", {{"method", call.method},
                                     {"path", call.path},
                                     {"status", response.status},
-                                    {"duration_ms", static_cast<int64_t>(duration_ms)},
-                                    {"request_id", RequestIdOf(response.headers)},
+                                    {"durationMs", static_cast<int64_t>(duration_ms)},
+                                    {"requestId", RequestIdOf(response.headers)},
                                     {"attempt", attempt},
-                                    {"ratelimit_remaining",
+                                    {"rateLimitRemaining",
                                      response.headers.Get("RateLimit-Remaining").value_or("")}});
   return Judge(call, std::move(response), cached);
 }

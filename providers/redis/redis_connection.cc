@@ -109,7 +109,7 @@ Status RedisConnection::Connect() {
       if (options_.logger != nullptr) {
         options_.logger->Warn("redis connect failed; retrying", {{"redis", endpoint_.Redacted()},
                                                                  {"attempt", attempt - 1},
-                                                                 {"retry_in", FormatDuration(wait)},
+                                                                 {"retryIn", FormatDuration(wait)},
                                                                  {"error", last.message()}});
       }
       if (!options_.sleep(wait)) return Status::Aborted(where() + ": connect interrupted");

@@ -331,7 +331,7 @@ model::FormationLatency PrometheusSource::Query(const spec::FormationSpec& forma
   model::FormationLatency unknown;
   HttpResult result = transport_.Send(request);
   if (!result.ok()) {
-    unknown.unknown_reason = "prometheus query failed: " + result.status.message();
+    unknown.unknown_reason = unknown.error = "prometheus query failed: " + result.status.message();
     return unknown;
   }
   const int status = result.response.status;
@@ -345,13 +345,16 @@ model::FormationLatency PrometheusSource::Query(const spec::FormationSpec& forma
                    ErrorOf(json::parse(result.response.body, nullptr, false))) {
       detail += ": " + *error;
     }
-    unknown.unknown_reason = detail;
+    unknown.unknown_reason = unknown.error = detail;
     return unknown;
   }
   Result<model::FormationLatency> latency =
       ParsePrometheusAnswer(result.response.body, spec.dyno_label, dynos);
   if (!latency.ok()) {
     unknown.unknown_reason = where + ": " + latency.status().message();
+    // No sample or no usable value is a quiet formation; anything else is an answer that cannot
+    // be read, a query that cannot work.
+    if (latency.status().code() != Status::Code::kNotFound) unknown.error = unknown.unknown_reason;
     return unknown;
   }
   logger_.Debug("prometheus query answered",
