@@ -159,7 +159,7 @@ TEST_CASE("PassRecord JSON: round trip, tolerant of missing keys, strict on type
   web.dynos.push_back({"web.2", "starting", std::nullopt, std::nullopt});
   pass.formations.push_back(web);
   ActionReport scale{"scale", "drift", "web", 5, 6, std::nullopt, "scale 5 -> 6",
-                     "drift: 5 dynos, declared quantity 6", false, true, "422 invalid_params"};
+                     "drift: 5 dynos, declared quantity 6", false, true, false, "422 invalid_params"};
   pass.actions.push_back(scale);
   record.last_actions = LastActions{At("2026-11-22T13:00:01Z"), {scale}};
 
