@@ -1,11 +1,11 @@
-#include "providers/redis/redis_url.h"
+#include "spec/redis_url.h"
 
 #include <arpa/inet.h>
 
 #include <charconv>
 #include <optional>
 
-namespace dynoherd::providers::redis {
+namespace dynoherd::spec {
 namespace {
 
 // The credentials end at the last '@': passwords are often pasted without percent-encoding, and a
@@ -194,4 +194,4 @@ Result<RedisEndpoint> ParseRedisUrl(std::string_view url) {
   return endpoint;
 }
 
-}  // namespace dynoherd::providers::redis
+}  // namespace dynoherd::spec
