@@ -25,6 +25,7 @@ FormationRecord RecordOf(const reconciler::FormationPlan& fp,
     if (d.state == "up") ++f.dynos_up;
   }
   if (observation.latency.count(fp.type)) {
+    f.queues = observation.latency.at(fp.type).queues;
     f.statistic = std::string(spec::Name(fp.statistic));
     f.latency_seconds = fp.latency_seconds;
     f.latency_unknown_reason = fp.latency_unknown_reason;

@@ -82,6 +82,13 @@ json FormationJson(const reconciler::FormationPlan& f, const model::Observation&
                   {"seconds", OrNull(f.latency_seconds)},
                   {"samples", f.latency_samples}};
   if (!f.latency_unknown_reason.empty()) latency["unknownReason"] = f.latency_unknown_reason;
+  if (auto it = observation.latency.find(f.type);
+      it != observation.latency.end() && !it->second.queues.empty()) {
+    json queues = json::array();
+    for (const auto& q : it->second.queues)
+      queues.push_back(model::ToJson(q));
+    latency["queues"] = std::move(queues);
+  }
   return {{"type", f.type},
           {"observedQuantity", OrNull(f.observed_quantity)},
           {"desiredQuantity", OrNull(f.desired_quantity)},
@@ -181,6 +188,13 @@ void ExplainFormation(const reconciler::FormationPlan& fp, Block& block) {
   }
 }
 
+// "queues: default 42s (17 jobs), mailers 0s (0 jobs)" for a formation fed by Sidekiq.
+void AddQueues(const std::string& type, const model::Observation& observation, Block& block) {
+  auto it = observation.latency.find(type);
+  if (it == observation.latency.end() || it->second.queues.empty()) return;
+  block.Add(type, "queues: " + model::QueuesText(it->second.queues));
+}
+
 std::string RenderPolicy(const PassResult& r) {
   std::string out = r.policy + " (app " + r.app + ")";
   if (Paused(r)) out += " [paused: actions are planned, not applied]";
@@ -201,8 +215,10 @@ std::string RenderPolicy(const PassResult& r) {
   if (plan.actions.empty()) block.Add("", "No changes.");
   for (const auto& note : plan.notes)
     block.Add("", note);
-  for (const auto& fp : plan.formations)
+  for (const auto& fp : plan.formations) {
+    AddQueues(fp.type, r.observation, block);
     ExplainFormation(fp, block);
+  }
   // An error that no action explains (e.g. the status could not be saved) still shows.
   if (!r.status.ok() && std::none_of(plan.actions.begin(), plan.actions.end(),
                                      [](const reconciler::Action& a) { return a.failed; })) {

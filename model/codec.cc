@@ -250,9 +250,19 @@ Result<PolicyStatus> PolicyStatusFromJson(const json& j) {
   return status;
 }
 
+json ToJson(const QueueLatency& q) {
+  return {{"queue", q.queue},
+          {"size", q.size},
+          {"latencySeconds", OrNull(q.latency_seconds)},
+          {"error", q.error}};
+}
+
 json ToJson(const PassRecord& r) {
   json formations = json::array();
   for (const auto& f : r.formations) {
+    json queues = json::array();
+    for (const auto& q : f.queues)
+      queues.push_back(ToJson(q));
     formations.push_back({{"type", f.type},
                           {"observedQuantity", OrNull(f.observed_quantity)},
                           {"desiredQuantity", OrNull(f.desired_quantity)},
@@ -262,7 +272,8 @@ json ToJson(const PassRecord& r) {
                           {"dynos", f.dynos},
                           {"statistic", f.statistic},
                           {"latencySeconds", OrNull(f.latency_seconds)},
-                          {"latencyUnknownReason", f.latency_unknown_reason}});
+                          {"latencyUnknownReason", f.latency_unknown_reason},
+                          {"queues", std::move(queues)}});
   }
   json actions = json::array();
   for (const auto& a : r.actions) {
@@ -306,6 +317,14 @@ Result<PassRecord> PassRecordFromJson(const json& j) {
     f.Read("statistic", out.statistic);
     f.Read("latencySeconds", out.latency_seconds);
     f.Read("latencyUnknownReason", out.latency_unknown_reason);
+    f.ForEachObject("queues", [&out](Reader& q) {
+      QueueLatency queue;
+      q.Read("queue", queue.queue);
+      q.Read("size", queue.size);
+      q.Read("latencySeconds", queue.latency_seconds);
+      q.Read("error", queue.error);
+      out.queues.push_back(std::move(queue));
+    });
     r.formations.push_back(std::move(out));
   });
   fields.ReadTime("actionsAt", r.actions_at);

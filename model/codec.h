@@ -22,6 +22,9 @@ nlohmann::json ToJson(const PolicyStatus& status);
 // ("formations[1].event.startedAt: expected an RFC 3339 timestamp").
 Result<PolicyStatus> PolicyStatusFromJson(const nlohmann::json& json);
 
+// {queue, size, latencySeconds, error}: a Sidekiq queue, in the last-pass record and the pass JSON.
+nlohmann::json ToJson(const QueueLatency& queue);
+
 nlohmann::json ToJson(const PassRecord& record);
 // Unknown keys are ignored, missing ones take their defaults; a mistyped one is an error naming it.
 Result<PassRecord> PassRecordFromJson(const nlohmann::json& json);

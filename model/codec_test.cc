@@ -109,12 +109,26 @@ TEST_CASE("PassRecord JSON: round trip, tolerant of missing keys, strict on type
   record.finished_at = At("2026-11-22T13:00:02Z");
   record.observed_at = At("2026-11-22T13:00:01Z");
   record.formations.push_back({"web", 5, 6, 6, "declared", 4, 5, "p95", 0.241, ""});
+  record.formations.push_back({"worker",
+                               2,
+                               3,
+                               2,
+                               "declared",
+                               2,
+                               2,
+                               "max",
+                               std::nullopt,
+                               "sidekiq: queue \"mailers\": the oldest job is not JSON",
+                               {{"default", 17, 42.5, ""}, {"mailers", 3, std::nullopt, "bad"}}});
   record.actions_at = At("2026-11-22T13:00:01Z");
   record.actions.push_back({"web", "scale", "scale 5 -> 6", "drift: 5 dynos, declared quantity 6",
                             true, "422 invalid_params"});
   json j = ToJson(record);
   CHECK(j["result"] == "ok");
   CHECK(j["formations"][0]["latencySeconds"] == 0.241);
+  CHECK(j["formations"][1]["queues"][0] ==
+        json{{"queue", "default"}, {"size", 17}, {"latencySeconds", 42.5}, {"error", ""}});
+  CHECK(j["formations"][1]["queues"][1]["latencySeconds"].is_null());
   CHECK(j["actions"][0]["failed"] == true);
   Result<PassRecord> back = PassRecordFromJson(j);
   REQUIRE(back.ok());

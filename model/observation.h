@@ -40,11 +40,25 @@ struct LatencyStats {
   double Get(spec::Statistic statistic) const;
 };
 
+// One Sidekiq queue as a pass read it (latency.source sidekiq).
+struct QueueLatency {
+  std::string queue;
+  int64_t size = 0;                       // jobs waiting
+  std::optional<double> latency_seconds;  // the oldest job's wait; 0 when empty; nullopt: unknown
+  std::string error;                      // why latency_seconds is unknown; empty when known
+
+  bool operator==(const QueueLatency&) const = default;
+};
+
+// "default 42s (17 jobs), mailers unknown (3 jobs)": how `plan` and `status` show the queues.
+std::string QueuesText(const std::vector<QueueLatency>& queues);
+
 struct FormationLatency {
   std::map<std::string, LatencyStats> per_dyno;  // by dyno name; may be empty (e.g. a scalar query)
   std::optional<double> value;                   // the formation statistic; nullopt = unknown
   int64_t sample_count = 0;                      // requests behind `value`
   std::string unknown_reason;                    // why `value` is unknown; empty when known
+  std::vector<QueueLatency> queues{};  // sidekiq: each queue of the formation, by name; else empty
 };
 
 // What a provider says of an app (providers::Provider::Observe).

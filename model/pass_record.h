@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "common/time.h"
+#include "model/observation.h"
 
 namespace dynoherd::model {
 
@@ -24,6 +25,7 @@ struct FormationRecord {
   std::string statistic;                  // "p95"; empty without latency
   std::optional<double> latency_seconds;  // nullopt: unknown
   std::string latency_unknown_reason;
+  std::vector<QueueLatency> queues{};  // latency.source sidekiq: each queue as last read
 
   bool operator==(const FormationRecord&) const = default;
 };
