@@ -1175,7 +1175,8 @@ TEST_CASE("the examples are valid") {
   LoadResult result = LoadPolicies({"examples/"}, Env(), no_stdin);
   INFO(result.ErrorText());
   CHECK(result.ok());
-  CHECK(Names(result) == std::vector<std::string>{"demo", "shop-web", "shop-worker"});
+  CHECK(Names(result) ==
+        std::vector<std::string>{"demo", "shop-web", "shop-worker", "shop-workers"});
   const Policy& demo = result.policies[0];
   REQUIRE(demo.sim.has_value());
   CHECK(demo.sim->speed == 30.0);
@@ -1188,6 +1189,9 @@ TEST_CASE("the examples are valid") {
   CHECK_FALSE(demo.FindFormation("worker")->laggards.has_value());
   CHECK(result.policies[2].formations[0].latency->source == LatencySourceKind::kPrometheus);
   CHECK_FALSE(result.policies[2].formations[0].laggards.has_value());
+  const LatencySpec& sidekiq = *result.policies[3].formations[0].latency;
+  CHECK(sidekiq.source == LatencySourceKind::kSidekiq);
+  CHECK(sidekiq.queues == std::vector<std::string>{"default", "mailers"});
 }
 
 }  // namespace
