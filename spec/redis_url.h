@@ -10,6 +10,7 @@
 // Redacted() ever contain it.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -37,5 +38,9 @@ struct RedisEndpoint {
 // password masked. Query strings and fragments are refused rather than ignored: clients disagree on
 // what they mean, and silently dropping e.g. a TLS option would be worse than an error.
 Result<RedisEndpoint> ParseRedisUrl(std::string_view url);
+
+// The %XX escapes of a URL's user or password decoded (every latency.url's: the Prometheus source
+// uses it too); nullopt for a '%' not followed by two hex digits.
+std::optional<std::string> PercentDecode(std::string_view text);
 
 }  // namespace dynoherd::spec
