@@ -55,7 +55,6 @@ RuntimeFactory::RuntimeFactory(RuntimeOptions options, const Clock& clock, Sleep
       clock_(clock),
       sleeper_(sleeper),
       logger_(logger),
-      metrics_(metrics),
       observer_(ObserverFor(metrics)),
       redis_connections_(providers::redis::RedisConnectionOptions{
           .connect_timeout = options_.connect_timeout,
