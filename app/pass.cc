@@ -458,6 +458,11 @@ metrics::FormationSample FormationSampleOf(const spec::Policy& policy,
     if (const auto* v = FindVerdict(plan, dyno.name); v && v->score) d.zscore = *v->score;
     s.dynos.push_back(std::move(d));
   }
+  if (latency) {
+    for (const auto& q : latency->queues) {
+      s.queues.push_back({q.queue, q.size, q.latency_seconds});
+    }
+  }
   for (const auto& c : plan.conditions) {
     s.conditions.push_back({c.type, std::string(model::Name(c.status))});
   }

@@ -90,6 +90,8 @@ model::FormationReport FormationReportOf(const reconciler::FormationPlan& f,
     latency.samples = f.latency_samples;
     if (!f.latency_seconds) latency.unknown_reason = UnlessEmpty(f.latency_unknown_reason);
     latency.error = UnlessEmpty(f.latency_error);
+    if (auto it = observation.latency.find(f.type); it != observation.latency.end())
+      latency.queues = it->second.queues;
   }
   if (spec && spec->autoscale) {
     out.event = model::EventReport{f.in_event,    f.event_started_at, f.event_start_estimated,
@@ -195,6 +197,13 @@ void ExplainFormation(const reconciler::FormationPlan& fp, Block& block) {
   }
 }
 
+// "queues: default 42s (17 jobs), mailers 0s (0 jobs)" for a formation fed by Sidekiq.
+void AddQueues(const std::string& type, const model::Observation& observation, Block& block) {
+  auto it = observation.latency.find(type);
+  if (it == observation.latency.end() || it->second.queues.empty()) return;
+  block.Add(type, "queues: " + model::QueuesText(it->second.queues));
+}
+
 std::string RenderPolicy(const PassResult& r) {
   std::string out = r.policy + " (app " + r.app + ")";
   if (Paused(r)) out += " [paused: actions are planned, not applied]";
@@ -218,8 +227,10 @@ std::string RenderPolicy(const PassResult& r) {
   if (plan.actions.empty()) block.Add("", "No changes.");
   for (const auto& note : plan.notes)
     block.Add("", note);
-  for (const auto& fp : plan.formations)
+  for (const auto& fp : plan.formations) {
+    AddQueues(fp.type, r.observation, block);
     ExplainFormation(fp, block);
+  }
   // An error that no action explains (e.g. the status could not be saved) still shows.
   if (!r.status.ok() && std::none_of(plan.actions.begin(), plan.actions.end(),
                                      [](const reconciler::Action& a) {

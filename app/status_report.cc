@@ -146,6 +146,15 @@ void AddLastActions(const PolicyView& p, TimePoint now, std::vector<std::string>
   }
 }
 
+// "shop/worker  default 42s (17 jobs), mailers 0s (0 jobs)" per formation fed by Sidekiq.
+void AddQueues(const PolicyView& p, std::vector<std::string>& lines) {
+  if (!p.record) return;
+  for (const auto& f : p.record->last_pass.formations) {
+    if (f.latency && !f.latency->queues.empty())
+      lines.push_back(p.name + "/" + f.type + "  " + model::QueuesText(f.latency->queues));
+  }
+}
+
 std::string Section(const std::string& title, const std::vector<std::string>& lines) {
   if (lines.empty()) return "";
   std::string out = "\n" + title + ":\n";
@@ -234,6 +243,7 @@ std::string RenderStatusText(const std::vector<PolicyView>& views, const std::st
                    {"LAST PASS"}});
   std::vector<std::string> problems;
   std::vector<std::string> actions;
+  std::vector<std::string> queues;
   for (const PolicyView& p : views) {
     const std::string last_pass = LastPassCell(p, now, problems);
     if (!p.record_error.empty()) problems.push_back(p.name + ": " + p.record_error);
@@ -242,8 +252,10 @@ std::string RenderStatusText(const std::vector<PolicyView>& views, const std::st
     for (const std::string& type : types)
       table.AddRow(FormationRow(p, type, last_pass, now, problems));
     AddLastActions(p, now, actions);
+    AddQueues(p, queues);
   }
-  return table.Render("") + Section("Problems", problems) + Section("Last actions", actions);
+  return table.Render("") + Section("Sidekiq queues", queues) + Section("Problems", problems) +
+         Section("Last actions", actions);
 }
 
 json StatusReportJson(const std::vector<PolicyView>& views,

@@ -80,6 +80,11 @@ Metrics::Metrics(const std::string& version)
                                              "Per-dyno latency over the window.")),
       dyno_zscore_(Build<prometheus::Gauge>(*registry_, "dynoherd_dyno_zscore",
                                             "The laggard detector's score for the dyno.")),
+      queue_latency_(Build<prometheus::Gauge>(
+          *registry_, "dynoherd_queue_latency_seconds",
+          "How long the oldest job of a Sidekiq queue has waited; absent when unknown.")),
+      queue_size_(Build<prometheus::Gauge>(*registry_, "dynoherd_queue_size",
+                                           "Jobs waiting in a Sidekiq queue.")),
       event_active_(Build<prometheus::Gauge>(*registry_, "dynoherd_latency_event_active",
                                              "1 while the formation is in a latency event.")),
       event_depth_(Build<prometheus::Gauge>(*registry_, "dynoherd_latency_event_depth",
@@ -176,6 +181,10 @@ void Metrics::RecordFormation(const FormationSample& s) {
       if (value) set(dyno_latency_, with({{"dyno", d.dyno}, {"statistic", name}}), *value);
     }
     if (d.zscore) set(dyno_zscore_, with({{"dyno", d.dyno}}), *d.zscore);
+  }
+  for (const auto& q : s.queues) {
+    set(queue_size_, with({{"queue", q.queue}}), static_cast<double>(q.size));
+    if (q.latency_seconds) set(queue_latency_, with({{"queue", q.queue}}), *q.latency_seconds);
   }
   for (const auto& c : s.conditions) {
     for (const char* status : kConditionStatuses) {

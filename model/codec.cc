@@ -332,12 +332,23 @@ json ToJson(const VerdictReport& v) {
           {"reason", v.reason}};
 }
 
+json ToJson(const QueueLatency& q) {
+  return {{"queue", q.queue},
+          {"size", q.size},
+          {"latencySeconds", OrNull(q.latency_seconds)},
+          {"error", q.error.empty() ? json(nullptr) : json(q.error)}};
+}
+
 json ToJson(const FormationLatencyReport& l) {
+  json queues = json::array();
+  for (const auto& q : l.queues)
+    queues.push_back(ToJson(q));
   return {{"statistic", l.statistic},
           {"seconds", OrNull(l.seconds)},
           {"samples", l.samples},
           {"unknownReason", OrNull(l.unknown_reason)},
-          {"error", OrNull(l.error)}};
+          {"error", OrNull(l.error)},
+          {"queues", std::move(queues)}};
 }
 
 namespace {
@@ -420,6 +431,16 @@ FormationReport ReadFormationReport(Reader& r) {
     l.Read("samples", latency.samples);
     l.Read("unknownReason", latency.unknown_reason);
     l.Read("error", latency.error);
+    l.ForEachObject("queues", [&latency](Reader& q) {
+      QueueLatency queue;
+      q.Read("queue", queue.queue);
+      q.Read("size", queue.size);
+      q.Read("latencySeconds", queue.latency_seconds);
+      std::optional<std::string> error;
+      q.Read("error", error);
+      queue.error = error.value_or("");
+      latency.queues.push_back(std::move(queue));
+    });
   });
   r.WithObject("event", [&f](Reader& e) {
     EventReport& event = f.event.emplace();

@@ -24,6 +24,9 @@ nlohmann::json ToJson(const PolicyStatus& status);
 // ("formations[1].event.startedAt: expected an RFC 3339 timestamp").
 Result<PolicyStatus> PolicyStatusFromJson(const nlohmann::json& json);
 
+// {queue, size, latencySeconds, error}: a Sidekiq queue, in the last-pass record and the pass JSON.
+nlohmann::json ToJson(const QueueLatency& queue);
+
 // {requests, mean, p50, p95, p99, max, errors}: a dyno's requests in the window, in seconds; the
 // statistics are null without a timed request.
 nlohmann::json ToJson(const LatencyStats& stats);

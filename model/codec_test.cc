@@ -152,12 +152,19 @@ TEST_CASE("PassRecord JSON: round trip, tolerant of missing keys, strict on type
   web.desired_quantity = 6;
   web.baseline_kind = "declared";
   web.baseline = 6;
-  web.latency = FormationLatencyReport{"p95", 0.241, 812, std::nullopt, std::nullopt};
+  web.latency = FormationLatencyReport{"p95", 0.241, 812, std::nullopt, std::nullopt, {}};
   web.laggards = LaggardsReport{false, "2 dynos judged, minDynos 3", {}};
   web.dynos.push_back({"web.1", "up", At("2026-11-22T12:00:00Z"),
                        LatencyStats{40, 0.2, 0.19, 0.24, 0.3, 0.31, 1}});
   web.dynos.push_back({"web.2", "starting", std::nullopt, std::nullopt});
   pass.formations.push_back(web);
+  FormationReport worker;
+  worker.type = "worker";
+  worker.baseline_kind = "declared";
+  worker.latency = FormationLatencyReport{
+      "max", std::nullopt, 0, "sidekiq: queue \"mailers\": the oldest job is not JSON",
+      std::nullopt, {{"default", 17, 42.5, ""}, {"mailers", 3, std::nullopt, "bad"}}};
+  pass.formations.push_back(worker);
   ActionReport scale{"scale", "drift", "web", 5, 6, std::nullopt, "scale 5 -> 6",
                      "drift: 5 dynos, declared quantity 6", false, true, false, "422 invalid_params"};
   pass.actions.push_back(scale);
@@ -169,6 +176,11 @@ TEST_CASE("PassRecord JSON: round trip, tolerant of missing keys, strict on type
   CHECK(j["lastPass"]["formations"][0]["baseline"] == json({{"kind", "declared"}, {"quantity", 6}}));
   CHECK(j["lastPass"]["formations"][0]["latency"]["seconds"] == 0.241);
   CHECK(j["lastPass"]["formations"][0]["event"].is_null());
+  CHECK(j["lastPass"]["formations"][0]["latency"]["queues"] == json::array());
+  CHECK(j["lastPass"]["formations"][1]["latency"]["queues"][0] ==
+        json{{"queue", "default"}, {"size", 17}, {"latencySeconds", 42.5}, {"error", nullptr}});
+  CHECK(j["lastPass"]["formations"][1]["latency"]["queues"][1]["latencySeconds"].is_null());
+  CHECK(j["lastPass"]["formations"][1]["latency"]["queues"][1]["error"] == "bad");
   CHECK(j["lastPass"]["formations"][0]["dynos"][1]["latency"].is_null());
   CHECK(j["lastPass"]["actions"][0]["dyno"].is_null());
   CHECK(j["lastActions"]["actions"][0]["failed"] == true);

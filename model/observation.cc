@@ -72,4 +72,14 @@ const FormationState* Observation::FindFormation(const std::string& type) const 
   return nullptr;
 }
 
+std::string QueuesText(const std::vector<QueueLatency>& queues) {
+  std::string out;
+  for (const auto& q : queues) {
+    if (!out.empty()) out += ", ";
+    out += q.queue + " " + (q.latency_seconds ? FormatLatency(*q.latency_seconds) : "unknown") +
+           " (" + std::to_string(q.size) + (q.size == 1 ? " job)" : " jobs)");
+  }
+  return out;
+}
+
 }  // namespace dynoherd::model

@@ -42,6 +42,19 @@ struct LatencyStats {
   bool operator==(const LatencyStats&) const = default;
 };
 
+// One Sidekiq queue as a pass read it (latency.source sidekiq).
+struct QueueLatency {
+  std::string queue;
+  int64_t size = 0;                       // jobs waiting
+  std::optional<double> latency_seconds;  // the oldest job's wait; 0 when empty; nullopt: unknown
+  std::string error;                      // why latency_seconds is unknown; empty when known
+
+  bool operator==(const QueueLatency&) const = default;
+};
+
+// "default 42s (17 jobs), mailers unknown (3 jobs)": how `plan` and `status` show the queues.
+std::string QueuesText(const std::vector<QueueLatency>& queues);
+
 // A formation's latency as a source read it. Unknown comes in two kinds (docs/operations.md,
 // "When latency is unknown"): not enough data (a quiet app, dynos too fresh: `unknown_reason`
 // alone), and a source that could not observe at all (`error` too: a refused or failed read, a
@@ -52,6 +65,7 @@ struct FormationLatency {
   int64_t sample_count = 0;                      // requests behind `value`
   std::string unknown_reason;                    // why `value` is unknown; empty when known
   std::string error;  // why the source could not observe; empty when it could (value unknown)
+  std::vector<QueueLatency> queues{};  // sidekiq: each queue of the formation, by name; else empty
 };
 
 // What a provider says of an app (providers::Provider::Observe).

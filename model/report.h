@@ -46,6 +46,7 @@ struct FormationLatencyReport {
   std::optional<std::string> unknown_reason;  // set when `seconds` is unknown
   // Set when the source could not observe at all (docs/operations.md, "When latency is unknown").
   std::optional<std::string> error;
+  std::vector<QueueLatency> queues;  // latency.source sidekiq: each queue as read; else empty
 
   bool operator==(const FormationLatencyReport&) const = default;
 };

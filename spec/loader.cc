@@ -16,6 +16,7 @@
 #include <sstream>
 
 #include "spec/fields.h"
+#include "spec/redis_url.h"
 #include "spec/suggest.h"
 
 namespace dynoherd::spec {
@@ -387,6 +388,19 @@ class DocumentLoader {
           LoadObject(item, *field.object, element, item_path);
         }
         return;
+      case FieldKind::kStringList:
+        if (!node.IsSequence()) return TypeError(path, "a list of strings", node);
+        if (!CheckCount(field, node.size(), path)) return;
+        for (size_t i = 0; i < node.size(); ++i) {
+          const YAML::Node item = node[i];
+          const std::string item_path = Index(path, i);
+          const SourceLocation item_at = At(file_, item.Mark());
+          places_[item_path] = {item_at, item_at};
+          if (std::optional<FieldValue> value = ReadScalar(item, field, item_path)) {
+            field.store(target, *value);
+          }
+        }
+        return;
       case FieldKind::kMap:
         if (!node.IsMap()) return TypeError(path, "a mapping", node);
         if (!CheckCount(field, node.size(), path)) return;
@@ -454,6 +468,7 @@ class DocumentLoader {
     s.text = node.IsNull() ? "" : node.Scalar();
     switch (field.kind) {
       case FieldKind::kString:
+      case FieldKind::kStringList:  // one item
         return ReadString(s);
       case FieldKind::kInteger:
         return ReadInteger(s);
@@ -477,6 +492,7 @@ class DocumentLoader {
   static std::string Expected(const Field& field) {
     switch (field.kind) {
       case FieldKind::kString:
+      case FieldKind::kStringList:
         return "a string";
       case FieldKind::kInteger:
         return "an integer";
@@ -653,13 +669,16 @@ class DocumentLoader {
       }
       if (formation.latency && provider_ok) {
         CheckLatency(*formation.latency, path + ".latency", policy.provider);
+        if (formation.latency->source == LatencySourceKind::kSidekiq) {
+          CheckSidekiqFormation(path);
+        }
       }
       if (formation.autoscale) CheckAutoscale(*formation.autoscale, path + ".autoscale");
     }
     if (policy.sim) CheckSim(*policy.sim, "spec.sim");
   }
 
-  void CheckLatency(const LatencySpec& latency, const std::string& path, ProviderKind provider) {
+  void CheckLatency(LatencySpec& latency, const std::string& path, ProviderKind provider) {
     const std::string source_path = path + ".source";
     if (!Clean(source_path)) return;
     const std::string source(Name(latency.source));
@@ -676,20 +695,103 @@ class DocumentLoader {
       Error(ValueAt(source_path), source_path, "sim needs provider: sim (provider is heroku)");
     }
     const bool prometheus = latency.source == LatencySourceKind::kPrometheus;
-    for (const char* name : {"url", "query", "dynoLabel"}) {
-      const std::string field_path = Join(path, name);
-      if (prometheus && std::string_view(name) != "dynoLabel" && !Present(field_path)) {
-        Error(ParentAt(path), field_path, "required with source: prometheus");
+    const bool sidekiq = latency.source == LatencySourceKind::kSidekiq;
+    OnlyWith(path, {"query", "dynoLabel"}, prometheus, "prometheus", source);
+    OnlyWith(path, {"url"}, prometheus || sidekiq, "prometheus or sidekiq", source);
+    OnlyWith(path, {"queues", "namespace", "tlsVerify", "tlsCaFile"}, sidekiq, "sidekiq", source);
+    OnlyWith(path, {"via"}, latency.source == LatencySourceKind::kRouterLogs, "router-logs",
+             source);
+    if (prometheus) {
+      for (const char* name : {"url", "query"}) {
+        if (!Present(Join(path, name))) {
+          Error(ParentAt(path), Join(path, name), "required with source: prometheus");
+        }
       }
-      if (!prometheus && Present(field_path)) {
+      CheckUrlScheme(latency.url, path + ".url", {"http://", "https://"},
+                     "an http:// or https:// URL with source: prometheus");
+    }
+    if (sidekiq) CheckSidekiqLatency(latency, path);
+  }
+
+  // Each of `names` under `path` is an error unless `allowed` (the source is one of `sources`).
+  void OnlyWith(const std::string& path, std::initializer_list<const char*> names, bool allowed,
+                const std::string& sources, const std::string& source) {
+    if (allowed) return;
+    for (const char* name : names) {
+      const std::string field_path = Join(path, name);
+      if (Present(field_path)) {
         Error(KeyAt(field_path), field_path,
-              "allowed only with source: prometheus (source is " + source + ")");
+              "allowed only with source: " + sources + " (source is " + source + ")");
       }
     }
-    const std::string via_path = path + ".via";
-    if (latency.source != LatencySourceKind::kRouterLogs && Present(via_path)) {
-      Error(KeyAt(via_path), via_path,
-            "allowed only with source: router-logs (source is " + source + ")");
+  }
+
+  void CheckUrlScheme(const std::string& url, const std::string& url_path,
+                      std::initializer_list<std::string_view> schemes, const std::string& what) {
+    if (!Present(url_path) || !Clean(url_path)) return;
+    for (std::string_view scheme : schemes) {
+      if (url.compare(0, scheme.size(), scheme) == 0) return;
+    }
+    Error(ValueAt(url_path), url_path, "must be " + what);
+  }
+
+  void CheckSidekiqLatency(LatencySpec& latency, const std::string& path) {
+    const std::string url_path = path + ".url";
+    if (!Present(url_path)) {
+      Error(ParentAt(path), url_path, "required with source: sidekiq (Sidekiq's Redis)");
+    }
+    CheckUrlScheme(latency.url, url_path, {"redis://", "rediss://"},
+                   "a redis:// or rediss:// URL with source: sidekiq");
+    if (Present(url_path) && Clean(url_path)) {
+      // The connection's own parser: what it would refuse is refused now, located. Its messages
+      // mask the password.
+      if (Result<RedisEndpoint> endpoint = ParseRedisUrl(latency.url); !endpoint.ok()) {
+        Error(ValueAt(url_path), url_path, endpoint.status().message());
+      }
+    }
+    const std::string queues_path = path + ".queues";
+    if (!Present(queues_path)) {
+      Error(ParentAt(path), queues_path,
+            "required with source: sidekiq: the queues this formation works, or [\"*\"]");
+    } else if (Clean(queues_path)) {
+      std::map<std::string, size_t> seen;
+      for (size_t i = 0; i < latency.queues.size(); ++i) {
+        auto [first, inserted] = seen.emplace(latency.queues[i], i);
+        if (!inserted) {
+          const std::string item_path = Index(queues_path, i);
+          Error(ValueAt(item_path), item_path,
+                "duplicate queue " + Quote(latency.queues[i]) + "; first at " +
+                    Index("queues", first->second));
+        }
+      }
+    }
+    const std::string window_path = path + ".window";
+    if (Present(window_path)) {
+      Error(KeyAt(window_path), window_path,
+            "not with source: sidekiq, whose queues are read as they are at each pass");
+    }
+    const std::string statistic_path = path + ".statistic";
+    if (Present(statistic_path) && Clean(statistic_path) && latency.statistic != Statistic::kMax) {
+      Error(ValueAt(statistic_path), statistic_path,
+            "must be max with source: sidekiq, whose formation latency is the longest wait in "
+            "its queues (got " +
+                std::string(Name(latency.statistic)) + ")");
+    }
+    latency.statistic = Statistic::kMax;
+    const std::string ca_path = path + ".tlsCaFile";
+    if (Present(ca_path) && Clean(path + ".tlsVerify") && !latency.tls_verify) {
+      Error(KeyAt(ca_path), ca_path,
+            "needs tlsVerify: true (a CA file is for verifying; tlsVerify: false trusts any "
+            "certificate)");
+    }
+  }
+
+  // Laggards judge single dynos; queue latency says nothing about them.
+  void CheckSidekiqFormation(const std::string& path) {
+    const std::string laggards_path = path + ".laggards";
+    if (Present(laggards_path)) {
+      Error(KeyAt(laggards_path), laggards_path,
+            "not with latency.source: sidekiq: queue latency says nothing about single dynos");
     }
   }
 
@@ -934,8 +1036,7 @@ class PolicySetBuilder {
           formation.location, "spec.formations[" + std::to_string(i) + "]",
           "formation " + Quote(formation.type) + " of app " + Quote(policy.app) +
               " is already managed by policy " + Quote(first->second.first) + " (" +
-              first->second.second.ToString() +
-              "); two policies would undo each other's scaling"});
+              first->second.second.ToString() + "); two policies would undo each other's scaling"});
     }
   }
 

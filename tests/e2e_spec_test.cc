@@ -20,7 +20,7 @@ using namespace std::chrono_literals;
 TEST_CASE("validate -f examples/ exits 0 and counts the policies") {
   ProcessResult r = RunDynoherd({"validate", "-f", "examples/"});
   CHECK(r.exit_code == 0);
-  CHECK(r.out == "3 policies valid\n");
+  CHECK(r.out == "4 policies valid\n");
   CHECK(r.err == "");
 }
 
@@ -146,7 +146,8 @@ TEST_CASE("an independent validator accepts the schema and the examples") {
   TempDir dir;
   std::string schema = dir.Write("schema.json", RunDynoherd({"schema"}).out);
   std::vector<std::string> examples = {"examples/demo.yaml", "examples/shop-web.yaml",
-                                       "examples/shop-worker.yaml"};
+                                       "examples/shop-worker.yaml",
+                                       "examples/sidekiq-workers.yaml"};
   auto verdicts = Verdicts(schema, examples);
   for (const auto& example : examples)
     CHECK(verdicts[example] == "valid");

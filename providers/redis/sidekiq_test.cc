@@ -42,6 +42,7 @@ std::string Sidekiq8Job(const std::string& queue, TimePoint enqueued_at) {
 }
 
 struct SidekiqRedis {
+  ManualSleeper sleeper;
   std::unique_ptr<RedisServer> server;
   std::unique_ptr<RedisConnection> redis;
 
@@ -49,8 +50,8 @@ struct SidekiqRedis {
     Result<std::unique_ptr<RedisServer>> started = RedisServer::Start();
     REQUIRE_MESSAGE(started.ok(), started.status().message());
     server = std::move(started).value();
-    Result<std::unique_ptr<RedisConnection>> connection = RedisConnection::Create(
-        *ParseRedisUrl(server->Url()), {.sleep = [](Duration) { return true; }});
+    Result<std::unique_ptr<RedisConnection>> connection =
+        RedisConnection::Create(*spec::ParseRedisUrl(server->Url()), {.sleeper = &sleeper});
     REQUIRE(connection.ok());
     redis = std::move(connection).value();
   }

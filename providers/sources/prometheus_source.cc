@@ -9,6 +9,7 @@
 #include "providers/heroku/heroku_client.h"
 #include "providers/sources/http_fields.h"
 #include "providers/sources/router_log_common.h"
+#include "spec/redis_url.h"
 
 namespace dynoherd::providers::sources {
 
@@ -17,29 +18,6 @@ namespace {
 using nlohmann::json;
 
 constexpr size_t kMaxAnswerBytes = 8u << 20;
-
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-std::optional<std::string> PercentDecode(std::string_view text) {
-  std::string out;
-  for (size_t i = 0; i < text.size(); ++i) {
-    if (text[i] != '%') {
-      out.push_back(text[i]);
-      continue;
-    }
-    if (i + 2 >= text.size() || HexValue(text[i + 1]) < 0 || HexValue(text[i + 2]) < 0) {
-      return std::nullopt;
-    }
-    out.push_back(static_cast<char>(HexValue(text[i + 1]) * 16 + HexValue(text[i + 2])));
-    i += 2;
-  }
-  return out;
-}
 
 struct ParsedUrl {
   std::string base;  // scheme://host[:port][/path], no credentials, no trailing slash
@@ -70,8 +48,8 @@ Result<ParsedUrl> ParseBaseUrl(const std::string& url) {
     std::string_view userinfo = authority.substr(0, at);
     authority.remove_prefix(at + 1);
     const size_t colon = userinfo.find(':');
-    std::optional<std::string> user = PercentDecode(userinfo.substr(0, colon));
-    std::optional<std::string> password = PercentDecode(
+    std::optional<std::string> user = spec::PercentDecode(userinfo.substr(0, colon));
+    std::optional<std::string> password = spec::PercentDecode(
         colon == std::string_view::npos ? std::string_view() : userinfo.substr(colon + 1));
     if (!user || !password) {
       return Status::InvalidArgument(

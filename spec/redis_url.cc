@@ -1,11 +1,11 @@
-#include "providers/redis/redis_url.h"
+#include "spec/redis_url.h"
 
 #include <arpa/inet.h>
 
 #include <charconv>
 #include <optional>
 
-namespace dynoherd::providers::redis {
+namespace dynoherd::spec {
 namespace {
 
 // The credentials end at the last '@': passwords are often pasted without percent-encoding, and a
@@ -49,24 +49,6 @@ int HexValue(char c) {
   if (c >= 'a' && c <= 'f') return c - 'a' + 10;
   if (c >= 'A' && c <= 'F') return c - 'A' + 10;
   return -1;
-}
-
-std::optional<std::string> PercentDecode(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (size_t i = 0; i < text.size(); ++i) {
-    if (text[i] != '%') {
-      out += text[i];
-      continue;
-    }
-    if (i + 2 >= text.size()) return std::nullopt;
-    int high = HexValue(text[i + 1]);
-    int low = HexValue(text[i + 2]);
-    if (high < 0 || low < 0) return std::nullopt;
-    out += static_cast<char>(high * 16 + low);
-    i += 2;
-  }
-  return out;
 }
 
 bool IsHostNameChar(char c) {
@@ -195,4 +177,22 @@ Result<RedisEndpoint> ParseRedisUrl(std::string_view url) {
   return endpoint;
 }
 
-}  // namespace dynoherd::providers::redis
+std::optional<std::string> PercentDecode(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (text[i] != '%') {
+      out += text[i];
+      continue;
+    }
+    if (i + 2 >= text.size()) return std::nullopt;
+    int high = HexValue(text[i + 1]);
+    int low = HexValue(text[i + 2]);
+    if (high < 0 || low < 0) return std::nullopt;
+    out += static_cast<char>(high * 16 + low);
+    i += 2;
+  }
+  return out;
+}
+
+}  // namespace dynoherd::spec
