@@ -307,7 +307,8 @@ TEST_CASE("PassResultJson: each formation's baseline, latency, event and laggard
   const auto& web_json = j["formations"][0];
   CHECK(web_json["baseline"] == nlohmann::json::parse(R"({"kind": "declared", "quantity": 6})"));
   CHECK(web_json["latency"] == nlohmann::json::parse(R"({"statistic": "p50", "seconds": null,
-      "samples": 0, "unknownReason": "no router lines for web in the last 5m", "error": null})"));
+      "samples": 0, "unknownReason": "no router lines for web in the last 5m", "error": null,
+      "queues": []})"));
   CHECK(web_json["laggards"]["decided"] == true);
   CHECK(web_json["laggards"]["verdicts"][0]["slow"] == true);
   CHECK(web_json["laggards"]["verdicts"][0]["score"] == doctest::Approx(66.8));
