@@ -87,5 +87,52 @@ TEST_CASE("simulate --compare --report: a chart per variant and formation, every
   CheckPainted(*page);
 }
 
+// Router lines for `dynos` web dynos, 60 requests each over ten minutes; web.3 is eight times
+// slower than its siblings.
+std::string RouterLogWithLaggard(int dynos) {
+  std::string log;
+  for (int i = 0; i < 60; ++i) {
+    for (int d = 1; d <= dynos; ++d) {
+      const int service_ms = (d == 3 ? 800 : 100) + (i * 7 + d * 13) % 40;
+      log += "2026-11-22T13:0" + std::to_string(i / 6) + ":" + std::to_string(i % 6) +
+             "0.000000+00:00 heroku[router]: at=info method=GET path=\"/\" host=shop.example "
+             "dyno=web." +
+             std::to_string(d) + " connect=1ms service=" + std::to_string(service_ms) +
+             "ms status=200 bytes=10 protocol=https\n";
+    }
+  }
+  return log;
+}
+
+TEST_CASE("analyze --report: a box per dyno with the laggard highlighted, requests per dyno") {
+  TempDir dir;
+  const std::string log = dir.Write("router.log", RouterLogWithLaggard(5));
+  const std::string report = (dir.path() / "analyze.html").string();
+  const ProcessResult r = RunDynoherd({"analyze", log, "-o", "json", "--report", report});
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  CHECK(json::parse(r.out)["formations"][0]["laggards"]["slow"] == json::array({"web.3"}));
+
+  const Result<BrowserPage> page = LoadInBrowser(
+      FileUrl(report), {.count = {"svg.chart", "svg.chart.boxplot g.box", "g.box.highlight",
+                                  "svg.chart.bars g.bar", "g.bar.highlight", "svg.chart.boxplot g.threshold .threshold-label", "table",
+                                  "tr.highlight"}});
+  REQUIRE_MESSAGE(page.ok(), page.status().ToString());
+  KeepForPeople("analyze-report.png", page->png);
+  KeepForPeople("analyze-report.html", ReadFile(report));
+  CHECK(page->title == "dynoherd analyze");
+  CHECK(page->console_errors.empty());
+  CHECK(page->outside_requests.empty());
+  CHECK(page->counts.at("svg.chart") == 2);
+  CHECK(page->counts.at("svg.chart.boxplot g.box") == 5);
+  CHECK(page->counts.at("g.box.highlight") == 1);
+  CHECK(page->counts.at("svg.chart.bars g.bar") == 5);
+  CHECK(page->counts.at("g.bar.highlight") == 1);
+  CHECK(page->counts.at("svg.chart.boxplot g.threshold .threshold-label") == 1);  // minLatency
+  CHECK(page->counts.at("table") == 1);
+  CHECK(page->counts.at("tr.highlight") == 1);
+  CheckPainted(*page);
+}
+
 }  // namespace
 }  // namespace dynoherd::testing
