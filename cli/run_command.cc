@@ -18,6 +18,7 @@
 
 #include "app/daemon.h"
 #include "app/listener.h"
+#include "app/live_page.h"
 #include "app/pass.h"
 #include "app/run_environment.h"
 #include "app/runtime.h"
@@ -187,6 +188,7 @@ Result<std::unique_ptr<app::Listener>> StartListener(const std::string& listen,
   sources.readiness = [&daemon] { return daemon.Ready(); };
   sources.status_json = [&daemon] { return app::StatusJson(daemon.Snapshot(), daemon.Now()); };
   sources.has_policy = [&daemon](const std::string& name) { return daemon.HasPolicy(name); };
+  sources.live_page = [&daemon] { return app::RenderLivePage(daemon.Snapshot(), daemon.Now()); };
   app::ListenerOptions options;
   options.address = listen;
   auto listener = app::Listener::Start(options, sources, *run.logger);

@@ -5,7 +5,9 @@
 // DYNOHERD_SCREENSHOT_DIR=<dir> keeps each page and its screenshot there, for people to look at.
 #include <doctest/doctest.h>
 
+#include <csignal>
 #include <nlohmann/json.hpp>
+#include <regex>
 #include <fstream>
 #include <set>
 #include <tuple>
@@ -131,6 +133,71 @@ TEST_CASE("analyze --report: a box per dyno with the laggard highlighted, reques
   CHECK(page->counts.at("svg.chart.boxplot g.threshold .threshold-label") == 1);  // minLatency
   CHECK(page->counts.at("table") == 1);
   CHECK(page->counts.at("tr.highlight") == 1);
+  CheckPainted(*page);
+}
+
+// 20 simulated minutes at 60x: web.2 gets a noisy neighbour at 1m and is restarted at about 2m,
+// some 2s of wall time after the start; the run lasts 20s, enough to look at the page meanwhile.
+constexpr const char* kLivePolicy = R"(apiVersion: dynoherd/v1
+kind: FormationPolicy
+metadata: {name: demo}
+spec:
+  app: demo-shop
+  provider: sim
+  interval: 10s
+  formations:
+    - type: web
+      quantity: 4
+      latency: {source: sim, window: 1m, statistic: p50}
+      laggards: {sigma: 2.0, minSamples: 20, cooldown: 5m}
+      autoscale: {latencyThreshold: 500ms, restoredThreshold: 300ms, maxExtraWorkers: 2}
+  sim:
+    seed: 7
+    speed: 60
+    duration: 20m
+    restartDelay: 10s
+    formations:
+      web: {quantity: 4, serviceTime: 100ms, rps: 20}
+    incidents:
+      - {at: 1m, kind: noisy-neighbor, dyno: web.2, factor: 4}
+)";
+
+TEST_CASE("run: the / page draws each formation's latency and dynos from the recent passes") {
+  using namespace std::chrono_literals;
+  TempDir dir;
+  const std::string policy = dir.Write("demo.yaml", kLivePolicy);
+  auto started = Subprocess::Start(DynoherdBinary(),
+                                   {.args = {"run", "-f", policy, "--listen", "127.0.0.1:0"}});
+  REQUIRE(started.ok());
+  Subprocess& run = *started;
+  REQUIRE_MESSAGE(run.WaitForOutput("msg=\"dynoherd is running\"", 20s), run.err());
+  std::smatch port;
+  const std::string err = run.err();
+  REQUIRE(std::regex_search(err, port, std::regex(R"(listen=(http://127\.0\.0\.1:\d+))")));
+  const std::string url = port[1].str() + "/";
+  // The restarted dyno is up again: the restart lies well inside the page's time axis.
+  REQUIRE_MESSAGE(run.WaitForOutput("msg=\"web.2 is up\"", 20s), run.err());
+
+  const Result<BrowserPage> page =
+      LoadInBrowser(url, {.count = {"svg.chart", "svg.chart.timeseries g.marker",
+                                    "svg.chart .series path.line", "dl.facts dt",
+                                    "meta[http-equiv=refresh]", "table"}});
+  REQUIRE(run.Signal(SIGTERM).ok());
+  const ProcessResult stopped = run.Wait(20s);
+  CHECK(stopped.exit_code == 0);
+  REQUIRE_MESSAGE(page.ok(), page.status().ToString());
+  KeepForPeople("live-page.png", page->png);
+  KeepForPeople("live-page.html", page->dom);
+  CHECK(page->title == "dynoherd");
+  CHECK(page->console_errors.empty());
+  CHECK(page->outside_requests.empty());
+  CHECK(page->counts.at("svg.chart") == 2);  // web: latency, dynos
+  CHECK(page->counts.at("svg.chart.timeseries g.marker") == 1);  // the restart
+  CHECK(page->counts.at("svg.chart .series path.line") >= 2);
+  CHECK(page->counts.at("dl.facts dt") == 4);  // Ready, LatencyEvent, Degraded, Paused
+  CHECK(page->counts.at("meta[http-equiv=refresh]") == 1);
+  CHECK(page->counts.at("table") == 1);  // the last actions
+  CHECK(page->dom.find("restart web.2: laggard: p50") != std::string::npos);
   CheckPainted(*page);
 }
 
