@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <iterator>
+
 #include "chart/page.h"
 #include "chart/time_series.h"
 
