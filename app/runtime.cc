@@ -51,7 +51,6 @@ RuntimeFactory::RuntimeFactory(RuntimeOptions options, const Clock& clock, Sleep
       clock_(clock),
       sleeper_(sleeper),
       logger_(logger),
-      metrics_(metrics),
       observer_(ObserverFor(metrics)) {
   RegisterBuiltInMakers();
 }

@@ -115,8 +115,7 @@ class RuntimeFactory {
   const Clock& clock_;
   Sleeper& sleeper_;  // the Heroku client's retry waits, cut short by Shutdown
   Logger& logger_;
-  metrics::Metrics* metrics_;
-  providers::ProviderObserver observer_;  // what the providers tell, into metrics_
+  providers::ProviderObserver observer_;  // what the providers tell, into the metrics
   std::map<spec::ProviderKind, ProviderMaker> provider_makers_;
   std::map<spec::LatencySourceKind, SourceMaker> source_makers_;
 
