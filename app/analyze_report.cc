@@ -55,19 +55,6 @@ std::string_view FormatName(latency::InputFormat format) {
   return "auto";
 }
 
-// "leave-one-out on p50, sigma 2, at least 1.5x the others and 200ms, 30+ requests, 3+ dynos"
-std::string DescribeLaggards(const spec::LaggardSpec& l) {
-  return std::string(spec::Name(l.method)) + " on " + std::string(spec::Name(l.statistic)) +
-         ", sigma " + spec::FormatNumber(l.sigma) + ", at least " +
-         spec::FormatNumber(l.min_ratio) + "x the others and " + FormatDuration(l.min_latency) +
-         ", " + std::to_string(l.min_samples) + "+ requests a dyno, " +
-         std::to_string(l.min_dynos) + "+ dynos";
-}
-
-std::string_view VerdictWord(const reconciler::LaggardVerdict& v) {
-  return !v.judged ? "not judged" : v.slow ? "SLOW" : "ok";
-}
-
 std::string FormatScore(const std::optional<double>& score) {
   if (!score) return "-";
   char buf[32];
@@ -112,49 +99,6 @@ nlohmann::json FormationJson(const FormationAnalysis& result, spec::Statistic st
             {"slow", laggards.slow},
             {"verdicts", std::move(verdicts)}}},
           {"dynos", std::move(dynos)}};
-}
-
-// How much was read, its time span and the rules.
-std::string InputSummary(const AnalyzeRules& rules, const providers::RouterLogRead& analysis,
-                         const latency::LatencyWindow& window) {
-  std::string out;
-  const latency::IngestCounts& c = analysis.counts;
-  Printf(out, "Read %lld %s: %lld router, %lld ignored, %lld malformed",
-         static_cast<long long>(c.lines),
-         analysis.format == latency::InputFormat::kLogplex ? "frames" : "lines",
-         static_cast<long long>(c.router), static_cast<long long>(c.ignored),
-         static_cast<long long>(c.malformed));
-  if (analysis.format == latency::InputFormat::kLogplex) {
-    Printf(out, ", %lld framing problems", static_cast<long long>(c.framing_problems));
-  }
-  Printf(out, ".\n");
-  if (!c.first_problem.empty()) Printf(out, "First problem: %s\n", c.first_problem.c_str());
-  if (analysis.first_timestamp) {
-    // Whole seconds: "8m20s" reads better than "8m19s995ms".
-    const auto span = std::chrono::round<std::chrono::seconds>(*analysis.last_timestamp -
-                                                               *analysis.first_timestamp);
-    Printf(out, "Router lines from %s to %s (%s)",
-           FormatTimestamp(*analysis.first_timestamp).c_str(),
-           FormatTimestamp(*analysis.last_timestamp).c_str(),
-           FormatDuration(std::chrono::duration_cast<Duration>(span)).c_str());
-    if (!rules.window) {
-      Printf(out, "; window: all of it.\n");
-    } else {
-      Printf(out, "; window: the last %s.\n", FormatDuration(window.options().window).c_str());
-    }
-  }
-  Printf(out, "Laggard rules (%s): %s.\n", rules.origin.c_str(),
-         DescribeLaggards(rules.laggards).c_str());
-  const latency::WindowCounts& w = window.counts();
-  if (w.late > 0) {
-    Printf(out, "%lld lines older than the window were left out.\n",
-           static_cast<long long>(w.late));
-  }
-  if (w.dropped_too_many_dynos > 0) {
-    Printf(out, "%lld lines for dynos beyond the first %zu were left out.\n",
-           static_cast<long long>(w.dropped_too_many_dynos), window.options().max_dynos);
-  }
-  return out;
 }
 
 // One formation: its dynos in a table, then why some were not judged or are slow, the
@@ -234,6 +178,60 @@ std::string FormationSection(const FormationAnalysis& result, spec::Statistic fo
 
 }  // namespace
 
+std::string DescribeInput(const AnalyzeRules& rules, const providers::RouterLogRead& analysis,
+                         const latency::LatencyWindow& window) {
+  std::string out;
+  const latency::IngestCounts& c = analysis.counts;
+  Printf(out, "Read %lld %s: %lld router, %lld ignored, %lld malformed",
+         static_cast<long long>(c.lines),
+         analysis.format == latency::InputFormat::kLogplex ? "frames" : "lines",
+         static_cast<long long>(c.router), static_cast<long long>(c.ignored),
+         static_cast<long long>(c.malformed));
+  if (analysis.format == latency::InputFormat::kLogplex) {
+    Printf(out, ", %lld framing problems", static_cast<long long>(c.framing_problems));
+  }
+  Printf(out, ".\n");
+  if (!c.first_problem.empty()) Printf(out, "First problem: %s\n", c.first_problem.c_str());
+  if (analysis.first_timestamp) {
+    // Whole seconds: "8m20s" reads better than "8m19s995ms".
+    const auto span = std::chrono::round<std::chrono::seconds>(*analysis.last_timestamp -
+                                                               *analysis.first_timestamp);
+    Printf(out, "Router lines from %s to %s (%s)",
+           FormatTimestamp(*analysis.first_timestamp).c_str(),
+           FormatTimestamp(*analysis.last_timestamp).c_str(),
+           FormatDuration(std::chrono::duration_cast<Duration>(span)).c_str());
+    if (!rules.window) {
+      Printf(out, "; window: all of it.\n");
+    } else {
+      Printf(out, "; window: the last %s.\n", FormatDuration(window.options().window).c_str());
+    }
+  }
+  Printf(out, "Laggard rules (%s): %s.\n", rules.origin.c_str(),
+         DescribeLaggards(rules.laggards).c_str());
+  const latency::WindowCounts& w = window.counts();
+  if (w.late > 0) {
+    Printf(out, "%lld lines older than the window were left out.\n",
+           static_cast<long long>(w.late));
+  }
+  if (w.dropped_too_many_dynos > 0) {
+    Printf(out, "%lld lines for dynos beyond the first %zu were left out.\n",
+           static_cast<long long>(w.dropped_too_many_dynos), window.options().max_dynos);
+  }
+  return out;
+}
+
+std::string DescribeLaggards(const spec::LaggardSpec& l) {
+  return std::string(spec::Name(l.method)) + " on " + std::string(spec::Name(l.statistic)) +
+         ", sigma " + spec::FormatNumber(l.sigma) + ", at least " +
+         spec::FormatNumber(l.min_ratio) + "x the others and " + FormatDuration(l.min_latency) +
+         ", " + std::to_string(l.min_samples) + "+ requests a dyno, " +
+         std::to_string(l.min_dynos) + "+ dynos";
+}
+
+std::string_view VerdictWord(const reconciler::LaggardVerdict& v) {
+  return !v.judged ? "not judged" : v.slow ? "SLOW" : "ok";
+}
+
 std::vector<FormationAnalysis> AnalyzeFormations(const latency::LatencyWindow& window,
                                                  const AnalyzeRules& rules, TimePoint now) {
   std::vector<FormationAnalysis> results;
@@ -268,7 +266,7 @@ std::vector<FormationAnalysis> AnalyzeFormations(const latency::LatencyWindow& w
 std::string RenderAnalyzeText(const AnalyzeRules& rules, const providers::RouterLogRead& analysis,
                               const latency::LatencyWindow& window,
                               const std::vector<FormationAnalysis>& results) {
-  std::string out = InputSummary(rules, analysis, window);
+  std::string out = DescribeInput(rules, analysis, window);
   for (const FormationAnalysis& result : results)
     out += FormationSection(result, rules.formation_statistic);
   const latency::DynoReport unattributed = window.Unattributed(analysis.now);

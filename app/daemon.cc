@@ -270,6 +270,7 @@ void Daemon::RecordLocked(const Task& task, const PassResult& result) {
   }
   it->second.last_pass = std::make_shared<const PassResult>(result);
   it->second.record = std::move(record);
+  AddSample(it->second.history, SamplePass(*task.policy, result));
   passed_once_.insert(name);
   // Logged once the pass is recorded (/readyz and /status show it from here on).
   if (std::optional<TimePoint> due = scheduler_.DueAt(name)) {
@@ -320,6 +321,7 @@ void Daemon::Reload() {
       // The policy's history goes on: keep its last pass and its random stream.
       entry.last_pass = old->second.last_pass;
       entry.record = old->second.record;
+      entry.history = old->second.history;
       if (!is_changed) entry.rng = old->second.rng;
     }
     schedule.push_back({name, entry.policy->interval, is_changed, FirstDelay(*entry.policy)});
@@ -361,6 +363,7 @@ std::vector<PolicySnapshot> Daemon::Snapshot() const {
     s.policy = entry.policy;
     s.last_pass = entry.last_pass;
     s.record = entry.record;
+    s.history.assign(entry.history.begin(), entry.history.end());
     if (auto it = statuses_.find(name); it != statuses_.end()) s.status = it->second;
     s.consecutive_failures = scheduler_.Failures(name);
     s.pass_in_progress = in_flight_.contains(name);

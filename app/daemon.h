@@ -16,6 +16,7 @@
 
 #include <chrono>
 #include <condition_variable>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -28,6 +29,7 @@
 
 #include "app/listener.h"
 #include "app/pass.h"
+#include "app/pass_history.h"
 #include "app/scheduler.h"
 #include "app/worker_pool.h"
 #include "common/logging.h"
@@ -102,6 +104,7 @@ struct PolicySnapshot {
   int consecutive_failures = 0;
   bool pass_in_progress = false;
   std::optional<TimePoint> next_pass_at;  // nullopt while a pass is in progress
+  std::vector<PassSample> history;        // the recent passes, oldest first (for the `/` page)
 };
 
 class Daemon {
@@ -139,6 +142,7 @@ class Daemon {
     std::shared_ptr<std::mt19937_64> rng;
     std::shared_ptr<const PassResult> last_pass;
     std::optional<model::PassRecord> record;
+    std::deque<PassSample> history;
   };
   struct Task {
     std::shared_ptr<const spec::Policy> policy;

@@ -169,15 +169,27 @@ struct Listener::Impl {
   void ServeDrain(const httplib::Request& req, httplib::Response& res);
 };
 
+const std::vector<std::string>& RouteIndex() {
+  static const std::vector<std::string> routes = {
+      "/metrics   Prometheus metrics",
+      "/healthz   the process is alive",
+      "/readyz    policies loaded and reconciled at least once",
+      "/status    the last pass of every policy (JSON)",
+      "POST /drains/<policy>   Heroku HTTPS log drains (router-logs via drain)",
+  };
+  return routes;
+}
+
 void Listener::Impl::Routes() {
-  server.Get("/", [](const httplib::Request&, httplib::Response& res) {
-    SetText(res, 200,
-            "dynoherd\n"
-            "  /metrics   Prometheus metrics\n"
-            "  /healthz   the process is alive\n"
-            "  /readyz    policies loaded and reconciled at least once\n"
-            "  /status    the last pass of every policy (JSON)\n"
-            "  POST /drains/<policy>   Heroku HTTPS log drains (router-logs via drain)\n");
+  server.Get("/", [this](const httplib::Request&, httplib::Response& res) {
+    if (sources.live_page) {
+      res.set_content(sources.live_page(), "text/html; charset=utf-8");
+      return;
+    }
+    std::string index = "dynoherd\n";
+    for (const std::string& route : RouteIndex())
+      index += "  " + route + "\n";
+    SetText(res, 200, index);
   });
   server.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
     res.set_content(sources.metrics_text(), "text/plain; version=0.0.4; charset=utf-8");

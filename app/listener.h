@@ -51,7 +51,12 @@ struct ListenerSources {
   std::function<std::string()> metrics_text;  // Prometheus text format 0.0.4
   std::function<Readiness()> readiness;
   std::function<std::string()> status_json;
+  // The HTML page of `/` (app/live_page.h); empty: `/` lists the routes as text.
+  std::function<std::string()> live_page;
 };
+
+// The routes the listener serves, a line each: "/metrics   Prometheus metrics", ...
+const std::vector<std::string>& RouteIndex();
 
 struct ListenerOptions {
   std::string address = "127.0.0.1:9790";  // HOST:PORT, [IPv6]:PORT or :PORT (every interface)

@@ -110,6 +110,21 @@ TEST_CASE("/metrics, /healthz, /readyz and /status answer with their content typ
   CHECK(missing->body == "not found: /nothing-here (see /)\n");
 }
 
+TEST_CASE("/ serves the live page as HTML when there is one, the list of routes otherwise") {
+  Served served;
+  CapturingLogger log;
+  ListenerSources sources = served.Sources();
+  sources.live_page = [] { return std::string("<!DOCTYPE html><title>dynoherd</title>"); };
+  auto listener = Listener::Start({.address = "127.0.0.1:0"}, sources, log);
+  REQUIRE(listener.ok());
+  httplib::Client client = ClientFor(**listener);
+  auto page = client.Get("/");
+  REQUIRE(page);
+  CHECK(page->status == 200);
+  CHECK(page->get_header_value("Content-Type") == "text/html; charset=utf-8");
+  CHECK(page->body == "<!DOCTYPE html><title>dynoherd</title>");
+}
+
 TEST_CASE("the drain route: 404 until a handler is mounted, which then answers every name") {
   Served served;
   CapturingLogger log;

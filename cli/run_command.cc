@@ -18,6 +18,7 @@
 
 #include "app/daemon.h"
 #include "app/listener.h"
+#include "app/live_page.h"
 #include "app/pass.h"
 #include "app/run_environment.h"
 #include "app/runtime.h"
@@ -192,6 +193,7 @@ Result<std::unique_ptr<app::Listener>> StartListener(const std::string& listen,
   sources.status_json = [&daemon, state_path] {
     return app::StatusJson(daemon.Snapshot(), state_path, daemon.Now());
   };
+  sources.live_page = [&daemon] { return app::RenderLivePage(daemon.Snapshot(), daemon.Now()); };
   app::ListenerOptions options;
   options.address = listen;
   auto listener = app::Listener::Start(options, sources, *run.logger);

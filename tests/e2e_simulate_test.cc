@@ -2,6 +2,7 @@
 // codes, its tables and its JSON.
 #include <doctest/doctest.h>
 
+#include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "tests/support/policy_documents.h"
@@ -156,6 +157,32 @@ TEST_CASE("simulate reports an invalid policy like validate, and a paused one pl
   CHECK(r.exit_code == 0);
   CHECK(Has(r.err, "policy shop is paused"));
   CHECK(Has(r.out, "Actions: 0 sent"));
+}
+
+TEST_CASE("simulate --report writes the same page every time, and says when it cannot") {
+  TempDir dir;
+  const std::string first = (dir.path() / "first.html").string();
+  const std::string second = (dir.path() / "second.html").string();
+  ProcessResult r = RunDynoherd({"simulate", "-f", "examples/demo.yaml", "--report", first});
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  CHECK(Has(r.out, "Actions: 5 sent"));  // the text summary still goes to stdout
+  REQUIRE(RunDynoherd({"simulate", "-f", "examples/demo.yaml", "--report", second}).exit_code ==
+          0);
+  auto read = [](const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  };
+  const std::string html = read(first);
+  CHECK(html.rfind("<!DOCTYPE html>", 0) == 0);
+  CHECK(Has(html, "<title>dynoherd simulate: demo</title>"));
+  CHECK_FALSE(Has(html, "<script"));
+  CHECK(read(second) == html);
+
+  r = RunDynoherd({"simulate", "-f", "examples/demo.yaml", "--report",
+                   (dir.path() / "missing" / "r.html").string()});
+  CHECK(r.exit_code == 1);
+  CHECK(Has(r.err, "dynoherd simulate: --report: cannot write the report"));
 }
 
 }  // namespace
