@@ -256,21 +256,24 @@ TEST_CASE("run: one pass scales the slow formation and exports each queue on /me
   REQUIRE(std::regex_search(err, m, std::regex(R"(listen=http://127\.0\.0\.1:(\d+))")));
   httplib::Client client("127.0.0.1", std::stoi(m[1]));
   client.set_read_timeout(5);
-  // The pass records its metrics just after it scaled: wait for that pass's series.
+  // The pass records its metrics just after it scaled, one formation after the other: wait until
+  // a scrape shows both formations' queues.
   const std::string default_size =
       "dynoherd_queue_size{app=\"shop\",formation=\"worker\",policy=\"shop-workers\","
       "queue=\"default\"} 2";
+  const std::string reports_latency =
+      "dynoherd_queue_latency_seconds{app=\"shop\",formation=\"reports\",policy=\"shop-"
+      "workers\",queue=\"reports\"}";
   std::string metrics;
-  REQUIRE(run.WaitFor(
+  const bool both = run.WaitFor(
       [&](const std::string&, const std::string&) {
         auto got = client.Get("/metrics");
         metrics = got ? got->body : "";
-        return Contains(metrics, default_size);
+        return Contains(metrics, default_size) && Contains(metrics, reports_latency);
       },
-      10s));
-  CHECK(Contains(metrics,
-                 "dynoherd_queue_latency_seconds{app=\"shop\",formation=\"reports\",policy=\"shop-"
-                 "workers\",queue=\"reports\"}"));
+      10s);
+  INFO(metrics);
+  CHECK(both);
   REQUIRE(run.Signal(SIGTERM).ok());
   ProcessResult r = run.Wait(20s);
   INFO(r.err);
