@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "app/text_table.h"
+#include "model/codec.h"
 #include "spec/fields.h"
 
 namespace dynoherd::app {
@@ -54,19 +55,6 @@ std::string_view FormatName(latency::InputFormat format) {
   return "auto";
 }
 
-// "leave-one-out on p50, sigma 2, at least 1.5x the others and 200ms, 30+ requests, 3+ dynos"
-std::string DescribeLaggards(const spec::LaggardSpec& l) {
-  return std::string(spec::Name(l.method)) + " on " + std::string(spec::Name(l.statistic)) +
-         ", sigma " + spec::FormatNumber(l.sigma) + ", at least " +
-         spec::FormatNumber(l.min_ratio) + "x the others and " + FormatDuration(l.min_latency) +
-         ", " + std::to_string(l.min_samples) + "+ requests a dyno, " +
-         std::to_string(l.min_dynos) + "+ dynos";
-}
-
-std::string_view VerdictWord(const reconciler::LaggardVerdict& v) {
-  return !v.judged ? "not judged" : v.slow ? "SLOW" : "ok";
-}
-
 std::string FormatScore(const std::optional<double>& score) {
   if (!score) return "-";
   char buf[32];
@@ -74,63 +62,43 @@ std::string FormatScore(const std::optional<double>& score) {
   return buf;
 }
 
-nlohmann::ordered_json StatsJson(const model::LatencyStats& s) {
-  auto seconds = [&](double v) -> nlohmann::ordered_json {
-    return s.count > 0 ? nlohmann::ordered_json(v) : nlohmann::ordered_json(nullptr);
-  };
-  return {{"requests", s.count},   {"mean", seconds(s.mean)}, {"p50", seconds(s.p50)},
-          {"p95", seconds(s.p95)}, {"p99", seconds(s.p99)},   {"max", seconds(s.max)},
-          {"errors", s.errors}};
-}
-
-nlohmann::ordered_json CodesJson(const std::vector<std::pair<std::string, int64_t>>& codes) {
-  nlohmann::ordered_json out = nlohmann::ordered_json::object();
+nlohmann::json CodesJson(const std::vector<std::pair<std::string, int64_t>>& codes) {
+  nlohmann::json out = nlohmann::json::object();
   for (const auto& [code, n] : codes)
     out[code] = n;
   return out;
 }
 
-// How much was read, its time span and the rules.
-std::string InputSummary(const AnalyzeRules& rules, const providers::RouterLogRead& analysis,
-                         const latency::LatencyWindow& window) {
-  std::string out;
-  const latency::IngestCounts& c = analysis.counts;
-  Printf(out, "Read %lld %s: %lld router, %lld ignored, %lld malformed",
-         static_cast<long long>(c.lines),
-         analysis.format == latency::InputFormat::kLogplex ? "frames" : "lines",
-         static_cast<long long>(c.router), static_cast<long long>(c.ignored),
-         static_cast<long long>(c.malformed));
-  if (analysis.format == latency::InputFormat::kLogplex) {
-    Printf(out, ", %lld framing problems", static_cast<long long>(c.framing_problems));
+// One formation in the shapes `plan` uses for the same things (model/codec.h): the formation
+// statistic, the laggard verdicts, each dyno's requests.
+nlohmann::json FormationJson(const FormationAnalysis& result, spec::Statistic statistic) {
+  using nlohmann::json;
+  model::FormationLatencyReport latency;
+  latency.statistic = std::string(spec::Name(statistic));
+  latency.seconds = result.latency.value;
+  latency.samples = result.latency.sample_count;
+  if (!result.latency.value) latency.unknown_reason = result.latency.unknown_reason;
+  json verdicts = json::array();
+  json dynos = json::array();
+  for (size_t i = 0; i < result.dynos.size(); ++i) {
+    const latency::DynoReport& dyno = result.dynos[i];
+    const reconciler::LaggardVerdict& v = result.laggards.verdicts[i];
+    verdicts.push_back(model::ToJson(
+        model::VerdictReport{v.dyno, v.judged, v.slow, v.value, v.score, v.reference, v.reason}));
+    dynos.push_back({{"name", dyno.dyno},
+                     {"latency", model::ToJson(dyno.stats)},
+                     {"errorsByCode", CodesJson(dyno.errors_by_code)}});
   }
-  Printf(out, ".\n");
-  if (!c.first_problem.empty()) Printf(out, "First problem: %s\n", c.first_problem.c_str());
-  if (analysis.first_timestamp) {
-    // Whole seconds: "8m20s" reads better than "8m19s995ms".
-    const auto span = std::chrono::round<std::chrono::seconds>(*analysis.last_timestamp -
-                                                               *analysis.first_timestamp);
-    Printf(out, "Router lines from %s to %s (%s)",
-           FormatTimestamp(*analysis.first_timestamp).c_str(),
-           FormatTimestamp(*analysis.last_timestamp).c_str(),
-           FormatDuration(std::chrono::duration_cast<Duration>(span)).c_str());
-    if (!rules.window) {
-      Printf(out, "; window: all of it.\n");
-    } else {
-      Printf(out, "; window: the last %s.\n", FormatDuration(window.options().window).c_str());
-    }
-  }
-  Printf(out, "Laggard rules (%s): %s.\n", rules.origin.c_str(),
-         DescribeLaggards(rules.laggards).c_str());
-  const latency::WindowCounts& w = window.counts();
-  if (w.late > 0) {
-    Printf(out, "%lld lines older than the window were left out.\n",
-           static_cast<long long>(w.late));
-  }
-  if (w.dropped_too_many_dynos > 0) {
-    Printf(out, "%lld lines for dynos beyond the first %zu were left out.\n",
-           static_cast<long long>(w.dropped_too_many_dynos), window.options().max_dynos);
-  }
-  return out;
+  const reconciler::LaggardReport& laggards = result.laggards;
+  return {{"type", result.type},
+          {"latency", model::ToJson(latency)},
+          {"laggards",
+           {{"decided", laggards.decided},
+            {"noVerdictReason",
+             laggards.decided ? json(nullptr) : json(laggards.no_verdict_reason)},
+            {"slow", laggards.slow},
+            {"verdicts", std::move(verdicts)}}},
+          {"dynos", std::move(dynos)}};
 }
 
 // One formation: its dynos in a table, then why some were not judged or are slow, the
@@ -210,6 +178,60 @@ std::string FormationSection(const FormationAnalysis& result, spec::Statistic fo
 
 }  // namespace
 
+std::string DescribeInput(const AnalyzeRules& rules, const providers::RouterLogRead& analysis,
+                         const latency::LatencyWindow& window) {
+  std::string out;
+  const latency::IngestCounts& c = analysis.counts;
+  Printf(out, "Read %lld %s: %lld router, %lld ignored, %lld malformed",
+         static_cast<long long>(c.lines),
+         analysis.format == latency::InputFormat::kLogplex ? "frames" : "lines",
+         static_cast<long long>(c.router), static_cast<long long>(c.ignored),
+         static_cast<long long>(c.malformed));
+  if (analysis.format == latency::InputFormat::kLogplex) {
+    Printf(out, ", %lld framing problems", static_cast<long long>(c.framing_problems));
+  }
+  Printf(out, ".\n");
+  if (!c.first_problem.empty()) Printf(out, "First problem: %s\n", c.first_problem.c_str());
+  if (analysis.first_timestamp) {
+    // Whole seconds: "8m20s" reads better than "8m19s995ms".
+    const auto span = std::chrono::round<std::chrono::seconds>(*analysis.last_timestamp -
+                                                               *analysis.first_timestamp);
+    Printf(out, "Router lines from %s to %s (%s)",
+           FormatTimestamp(*analysis.first_timestamp).c_str(),
+           FormatTimestamp(*analysis.last_timestamp).c_str(),
+           FormatDuration(std::chrono::duration_cast<Duration>(span)).c_str());
+    if (!rules.window) {
+      Printf(out, "; window: all of it.\n");
+    } else {
+      Printf(out, "; window: the last %s.\n", FormatDuration(window.options().window).c_str());
+    }
+  }
+  Printf(out, "Laggard rules (%s): %s.\n", rules.origin.c_str(),
+         DescribeLaggards(rules.laggards).c_str());
+  const latency::WindowCounts& w = window.counts();
+  if (w.late > 0) {
+    Printf(out, "%lld lines older than the window were left out.\n",
+           static_cast<long long>(w.late));
+  }
+  if (w.dropped_too_many_dynos > 0) {
+    Printf(out, "%lld lines for dynos beyond the first %zu were left out.\n",
+           static_cast<long long>(w.dropped_too_many_dynos), window.options().max_dynos);
+  }
+  return out;
+}
+
+std::string DescribeLaggards(const spec::LaggardSpec& l) {
+  return std::string(spec::Name(l.method)) + " on " + std::string(spec::Name(l.statistic)) +
+         ", sigma " + spec::FormatNumber(l.sigma) + ", at least " +
+         spec::FormatNumber(l.min_ratio) + "x the others and " + FormatDuration(l.min_latency) +
+         ", " + std::to_string(l.min_samples) + "+ requests a dyno, " +
+         std::to_string(l.min_dynos) + "+ dynos";
+}
+
+std::string_view VerdictWord(const reconciler::LaggardVerdict& v) {
+  return !v.judged ? "not judged" : v.slow ? "SLOW" : "ok";
+}
+
 std::vector<FormationAnalysis> AnalyzeFormations(const latency::LatencyWindow& window,
                                                  const AnalyzeRules& rules, TimePoint now) {
   std::vector<FormationAnalysis> results;
@@ -220,6 +242,9 @@ std::vector<FormationAnalysis> AnalyzeFormations(const latency::LatencyWindow& w
     for (latency::DynoReport& dyno : window.Report(now)) {
       if (dyno.formation == type) result.dynos.push_back(std::move(dyno));
     }
+    std::stable_sort(result.dynos.begin(), result.dynos.end(), [](const auto& a, const auto& b) {
+      return model::DynoNameLess(a.dyno, b.dyno);
+    });
     result.latency = window.Formation(type, rules.formation_statistic, now);
     std::vector<reconciler::LaggardCandidate> candidates;
     for (const latency::DynoReport& dyno : result.dynos) {
@@ -241,7 +266,7 @@ std::vector<FormationAnalysis> AnalyzeFormations(const latency::LatencyWindow& w
 std::string RenderAnalyzeText(const AnalyzeRules& rules, const providers::RouterLogRead& analysis,
                               const latency::LatencyWindow& window,
                               const std::vector<FormationAnalysis>& results) {
-  std::string out = InputSummary(rules, analysis, window);
+  std::string out = DescribeInput(rules, analysis, window);
   for (const FormationAnalysis& result : results)
     out += FormationSection(result, rules.formation_statistic);
   const latency::DynoReport unattributed = window.Unattributed(analysis.now);
@@ -261,70 +286,39 @@ std::string RenderAnalyzeText(const AnalyzeRules& rules, const providers::Router
 std::string RenderAnalyzeJson(const AnalyzeRules& rules, const providers::RouterLogRead& analysis,
                               const latency::LatencyWindow& window,
                               const std::vector<FormationAnalysis>& results) {
-  const spec::Statistic formation_statistic = rules.formation_statistic;
+  using nlohmann::json;
   const latency::IngestCounts& c = analysis.counts;
-  nlohmann::ordered_json out;
-  out["input"] = {
-      {"format", FormatName(analysis.format)},
-      {"lines", c.lines},
-      {"router", c.router},
-      {"ignored", c.ignored},
-      {"malformed", c.malformed},
-      {"framing_problems", c.framing_problems},
-      {"first_problem", c.first_problem.empty() ? nlohmann::ordered_json(nullptr)
-                                                : nlohmann::ordered_json(c.first_problem)},
-      {"late", window.counts().late},
-      {"dropped_too_many_dynos", window.counts().dropped_too_many_dynos}};
+  json out;
+  out["input"] = {{"format", FormatName(analysis.format)},
+                  {"lines", c.lines},
+                  {"router", c.router},
+                  {"ignored", c.ignored},
+                  {"malformed", c.malformed},
+                  {"framingProblems", c.framing_problems},
+                  {"firstProblem", c.first_problem.empty() ? json(nullptr) : json(c.first_problem)},
+                  {"late", window.counts().late},
+                  {"droppedTooManyDynos", window.counts().dropped_too_many_dynos}};
   const spec::LaggardSpec& l = rules.laggards;
-  out["rules"] = {{"origin", rules.origin},         {"sigma", l.sigma},
-                  {"method", spec::Name(l.method)}, {"statistic", spec::Name(l.statistic)},
-                  {"min_ratio", l.min_ratio},       {"min_dynos", l.min_dynos},
-                  {"min_samples", l.min_samples},   {"min_latency", ToSeconds(l.min_latency)}};
+  out["rules"] = {{"origin", rules.origin},
+                  {"method", spec::Name(l.method)},
+                  {"statistic", spec::Name(l.statistic)},
+                  {"sigma", l.sigma},
+                  {"minRatio", l.min_ratio},
+                  {"minDynos", l.min_dynos},
+                  {"minSamples", l.min_samples},
+                  {"minLatencySeconds", ToSeconds(l.min_latency)}};
   out["window"] = {
-      {"from", analysis.first_timestamp
-                   ? nlohmann::ordered_json(FormatTimestamp(*analysis.first_timestamp))
-                   : nlohmann::ordered_json(nullptr)},
-      {"to", analysis.last_timestamp
-                 ? nlohmann::ordered_json(FormatTimestamp(*analysis.last_timestamp))
-                 : nlohmann::ordered_json(nullptr)},
-      {"seconds", !rules.window ? nlohmann::ordered_json(nullptr)
-                                : nlohmann::ordered_json(ToSeconds(window.options().window))}};
-  nlohmann::ordered_json formations = nlohmann::ordered_json::array();
+      {"from", model::TimeOrNull(analysis.first_timestamp)},
+      {"to", model::TimeOrNull(analysis.last_timestamp)},
+      {"seconds", rules.window ? json(ToSeconds(window.options().window)) : json(nullptr)}};
+  json formations = json::array();
   for (const FormationAnalysis& result : results) {
-    nlohmann::ordered_json dynos = nlohmann::ordered_json::array();
-    for (size_t i = 0; i < result.dynos.size(); ++i) {
-      const latency::DynoReport& dyno = result.dynos[i];
-      const reconciler::LaggardVerdict& verdict = result.laggards.verdicts[i];
-      nlohmann::ordered_json entry = {{"dyno", dyno.dyno}};
-      entry.update(StatsJson(dyno.stats));
-      entry["errors_by_code"] = CodesJson(dyno.errors_by_code);
-      entry["z_score"] =
-          verdict.score ? nlohmann::ordered_json(*verdict.score) : nlohmann::ordered_json(nullptr);
-      entry["verdict"] = VerdictWord(verdict) == "SLOW" ? "slow" : VerdictWord(verdict);
-      entry["reason"] = verdict.reason;
-      dynos.push_back(std::move(entry));
-    }
-    formations.push_back(
-        {{"type", result.type},
-         {"statistic", spec::Name(formation_statistic)},
-         {"value", result.latency.value ? nlohmann::ordered_json(*result.latency.value)
-                                        : nlohmann::ordered_json(nullptr)},
-         {"sample_count", result.latency.sample_count},
-         {"unknown_reason", result.latency.value
-                                ? nlohmann::ordered_json(nullptr)
-                                : nlohmann::ordered_json(result.latency.unknown_reason)},
-         {"dynos", std::move(dynos)},
-         {"laggards",
-          {{"decided", result.laggards.decided},
-           {"no_verdict_reason", result.laggards.decided
-                                     ? nlohmann::ordered_json(nullptr)
-                                     : nlohmann::ordered_json(result.laggards.no_verdict_reason)},
-           {"slow", result.laggards.slow}}}});
+    formations.push_back(FormationJson(result, rules.formation_statistic));
   }
   out["formations"] = std::move(formations);
   const latency::DynoReport unattributed = window.Unattributed(analysis.now);
-  out["unattributed_errors"] = {{"count", unattributed.stats.errors},
-                                {"by_code", CodesJson(unattributed.errors_by_code)}};
+  out["unattributedErrors"] = {{"count", unattributed.stats.errors},
+                               {"byCode", CodesJson(unattributed.errors_by_code)}};
   return out.dump(2) + "\n";
 }
 

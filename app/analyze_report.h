@@ -37,12 +37,22 @@ struct FormationAnalysis {
 std::vector<FormationAnalysis> AnalyzeFormations(const latency::LatencyWindow& window,
                                                  const AnalyzeRules& rules, TimePoint now);
 
+// The rules in words: "leave-one-out on p50, sigma 2, at least 1.5x the others and 200ms, 30+
+// requests a dyno, 3+ dynos".
+std::string DescribeLaggards(const spec::LaggardSpec& laggards);
+// What was read and the rules applied, a line each (the head of the text report).
+std::string DescribeInput(const AnalyzeRules& rules, const providers::RouterLogRead& read,
+                          const latency::LatencyWindow& window);
+// "SLOW", "ok" or "not judged".
+std::string_view VerdictWord(const reconciler::LaggardVerdict& verdict);
+
 // What was read, the rules, then per formation a table of dynos with their verdicts, the
 // laggards, router errors and the formation statistic.
 std::string RenderAnalyzeText(const AnalyzeRules& rules, const providers::RouterLogRead& read,
                               const latency::LatencyWindow& window,
                               const std::vector<FormationAnalysis>& results);
-// The same for programs (snake_case keys, latencies in seconds, null for what is unknown).
+// The same for programs (docs/schemas/analyze.schema.json): camelCase keys, latencies in seconds,
+// null for what is unknown, the shapes `plan` uses for a verdict and a dyno's requests.
 std::string RenderAnalyzeJson(const AnalyzeRules& rules, const providers::RouterLogRead& read,
                               const latency::LatencyWindow& window,
                               const std::vector<FormationAnalysis>& results);

@@ -68,10 +68,11 @@ Status Daemon::Start(std::vector<spec::Policy> policies) {
   std::lock_guard lock(mu_);
   entries_ = std::move(entries).value();
   std::vector<ScheduledPolicy> schedule;
-  for (const auto& [name, entry] : entries_) {
+  for (auto& [name, entry] : entries_) {
     schedule.push_back({name, entry.policy->interval, true, FirstDelay(*entry.policy)});
     if (store_) {
       if (const auto* saved = store_->Find(name)) statuses_[name] = *saved;
+      entry.record = StoredRecord(name);
     }
   }
   scheduler_.SetPolicies(schedule, clock_.Now());
@@ -149,7 +150,7 @@ RunOutcome Daemon::Run() {
   stopping_ = true;
   std::vector<std::string> running(in_flight_.begin(), in_flight_.end());
   LogFields fields{{"reason", stop_reason_}};
-  if (!running.empty()) fields.push_back({"passes_in_progress", JoinNames(running)});
+  if (!running.empty()) fields.push_back({"passesInProgress", JoinNames(running)});
   logger_.Info("stopping", fields);
   lock.unlock();
   if (hooks_.interrupt_passes) hooks_.interrupt_passes();
@@ -205,7 +206,9 @@ void Daemon::RunPass(const Task& task) {
   PassResult result;
   try {
     result = hooks_.pass(*task.policy, *task.runtime, task.previous ? &*task.previous : nullptr,
-                         *task.rng);
+                         *task.rng, [this](const model::PolicyStatus& status) {
+                           return SaveFirst(status);
+                         });
   } catch (const std::exception& e) {
     // A bug, not the world: report it as this policy's failure and keep the others running.
     result = PassResult{};
@@ -229,26 +232,45 @@ void Daemon::RunPass(const Task& task) {
   if (recorded && hooks_.on_pass) hooks_.on_pass(result);
 }
 
+Status Daemon::SaveFirst(const model::PolicyStatus& status) {
+  std::lock_guard lock(mu_);
+  if (!store_) return Status::Ok();
+  return store_->Save(status);
+}
+
+std::optional<model::PassRecord> Daemon::StoredRecord(const std::string& name) const {
+  if (!store_) return std::nullopt;
+  Result<std::optional<model::PassRecord>> stored = StoredPassRecord(*store_, name);
+  // An unreadable record is reporting data only: the next pass replaces it.
+  return stored.ok() ? *stored : std::nullopt;
+}
+
 void Daemon::RecordLocked(const Task& task, const PassResult& result) {
   const std::string& name = task.policy->name;
   const TimePoint now = clock_.Now();
   scheduler_.Finished(name, result.status.ok(), now);
+  auto it = entries_.find(name);
+  std::optional<model::PassRecord> previous =
+      it != entries_.end() ? it->second.record : StoredRecord(name);
+  model::PassRecord record =
+      NextPassRecord(previous ? &*previous : nullptr, result, task.policy.get());
   // Saved even when an action failed (RecordActionFailure took it back out of the status) or
   // the pass failed: the last-pass record says so, for `dynoherd status`.
   if (result.plan) statuses_[name] = result.plan->status;
   if (store_) {
-    if (Status s = SavePass(*store_, result); !s.ok()) {
+    if (Status s = SavePass(*store_, result, record); !s.ok()) {
       logger_.Error("saving the status failed",
                     {{"policy", name}, {"state", store_->path()}, {"error", s.message()}});
     }
   }
-  auto it = entries_.find(name);
   if (it == entries_.end()) {
     // Removed by a reload while this pass ran: the pass exported its series again.
     if (metrics_) metrics_->RetainFormations(name, {});
     return;
   }
   it->second.last_pass = std::make_shared<const PassResult>(result);
+  it->second.record = std::move(record);
+  AddSample(it->second.history, SamplePass(*task.policy, result));
   passed_once_.insert(name);
   // Logged once the pass is recorded (/readyz and /status show it from here on).
   if (std::optional<TimePoint> due = scheduler_.DueAt(name)) {
@@ -257,7 +279,7 @@ void Daemon::RecordLocked(const Task& task, const PassResult& result) {
       logger_.Debug("next pass scheduled", {{"policy", name}, {"in", in}});
     } else {
       logger_.Info("retrying after a backoff",
-                   {{"policy", name}, {"failures", scheduler_.Failures(name)}, {"retry_in", in}});
+                   {{"policy", name}, {"failures", scheduler_.Failures(name)}, {"retryIn", in}});
     }
   }
 }
@@ -293,10 +315,13 @@ void Daemon::Reload() {
       if (store_ && !statuses_.contains(name)) {
         if (const auto* saved = store_->Find(name)) statuses_[name] = *saved;
       }
+      entry.record = StoredRecord(name);
     } else {
       if (is_changed) changed.push_back(name);
       // The policy's history goes on: keep its last pass and its random stream.
       entry.last_pass = old->second.last_pass;
+      entry.record = old->second.record;
+      entry.history = old->second.history;
       if (!is_changed) entry.rng = old->second.rng;
     }
     schedule.push_back({name, entry.policy->interval, is_changed, FirstDelay(*entry.policy)});
@@ -337,6 +362,8 @@ std::vector<PolicySnapshot> Daemon::Snapshot() const {
     PolicySnapshot s;
     s.policy = entry.policy;
     s.last_pass = entry.last_pass;
+    s.record = entry.record;
+    s.history.assign(entry.history.begin(), entry.history.end());
     if (auto it = statuses_.find(name); it != statuses_.end()) s.status = it->second;
     s.consecutive_failures = scheduler_.Failures(name);
     s.pass_in_progress = in_flight_.contains(name);

@@ -16,6 +16,7 @@
 
 #include <chrono>
 #include <condition_variable>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -28,12 +29,14 @@
 
 #include "app/listener.h"
 #include "app/pass.h"
+#include "app/pass_history.h"
 #include "app/scheduler.h"
 #include "app/worker_pool.h"
 #include "common/logging.h"
 #include "common/status.h"
 #include "common/time.h"
 #include "metrics/metrics.h"
+#include "model/report.h"
 #include "providers/state_store.h"
 #include "spec/policy.h"
 
@@ -62,8 +65,10 @@ struct TickResult {
 struct DaemonHooks {
   // One pass (PassRunner::Run in the binary; a fake in tests). Called on a pool thread, never
   // twice at once for the same policy.
+  // `save_first` saves a status durably before a write is sent (PassOptions::save_first).
   std::function<PassResult(const spec::Policy& policy, PolicyRuntime& runtime,
-                           const model::PolicyStatus* previous, std::mt19937_64& rng)>
+                           const model::PolicyStatus* previous, std::mt19937_64& rng,
+                           const SaveStatus& save_first)>
       pass;
   // The runtime of a policy (RuntimeFactory::Build), at Start and on every accepted reload.
   std::function<Result<std::shared_ptr<PolicyRuntime>>(const spec::Policy&)> build_runtime;
@@ -93,11 +98,13 @@ struct RunOutcome {
 // What the daemon knows about one policy now, for /status.
 struct PolicySnapshot {
   std::shared_ptr<const spec::Policy> policy;
-  std::shared_ptr<const PassResult> last_pass;  // null before the first pass
+  std::shared_ptr<const PassResult> last_pass;  // null before the first pass of this process
+  std::optional<model::PassRecord> record;      // what /status shows; from the state file at start
   std::optional<model::PolicyStatus> status;
   int consecutive_failures = 0;
   bool pass_in_progress = false;
   std::optional<TimePoint> next_pass_at;  // nullopt while a pass is in progress
+  std::vector<PassSample> history;        // the recent passes, oldest first (for the `/` page)
 };
 
 class Daemon {
@@ -134,6 +141,8 @@ class Daemon {
     std::shared_ptr<PolicyRuntime> runtime;
     std::shared_ptr<std::mt19937_64> rng;
     std::shared_ptr<const PassResult> last_pass;
+    std::optional<model::PassRecord> record;
+    std::deque<PassSample> history;
   };
   struct Task {
     std::shared_ptr<const spec::Policy> policy;
@@ -145,10 +154,15 @@ class Daemon {
   std::shared_ptr<std::mt19937_64> NewRng(const spec::Policy& policy) const;
   Duration FirstDelay(const spec::Policy& policy) const;
   Result<std::map<std::string, Entry>> BuildEntries(std::vector<spec::Policy> policies);
+  // The last-pass record the state file holds for `name`; nullopt without one it can read.
+  std::optional<model::PassRecord> StoredRecord(const std::string& name) const;
   void Reload();
   void RejectReload(const Status& status);
   void StartDueLocked(TimePoint now);
   void RunPass(const Task& task);
+  // The write-ahead save of a pass (PassOptions::save_first), under the daemon's lock like every
+  // other use of the store.
+  Status SaveFirst(const model::PolicyStatus& status);
   void RecordLocked(const Task& task, const PassResult& result);
   void WaitLocked(std::unique_lock<std::mutex>& lock, std::optional<TimePoint> due);
 

@@ -9,9 +9,12 @@
 
 #include <cerrno>
 #include <charconv>
+#include <condition_variable>
 #include <cstring>
+#include <deque>
 #include <mutex>
 #include <thread>
+#include <vector>
 
 namespace dynoherd::app {
 
@@ -96,6 +99,61 @@ Result<ListenAddress> ParseListenAddress(std::string_view text) {
   return out;
 }
 
+// httplib serves a connection on one pool thread for as long as it stays open, and its read
+// timeout is per read: a client trickling a header line every few seconds holds a thread without
+// end. Four fixed threads were starved by six such clients, and the liveness probe with them.
+// This pool adds a thread whenever every thread is busy, up to `max_threads`: a probe finds a
+// free thread unless that many connections are open at once.
+class ElasticPool : public httplib::TaskQueue {
+ public:
+  explicit ElasticPool(size_t max_threads) : max_threads_(std::max<size_t>(1, max_threads)) {}
+
+  void enqueue(std::function<void()> fn) override {
+    std::lock_guard lock(mu_);
+    jobs_.push_back(std::move(fn));
+    if (jobs_.size() > idle_ && threads_.size() < max_threads_) {
+      threads_.emplace_back([this] { Work(); });
+    }
+    cv_.notify_one();
+  }
+
+  // Called by httplib once its accept loop has ended: no enqueue runs concurrently.
+  void shutdown() override {
+    {
+      std::lock_guard lock(mu_);
+      stopping_ = true;
+    }
+    cv_.notify_all();
+    for (auto& t : threads_)
+      t.join();
+    threads_.clear();
+  }
+
+ private:
+  void Work() {
+    std::unique_lock lock(mu_);
+    for (;;) {
+      ++idle_;
+      cv_.wait(lock, [this] { return stopping_ || !jobs_.empty(); });
+      --idle_;
+      if (jobs_.empty()) return;  // stopping, and every accepted connection served
+      std::function<void()> job = std::move(jobs_.front());
+      jobs_.pop_front();
+      lock.unlock();
+      job();
+      lock.lock();
+    }
+  }
+
+  const size_t max_threads_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::function<void()>> jobs_;
+  std::vector<std::thread> threads_;
+  size_t idle_ = 0;
+  bool stopping_ = false;
+};
+
 struct Listener::Impl {
   Impl(ListenerSources s, Logger& l) : sources(std::move(s)), logger(l) {}
 
@@ -111,15 +169,27 @@ struct Listener::Impl {
   void ServeDrain(const httplib::Request& req, httplib::Response& res);
 };
 
+const std::vector<std::string>& RouteIndex() {
+  static const std::vector<std::string> routes = {
+      "/metrics   Prometheus metrics",
+      "/healthz   the process is alive",
+      "/readyz    policies loaded and reconciled at least once",
+      "/status    the last pass of every policy (JSON)",
+      "POST /drains/<policy>   Heroku HTTPS log drains (router-logs via drain)",
+  };
+  return routes;
+}
+
 void Listener::Impl::Routes() {
-  server.Get("/", [](const httplib::Request&, httplib::Response& res) {
-    SetText(res, 200,
-            "dynoherd\n"
-            "  /metrics   Prometheus metrics\n"
-            "  /healthz   the process is alive\n"
-            "  /readyz    policies loaded and reconciled at least once\n"
-            "  /status    the last pass of every policy (JSON)\n"
-            "  POST /drains/<policy>   Heroku HTTPS log drains (router-logs via drain)\n");
+  server.Get("/", [this](const httplib::Request&, httplib::Response& res) {
+    if (sources.live_page) {
+      res.set_content(sources.live_page(), "text/html; charset=utf-8");
+      return;
+    }
+    std::string index = "dynoherd\n";
+    for (const std::string& route : RouteIndex())
+      index += "  " + route + "\n";
+    SetText(res, 200, index);
   });
   server.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
     res.set_content(sources.metrics_text(), "text/plain; version=0.0.4; charset=utf-8");
@@ -169,18 +239,16 @@ void Listener::Impl::Routes() {
 }
 
 void Listener::Impl::ServeDrain(const httplib::Request& req, httplib::Response& res) {
+  // The handler checks the credentials before it looks at the name, and every name gets the same
+  // answer without them: policy names cannot be enumerated from an unauthenticated URL.
   std::string policy = req.matches[1];
-  if (!sources.has_policy || !sources.has_policy(policy)) {
-    SetText(res, 404, "no policy named \"" + policy + "\"\n");
-    return;
-  }
   DrainHandler handler;
   {
     std::lock_guard lock(drain_mu);
     handler = drain;
   }
   if (!handler) {
-    SetText(res, 404, "policy \"" + policy + "\" has no log drain\n");
+    SetText(res, 404, "no log drains on this dynoherd\n");
     return;
   }
   DrainRequest request;
@@ -207,8 +275,8 @@ Result<std::unique_ptr<Listener>> Listener::Start(const ListenerOptions& options
 
   auto impl = std::make_unique<Impl>(std::move(sources), logger);
   httplib::Server& server = impl->server;
-  size_t threads = std::max<size_t>(1, options.threads);
-  server.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+  const size_t connections = options.max_connections;
+  server.new_task_queue = [connections] { return new ElasticPool(connections); };
   server.set_payload_max_length(options.max_body_bytes);
   server.set_read_timeout(options.read_timeout);
   server.set_write_timeout(options.write_timeout);

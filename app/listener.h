@@ -51,12 +51,18 @@ struct ListenerSources {
   std::function<std::string()> metrics_text;  // Prometheus text format 0.0.4
   std::function<Readiness()> readiness;
   std::function<std::string()> status_json;
-  std::function<bool(const std::string& policy)> has_policy;
+  // The HTML page of `/` (app/live_page.h); empty: `/` lists the routes as text.
+  std::function<std::string()> live_page;
 };
+
+// The routes the listener serves, a line each: "/metrics   Prometheus metrics", ...
+const std::vector<std::string>& RouteIndex();
 
 struct ListenerOptions {
   std::string address = "127.0.0.1:9790";  // HOST:PORT, [IPv6]:PORT or :PORT (every interface)
-  size_t threads = 4;
+  // Connections served at once, each on its own thread (started when needed); more wait. Slow
+  // or trickling clients hold only their own thread, so probes answer beside them.
+  size_t max_connections = 64;
   size_t max_body_bytes = 1u << 20;  // logplex batches are far smaller; larger bodies get 413
   std::chrono::seconds read_timeout = 10s;
   std::chrono::seconds write_timeout = 10s;

@@ -21,7 +21,6 @@ struct Served {
                    : Readiness{false, "waiting for the first pass of shop"};
     };
     s.status_json = [] { return std::string("{\"policies\":[]}\n"); };
-    s.has_policy = [](const std::string& name) { return name == "shop"; };
     return s;
   }
 };
@@ -111,7 +110,22 @@ TEST_CASE("/metrics, /healthz, /readyz and /status answer with their content typ
   CHECK(missing->body == "not found: /nothing-here (see /)\n");
 }
 
-TEST_CASE("the drain route: 404 until a handler is mounted and for unknown policies") {
+TEST_CASE("/ serves the live page as HTML when there is one, the list of routes otherwise") {
+  Served served;
+  CapturingLogger log;
+  ListenerSources sources = served.Sources();
+  sources.live_page = [] { return std::string("<!DOCTYPE html><title>dynoherd</title>"); };
+  auto listener = Listener::Start({.address = "127.0.0.1:0"}, sources, log);
+  REQUIRE(listener.ok());
+  httplib::Client client = ClientFor(**listener);
+  auto page = client.Get("/");
+  REQUIRE(page);
+  CHECK(page->status == 200);
+  CHECK(page->get_header_value("Content-Type") == "text/html; charset=utf-8");
+  CHECK(page->body == "<!DOCTYPE html><title>dynoherd</title>");
+}
+
+TEST_CASE("the drain route: 404 until a handler is mounted, which then answers every name") {
   Served served;
   CapturingLogger log;
   auto listener = StartOnFreePort(served, log);
@@ -121,7 +135,7 @@ TEST_CASE("the drain route: 404 until a handler is mounted and for unknown polic
   auto none = client.Post("/drains/shop", batch, "application/logplex-1");
   REQUIRE(none);
   CHECK(none->status == 404);
-  CHECK(none->body == "policy \"shop\" has no log drain\n");
+  CHECK(none->body == "no log drains on this dynoherd\n");
 
   std::mutex mu;
   std::vector<DrainRequest> seen;
@@ -145,12 +159,14 @@ TEST_CASE("the drain route: 404 until a handler is mounted and for unknown polic
     CHECK(seen[0].remote_address == "127.0.0.1");
   }
 
+  // Any name reaches the handler, which authenticates before it looks the name up: the
+  // listener itself tells no policy name from another.
   auto unknown = client.Post("/drains/other", batch, "application/logplex-1");
   REQUIRE(unknown);
-  CHECK(unknown->status == 404);
-  CHECK(unknown->body == "no policy named \"other\"\n");
+  CHECK(unknown->status == 202);
   std::lock_guard lock(mu);
-  CHECK(seen.size() == 1);  // the handler never saw it
+  REQUIRE(seen.size() == 2);
+  CHECK(seen[1].policy == "other");
 }
 
 TEST_CASE("a body over the limit is refused with 413 before any handler runs") {

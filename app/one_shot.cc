@@ -26,10 +26,17 @@ std::vector<PassResult> RunPasses(const std::vector<spec::Policy>& policies,
           {{"policy", policy.name}, {"app", policy.app}, {"error", runtime.status().message()}});
       if (metrics) metrics->RecordPass(policy.name, false, 0, result.finished_at);
     } else {
-      result = runner.Run(policy, **runtime, store.Find(policy.name), rng, {.apply = apply});
+      result = runner.Run(policy, **runtime, store.Find(policy.name), rng,
+                          {.apply = apply, .save_first = [&store](const model::PolicyStatus& s) {
+                             return store.Save(s);
+                           }});
     }
     if (apply) {
-      if (Status saved = SavePass(store, result); !saved.ok()) {
+      // An unreadable earlier record is reporting data only: this pass starts a new one.
+      Result<std::optional<model::PassRecord>> stored = StoredPassRecord(store, policy.name);
+      const model::PassRecord* previous = stored.ok() && *stored ? &**stored : nullptr;
+      if (Status saved = SavePass(store, result, NextPassRecord(previous, result, &policy));
+          !saved.ok()) {
         logger.Error("cannot save the status",
                      {{"policy", policy.name}, {"error", saved.message()}});
         if (result.status.ok()) result.status = saved;

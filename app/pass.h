@@ -3,6 +3,7 @@
 // status is the caller's job, because `plan` must change nothing.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <random>
@@ -35,15 +36,24 @@ struct PolicyRuntime {
   std::vector<SourceBinding> sources;
 };
 
+// Saves a policy's status durably (the state file) and says whether it did.
+using SaveStatus = std::function<Status(const model::PolicyStatus&)>;
+
 struct PassOptions {
   bool apply = true;  // false: plan only (`plan`, `reconcile --dry-run`); nothing is sent
+  // Write-ahead: called before the first write to the platform with the status the writes depend
+  // on (the plan's status, as if they all succeed, with one pending intent per write). Nothing is
+  // sent unless it succeeds, so a crash while a write is in flight never loses a captured
+  // baseline or a restart's cooldown. Empty: nothing saved first (tests of the pass alone).
+  SaveStatus save_first = {};
 };
 
 struct PassResult {
   std::string policy;
   std::string app;
-  // OK when the pass observed, planned and every action it applied succeeded. Unknown latency
-  // is not a failure: the plan holds the formation and says so (Degraded).
+  // OK when the pass observed, planned, every action it applied succeeded and every latency
+  // source could observe. Latency unknown for want of data is not a failure: the plan holds the
+  // formation and says so (Degraded); a source that cannot observe is (Unavailable).
   Status status;
   bool observed = false;
   model::Observation observation;        // valid when `observed`
@@ -67,13 +77,26 @@ class PassRunner {
 
  private:
   void Observe(const spec::Policy& policy, PolicyRuntime& runtime, PassResult& result);
-  void Apply(const spec::Policy& policy, PolicyRuntime& runtime, PassResult& result);
-  void ApplyScales(const spec::Policy& policy, PolicyRuntime& runtime, reconciler::Plan& plan);
+  // `saved` without the formations whose status fails model::ValidateFormationStatus: each is
+  // logged, noted in `notes`, and planned as if it had no status, never acted on.
+  model::PolicyStatus UsableStatus(const spec::Policy& policy, const model::PolicyStatus& saved,
+                                   TimePoint now, std::vector<std::string>& notes);
+  void Apply(const spec::Policy& policy, PolicyRuntime& runtime, PassResult& result,
+             const SaveStatus& save_first);
+  void ApplyScales(const spec::Policy& policy, PolicyRuntime& runtime,
+                   const model::Observation& observation, reconciler::Plan& plan);
   // A restart or stop: never retried once sent.
-  void ApplyDynoAction(const spec::Policy& policy, PolicyRuntime& runtime, reconciler::Plan& plan,
+  void ApplyDynoAction(const spec::Policy& policy, PolicyRuntime& runtime,
+                       const model::Observation& observation, reconciler::Plan& plan,
                        size_t index);
-  // OK, or the first failed action's error and how many more failed.
+  // The action's outcome: logged, and a failure or an unknown outcome recorded in the plan.
+  void RecordOutcome(const model::Observation& observation, reconciler::Plan& plan,
+                     size_t index, const Status& sent, LogFields fields, const std::string& what);
+  // OK, the first failed action's error and how many more failed, or (none failed)
+  // OutcomeUnknown naming the first write that was never answered.
   static Status FailedActions(const reconciler::Plan& plan);
+  // OK, or the first formation whose latency source could not observe, and how many more.
+  static Status SourceFailures(const reconciler::Plan& plan);
   void LogConditionChanges(const spec::Policy& policy, const reconciler::Plan& plan);
   void LogPlan(const spec::Policy& policy, const PassResult& result, bool applying);
   void Record(const spec::Policy& policy, const PassResult& result);

@@ -53,81 +53,111 @@ PassResult ScaledPass(TimePoint at) {
   return r;
 }
 
+// The policy of ScaledPass: web declares 6 and reads its latency (no autoscale, no laggards).
+spec::Policy ShopWeb() {
+  spec::Policy policy;
+  policy.name = "shop-web";
+  policy.app = "shop";
+  spec::FormationSpec web;
+  web.type = "web";
+  web.quantity = 6;
+  web.latency.emplace();
+  policy.formations.push_back(web);
+  return policy;
+}
+
 }  // namespace
 
 TEST_CASE("NextPassRecord: what the pass saw and applied") {
-  PassRecord r = NextPassRecord(nullptr, ScaledPass(kNow));
-  CHECK(r.started_at == kNow);
-  CHECK(r.finished_at == kNow + 2s);
-  CHECK(r.ok);
-  CHECK(r.observed_at == kNow + 1s);
-  REQUIRE(r.formations.size() == 1);
-  const FormationRecord& web = r.formations[0];
+  const spec::Policy policy = ShopWeb();
+  PassRecord r = NextPassRecord(nullptr, ScaledPass(kNow), &policy);
+  const PassReport& pass = r.last_pass;
+  CHECK(pass.name == "shop-web");
+  CHECK(pass.started_at == kNow);
+  CHECK(pass.finished_at == kNow + 2s);
+  CHECK(pass.ok);
+  CHECK(pass.observed_at == kNow + 1s);
+  REQUIRE(pass.formations.size() == 1);
+  const FormationReport& web = pass.formations[0];
   CHECK(web.type == "web");
   CHECK(web.observed_quantity == 5);
   CHECK(web.desired_quantity == 6);
   CHECK(web.baseline == 6);
   CHECK(web.baseline_kind == "declared");
-  CHECK(web.dynos == 5);
-  CHECK(web.dynos_up == 4);
-  CHECK(web.statistic == "p95");
-  CHECK(web.latency_seconds == 0.241);
-  CHECK(r.actions_at == kNow + 1s);
-  REQUIRE(r.actions.size() == 1);
-  CHECK(r.actions[0].summary == "scale 5 -> 6");
-  CHECK(r.actions[0].kind == "scale");
-  CHECK(r.actions[0].reason == "drift: 5 dynos, declared quantity 6");
+  CHECK(web.dynos.size() == 5);
+  CHECK(web.DynosUp() == 4);
+  REQUIRE(web.latency.has_value());
+  CHECK(web.latency->statistic == "p95");
+  CHECK(web.latency->seconds == 0.241);
+  CHECK_FALSE(web.event.has_value());     // no autoscale configured: null
+  CHECK_FALSE(web.laggards.has_value());  // no laggards configured: null
+  REQUIRE(r.last_actions.has_value());
+  CHECK(r.last_actions->at == kNow + 1s);
+  REQUIRE(r.last_actions->actions.size() == 1);
+  const ActionReport& scale = r.last_actions->actions[0];
+  CHECK(scale.summary == "scale 5 -> 6");
+  CHECK(scale.kind == "scale");
+  CHECK(scale.from == 5);
+  CHECK(scale.to == 6);
+  CHECK(scale.applied);
+  CHECK(scale.reason == "drift: 5 dynos, declared quantity 6");
 }
 
 TEST_CASE(
     "NextPassRecord: a quiet pass keeps the last actions; a failed one keeps the formations") {
-  PassRecord first = NextPassRecord(nullptr, ScaledPass(kNow));
+  const spec::Policy policy = ShopWeb();
+  PassRecord first = NextPassRecord(nullptr, ScaledPass(kNow), &policy);
 
   PassResult quiet = ScaledPass(kNow + 1min);
   quiet.plan->actions.clear();
   quiet.applied = false;
   quiet.plan->formations[0].observed_quantity = 6;
-  PassRecord second = NextPassRecord(&first, quiet);
-  CHECK(second.formations[0].observed_quantity == 6);
-  CHECK(second.actions_at == kNow + 1s);  // still the first pass's actions
-  CHECK(second.actions == first.actions);
+  PassRecord second = NextPassRecord(&first, quiet, &policy);
+  CHECK(second.last_pass.formations[0].observed_quantity == 6);
+  CHECK(second.last_pass.actions.empty());
+  CHECK(second.last_actions == first.last_actions);  // still the first pass's actions
 
   PassResult failed;
   failed.policy = "shop-web";
   failed.started_at = kNow + 2min;
   failed.finished_at = kNow + 2min + 5s;
   failed.status = Status::Unavailable("observe app shop: 503");
-  PassRecord third = NextPassRecord(&second, failed);
-  CHECK_FALSE(third.ok);
-  CHECK(third.error == "observe app shop: 503");
-  CHECK(third.started_at == kNow + 2min);
-  CHECK(third.observed_at == kNow + 1min + 1s);  // what the last pass that could observe saw
-  CHECK(third.formations == second.formations);
-  CHECK(third.actions == first.actions);
+  PassRecord third = NextPassRecord(&second, failed, &policy);
+  CHECK_FALSE(third.last_pass.ok);
+  CHECK(third.last_pass.error == "observe app shop: 503");
+  CHECK(third.last_pass.started_at == kNow + 2min);
+  // What the last pass that could observe saw.
+  CHECK(third.last_pass.observed_at == kNow + 1min + 1s);
+  CHECK(third.last_pass.formations == second.last_pass.formations);
+  CHECK(third.last_actions == first.last_actions);
 }
 
 TEST_CASE("SavePass: the status and the record in one write; failures keep the status") {
   testing::TempDir dir;
   const std::string state = (dir.path() / "state.json").string();
+  const spec::Policy policy = ShopWeb();
   {
     auto store = providers::StateStore::Open(state);
     REQUIRE(store.ok());
-    REQUIRE(SavePass(**store, ScaledPass(kNow)).ok());
+    const PassResult scaled = ScaledPass(kNow);
+    const PassRecord first = NextPassRecord(nullptr, scaled, &policy);
+    REQUIRE(SavePass(**store, scaled, first).ok());
     PassResult failed;
     failed.policy = "shop-web";
     failed.started_at = failed.finished_at = kNow + 1min;
     failed.status = Status::Unavailable("observe app shop: 503");
-    REQUIRE(SavePass(**store, failed).ok());
+    REQUIRE(SavePass(**store, failed, NextPassRecord(&first, failed, &policy)).ok());
   }
   auto store = providers::StateStore::OpenReadOnly(state);
   REQUIRE(store.ok());
   REQUIRE((*store)->Find("shop-web") != nullptr);
   CHECK((*store)->Find("shop-web")->updated_at == kNow + 1s);  // from the pass that planned
-  const nlohmann::json* saved = (*store)->FindLastPass("shop-web");
-  REQUIRE(saved != nullptr);
-  Result<PassRecord> record = PassRecordFromJson(*saved);
+  Result<std::optional<PassRecord>> record = StoredPassRecord(**store, "shop-web");
   REQUIRE(record.ok());
-  CHECK_FALSE(record->ok);
-  CHECK(record->error == "observe app shop: 503");
-  CHECK(record->actions.size() == 1);
+  REQUIRE(record->has_value());
+  CHECK_FALSE((*record)->last_pass.ok);
+  CHECK((*record)->last_pass.error == "observe app shop: 503");
+  REQUIRE((*record)->last_actions.has_value());
+  CHECK((*record)->last_actions->actions.size() == 1);
+  CHECK(StoredPassRecord(**store, "nobody")->has_value() == false);
 }

@@ -22,86 +22,102 @@ std::optional<TimePoint> KnownIf(bool known, TimePoint t) {
   return known ? std::optional<TimePoint>(t) : std::nullopt;
 }
 
-json DynosJson(const model::Observation& observation, const std::string& type) {
+std::optional<std::string> UnlessEmpty(const std::string& text) {
+  return text.empty() ? std::nullopt : std::optional<std::string>(text);
+}
+
+std::vector<model::DynoReport> DynosOf(const model::Observation& observation,
+                                       const std::string& type) {
   const model::FormationLatency* latency = nullptr;
   if (auto it = observation.latency.find(type); it != observation.latency.end()) {
     latency = &it->second;
   }
-  json dynos = json::array();
+  std::vector<model::DynoReport> dynos;
   for (const auto& d : observation.dynos) {
     if (d.type != type) continue;
-    json dyno = {{"name", d.name},
-                 {"state", d.state},
-                 {"updatedAt", TimeOrNull(KnownIf(d.updated_at != TimePoint{}, d.updated_at))},
-                 {"latency", nullptr}};
+    model::DynoReport dyno{d.name, d.state, KnownIf(d.updated_at != TimePoint{}, d.updated_at),
+                           std::nullopt};
     if (latency) {
       auto stats = latency->per_dyno.find(d.name);
-      if (stats != latency->per_dyno.end() && stats->second.count > 0) {
-        const model::LatencyStats& s = stats->second;
-        dyno["latency"] = {{"requests", s.count}, {"mean", s.mean}, {"p50", s.p50},
-                           {"p95", s.p95},        {"p99", s.p99},   {"max", s.max},
-                           {"errors", s.errors}};
-      }
+      if (stats != latency->per_dyno.end() && stats->second.count > 0) dyno.latency = stats->second;
     }
     dynos.push_back(std::move(dyno));
   }
+  std::stable_sort(dynos.begin(), dynos.end(), [](const auto& a, const auto& b) {
+    return model::DynoNameLess(a.name, b.name);
+  });
   return dynos;
 }
 
 // `applied`: the pass sent its actions; a failed one was not applied.
-json ActionJson(const reconciler::Action& a, bool applied) {
-  json j = {{"kind", Name(a.kind)}, {"cause", Name(a.cause)}, {"formation", a.formation}};
+model::ActionReport ActionReportOf(const reconciler::Action& a, bool applied) {
+  model::ActionReport out;
+  out.kind = std::string(Name(a.kind));
+  out.cause = std::string(Name(a.cause));
+  out.formation = a.formation;
   if (a.kind == ActionKind::kScale) {
-    j["from"] = a.from_quantity;
-    j["to"] = a.to_quantity;
+    out.from = a.from_quantity;
+    out.to = a.to_quantity;
   } else {
-    j["dyno"] = a.dyno;
+    out.dyno = a.dyno;
   }
-  j["summary"] = a.Summary();
-  j["reason"] = a.reason;
-  j["failed"] = a.failed;
-  j["error"] = a.failed ? json(a.error) : json(nullptr);
-  j["applied"] = applied && !a.failed;
-  return j;
+  out.summary = a.Summary();
+  out.reason = a.reason;
+  out.failed = a.failed;
+  out.outcome_unknown = a.outcome_unknown;
+  if (a.failed || a.outcome_unknown) out.error = a.error;
+  out.applied = applied && !a.failed && !a.outcome_unknown;
+  return out;
 }
 
-json VerdictJson(const reconciler::LaggardVerdict& v) {
-  return {{"dyno", v.dyno},    {"judged", v.judged},       {"slow", v.slow},
-          {"value", v.value},  {"score", OrNull(v.score)}, {"reference", v.reference},
-          {"reason", v.reason}};
+model::VerdictReport VerdictReportOf(const reconciler::LaggardVerdict& v) {
+  return {v.dyno, v.judged, v.slow, v.value, v.score, v.reference, v.reason};
 }
 
-json FormationJson(const reconciler::FormationPlan& f, const model::Observation& observation) {
-  json verdicts = json::array();
-  for (const auto& v : f.verdicts)
-    verdicts.push_back(VerdictJson(v));
-  json conditions = json::array();
-  for (const auto& c : f.conditions)
-    conditions.push_back(model::ToJson(c));
-  json latency = {{"statistic", spec::Name(f.statistic)},
-                  {"seconds", OrNull(f.latency_seconds)},
-                  {"samples", f.latency_samples}};
-  if (!f.latency_unknown_reason.empty()) latency["unknownReason"] = f.latency_unknown_reason;
-  return {{"type", f.type},
-          {"observedQuantity", OrNull(f.observed_quantity)},
-          {"desiredQuantity", OrNull(f.desired_quantity)},
-          {"baseline", {{"kind", Name(f.baseline_kind)}, {"quantity", OrNull(f.baseline)}}},
-          {"latency", std::move(latency)},
-          {"event",
-           {{"inEvent", f.in_event},
-            {"startedAt", TimeOrNull(f.event_started_at)},
-            {"startEstimated", f.event_start_estimated},
-            {"depth", f.event_depth},
-            {"maxDepth", f.max_depth},
-            {"exceededMaxDuration", f.event_exceeded_max_duration}}},
-          {"laggards", {{"decided", f.laggards_decided}, {"verdicts", std::move(verdicts)}}},
-          {"notes", f.notes},
-          {"conditions", std::move(conditions)},
-          {"dynos", DynosJson(observation, f.type)}};
+model::FormationReport FormationReportOf(const reconciler::FormationPlan& f,
+                                         const spec::FormationSpec* spec,
+                                         const model::Observation& observation) {
+  model::FormationReport out;
+  out.type = f.type;
+  out.observed_quantity = f.observed_quantity;
+  out.desired_quantity = f.desired_quantity;
+  out.baseline_kind = std::string(Name(f.baseline_kind));
+  out.baseline = f.baseline;
+  if (spec && spec->latency) {
+    model::FormationLatencyReport& latency = out.latency.emplace();
+    latency.statistic = std::string(spec::Name(f.statistic));
+    latency.seconds = f.latency_seconds;
+    latency.samples = f.latency_samples;
+    if (!f.latency_seconds) latency.unknown_reason = UnlessEmpty(f.latency_unknown_reason);
+    latency.error = UnlessEmpty(f.latency_error);
+    if (auto it = observation.latency.find(f.type); it != observation.latency.end())
+      latency.queues = it->second.queues;
+  }
+  if (spec && spec->autoscale) {
+    out.event = model::EventReport{f.in_event,    f.event_started_at, f.event_start_estimated,
+                                   f.event_depth, f.max_depth,        f.event_exceeded_max_duration};
+  }
+  if (spec && spec->laggards) {
+    model::LaggardsReport& laggards = out.laggards.emplace();
+    laggards.decided = f.laggards_decided;
+    if (!f.laggards_decided) laggards.no_verdict_reason = UnlessEmpty(f.laggards_no_verdict_reason);
+    for (const auto& v : f.verdicts)
+      laggards.verdicts.push_back(VerdictReportOf(v));
+    std::stable_sort(laggards.verdicts.begin(), laggards.verdicts.end(),
+                     [](const auto& a, const auto& b) { return model::DynoNameLess(a.dyno, b.dyno); });
+  }
+  out.notes = f.notes;
+  out.conditions = f.conditions;
+  out.dynos = DynosOf(observation, f.type);
+  return out;
 }
 
 bool Paused(const PassResult& r) {
   return r.plan && !r.plan->apply;
+}
+
+bool OutcomeUnknown(const PassResult& r) {
+  return r.status.code() == Status::Code::kOutcomeUnknown;
 }
 
 // "1 scale, 2 restarts"; empty when `counts` are all zero.
@@ -181,6 +197,13 @@ void ExplainFormation(const reconciler::FormationPlan& fp, Block& block) {
   }
 }
 
+// "queues: default 42s (17 jobs), mailers 0s (0 jobs)" for a formation fed by Sidekiq.
+void AddQueues(const std::string& type, const model::Observation& observation, Block& block) {
+  auto it = observation.latency.find(type);
+  if (it == observation.latency.end() || it->second.queues.empty()) return;
+  block.Add(type, "queues: " + model::QueuesText(it->second.queues));
+}
+
 std::string RenderPolicy(const PassResult& r) {
   std::string out = r.policy + " (app " + r.app + ")";
   if (Paused(r)) out += " [paused: actions are planned, not applied]";
@@ -197,15 +220,22 @@ std::string RenderPolicy(const PassResult& r) {
   for (const auto& a : plan.actions) {
     block.Add(a.formation, Pad(a.Summary(), summary_width) + "  " + a.reason);
     if (a.failed) block.Add(a.formation, Pad("", summary_width) + "  failed: " + a.error);
+    if (a.outcome_unknown) {
+      block.Add(a.formation, Pad("", summary_width) + "  outcome unknown: " + a.error);
+    }
   }
   if (plan.actions.empty()) block.Add("", "No changes.");
   for (const auto& note : plan.notes)
     block.Add("", note);
-  for (const auto& fp : plan.formations)
+  for (const auto& fp : plan.formations) {
+    AddQueues(fp.type, r.observation, block);
     ExplainFormation(fp, block);
+  }
   // An error that no action explains (e.g. the status could not be saved) still shows.
   if (!r.status.ok() && std::none_of(plan.actions.begin(), plan.actions.end(),
-                                     [](const reconciler::Action& a) { return a.failed; })) {
+                                     [](const reconciler::Action& a) {
+                                       return a.failed || a.outcome_unknown;
+                                     })) {
     block.Add("", "Error: " + r.status.ToString());
   }
   return out + block.Render();
@@ -213,42 +243,42 @@ std::string RenderPolicy(const PassResult& r) {
 
 }  // namespace
 
-json PassResultJson(const PassResult& r) {
-  json j = {{"policy", r.policy},
-            {"app", r.app},
-            {"result", r.status.ok() ? "ok" : "error"},
-            {"error", r.status.ok() ? json(nullptr) : json(r.status.ToString())},
-            {"startedAt", FormatTimestamp(r.started_at)},
-            {"finishedAt", FormatTimestamp(r.finished_at)},
-            {"durationSeconds", std::max(0.0, ToSeconds(r.finished_at - r.started_at))},
-            {"observedAt", TimeOrNull(KnownIf(r.observed, r.observation.observed_at))},
-            {"paused", Paused(r)},
-            {"applied", r.applied}};
-  if (!r.plan) {
-    j["plannedAt"] = nullptr;
-    j["actions"] = json::array();
-    j["formations"] = json::array();
-    j["notes"] = json::array();
-    return j;
-  }
-  json actions = json::array();
+model::PassReport ReportOf(const PassResult& r, const spec::Policy* policy) {
+  model::PassReport out;
+  out.name = r.policy;
+  out.app = r.app;
+  out.ok = r.status.ok();
+  if (!r.status.ok()) out.error = r.status.ToString();
+  out.started_at = r.started_at;
+  out.finished_at = r.finished_at;
+  out.observed_at = KnownIf(r.observed, r.observation.observed_at);
+  out.paused = Paused(r);
+  out.applied = r.applied;
+  if (!r.plan) return out;
+  out.planned_at = r.plan->planned_at;
   for (const auto& a : r.plan->actions)
-    actions.push_back(ActionJson(a, r.applied));
-  json formations = json::array();
-  for (const auto& f : r.plan->formations)
-    formations.push_back(FormationJson(f, r.observation));
-  j["plannedAt"] = FormatTimestamp(r.plan->planned_at);
-  j["actions"] = std::move(actions);
-  j["formations"] = std::move(formations);
-  j["notes"] = r.plan->notes;
-  return j;
+    out.actions.push_back(ActionReportOf(a, r.applied));
+  for (const auto& f : r.plan->formations) {
+    const spec::FormationSpec* spec = policy ? policy->FindFormation(f.type) : nullptr;
+    out.formations.push_back(FormationReportOf(f, spec, r.observation));
+  }
+  out.notes = r.plan->notes;
+  return out;
+}
+
+json PassResultJson(const PassResult& r, const spec::Policy* policy) {
+  return model::ToJson(ReportOf(r, policy));
 }
 
 PassTotals Totals(const std::vector<PassResult>& results) {
   PassTotals t;
   for (const auto& r : results) {
     ++t.policies;
-    if (!r.status.ok()) ++t.failed_policies;
+    if (OutcomeUnknown(r)) {
+      ++t.unknown_policies;
+    } else if (!r.status.ok()) {
+      ++t.failed_policies;
+    }
     if (!r.plan) continue;
     for (const auto& a : r.plan->actions) {
       if (Paused(r)) {
@@ -258,6 +288,8 @@ PassTotals Totals(const std::vector<PassResult>& results) {
       ++t.planned;
       if (a.failed) {
         ++t.failed_actions;
+      } else if (a.outcome_unknown) {
+        ++t.unknown_actions;
       } else if (r.applied) {
         ++t.applied;
       }
@@ -266,10 +298,16 @@ PassTotals Totals(const std::vector<PassResult>& results) {
   return t;
 }
 
-json PassResultsJson(const std::vector<PassResult>& results, bool dry_run) {
+json PassResultsJson(const std::vector<PassResult>& results,
+                     const std::vector<spec::Policy>& policies_run, bool dry_run) {
   json policies = json::array();
-  for (const auto& r : results)
-    policies.push_back(PassResultJson(r));
+  for (const auto& r : results) {
+    const spec::Policy* policy = nullptr;
+    for (const auto& p : policies_run) {
+      if (p.name == r.policy) policy = &p;
+    }
+    policies.push_back(PassResultJson(r, policy));
+  }
   const PassTotals t = Totals(results);
   return {{"dryRun", dry_run},
           {"policies", std::move(policies)},
@@ -279,17 +317,23 @@ json PassResultsJson(const std::vector<PassResult>& results, bool dry_run) {
             {"plannedActions", t.planned},
             {"heldActions", t.held},
             {"appliedActions", t.applied},
-            {"failedActions", t.failed_actions}}}};
+            {"failedActions", t.failed_actions},
+            {"unknownPolicies", t.unknown_policies},
+            {"unknownActions", t.unknown_actions}}}};
 }
 
 std::string RenderPasses(const std::vector<PassResult>& results, RenderMode mode) {
   std::string out;
-  KindCounts planned, held, applied, failed;
-  std::vector<const PassResult*> failed_policies;
+  KindCounts planned, held, applied, failed, unknown;
+  std::vector<const PassResult*> failed_policies, unknown_policies;
   for (const auto& r : results) {
     if (!out.empty()) out += "\n";
     out += RenderPolicy(r);
-    if (!r.status.ok()) failed_policies.push_back(&r);
+    if (OutcomeUnknown(r)) {
+      unknown_policies.push_back(&r);
+    } else if (!r.status.ok()) {
+      failed_policies.push_back(&r);
+    }
     if (!r.plan) continue;
     for (const auto& a : r.plan->actions) {
       if (Paused(r)) {
@@ -298,6 +342,8 @@ std::string RenderPasses(const std::vector<PassResult>& results, RenderMode mode
         planned.Add(a.kind);
       } else if (a.failed) {
         failed.Add(a.kind);
+      } else if (a.outcome_unknown) {
+        unknown.Add(a.kind);
       } else if (r.applied) {
         applied.Add(a.kind);
       }
@@ -318,6 +364,7 @@ std::string RenderPasses(const std::vector<PassResult>& results, RenderMode mode
     const std::string text = applied.Text();
     out += "Applied: " + (text.empty() ? none : text + ".");
     if (const std::string f = failed.Text(); !f.empty()) out += " Failed: " + f + ".";
+    if (const std::string u = unknown.Text(); !u.empty()) out += " Outcome unknown: " + u + ".";
   }
   if (const std::string h = held.Text(); !h.empty()) {
     out += " Paused policies hold " + h + ".";
@@ -327,6 +374,15 @@ std::string RenderPasses(const std::vector<PassResult>& results, RenderMode mode
     out += std::to_string(failed_policies.size()) + " of " + std::to_string(results.size()) +
            (results.size() == 1 ? " policy" : " policies") + " failed:\n";
     for (const PassResult* r : failed_policies) {
+      out += "  " + r->policy + ": " + r->status.ToString() + "\n";
+    }
+  }
+  if (!unknown_policies.empty()) {
+    out += std::to_string(unknown_policies.size()) + " of " + std::to_string(results.size()) +
+           (results.size() == 1 ? " policy" : " policies") +
+           " sent a change that was never answered; the next pass observes whether it took "
+           "effect:\n";
+    for (const PassResult* r : unknown_policies) {
       out += "  " + r->policy + ": " + r->status.ToString() + "\n";
     }
   }

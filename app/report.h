@@ -8,16 +8,17 @@
 #include <vector>
 
 #include "app/pass.h"
+#include "model/report.h"
 
 namespace dynoherd::app {
 
-// One policy's pass: {policy, app, result ("ok" | "error"), error, startedAt, finishedAt,
-// durationSeconds, observedAt, paused, applied, actions: [{kind, cause, formation, from/to | dyno,
-// summary, reason, applied, failed, error}], formations: [the plan's formation (observed and
-// desired quantity, baseline, latency, event, laggard verdicts, notes, conditions) + dynos:
-// [{name, state, updatedAt, latency: {requests, mean, p50, p95, p99, max, errors} | null}]],
-// notes}. Timestamps RFC 3339, latencies in seconds, null for what is unknown.
-nlohmann::json PassResultJson(const PassResult& result);
+// One policy's pass in the shape every output shares (model/report.h, written by model/codec.h):
+// the plan's actions and formations, each formation with its dynos in dyno order. `policy` says
+// which formations have latency, autoscale and laggards (the others show null there); null: the
+// pass's policy is not known, and those show null.
+model::PassReport ReportOf(const PassResult& result, const spec::Policy* policy);
+// model::ToJson(ReportOf(result, policy)).
+nlohmann::json PassResultJson(const PassResult& result, const spec::Policy* policy);
 
 // Counts over several passes, for summaries and exit statuses.
 struct PassTotals {
@@ -27,12 +28,16 @@ struct PassTotals {
   int held = 0;     // actions of paused policies: reported, never applied
   int applied = 0;  // actions sent and accepted
   int failed_actions = 0;
+  int unknown_policies = 0;  // OutcomeUnknown: a change was sent and never answered
+  int unknown_actions = 0;
 };
 PassTotals Totals(const std::vector<PassResult>& results);
 
 // {dryRun, policies: [PassResultJson...], summary: {policies, failedPolicies, plannedActions,
-// heldActions, appliedActions, failedActions}}: the one object `plan` and `reconcile` print.
-nlohmann::json PassResultsJson(const std::vector<PassResult>& results, bool dry_run);
+// heldActions, appliedActions, failedActions}}: the one object `plan` and `reconcile` print
+// (docs/schemas/plan.schema.json). `policies` are those the results are of.
+nlohmann::json PassResultsJson(const std::vector<PassResult>& results,
+                               const std::vector<spec::Policy>& policies, bool dry_run);
 
 enum class RenderMode {
   kPlan,     // nothing was applied: "Plan: 1 scale, 1 restart."

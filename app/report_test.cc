@@ -45,6 +45,28 @@ reconciler::FormationPlan Formation(std::string type, int observed, int desired)
   return f;
 }
 
+// A policy whose formations read latency: `with_laggards` also detect laggards, `with_autoscale`
+// also autoscale.
+spec::Policy PolicyOf(std::string name, const std::vector<std::string>& with_laggards,
+                      const std::vector<std::string>& with_autoscale) {
+  spec::Policy policy;
+  policy.name = std::move(name);
+  auto formation = [&policy](const std::string& type) -> spec::FormationSpec& {
+    for (auto& f : policy.formations) {
+      if (f.type == type) return f;
+    }
+    spec::FormationSpec& f = policy.formations.emplace_back();
+    f.type = type;
+    f.latency.emplace();
+    return f;
+  };
+  for (const auto& type : with_laggards)
+    formation(type).laggards.emplace();
+  for (const auto& type : with_autoscale)
+    formation(type).autoscale.emplace();
+  return policy;
+}
+
 PassResult Planned(std::string policy, std::string app) {
   PassResult r;
   r.policy = std::move(policy);
@@ -198,9 +220,9 @@ TEST_CASE("PassResultJson: timings, actions with applied/failed, formations with
   r.plan->actions[1].failed = true;
   r.plan->actions[1].error = "503";
   r.status = Status::Unavailable("web restart web.3: 503");
-  r.observation.dynos = {{"web.1", "web", "up", kNow - 1h},
-                         {"web.3", "web", "up", {}},
-                         {"worker.1", "worker", "up", kNow}};
+  r.observation.dynos = {{"web.3", "web", "up", {}},
+                         {"worker.1", "worker", "up", kNow},
+                         {"web.1", "web", "up", kNow - 1h}};
   model::LatencyStats stats;
   stats.count = 120;
   stats.mean = 0.15;
@@ -211,8 +233,9 @@ TEST_CASE("PassResultJson: timings, actions with applied/failed, formations with
   r.observation.latency["web"].per_dyno["web.1"] = stats;
   r.plan->formations[0].verdicts.push_back({"web.3", true, "laggard", 0.612, 4.1, 0.14, true});
 
-  nlohmann::json j = PassResultJson(r);
-  CHECK(j["policy"] == "shop-web");
+  const spec::Policy policy = PolicyOf("shop-web", {"web"}, {});
+  nlohmann::json j = PassResultJson(r, &policy);
+  CHECK(j["name"] == "shop-web");
   CHECK(j["app"] == "shop-production");
   CHECK(j["result"] == "error");
   CHECK(j["error"] == "web restart web.3: 503");
@@ -242,7 +265,7 @@ TEST_CASE("PassResultJson: timings, actions with applied/failed, formations with
   CHECK(web["conditions"][0]["lastTransitionTime"] == "2026-11-22T12:00:00.000Z");
   CHECK(web["laggards"]["verdicts"][0]["score"] == doctest::Approx(4.1));
   REQUIRE(web["dynos"].size() == 2);  // worker.1 belongs to another formation
-  CHECK(web["dynos"][0]["name"] == "web.1");
+  CHECK(web["dynos"][0]["name"] == "web.1");  // in dyno order, whatever the platform's order
   CHECK(web["dynos"][0]["latency"]["requests"] == 120);
   CHECK(web["dynos"][0]["latency"]["p50"] == doctest::Approx(0.14));
   CHECK(web["dynos"][1]["latency"].is_null());  // no requests timed
@@ -274,26 +297,28 @@ TEST_CASE("PassResultJson: each formation's baseline, latency, event and laggard
       {"LatencyEvent", ConditionStatus::kTrue, "LatencyHigh", "p95 2.41s > 2s", kNow + 1s});
   r.plan->formations = {web, worker};
 
-  const nlohmann::json j = PassResultJson(r);
+  const spec::Policy policy = PolicyOf("shop", {"web"}, {"worker"});
+  const nlohmann::json j = PassResultJson(r, &policy);
   CHECK(j["plannedAt"] == "2026-11-22T13:00:01.000Z");
   CHECK(j["actions"][0] == nlohmann::json::parse(R"j({"kind": "scale", "cause": "latency-event",
       "formation": "worker", "from": 2, "to": 3, "summary": "scale 2 -> 3",
-      "reason": "latency event: p95 2.41s > 2s (step 1 of 2)", "failed": false, "error": null,
-      "applied": false})j"));
+      "reason": "latency event: p95 2.41s > 2s (step 1 of 2)", "failed": false,
+      "outcomeUnknown": false, "error": null, "applied": false, "dyno": null})j"));
   const auto& web_json = j["formations"][0];
   CHECK(web_json["baseline"] == nlohmann::json::parse(R"({"kind": "declared", "quantity": 6})"));
   CHECK(web_json["latency"] == nlohmann::json::parse(R"({"statistic": "p50", "seconds": null,
-      "samples": 0, "unknownReason": "no router lines for web in the last 5m"})"));
+      "samples": 0, "unknownReason": "no router lines for web in the last 5m", "error": null,
+      "queues": []})"));
   CHECK(web_json["laggards"]["decided"] == true);
   CHECK(web_json["laggards"]["verdicts"][0]["slow"] == true);
   CHECK(web_json["laggards"]["verdicts"][0]["score"] == doctest::Approx(66.8));
-  CHECK(web_json["event"]["inEvent"] == false);
-  CHECK(web_json["event"]["startedAt"].is_null());
+  CHECK(web_json["event"].is_null());  // web does not autoscale
   const auto& worker_json = j["formations"][1];
   CHECK(worker_json["baseline"]["kind"] == "captured");
   CHECK(worker_json["latency"]["seconds"] == 2.41);
   CHECK(worker_json["latency"]["samples"] == 300);
-  CHECK_FALSE(worker_json["latency"].contains("unknownReason"));
+  CHECK(worker_json["latency"]["unknownReason"].is_null());
+  CHECK(worker_json["laggards"].is_null());  // worker has no laggard detection
   CHECK(worker_json["event"] == nlohmann::json::parse(R"({"inEvent": true,
       "startedAt": "2026-11-22T13:00:01.000Z", "startEstimated": false, "depth": 1, "maxDepth": 2,
       "exceededMaxDuration": false})"));
@@ -308,7 +333,7 @@ TEST_CASE("PassResultJson: a pass that never observed has empty lists and nulls"
   r.app = "billing";
   r.started_at = r.finished_at = kNow;
   r.status = Status::Unauthenticated("Heroku rejected the token from HEROKU_API_KEY");
-  nlohmann::json j = PassResultJson(r);
+  nlohmann::json j = PassResultJson(r, nullptr);
   CHECK(j["result"] == "error");
   CHECK(j["observedAt"].is_null());
   CHECK(j["plannedAt"].is_null());
@@ -322,7 +347,7 @@ TEST_CASE("PassResultsJson: the summary counts over every policy") {
   PassResult failed;
   failed.policy = "billing";
   failed.status = Status::Unavailable("down");
-  nlohmann::json j = PassResultsJson({ShopWeb(), paused, failed}, true);
+  nlohmann::json j = PassResultsJson({ShopWeb(), paused, failed}, {}, true);
   CHECK(j["dryRun"] == true);
   CHECK(j["policies"].size() == 3);
   CHECK(j["summary"]["policies"] == 3);

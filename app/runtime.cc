@@ -7,6 +7,7 @@
 #include "providers/sources/prometheus_source.h"
 #include "providers/sources/router_log_common.h"
 #include "providers/sources/router_logs_source.h"
+#include "providers/sources/sidekiq_source.h"
 
 namespace dynoherd::app {
 
@@ -42,6 +43,9 @@ providers::ProviderObserver ObserverFor(metrics::Metrics* metrics) {
 constexpr const char* kDrainSecretVariable = "DYNOHERD_DRAIN_SECRET";
 // A Prometheus query that takes longer holds the pass; the daemon's shutdown cannot cut it short.
 constexpr Duration kPrometheusTimeout = 10s;
+// Reading a formation's queues is one small round trip; a Redis slower than this is as good as
+// down.
+constexpr Duration kRedisTimeout = 5s;
 
 }  // namespace
 
@@ -51,8 +55,12 @@ RuntimeFactory::RuntimeFactory(RuntimeOptions options, const Clock& clock, Sleep
       clock_(clock),
       sleeper_(sleeper),
       logger_(logger),
-      metrics_(metrics),
-      observer_(ObserverFor(metrics)) {
+      observer_(ObserverFor(metrics)),
+      redis_connections_(providers::redis::RedisConnectionOptions{
+          .connect_timeout = options_.connect_timeout,
+          .io_timeout = std::min(options_.request_timeout, kRedisTimeout),
+          .sleeper = &sleeper,
+          .logger = &logger}) {
   RegisterBuiltInMakers();
 }
 
@@ -73,6 +81,9 @@ void RuntimeFactory::RegisterBuiltInMakers() {
   };
   source_makers_[spec::LatencySourceKind::kPrometheus] = [this](const SourceContext& ctx) {
     return MakePrometheusSource(ctx);
+  };
+  source_makers_[spec::LatencySourceKind::kSidekiq] = [this](const SourceContext& ctx) {
+    return MakeSidekiqSource(ctx);
   };
 }
 
@@ -153,6 +164,12 @@ Result<std::shared_ptr<providers::LatencySource>> RuntimeFactory::MakePrometheus
   auto created = providers::sources::PrometheusSource::Create(ctx.formations, options, logger_);
   if (!created.ok()) return created.status();
   return std::shared_ptr<providers::LatencySource>(std::move(created).value());
+}
+
+Result<std::shared_ptr<providers::LatencySource>> RuntimeFactory::MakeSidekiqSource(
+    const SourceContext& ctx) {
+  return std::shared_ptr<providers::LatencySource>(
+      providers::sources::SidekiqSource::Create(ctx.formations, redis_connections_));
 }
 
 DrainHandler RuntimeFactory::MakeDrainHandler() {

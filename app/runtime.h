@@ -24,6 +24,7 @@
 #include "metrics/metrics.h"
 #include "providers/heroku/heroku_client.h"
 #include "providers/observer.h"
+#include "providers/redis/shared_connection.h"
 #include "providers/sources/drain.h"
 #include "providers/sources/log_tail.h"
 #include "spec/policy.h"
@@ -110,13 +111,13 @@ class RuntimeFactory {
   void RegisterBuiltInMakers();
   Result<std::shared_ptr<providers::LatencySource>> MakeRouterLogsSource(const SourceContext& ctx);
   Result<std::shared_ptr<providers::LatencySource>> MakePrometheusSource(const SourceContext& ctx);
+  Result<std::shared_ptr<providers::LatencySource>> MakeSidekiqSource(const SourceContext& ctx);
 
   RuntimeOptions options_;
   const Clock& clock_;
   Sleeper& sleeper_;  // the Heroku client's retry waits, cut short by Shutdown
   Logger& logger_;
-  metrics::Metrics* metrics_;
-  providers::ProviderObserver observer_;  // what the providers tell, into metrics_
+  providers::ProviderObserver observer_;  // what the providers tell, into the metrics
   std::map<spec::ProviderKind, ProviderMaker> provider_makers_;
   std::map<spec::LatencySourceKind, SourceMaker> source_makers_;
 
@@ -131,6 +132,9 @@ class RuntimeFactory {
   std::shared_ptr<providers::sources::DrainRegistry> drains_ =
       std::make_shared<providers::sources::DrainRegistry>();
   bool warned_no_drain_secret_ = false;
+  // One connection per Redis, shared by the Sidekiq formations of every policy naming it; its
+  // reconnect waits go through sleeper_, so a shutdown cuts them short.
+  providers::redis::RedisConnections redis_connections_;
 };
 
 }  // namespace dynoherd::app

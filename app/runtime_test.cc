@@ -281,7 +281,6 @@ TEST_CASE("run: the drain route, mounted on the listener, feeds the policy's lat
   sources.metrics_text = [] { return std::string(); };
   sources.readiness = [] { return Readiness{true, "test"}; };
   sources.status_json = [] { return std::string("{}"); };
-  sources.has_policy = [](const std::string& name) { return name == "shop-drain"; };
   ListenerOptions listen;
   listen.address = "127.0.0.1:0";
   auto listener = Listener::Start(listen, sources, f.log);

@@ -1,7 +1,8 @@
-// The JSON of /status: per policy, the last pass (app/report.h: PassResultJson) and the
-// saved status. For people with jq and for programs; keys are camelCase, timestamps RFC 3339.
+// The JSON of /status: `dynoherd status --output json` (app/status_report.h) as the daemon knows
+// it, with what only the daemon knows (a pass in progress, failures in a row, the next pass).
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -10,6 +11,8 @@
 
 namespace dynoherd::app {
 
-std::string StatusJson(const std::vector<PolicySnapshot>& policies, TimePoint now);
+// `state_path` nullopt: the daemon keeps no state file of the user's (a simulated run).
+std::string StatusJson(const std::vector<PolicySnapshot>& policies,
+                       const std::optional<std::string>& state_path, TimePoint now);
 
 }  // namespace dynoherd::app

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
+#include "app/pass_record.h"
 #include "app/text_table.h"
 #include "model/codec.h"
 
@@ -38,7 +39,7 @@ std::vector<std::string> FormationTypes(const PolicyView& p) {
     return types;
   }
   if (p.record) {
-    for (const auto& f : p.record->formations)
+    for (const auto& f : p.record->last_pass.formations)
       add(f.type);
   }
   if (p.status) {
@@ -75,12 +76,12 @@ std::string ConditionsCell(const model::FormationStatus* fs, TimePoint now) {
 // "ok 3m ago", "failed 10s ago", "never"; a failed pass is also a problem.
 std::string LastPassCell(const PolicyView& p, TimePoint now, std::vector<std::string>& problems) {
   if (p.record) {
-    if (!p.record->ok) {
-      problems.push_back(p.name + ": last pass " + Age(p.record->finished_at, now) +
-                         " ago failed: " + p.record->error);
+    const model::PassReport& last = p.record->last_pass;
+    if (!last.ok) {
+      problems.push_back(p.name + ": last pass " + Age(last.finished_at, now) +
+                         " ago failed: " + last.error.value_or("unknown error"));
     }
-    return std::string(p.record->ok ? "ok" : "failed") + " " + Age(p.record->finished_at, now) +
-           " ago";
+    return std::string(last.ok ? "ok" : "failed") + " " + Age(last.finished_at, now) + " ago";
   }
   if (p.status) return Age(p.status->updated_at, now) + " ago";
   return "never";
@@ -91,9 +92,9 @@ std::vector<std::string> FormationRow(const PolicyView& p, const std::string& ty
                                       const std::string& last_pass, TimePoint now,
                                       std::vector<std::string>& problems) {
   const model::FormationStatus* fs = p.status ? p.status->FindFormation(type) : nullptr;
-  const model::FormationRecord* fr = nullptr;
+  const model::FormationReport* fr = nullptr;
   if (p.record) {
-    for (const auto& f : p.record->formations) {
+    for (const auto& f : p.record->last_pass.formations) {
       if (f.type == type) fr = &f;
     }
   }
@@ -101,8 +102,8 @@ std::vector<std::string> FormationRow(const PolicyView& p, const std::string& ty
   if (fr) {
     if (fr->observed_quantity) {
       dynos = std::to_string(*fr->observed_quantity);
-      if (fr->dynos_up != *fr->observed_quantity) {
-        dynos += " (" + std::to_string(fr->dynos_up) + " up)";
+      if (fr->DynosUp() != *fr->observed_quantity) {
+        dynos += " (" + std::to_string(fr->DynosUp()) + " up)";
       }
     } else {
       dynos = "missing";
@@ -112,9 +113,9 @@ std::vector<std::string> FormationRow(const PolicyView& p, const std::string& ty
       baseline = std::to_string(*fr->baseline);
       if (fr->baseline_kind == "captured") baseline += " captured";
     }
-    if (!fr->statistic.empty()) {
-      latency = fr->statistic + " " +
-                (fr->latency_seconds ? FormatLatency(*fr->latency_seconds) : "unknown");
+    if (fr->latency) {
+      latency = fr->latency->statistic + " " +
+                (fr->latency->seconds ? FormatLatency(*fr->latency->seconds) : "unknown");
     }
   }
   if (fs && fs->event.started_at) {
@@ -135,12 +136,22 @@ std::vector<std::string> FormationRow(const PolicyView& p, const std::string& ty
 
 // "shop/web  3m ago  scale 4 -> 5  latency event: ..." per action of the last pass that acted.
 void AddLastActions(const PolicyView& p, TimePoint now, std::vector<std::string>& actions) {
-  if (!p.record || !p.record->actions_at) return;
-  for (const auto& a : p.record->actions) {
-    std::string line = p.name + "/" + a.formation + "  " + Age(*p.record->actions_at, now) +
-                       " ago  " + a.summary + "  " + a.reason;
-    if (a.failed) line += " (failed: " + a.error + ")";
+  if (!p.record || !p.record->last_actions) return;
+  const model::LastActions& last = *p.record->last_actions;
+  for (const auto& a : last.actions) {
+    std::string line =
+        p.name + "/" + a.formation + "  " + Age(last.at, now) + " ago  " + a.summary + "  " + a.reason;
+    if (a.failed) line += " (failed: " + a.error.value_or("unknown error") + ")";
     actions.push_back(std::move(line));
+  }
+}
+
+// "shop/worker  default 42s (17 jobs), mailers 0s (0 jobs)" per formation fed by Sidekiq.
+void AddQueues(const PolicyView& p, std::vector<std::string>& lines) {
+  if (!p.record) return;
+  for (const auto& f : p.record->last_pass.formations) {
+    if (f.latency && !f.latency->queues.empty())
+      lines.push_back(p.name + "/" + f.type + "  " + model::QueuesText(f.latency->queues));
   }
 }
 
@@ -192,13 +203,11 @@ std::vector<PolicyView> StatusViews(const providers::StateStore& store,
     v.name = name;
     v.status = store.Find(name);
     if (v.status) v.app = v.status->app;
-    if (const json* saved = store.FindLastPass(name)) {
-      Result<model::PassRecord> record = model::PassRecordFromJson(*saved);
-      if (record.ok()) {
-        v.record = std::move(record).value();
-      } else {
-        v.record_error = "the last-pass record cannot be read: " + record.status().message();
-      }
+    Result<std::optional<model::PassRecord>> record = StoredPassRecord(store, name);
+    if (record.ok()) {
+      v.record = std::move(record).value();
+    } else {
+      v.record_error = "the last-pass record cannot be read: " + record.status().message();
     }
     return v;
   };
@@ -234,6 +243,7 @@ std::string RenderStatusText(const std::vector<PolicyView>& views, const std::st
                    {"LAST PASS"}});
   std::vector<std::string> problems;
   std::vector<std::string> actions;
+  std::vector<std::string> queues;
   for (const PolicyView& p : views) {
     const std::string last_pass = LastPassCell(p, now, problems);
     if (!p.record_error.empty()) problems.push_back(p.name + ": " + p.record_error);
@@ -242,21 +252,35 @@ std::string RenderStatusText(const std::vector<PolicyView>& views, const std::st
     for (const std::string& type : types)
       table.AddRow(FormationRow(p, type, last_pass, now, problems));
     AddLastActions(p, now, actions);
+    AddQueues(p, queues);
   }
-  return table.Render("") + Section("Problems", problems) + Section("Last actions", actions);
+  return table.Render("") + Section("Sidekiq queues", queues) + Section("Problems", problems) +
+         Section("Last actions", actions);
 }
 
-json StatusReportJson(const std::vector<PolicyView>& views, const std::string& state_path,
-                      TimePoint now) {
+json StatusReportJson(const std::vector<PolicyView>& views,
+                      const std::optional<std::string>& state_path, TimePoint now) {
   json policies = json::array();
   for (const PolicyView& p : views) {
-    policies.push_back({{"policy", p.name},
-                        {"app", p.app},
-                        {"status", p.status ? model::ToJson(*p.status) : json(nullptr)},
-                        {"lastPass", p.record ? model::ToJson(*p.record) : json(nullptr)}});
+    const spec::Policy* spec = p.spec;
+    policies.push_back(
+        {{"name", p.name},
+         {"app", p.app},
+         {"provider", spec ? json(spec::Name(spec->provider)) : json(nullptr)},
+         {"paused", spec ? json(spec->paused) : json(nullptr)},
+         {"interval", spec ? json(FormatDuration(spec->interval)) : json(nullptr)},
+         {"passInProgress", p.pass_in_progress ? json(*p.pass_in_progress) : json(nullptr)},
+         {"consecutiveFailures",
+          p.consecutive_failures ? json(*p.consecutive_failures) : json(nullptr)},
+         {"nextPassAt", model::TimeOrNull(p.next_pass_at)},
+         {"lastPass", p.record ? model::ToJson(p.record->last_pass) : json(nullptr)},
+         {"lastActions", p.record && p.record->last_actions
+                             ? model::ToJson(*p.record->last_actions)
+                             : json(nullptr)},
+         {"status", p.status ? model::ToJson(*p.status) : json(nullptr)}});
   }
-  return {{"stateFile", state_path},
-          {"generatedAt", FormatTimestamp(now)},
+  return {{"generatedAt", FormatTimestamp(now)},
+          {"stateFile", state_path ? json(*state_path) : json(nullptr)},
           {"policies", std::move(policies)}};
 }
 

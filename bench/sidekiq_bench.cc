@@ -81,7 +81,7 @@ int Run(const char* label, bool tls, int passes) {
   }
   RedisConnectionOptions options;
   if (tls) options.tls_ca_file = (*server)->ca_file();
-  auto redis = RedisConnection::Create(*ParseRedisUrl((*server)->Url()), options);
+  auto redis = RedisConnection::Create(*spec::ParseRedisUrl((*server)->Url()), options);
   if (!redis.ok()) {
     std::fprintf(stderr, "sidekiq_bench: %s\n", redis.status().message().c_str());
     return 1;

@@ -42,7 +42,7 @@ struct BoxPlotChart {
   std::string title = {};
   std::vector<Box> boxes = {};
   std::optional<Threshold> threshold = {};
-  YAxis y = {};
+  YAxis y = YAxis();                                              // not `= {}`: see YAxis
   std::string box_label = "box: quartiles, whiskers: p5 to p95";  // the legend of a plain box
   std::string highlight_label = "highlighted";                    // the legend of a highlighted one
   Size size{960, 320};
@@ -82,7 +82,7 @@ struct BarChart {
   std::string title = {};
   std::vector<Bar> bars = {};
   std::optional<Threshold> threshold = {};
-  YAxis y = {};
+  YAxis y = YAxis();                            // not `= {}`: see YAxis
   std::string bar_label = {};                   // the legend of a plain bar; "" for none
   std::string highlight_label = "highlighted";  // the legend of a highlighted one
   bool value_labels = true;                     // values over the bars, where they fit

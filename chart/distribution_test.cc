@@ -102,7 +102,7 @@ TEST_CASE("A box plot without any data says so") {
 }
 
 TEST_CASE("On a log axis a zero whisker lies on the floor instead of hiding its box") {
-  BoxPlotChart chart{.y = {.scale = ScaleKind::kLog, .format = ValueFormat::kSeconds}};
+  BoxPlotChart chart{.y = YAxis{.scale = ScaleKind::kLog, .format = ValueFormat::kSeconds}};
   chart.boxes.push_back({"web.1", BoxStats{0, 0.05, 0.08, 0.12, 0.4}});
   chart.boxes.push_back({"web.2", BoxStats{0.04, 0.06, 0.09, 2, 20}, true});
   const BoxPlotGeometry g = LayoutBoxPlot(chart);

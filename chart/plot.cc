@@ -16,7 +16,6 @@ constexpr double kLegendRowHeight = 18;
 constexpr double kLegendFont = 12;
 constexpr double kLegendSwatchWidth = 22;
 constexpr double kLegendMaxLabel = 260;
-constexpr double kTickFont = 11;
 constexpr double kRightMargin = 16;
 
 struct PlacedLegendItem {
@@ -97,7 +96,8 @@ void DrawSwatch(SvgWriter& svg, Swatch swatch, double x, double mid) {
                          {"y2", Px(mid + 7)}});
       svg.Empty("path",
                 {{"class", "marker-head"},
-                 {"d", "M" + Px(center - 4.5) + " " + Px(mid - 7) + "L" + Px(center + 4.5) + " " +
+                 // 'M', not "M": GCC 12 -O3 reports a false -Wrestrict on "literal" + string.
+                 {"d", 'M' + Px(center - 4.5) + " " + Px(mid - 7) + "L" + Px(center + 4.5) + " " +
                            Px(mid - 7) + " " + Px(center) + " " + Px(mid - 0.5) + "Z"}});
       break;
     }
@@ -177,7 +177,7 @@ ValueAxis MakeValueAxis(const YAxis& options, std::optional<double> data_lo,
 double ValueLabelMargin(const ValueAxis& axis) {
   double widest = 0;
   for (const std::string& label : axis.labels)
-    widest = std::max(widest, TextWidth(label, kTickFont));
+    widest = std::max(widest, TextWidth(label, kTickFontSize));
   return std::max(40.0, widest + 20);
 }
 
@@ -185,11 +185,12 @@ int LegendRows(const std::vector<LegendItem>& items, double width) {
   return LayoutLegend(items, width).rows;
 }
 
+// 'c' and 'm', not "c" and "m": GCC 12 -O3 reports a false -Wrestrict on "literal" + string.
 std::string PaletteClass(std::size_t index) {
-  return "c" + std::to_string(index % 8);
+  return 'c' + std::to_string(index % 8);
 }
 std::string MarkerClass(std::size_t index) {
-  return "m" + std::to_string(index % 4);
+  return 'm' + std::to_string(index % 4);
 }
 
 Frame::Frame(SvgWriter& svg, std::string_view kind, std::string_view title, Size size,
@@ -225,14 +226,14 @@ Frame::Frame(SvgWriter& svg, std::string_view kind, std::string_view title, Size
       const double row_top = kLegendTop + (layout.rows - 1) * kLegendRowHeight;
       svg_.Text("text",
                 {{"class", "legend-more"}, {"x", Px(layout.more_x)}, {"y", Px(row_top + 13)}},
-                "+" + std::to_string(layout.hidden) + " more");
+                '+' + std::to_string(layout.hidden) + " more");  // '+': see PaletteClass
     }
     svg_.Close();
     y += layout.rows * kLegendRowHeight;
   }
   if (!axis_label.empty()) {
     svg_.Text("text", {{"class", "axis-label"}, {"x", Px(kPadding)}, {"y", Px(y + 12)}},
-              Ellipsize(axis_label, size.width - 2 * kPadding, kTickFont));
+              Ellipsize(axis_label, size.width - 2 * kPadding, kTickFontSize));
     y += 16;
   }
   plot_.left = std::min(left_margin, size.width / 2);
@@ -281,7 +282,7 @@ void Frame::DrawThreshold(const Threshold& threshold, const ValueAxis& axis, Val
              {"x", Px(plot_.right() - 4)},
              {"y", Px(y - 5)},
              {"text-anchor", "end"}},
-            Ellipsize(label, plot_.width / 2, kTickFont));
+            Ellipsize(label, plot_.width / 2, kTickFontSize));
   svg_.Close();
 }
 
@@ -305,17 +306,17 @@ void Frame::DrawCategoryAxis(const BandScale& bands, const std::vector<std::stri
   std::vector<std::pair<double, double>> taken;  // x extents of the emphasized labels
   for (std::size_t i = 0; i < names.size(); ++i) {
     if (i >= emphasized.size() || !emphasized[i]) continue;
-    const double half = std::min(TextWidth(names[i], kTickFont), kEmphasisMaxWidth) / 2;
+    const double half = std::min(TextWidth(names[i], kTickFontSize), kEmphasisMaxWidth) / 2;
     taken.emplace_back(bands.Center(i) - half - 4, bands.Center(i) + half + 4);
   }
   for (std::size_t i = 0; i < names.size(); ++i) {
     const bool emphasis = i < emphasized.size() && emphasized[i];
     const double center = bands.Center(i);
     std::string label =
-        Ellipsize(names[i], emphasis ? std::max(room, kEmphasisMaxWidth) : room, kTickFont);
+        Ellipsize(names[i], emphasis ? std::max(room, kEmphasisMaxWidth) : room, kTickFontSize);
     if (!emphasis) {
       if (i % every != 0) continue;
-      const double half = TextWidth(label, kTickFont) / 2;
+      const double half = TextWidth(label, kTickFontSize) / 2;
       const bool overlaps = std::any_of(taken.begin(), taken.end(), [&](const auto& extent) {
         return center + half > extent.first && center - half < extent.second;
       });

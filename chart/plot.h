@@ -38,6 +38,10 @@ struct Point {
   bool operator==(const Point&) const = default;
 };
 
+// The value axis of a chart. Charts hold it as `YAxis y = YAxis();` and callers set it with
+// `.y = YAxis{.format = ...}`, not `= {}` or `.y = {...}`: GCC 12 builds a YAxis initialised by
+// nested braces inside a chart field by field, destroys `label` twice on the exception path and
+// reports -Wmaybe-uninitialized at -O3.
 struct YAxis {
   ScaleKind scale = ScaleKind::kLinear;
   ValueFormat format = ValueFormat::kNumber;
@@ -117,6 +121,7 @@ class Frame {
 };
 
 // The room a category axis needs under the plot, with or without a second line.
+inline constexpr double kTickFontSize = 11;  // the tick labels' font-size in the page's CSS
 inline constexpr double kCategoryAxisMargin = 24;
 inline constexpr double kCategoryAxisMarginTwoLines = 38;
 

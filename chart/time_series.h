@@ -1,7 +1,8 @@
 // Values over time: latency percentiles as lines, a formation's size as steps, incidents as shaded
 // spans, actions as markers whose reason shows on hover, and a threshold line.
 //
-//   TimeSeriesChart chart{.title = "web: p99 latency", .y = {.format = ValueFormat::kSeconds}};
+//   TimeSeriesChart chart{.title = "web: p99 latency",
+//                         .y = YAxis{.format = ValueFormat::kSeconds}};
 //   chart.series.push_back({.name = "p99", .points = p99_per_minute});
 //   chart.markers.push_back({.at = t, .kind = "restart", .tooltip = "restart web.3: 6.2x slower"});
 //   page.AddChart(RenderTimeSeries(chart));
@@ -66,7 +67,7 @@ struct TimeSeriesChart {
   std::vector<Span> spans = {};
   std::vector<Marker> markers = {};
   std::optional<Threshold> threshold = {};
-  YAxis y = {};
+  YAxis y = YAxis();  // not `= {}`: see YAxis
   // The time axis; by default the extent of the points, spans and markers. With fixed ends,
   // what lies outside is left out (spans are cut at the ends).
   std::optional<TimePoint> from = {};

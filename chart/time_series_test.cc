@@ -75,7 +75,7 @@ TEST_CASE("A missing value breaks the line instead of bridging it") {
 }
 
 TEST_CASE("A step series holds each value until the next point, gaps included") {
-  TimeSeriesChart chart{.y = {.integers = true}};
+  TimeSeriesChart chart{.y = YAxis{.integers = true}};
   Series size = PerMinute({2, 3, 3, std::nullopt, 4}, "web dynos");
   size.shape = SeriesShape::kStep;
   chart.series.push_back(size);
@@ -170,7 +170,7 @@ TEST_CASE("Non-finite and absurd values are gaps; negatives stay on a linear axi
 }
 
 TEST_CASE("A log axis spreads latencies of different magnitudes") {
-  TimeSeriesChart chart{.y = {.scale = ScaleKind::kLog, .format = ValueFormat::kSeconds}};
+  TimeSeriesChart chart{.y = YAxis{.scale = ScaleKind::kLog, .format = ValueFormat::kSeconds}};
   chart.series.push_back(PerMinute({0.04, 0.05, 0.045}, "p50"));
   chart.series.push_back(PerMinute({0.2, 20, 0.3}, "p99"));
   const TimeSeriesGeometry g = LayoutTimeSeries(chart);
@@ -182,7 +182,7 @@ TEST_CASE("A log axis spreads latencies of different magnitudes") {
 }
 
 TEST_CASE("A fixed axis end draws what lies beyond it at the edge") {
-  TimeSeriesChart chart{.y = {.max = 2.0}};
+  TimeSeriesChart chart{.y = YAxis{.max = 2.0}};
   chart.series.push_back(PerMinute({1, 30, 1}));
   const TimeSeriesGeometry g = LayoutTimeSeries(chart);
   CHECK(g.runs[0][0][1].y == doctest::Approx(g.plot.top));
@@ -286,7 +286,7 @@ TEST_CASE("Without fixed ends the time axis covers every span and marker, not on
 
 TEST_CASE("The threshold is drawn, and the axis stretches to show it") {
   TimeSeriesChart chart{.threshold = Threshold{2.0, "latencyThreshold 2s"},
-                        .y = {.format = ValueFormat::kSeconds}};
+                        .y = YAxis{.format = ValueFormat::kSeconds}};
   chart.series.push_back(PerMinute({0.2, 0.3, 0.25}));
   const TimeSeriesGeometry g = LayoutTimeSeries(chart);
   CHECK(g.y.scale.hi() >= 2.0);
@@ -333,7 +333,7 @@ TEST_CASE("Many series: the legend keeps to its rows and says how many it left o
 
 TEST_CASE("Every string that reaches the chart is escaped") {
   const std::string evil = "<script>alert(1)</script> \"quoted\" & 'single'";
-  TimeSeriesChart chart{.title = evil, .threshold = Threshold{5, evil}, .y = {.label = evil}};
+  TimeSeriesChart chart{.title = evil, .threshold = Threshold{5, evil}, .y = YAxis{.label = evil}};
   Series s = PerMinute({1, 2, 3}, evil);
   s.css_class = "x\" onmouseover=\"alert(1)";
   chart.series.push_back(s);

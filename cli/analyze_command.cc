@@ -9,12 +9,14 @@
 #include <string>
 #include <vector>
 
+#include "app/analyze_page.h"
 #include "app/analyze_report.h"
 #include "cli/commands.h"
 #include "cli/policy_files.h"
 #include "common/time.h"
 #include "latency/ingest.h"
 #include "latency/latency_window.h"
+#include "providers/atomic_file.h"
 #include "providers/router_log_file.h"
 #include "spec/fields.h"
 #include "spec/policy.h"
@@ -34,6 +36,7 @@ struct AnalyzeFlags {
   std::string sigma, method, statistic, min_ratio, min_dynos, min_samples, min_latency;
   PolicyFileArgs files;
   std::string policy;
+  std::string report;  // an HTML file to write; empty: none
 };
 
 template <typename Enum>
@@ -264,6 +267,11 @@ int RunAnalyze(const AnalyzeFlags& flags) {
   const std::string out = flags.output == "json"
                               ? app::RenderAnalyzeJson(*rules, *read, *window, results)
                               : app::RenderAnalyzeText(*rules, *read, *window, results);
+  if (!flags.report.empty()) {
+    const Status written = providers::WriteFileAtomically(
+        flags.report, app::RenderAnalyzePage(*rules, *read, *window, results), 0644, "report");
+    if (!written.ok()) return fail("--report: " + written.message());
+  }
   std::fwrite(out.data(), 1, out.size(), stdout);
   return std::fflush(stdout) == 0 ? kExitOk : fail("cannot write the output");
 }
@@ -281,6 +289,11 @@ void AddAnalyzeCommand(CLI::App& app, int& exit_code) {
   command->add_option("-o,--output", flags->output, "Output format")
       ->check(CLI::IsMember({"text", "json"}))
       ->capture_default_str();
+  command
+      ->add_option("--report", flags->report,
+                   "Also write a self-contained HTML page: each dyno's latency as a box, the "
+                   "laggards highlighted, requests per dyno")
+      ->type_name("FILE");
   command->add_option("--format", flags->format, "Input format: lines, logplex, or auto-detect")
       ->check(CLI::IsMember({"auto", "lines", "logplex"}))
       ->capture_default_str();

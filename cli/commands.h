@@ -11,6 +11,9 @@ enum ExitCode : int {
   kExitOk = 0,
   kExitError = 1,
   kExitChanges = 2,  // `plan`: actions planned (terraform's -detailed-exitcode)
+  // `reconcile`: no policy failed, but a change was sent and never answered (it may have taken
+  // effect; the next pass observes whether it did).
+  kExitOutcomeUnknown = 3,
 };
 
 // `validate -f PATH...`: checks policy files (cli/validate_command.cc).

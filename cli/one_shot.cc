@@ -91,8 +91,8 @@ std::optional<Duration> SimAt(const OneShotArgs& args, const std::vector<spec::P
     if (policy.sim && *sim_at > policy.sim->duration) {
       log.Warn("--sim-at is past the end of the scenario: no incident happens after it",
                {{"policy", policy.name},
-                {"sim_at", FormatDuration(*sim_at)},
-                {"sim_duration", FormatDuration(policy.sim->duration)}});
+                {"simAt", FormatDuration(*sim_at)},
+                {"simDuration", FormatDuration(policy.sim->duration)}});
     }
   }
   return *sim_at;
@@ -162,7 +162,7 @@ int RunOneShot(const OneShotArgs& args, const EnvLookup& env) {
       app::RunPasses(*policies, factory, *store, args.apply, clock, log, metrics_ptr);
 
   const std::string out = args.common.output == "json"
-                              ? app::PassResultsJson(results, !args.apply).dump(2) + "\n"
+                              ? app::PassResultsJson(results, *policies, !args.apply).dump(2) + "\n"
                               : app::RenderPasses(results, args.apply ? app::RenderMode::kApplied
                                                                       : app::RenderMode::kPlan);
   const bool printed = PrintRedacted(session, out);
@@ -171,6 +171,7 @@ int RunOneShot(const OneShotArgs& args, const EnvLookup& env) {
   const app::PassTotals totals = app::Totals(results);
   if (totals.failed_policies > 0 || !printed) return kExitError;
   if (!args.apply && totals.planned > 0) return kExitChanges;
+  if (totals.unknown_policies > 0) return kExitOutcomeUnknown;
   return kExitOk;
 }
 

@@ -18,6 +18,7 @@
 
 #include "app/daemon.h"
 #include "app/listener.h"
+#include "app/live_page.h"
 #include "app/pass.h"
 #include "app/run_environment.h"
 #include "app/runtime.h"
@@ -151,8 +152,10 @@ app::DaemonHooks MakeHooks(const RunArgs& args, const app::RunEnvironment& run,
                            app::PassRunner& runner, app::RuntimeFactory& factory) {
   app::DaemonHooks hooks;
   hooks.pass = [&runner](const spec::Policy& policy, app::PolicyRuntime& runtime,
-                         const model::PolicyStatus* previous, std::mt19937_64& rng) {
-    return runner.Run(policy, runtime, previous, rng, {.apply = true});
+                         const model::PolicyStatus* previous, std::mt19937_64& rng,
+                         const app::SaveStatus& save_first) {
+    return runner.Run(policy, runtime, previous, rng,
+                      {.apply = true, .save_first = save_first});
   };
   hooks.build_runtime = [&factory](const spec::Policy& policy) { return factory.Build(policy); };
   hooks.load_policies = [&args, &run]() -> Result<std::vector<spec::Policy>> {
@@ -178,15 +181,19 @@ app::DaemonHooks MakeHooks(const RunArgs& args, const app::RunEnvironment& run,
 }
 
 // The listener on --listen, or on a free port when that is taken and the environment allows it.
+// `state_path` is what /status shows as the state file (nullopt: a temporary one).
 Result<std::unique_ptr<app::Listener>> StartListener(const std::string& listen,
                                                      const app::RunEnvironment& run,
                                                      app::Daemon& daemon,
-                                                     const metrics::Metrics& metrics) {
+                                                     const metrics::Metrics& metrics,
+                                                     std::optional<std::string> state_path) {
   app::ListenerSources sources;
   sources.metrics_text = [&metrics] { return metrics.Serialize(); };
   sources.readiness = [&daemon] { return daemon.Ready(); };
-  sources.status_json = [&daemon] { return app::StatusJson(daemon.Snapshot(), daemon.Now()); };
-  sources.has_policy = [&daemon](const std::string& name) { return daemon.HasPolicy(name); };
+  sources.status_json = [&daemon, state_path] {
+    return app::StatusJson(daemon.Snapshot(), state_path, daemon.Now());
+  };
+  sources.live_page = [&daemon] { return app::RenderLivePage(daemon.Snapshot(), daemon.Now()); };
   app::ListenerOptions options;
   options.address = listen;
   auto listener = app::Listener::Start(options, sources, *run.logger);
@@ -261,8 +268,15 @@ int RunDaemon(const RunArgs& args) {
                 store->get());
   const auto policy_count = static_cast<int64_t>(policies->size());
   if (Status s = daemon.Start(std::move(*policies)); !s.ok()) return fail("cannot start", s);
-  auto listener = StartListener(args.listen, run, daemon, metrics);
+  const bool state_is_temporary = args.common.state_path.empty() && run.fresh_world;
+  auto listener = StartListener(args.listen, run, daemon, metrics,
+                                state_is_temporary ? std::nullopt
+                                                : std::optional<std::string>(*state_path));
   if (!listener.ok()) return fail("cannot listen", listener.status());
+  // One handler for the daemon's life: it reads the factory's drain inboxes, which reloads keep
+  // (a policy kept by a reload keeps its window) and drop with the policy (401 from then on, as
+  // for any name: names are not told apart before the secret is checked).
+  (*listener)->SetDrainHandler(factory.MakeDrainHandler());
 
   signals.Watch(daemon);
   LogRunning(args, run, (*listener)->address(), *state_path, policy_count);
@@ -275,7 +289,7 @@ int RunDaemon(const RunArgs& args) {
   logger.Info(
       "dynoherd stopped",
       {{"reason", outcome.stop_reason},
-       {"ran_for", FormatDuration(std::chrono::round<std::chrono::seconds>(wall_elapsed))}});
+       {"ranFor", FormatDuration(std::chrono::round<std::chrono::seconds>(wall_elapsed))}});
   signals.Stop();
   if (!outcome.abandoned.empty()) {
     // Their threads still use the daemon: leave without running destructors that would wait.

@@ -16,6 +16,8 @@
 #include "common/logging.h"
 #include "sim/sim_run.h"
 #include "sim/sim_runtime.h"
+#include "providers/atomic_file.h"
+#include "sim/sim_report.h"
 #include "sim/simulation.h"
 
 namespace dynoherd::cli {
@@ -39,6 +41,7 @@ struct SimulateArgs {
   std::optional<int64_t> seed;  // signed, so "-1" is refused rather than wrapped
   std::string log_level = "off";
   std::string log_format = "logfmt";
+  std::string report;  // an HTML file to write; empty: none
 };
 
 // Adds variant=NAME to every line, so the three runs of --compare can be told apart in the log.
@@ -138,28 +141,36 @@ int Simulate(const SimulateArgs& args) {
 
   const auto wall_start = std::chrono::steady_clock::now();
   std::string text;
-  int runs = 1;
-  Duration simulated{0};
+  sim::SimComparison played;  // one run, or one per variant with --compare
   if (args.compare) {
     Result<sim::SimComparison> comparison = sim::CompareSimulation(*policy, options);
     if (!comparison.ok()) {
       std::fprintf(stderr, "dynoherd simulate: %s\n", comparison.status().message().c_str());
       return kExitError;
     }
-    runs = static_cast<int>(comparison->runs.size());
-    simulated = comparison->runs.front().summary.simulated;
-    text = args.output == "json" ? sim::ToJson(*comparison).dump(2) + "\n"
-                                 : sim::RenderSimComparison(*comparison);
+    played = std::move(comparison).value();
+    text = args.output == "json" ? sim::ToJson(played).dump(2) + "\n"
+                                 : sim::RenderSimComparison(played);
   } else {
     Result<sim::SimulationRun> run = sim::RunSimulation(*policy, options);
     if (!run.ok()) {
       std::fprintf(stderr, "dynoherd simulate: %s\n", run.status().message().c_str());
       return kExitError;
     }
-    simulated = run->summary.simulated;
     text = args.output == "json" ? sim::ToJson(run->summary).dump(2) + "\n"
                                  : sim::RenderSimSummary(run->summary);
+    played.runs.push_back(std::move(run).value());
   }
+  if (!args.report.empty()) {
+    const Status written = providers::WriteFileAtomically(
+        args.report, sim::RenderSimReport(played), 0644, "report");
+    if (!written.ok()) {
+      std::fprintf(stderr, "dynoherd simulate: --report: %s\n", written.message().c_str());
+      return kExitError;
+    }
+  }
+  const int runs = static_cast<int>(played.runs.size());
+  const Duration simulated = played.runs.front().summary.simulated;
   const double wall_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
   std::fputs(text.c_str(), stdout);
@@ -201,6 +212,11 @@ void AddSimulateCommand(CLI::App& app, int& exit_code) {
   command->add_option("--log-format", args->log_format, "Log line format")
       ->check(CLI::IsMember({"logfmt", "json"}))
       ->default_str("logfmt");
+  command
+      ->add_option("--report", args->report,
+                   "Also write the run (with --compare: every variant) as a self-contained HTML "
+                   "page of charts: latency per minute, incidents, actions, dynos")
+      ->type_name("FILE");
   command->footer(
       "Runs the embedded simulator (provider: sim) from its start to spec.sim.duration on a\n"
       "simulated clock, with a reconcile pass every `interval`: the same passes as `run`, only\n"
@@ -211,6 +227,7 @@ void AddSimulateCommand(CLI::App& app, int& exit_code) {
       "Examples:\n"
       "  dynoherd simulate -f examples/demo.yaml\n"
       "  dynoherd simulate -f examples/demo.yaml --compare\n"
+      "  dynoherd simulate -f examples/demo.yaml --compare --report demo.html\n"
       "  dynoherd simulate -f examples/scenarios/ --policy long-surge --compare -o json\n"
       "  dynoherd simulate -f examples/demo.yaml --log-level info   # the passes, as they happen\n"
       "\n"

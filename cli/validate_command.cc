@@ -6,6 +6,24 @@
 #include "cli/policy_files.h"
 
 namespace dynoherd::cli {
+namespace {
+
+// Legal declarations that do something drastic, said on stderr without failing the check: a
+// declared quantity 0 stops every dyno of the formation as soon as it runs (a drift).
+void WarnDrastic(const std::vector<spec::Policy>& policies) {
+  for (const spec::Policy& policy : policies) {
+    for (size_t i = 0; i < policy.formations.size(); ++i) {
+      const spec::FormationSpec& f = policy.formations[i];
+      if (f.quantity != 0) continue;
+      std::fprintf(stderr,
+                   "%s: spec.formations[%zu].quantity: warning: 0 stops every %s dyno of %s on "
+                   "the next pass (omit quantity to leave the running size alone)\n",
+                   f.location.ToString().c_str(), i, f.type.c_str(), policy.app.c_str());
+    }
+  }
+}
+
+}  // namespace
 
 void AddValidateCommand(CLI::App& app, int& exit_code) {
   CLI::App* command = app.add_subcommand(
@@ -29,6 +47,7 @@ void AddValidateCommand(CLI::App& app, int& exit_code) {
       exit_code = kExitError;
       return;
     }
+    WarnDrastic(*policies);
     std::printf("%zu %s valid\n", policies->size(), policies->size() == 1 ? "policy" : "policies");
     exit_code = kExitOk;
   });

@@ -24,13 +24,15 @@ Result<LogLevel> ParseLogLevel(std::string_view name) {
                                  "\" (expected debug, info, warn or error)");
 }
 
-LogField::LogField(std::string k, int64_t v) : key(std::move(k)), value(std::to_string(v)) {}
+LogField::LogField(std::string k, int64_t v)
+    : key(std::move(k)), value(std::to_string(v)), kind(Kind::kNumber) {}
 
 LogField::LogField(std::string k, double v) : key(std::move(k)) {
   if (!std::isfinite(v)) {
     value = std::isnan(v) ? "NaN" : (v > 0 ? "+Inf" : "-Inf");
     return;
   }
+  kind = Kind::kNumber;
   char buf[64];
   std::snprintf(buf, sizeof buf, "%.3f", v);
   std::string s(buf);
@@ -99,6 +101,20 @@ void AppendLogfmtValue(std::string& out, std::string_view v) {
   out += '"';
 }
 
+// A field's value in a JSON line: numbers and booleans as themselves, the rest as strings.
+nlohmann::ordered_json JsonValue(const LogField& f) {
+  switch (f.kind) {
+    case LogField::Kind::kBoolean:
+      return f.value == "true";
+    case LogField::Kind::kNumber:
+      if (f.value.find_first_of(".eE") == std::string::npos) return std::stoll(f.value);
+      return std::stod(f.value);
+    case LogField::Kind::kString:
+      break;
+  }
+  return f.value;
+}
+
 }  // namespace
 
 std::string StreamLogger::Format(LogLevel level, std::string_view msg, const LogFields& fields) const {
@@ -108,7 +124,7 @@ std::string StreamLogger::Format(LogLevel level, std::string_view msg, const Log
     j["time"] = ts;
     j["level"] = LogLevelName(level);
     j["msg"] = msg;
-    for (const auto& f : fields) j[f.key] = f.value;
+    for (const auto& f : fields) j[f.key] = JsonValue(f);
     return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   }
   std::string line = "time=" + ts + " level=" + std::string(LogLevelName(level)) + " msg=";

@@ -19,17 +19,25 @@ enum class LogLevel { kDebug, kInfo, kWarn, kError };
 std::string_view LogLevelName(LogLevel level);              // "debug", "info", "warn", "error"
 Result<LogLevel> ParseLogLevel(std::string_view name);
 
+// One key=value of a log line. Keys are camelCase (docs/operations.md, "Logs"). The value is kept
+// as text, with its kind, so JSON lines write numbers as numbers and booleans as booleans.
 struct LogField {
+  enum class Kind { kString, kNumber, kBoolean };
+
   LogField(std::string k, std::string v) : key(std::move(k)), value(std::move(v)) {}
   LogField(std::string k, std::string_view v) : key(std::move(k)), value(v) {}
   LogField(std::string k, const char* v) : key(std::move(k)), value(v) {}
   LogField(std::string k, int64_t v);
   LogField(std::string k, int v) : LogField(std::move(k), static_cast<int64_t>(v)) {}
-  LogField(std::string k, double v);  // up to 3 decimals, trailing zeros trimmed
-  LogField(std::string k, bool v) : key(std::move(k)), value(v ? "true" : "false") {}
+  // Up to 3 decimals, trailing zeros trimmed. NaN and infinities stay text ("NaN", "+Inf"):
+  // JSON has no number for them.
+  LogField(std::string k, double v);
+  LogField(std::string k, bool v)
+      : key(std::move(k)), value(v ? "true" : "false"), kind(Kind::kBoolean) {}
 
   std::string key;
   std::string value;
+  Kind kind = Kind::kString;
 };
 using LogFields = std::vector<LogField>;
 

@@ -29,6 +29,7 @@ std::string_view Status::CodeName(Code code) {
     case Code::kDeadlineExceeded: return "deadline_exceeded";
     case Code::kAborted: return "aborted";
     case Code::kInternal: return "internal";
+    case Code::kOutcomeUnknown: return "outcome_unknown";
   }
   return "unknown";
 }

@@ -33,6 +33,7 @@ class Status {
     kDeadlineExceeded,
     kAborted,             // stopped on purpose (shutdown)
     kInternal,            // a bug or a broken invariant
+    kOutcomeUnknown,      // a write was sent and no answer came: it may or may not have happened
   };
 
   Status() = default;  // OK
@@ -57,6 +58,7 @@ class Status {
   }
   static Status Aborted(std::string msg) { return {Code::kAborted, std::move(msg)}; }
   static Status Internal(std::string msg) { return {Code::kInternal, std::move(msg)}; }
+  static Status OutcomeUnknown(std::string msg) { return {Code::kOutcomeUnknown, std::move(msg)}; }
 
   bool ok() const { return code_ == Code::kOk; }
   Code code() const { return code_; }

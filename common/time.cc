@@ -1,5 +1,7 @@
 #include "common/time.h"
 
+#include "common/ascii.h"
+
 #include <charconv>
 #include <cmath>
 #include <cstdio>
@@ -9,8 +11,6 @@ namespace dynoherd {
 namespace {
 
 constexpr std::string_view kUnitsHint = "units: ms, s, m, h; e.g. 500ms, 90s, 5m, 1m30s";
-
-bool IsDigit(char c) { return c >= '0' && c <= '9'; }
 
 }  // namespace
 
@@ -25,7 +25,7 @@ Result<Duration> ParseDuration(std::string_view text) {
   int last_rank = 99;  // units must come in decreasing order: h, m, s, ms
   while (i < text.size()) {
     size_t start = i;
-    while (i < text.size() && (IsDigit(text[i]) || text[i] == '.')) ++i;
+    while (i < text.size() && (IsAsciiDigit(text[i]) || text[i] == '.')) ++i;
     if (start == i) {
       return Status::InvalidArgument("invalid duration " + quoted + " (" + std::string(kUnitsHint) + ")");
     }
@@ -35,7 +35,7 @@ Result<Duration> ParseDuration(std::string_view text) {
       return Status::InvalidArgument("invalid number in duration " + quoted);
     }
     size_t unit_start = i;
-    while (i < text.size() && !IsDigit(text[i]) && text[i] != '.') ++i;
+    while (i < text.size() && !IsAsciiDigit(text[i]) && text[i] != '.') ++i;
     std::string_view unit = text.substr(unit_start, i - unit_start);
     double scale = 0;
     int rank = 0;
@@ -117,7 +117,7 @@ bool ReadInt(std::string_view s, size_t& i, size_t digits, int& out) {
   int v = 0;
   for (size_t k = 0; k < digits; ++k) {
     char c = s[i + k];
-    if (!IsDigit(c)) return false;
+    if (!IsAsciiDigit(c)) return false;
     v = v * 10 + (c - '0');
   }
   i += digits;
@@ -166,7 +166,7 @@ std::optional<TimePoint> ParseTimestamp(std::string_view s) {
     ++i;
     int64_t scale = 100'000'000;
     size_t start = i;
-    while (i < s.size() && IsDigit(s[i])) {
+    while (i < s.size() && IsAsciiDigit(s[i])) {
       nanos += (s[i] - '0') * scale;
       scale /= 10;
       ++i;
@@ -190,6 +190,11 @@ std::optional<TimePoint> ParseTimestamp(std::string_view s) {
   if (i != s.size()) return std::nullopt;
   int64_t days = DaysFromCivil(year, static_cast<unsigned>(month), static_cast<unsigned>(day));
   int64_t secs = days * 86400 + hour * 3600 + minute * 60 + second - offset_seconds;
+  // The instant, not only the written year, stays within 1900..2200: an offset may carry a time
+  // across the bound, and FormatTimestamp's output of it must read back.
+  static const int64_t kFirst = DaysFromCivil(1900, 1, 1) * 86400;
+  static const int64_t kLast = DaysFromCivil(2201, 1, 1) * 86400 - 1;
+  if (secs < kFirst || secs > kLast) return std::nullopt;
   return TimePoint(std::chrono::duration_cast<TimePoint::duration>(std::chrono::seconds(secs) +
                                                                    std::chrono::nanoseconds(nanos)));
 }

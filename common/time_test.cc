@@ -66,6 +66,12 @@ TEST_CASE("timestamps round-trip and accept Heroku's offsets") {
   CHECK_FALSE(ParseTimestamp(""));
   CHECK_FALSE(ParseTimestamp("0112-01-01T00:00:00Z"));  // would overflow nanoseconds (fuzzing found it)
   CHECK_FALSE(ParseTimestamp("9999-12-31T23:59:59Z"));
+  // The bound is on the instant: an offset must not carry it out of range, or the timestamp
+  // written for it would not read back.
+  CHECK_FALSE(ParseTimestamp("1900-01-01T00:00:00+01:00"));
+  CHECK(ParseTimestamp("1900-01-01T00:00:00-01:00"));
+  CHECK(ParseTimestamp(FormatTimestamp(*ParseTimestamp("2200-12-31T22:00:00-01:00"))));
+  CHECK_FALSE(ParseTimestamp("2200-12-31T23:30:00-01:00"));
 }
 
 TEST_CASE("ManualClock moves only when told") {

@@ -2,15 +2,12 @@
 
 #include <array>
 
+#include "common/ascii.h"
+
 namespace dynoherd::latency {
 namespace {
 
-bool IsDigit(char c) {
-  return c >= '0' && c <= '9';
-}
-bool IsLowerAlnum(char c) {
-  return IsDigit(c) || (c >= 'a' && c <= 'z');
-}
+bool IsLowerAlnum(char c) { return IsAsciiDigit(c) || IsAsciiLower(c); }
 
 bool AllOf(std::string_view s, bool (*pred)(char)) {
   if (s.empty()) return false;
@@ -43,7 +40,7 @@ bool IsValidDynoName(std::string_view name) {
 std::string_view FormationOfDyno(std::string_view dyno) {
   // Classic names: "<type>.<number>".
   if (size_t dot = dyno.rfind('.'); dot != std::string_view::npos && dot > 0) {
-    if (AllOf(dyno.substr(dot + 1), IsDigit)) return dyno.substr(0, dot);
+    if (AllOf(dyno.substr(dot + 1), IsAsciiDigit)) return dyno.substr(0, dot);
   }
   // Fir names follow Kubernetes pods: "<type>-<template hash>-<instance suffix>", both lowercase
   // alphanumeric. The hash is 5 to 10 characters and the suffix 5 in Kubernetes; allow a little

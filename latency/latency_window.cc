@@ -249,6 +249,19 @@ model::LatencyStats LatencyWindow::DynoStats(std::string_view dyno, TimePoint no
   return StatsOf(histogram, errors);
 }
 
+std::vector<double> LatencyWindow::DynoQuantiles(std::string_view dyno, TimePoint now,
+                                                const std::vector<double>& quantiles) const {
+  auto it = series_.find(dyno);
+  if (it == series_.end()) return {};
+  LatencyHistogram histogram;
+  Collect(it->second, BucketIndex(now), options_.bucket_count, histogram, nullptr);
+  if (histogram.count() == 0) return {};
+  std::vector<double> values;
+  for (double q : quantiles)
+    values.push_back(histogram.Quantile(q));
+  return values;
+}
+
 DynoReport LatencyWindow::ReportOf(std::string_view dyno, const Series& series,
                                    int64_t now_index) const {
   LatencyHistogram histogram;

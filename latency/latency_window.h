@@ -69,6 +69,10 @@ class LatencyWindow {
 
   // Reads cover the window ending at `now` (data stamped after `now` is included).
   model::LatencyStats DynoStats(std::string_view dyno, TimePoint now) const;
+  // The dyno's service-time quantiles (each q in [0, 1], from the same histogram as DynoStats),
+  // in the order asked; empty when it has no timed request in the window.
+  std::vector<double> DynoQuantiles(std::string_view dyno, TimePoint now,
+                                    const std::vector<double>& quantiles) const;
 
   // The formation's dynos (named like it, see FormationOfDyno) with their stats, and `statistic`
   // taken from the merge of their histograms (not an average of per-dyno values). Unknown, with

@@ -56,6 +56,20 @@ TEST_CASE("per-dyno stats: count, mean, quantiles, max and errors") {
         std::vector<std::pair<std::string, int64_t>>{{"H12", 1}, {"H13", 1}});
 }
 
+TEST_CASE("per-dyno quantiles: in the order asked, empty for a dyno without timed requests") {
+  LatencyWindow window = MakeWindow();
+  for (int i = 1; i <= 100; ++i)
+    window.Record("web.1", kStart + 1s, i / 1000.0);
+  window.Record("web.2", kStart + 1s, std::nullopt, true, "H13");
+  const std::vector<double> q = window.DynoQuantiles("web.1", kStart + 3s, {0.75, 0.25, 0.5});
+  REQUIRE(q.size() == 3);
+  CHECK(q[0] == doctest::Approx(0.075).epsilon(0.02));
+  CHECK(q[1] == doctest::Approx(0.025).epsilon(0.02));
+  CHECK(q[2] == doctest::Approx(window.DynoStats("web.1", kStart + 3s).p50));
+  CHECK(window.DynoQuantiles("web.2", kStart + 3s, {0.5}).empty());
+  CHECK(window.DynoQuantiles("web.9", kStart + 3s, {0.5}).empty());
+}
+
 TEST_CASE("samples expire bucket by bucket with the injected time") {
   // 5 buckets of 1 minute.
   LatencyWindow window = MakeWindow({.window = 5min, .bucket_count = 5});

@@ -2,22 +2,20 @@
 
 #include <cstring>
 
+#include "common/ascii.h"
+
 namespace dynoherd::latency {
 namespace {
 
 // Seven digits already exceed any sane frame; refusing longer counts also rules out overflow.
 constexpr size_t kMaxCountDigits = 7;
 
-bool IsDigit(char c) {
-  return c >= '0' && c <= '9';
-}
-
 enum class Match { kNo, kYes, kNeedMore };
 
 // Does `text` start with a frame header, "<digits> <digit"? kNeedMore when it is a proper prefix.
 Match MatchFrameHeader(std::string_view text) {
   size_t i = 0;
-  while (i < text.size() && IsDigit(text[i])) {
+  while (i < text.size() && IsAsciiDigit(text[i])) {
     if (++i > kMaxCountDigits) return Match::kNo;
   }
   if (i == text.size()) return Match::kNeedMore;
@@ -25,7 +23,7 @@ Match MatchFrameHeader(std::string_view text) {
   if (++i == text.size()) return Match::kNeedMore;
   if (text[i] != '<') return Match::kNo;
   if (++i == text.size()) return Match::kNeedMore;
-  return IsDigit(text[i]) ? Match::kYes : Match::kNo;
+  return IsAsciiDigit(text[i]) ? Match::kYes : Match::kNo;
 }
 
 // The next space-delimited header field of `rest`, which moves past it and its space.
@@ -43,12 +41,12 @@ bool ParseSyslogMessage(std::string_view text, SyslogMessage& out) {
   if (text.size() < 3 || text[0] != '<') return false;
   size_t i = 1;
   int priority = 0;
-  while (i < text.size() && IsDigit(text[i]) && i <= 3)
+  while (i < text.size() && IsAsciiDigit(text[i]) && i <= 3)
     priority = priority * 10 + (text[i++] - '0');
   if (i == 1 || i >= text.size() || text[i] != '>' || priority > 191) return false;
   ++i;
   size_t version_start = i;
-  while (i < text.size() && IsDigit(text[i]) && i - version_start < 2)
+  while (i < text.size() && IsAsciiDigit(text[i]) && i - version_start < 2)
     ++i;
   if (i == version_start || i >= text.size() || text[i] != ' ') return false;
   out.priority = priority;
@@ -154,7 +152,7 @@ LogplexReader::Step LogplexReader::Next(LogplexFrame& frame, FramingProblem& pro
   const size_t start = position_;
   size_t i = start;
   size_t count = 0;
-  while (i < body_.size() && IsDigit(body_[i]) && i - start < kMaxCountDigits + 1) {
+  while (i < body_.size() && IsAsciiDigit(body_[i]) && i - start < kMaxCountDigits + 1) {
     count = count * 10 + static_cast<size_t>(body_[i] - '0');
     ++i;
   }

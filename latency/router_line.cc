@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstring>
 
+#include "common/ascii.h"
 #include "latency/byte_classes.h"
 #include "latency/dyno_names.h"
 
@@ -119,10 +120,6 @@ const char* FindClosingQuote(const char* p, const char* end) {
   }
 }
 
-inline bool IsDigit(char c) {
-  return static_cast<unsigned char>(c - '0') <= 9;
-}
-
 // The first 19 bytes of two timestamps ("YYYY-MM-DDTHH:MM:SS") are equal: three loads each.
 inline bool SameSecond(const char* a, const char* b) {
   uint64_t a0, a1, b0, b1;
@@ -144,7 +141,7 @@ inline int TwoDigits(const char* p) {
 // for anything else, which then goes to the general ParseTimestamp.
 std::optional<int64_t> UnixSeconds(const char* p, std::string_view zone) {
   for (int i : {0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18}) {
-    if (!IsDigit(p[i])) return std::nullopt;
+    if (!IsAsciiDigit(p[i])) return std::nullopt;
   }
   const int year = TwoDigits(p) * 100 + TwoDigits(p + 2);
   const int month = TwoDigits(p + 5), day = TwoDigits(p + 8);
@@ -153,8 +150,8 @@ std::optional<int64_t> UnixSeconds(const char* p, std::string_view zone) {
   int64_t offset_seconds = 0;
   if (zone.size() == 1 && (zone[0] == 'Z' || zone[0] == 'z')) {
     // UTC
-  } else if (zone.size() == 6 && (zone[0] == '+' || zone[0] == '-') && IsDigit(zone[1]) &&
-             IsDigit(zone[2]) && zone[3] == ':' && IsDigit(zone[4]) && IsDigit(zone[5])) {
+  } else if (zone.size() == 6 && (zone[0] == '+' || zone[0] == '-') && IsAsciiDigit(zone[1]) &&
+             IsAsciiDigit(zone[2]) && zone[3] == ':' && IsAsciiDigit(zone[4]) && IsAsciiDigit(zone[5])) {
     offset_seconds = (zone[0] == '-' ? -1 : 1) *
                      (TwoDigits(zone.data() + 1) * 3600 + TwoDigits(zone.data() + 4) * 60);
   } else {
@@ -174,7 +171,7 @@ bool ParseStatus(std::string_view text, int& status) {
   if (text.size() > 3) return false;
   int value = 0;
   for (char c : text) {
-    if (!IsDigit(c)) return false;
+    if (!IsAsciiDigit(c)) return false;
     value = value * 10 + (c - '0');
   }
   status = value;
@@ -195,14 +192,14 @@ bool ParseMillis(std::string_view text, std::optional<double>& millis) {
   const char* const end = p + text.size();
   uint64_t whole = 0;
   const char* digits = p;
-  while (p < end && IsDigit(*p))
+  while (p < end && IsAsciiDigit(*p))
     whole = whole * 10 + static_cast<uint64_t>(*p++ - '0');
   if (p == digits || p - digits > 15) return false;
   double value = static_cast<double>(whole);
   if (p < end && *p == '.') {
     const char* fraction_start = ++p;
     uint64_t fraction = 0;
-    while (p < end && IsDigit(*p)) {
+    while (p < end && IsAsciiDigit(*p)) {
       if (p - fraction_start < 15) fraction = fraction * 10 + static_cast<uint64_t>(*p - '0');
       ++p;
     }
@@ -386,7 +383,7 @@ bool RouterLineParser::Timestamp(std::string_view s, TimePoint& out) {
   const char* p = s.data();
   // Nanosecond time points reach from 1677 to 2262; log lines outside a narrower range are
   // garbage, and must not reach arithmetic that would overflow.
-  if (s.size() < 4 || !IsDigit(p[0]) || !IsDigit(p[1]) || !IsDigit(p[2]) || !IsDigit(p[3])) {
+  if (s.size() < 4 || !IsAsciiDigit(p[0]) || !IsAsciiDigit(p[1]) || !IsAsciiDigit(p[2]) || !IsAsciiDigit(p[3])) {
     return false;
   }
   const int year = TwoDigits(p) * 100 + TwoDigits(p + 2);
@@ -400,7 +397,7 @@ bool RouterLineParser::Timestamp(std::string_view s, TimePoint& out) {
     ++i;
     const size_t start = i;
     int64_t fraction = 0;
-    while (i < s.size() && IsDigit(p[i])) {
+    while (i < s.size() && IsAsciiDigit(p[i])) {
       if (i - start < 9) fraction = fraction * 10 + (p[i] - '0');  // finer than 1 ns: dropped
       ++i;
     }

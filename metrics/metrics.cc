@@ -80,6 +80,11 @@ Metrics::Metrics(const std::string& version)
                                              "Per-dyno latency over the window.")),
       dyno_zscore_(Build<prometheus::Gauge>(*registry_, "dynoherd_dyno_zscore",
                                             "The laggard detector's score for the dyno.")),
+      queue_latency_(Build<prometheus::Gauge>(
+          *registry_, "dynoherd_queue_latency_seconds",
+          "How long the oldest job of a Sidekiq queue has waited; absent when unknown.")),
+      queue_size_(Build<prometheus::Gauge>(*registry_, "dynoherd_queue_size",
+                                           "Jobs waiting in a Sidekiq queue.")),
       event_active_(Build<prometheus::Gauge>(*registry_, "dynoherd_latency_event_active",
                                              "1 while the formation is in a latency event.")),
       event_depth_(Build<prometheus::Gauge>(*registry_, "dynoherd_latency_event_depth",
@@ -121,9 +126,18 @@ Metrics::~Metrics() = default;
 
 void Metrics::RecordPass(const std::string& policy, bool ok, double duration_seconds,
                          TimePoint end) {
+  RecordPass(policy, ok ? PassResultLabel::kOk : PassResultLabel::kError, duration_seconds, end);
+}
+
+void Metrics::RecordPass(const std::string& policy, PassResultLabel result,
+                         double duration_seconds, TimePoint end) {
   reconcile_total_.Add({{"policy", policy}, {"result", "ok"}});
   reconcile_total_.Add({{"policy", policy}, {"result", "error"}});
-  reconcile_total_.Add({{"policy", policy}, {"result", ok ? "ok" : "error"}}).Increment();
+  const char* label = result == PassResultLabel::kOk      ? "ok"
+                      : result == PassResultLabel::kError ? "error"
+                                                          : "unknown";
+  reconcile_total_.Add({{"policy", policy}, {"result", label}}).Increment();
+  const bool ok = result == PassResultLabel::kOk;
   reconcile_duration_.Add({{"policy", policy}}, kPassBuckets).Observe(duration_seconds);
   if (ok) last_reconcile_.Add({{"policy", policy}}).Set(ToUnixSeconds(end));
 }
@@ -168,11 +182,13 @@ void Metrics::RecordFormation(const FormationSample& s) {
     }
     if (d.zscore) set(dyno_zscore_, with({{"dyno", d.dyno}}), *d.zscore);
   }
+  for (const auto& q : s.queues) {
+    set(queue_size_, with({{"queue", q.queue}}), static_cast<double>(q.size));
+    if (q.latency_seconds) set(queue_latency_, with({{"queue", q.queue}}), *q.latency_seconds);
+  }
   for (const auto& c : s.conditions) {
     for (const char* status : kConditionStatuses) {
-      set(condition_,
-          {{"policy", s.policy}, {"formation", s.formation}, {"type", c.type}, {"status", status}},
-          c.status == status ? 1 : 0);
+      set(condition_, with({{"type", c.type}, {"status", status}}), c.status == status ? 1 : 0);
     }
   }
 
@@ -266,7 +282,7 @@ void Metrics::RetainFormations(const std::string& policy, const std::set<std::st
   if (formations.empty()) {
     series_.erase(policy);
     policy_apps_.erase(policy);
-    for (const char* result : {"ok", "error"}) {
+    for (const char* result : {"ok", "error", "unknown"}) {
       RemoveSeries(reconcile_total_, {{"policy", policy}, {"result", result}});
     }
     RemoveSeries(reconcile_duration_, {{"policy", policy}});

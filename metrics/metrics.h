@@ -28,6 +28,13 @@ struct DynoSample {
   std::optional<double> zscore;
 };
 
+// One Sidekiq queue of the formation (latency.source sidekiq).
+struct QueueSample {
+  std::string queue;
+  int64_t size = 0;
+  std::optional<double> latency_seconds;  // absent when unknown
+};
+
 struct ConditionSample {
   std::string type;    // Ready, LatencyEvent, Degraded, Paused
   std::string status;  // True, False, Unknown
@@ -48,7 +55,8 @@ struct FormationSample {
   int event_depth = 0;
   double event_duration_seconds = 0;
   std::optional<double> event_max_duration_seconds;
-  std::vector<DynoSample> dynos;  // the full current set: others are removed
+  std::vector<DynoSample> dynos;      // the full current set: others are removed
+  std::vector<QueueSample> queues{};  // likewise
   std::vector<ConditionSample> conditions;
 };
 
@@ -61,6 +69,11 @@ class Metrics {
 
   // One pass over a policy ended. `end` is exported only for successful passes.
   void RecordPass(const std::string& policy, bool ok, double duration_seconds, TimePoint end);
+  // kUnknown: no action failed, but a change was sent and never answered. Its series exists only
+  // once such a pass happened.
+  enum class PassResultLabel { kOk, kError, kUnknown };
+  void RecordPass(const std::string& policy, PassResultLabel result, double duration_seconds,
+                  TimePoint end);
   // The policy's `interval`, so alerts can judge a pass overdue without a hard-coded threshold.
   void SetReconcileInterval(const std::string& policy, double interval_seconds);
   // Replaces everything exported for this formation.
@@ -101,6 +114,8 @@ class Metrics {
   prometheus::Family<prometheus::Gauge>& formation_threshold_;
   prometheus::Family<prometheus::Gauge>& dyno_latency_;
   prometheus::Family<prometheus::Gauge>& dyno_zscore_;
+  prometheus::Family<prometheus::Gauge>& queue_latency_;
+  prometheus::Family<prometheus::Gauge>& queue_size_;
   prometheus::Family<prometheus::Gauge>& event_active_;
   prometheus::Family<prometheus::Gauge>& event_depth_;
   prometheus::Family<prometheus::Gauge>& event_duration_;

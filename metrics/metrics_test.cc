@@ -39,6 +39,19 @@ FormationSample WebSample() {
   return s;
 }
 
+FormationSample SidekiqSample() {
+  FormationSample s;
+  s.policy = "shop-workers";
+  s.app = "shop";
+  s.formation = "worker";
+  s.observed_quantity = 2;
+  s.desired_quantity = 2;
+  s.statistic = "max";
+  s.latency_seconds = 42.5;
+  s.queues = {{"default", 17, 42.5}, {"mailers", 0, 0.0}, {"broken", 3, std::nullopt}};
+  return s;
+}
+
 }  // namespace
 
 TEST_CASE("every contract metric is exported with its labels") {
@@ -83,11 +96,11 @@ TEST_CASE("every contract metric is exported with its labels") {
             "dynoherd_scale_changes_total{app=\"shop\",direction=\"up\",formation=\"web\",policy="
             "\"shop-web\"} 1"));
   CHECK(Has(text,
-            "dynoherd_condition{formation=\"web\",policy=\"shop-web\",status=\"True\",type="
-            "\"LatencyEvent\"} 1"));
+            "dynoherd_condition{app=\"shop\",formation=\"web\",policy=\"shop-web\",status="
+            "\"True\",type=\"LatencyEvent\"} 1"));
   CHECK(Has(text,
-            "dynoherd_condition{formation=\"web\",policy=\"shop-web\",status=\"False\",type="
-            "\"LatencyEvent\"} 0"));
+            "dynoherd_condition{app=\"shop\",formation=\"web\",policy=\"shop-web\",status="
+            "\"False\",type=\"LatencyEvent\"} 0"));
   CHECK(Has(text, "dynoherd_heroku_requests_total{code=\"200\",method=\"GET\"} 1"));
   CHECK(Has(text, "dynoherd_heroku_ratelimit_remaining 4321"));
   CHECK(Has(text, "dynoherd_router_lines_total{result=\"parsed\"} 10"));
@@ -177,6 +190,31 @@ TEST_CASE("formations and policies dropped by a reload disappear, counters inclu
   CHECK(Has(text, "dynoherd_build_info"));
 }
 
+TEST_CASE("Sidekiq queues are exported with a queue label; unknown latencies and gone queues not") {
+  Metrics m("1");
+  FormationSample s = SidekiqSample();
+  m.RecordFormation(s);
+  std::string text = m.Serialize();
+  CHECK(Has(text,
+            "dynoherd_queue_latency_seconds{app=\"shop\",formation=\"worker\",policy=\"shop-"
+            "workers\",queue=\"default\"} 42.5"));
+  CHECK(Has(text,
+            "dynoherd_queue_size{app=\"shop\",formation=\"worker\",policy=\"shop-workers\","
+            "queue=\"default\"} 17"));
+  CHECK(Has(text,
+            "dynoherd_queue_latency_seconds{app=\"shop\",formation=\"worker\",policy=\"shop-"
+            "workers\",queue=\"mailers\"} 0"));
+  CHECK(Has(text,
+            "dynoherd_queue_size{app=\"shop\",formation=\"worker\",policy=\"shop-workers\","
+            "queue=\"broken\"} 3"));
+  CHECK_FALSE(Has(text,
+                  "dynoherd_queue_latency_seconds{app=\"shop\",formation=\"worker\",policy="
+                  "\"shop-workers\",queue=\"broken\"}"));
+  s.queues.pop_back();
+  m.RecordFormation(s);
+  CHECK_FALSE(Has(m.Serialize(), "queue=\"broken\""));
+}
+
 TEST_CASE("the exposition passes promtool check metrics") {
   if (std::system("command -v promtool >/dev/null 2>&1") != 0) {
     MESSAGE("promtool not installed (Debian package prometheus); skipping the promtool check");
@@ -185,6 +223,7 @@ TEST_CASE("the exposition passes promtool check metrics") {
   Metrics m("0.1.0");
   m.RecordPass("shop-web", true, 0.3, TimePoint{} + 1795352400s);
   m.RecordFormation(WebSample());
+  m.RecordFormation(SidekiqSample());
   m.CountRestart("shop-web", "shop", "web", "restart");
   m.CountHerokuRequest("PATCH", 200);
   m.SetHerokuRateLimitRemaining(10);

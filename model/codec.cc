@@ -1,6 +1,8 @@
 #include "model/codec.h"
 
+#include <algorithm>
 #include <cstdint>
+#include <initializer_list>
 #include <nlohmann/json.hpp>
 #include <string>
 
@@ -17,6 +19,10 @@ json OrNull(const std::optional<int>& v) {
 }
 
 json OrNull(const std::optional<double>& v) {
+  return v ? json(*v) : json(nullptr);
+}
+
+json OrNull(const std::optional<std::string>& v) {
   return v ? json(*v) : json(nullptr);
 }
 
@@ -96,6 +102,17 @@ class Reader {
     if (std::optional<TimePoint> t = OptionalTime(key)) out = *t;
   }
 
+  // Hands a reader of the object under `key` to `read` when it is there and not null.
+  template <typename ReadOne>
+  void WithObject(const char* key, ReadOne read) {
+    const json* v = Get(key, false);
+    if (!v) return;
+    if (!v->is_object()) return Fail(key, "expected an object");
+    Reader inner(*v, Path(key));
+    read(inner);
+    Merge(inner.status());
+  }
+
   // Hands a reader of each object in the array under `key` (absent or null: none) to `read_one`;
   // stops at the first error.
   template <typename ReadOne>
@@ -159,6 +176,50 @@ spec::LaggardAction ParseLaggardAction(Reader& r, const std::string& text) {
   return spec::LaggardAction::kRestart;
 }
 
+template <typename Enum>
+Enum ParseName(Reader& r, const char* key, std::initializer_list<Enum> values, const char* expected) {
+  const std::string text = r.String(key);
+  for (Enum v : values) {
+    if (text == Name(v)) return v;
+  }
+  r.Fail(key, expected);
+  return *values.begin();
+}
+
+WriteIntent ReadIntent(Reader& r) {
+  WriteIntent w;
+  w.id = r.String("id");
+  w.state = ParseName(r, "state", {IntentState::kPending, IntentState::kUnknown},
+                      "expected pending or unknown");
+  w.at = r.Time("at");
+  w.kind = ParseName(r, "kind", {WriteKind::kScale, WriteKind::kRestart, WriteKind::kStop},
+                     "expected scale, restart or stop");
+  w.cause = r.String("cause");
+  if (w.kind == WriteKind::kScale) {
+    w.from_quantity = r.Int("from");
+    w.to_quantity = r.Int("to");
+  } else {
+    w.dyno = r.String("dyno");
+    w.dyno_updated_at = r.Time("dynoUpdatedAt");
+  }
+  w.reason = r.String("reason");
+  return w;
+}
+
+json ToJson(const WriteIntent& w) {
+  const bool scale = w.kind == WriteKind::kScale;
+  return {{"id", w.id},
+          {"state", Name(w.state)},
+          {"at", FormatTimestamp(w.at)},
+          {"kind", Name(w.kind)},
+          {"cause", w.cause},
+          {"from", scale ? json(w.from_quantity) : json(nullptr)},
+          {"to", scale ? json(w.to_quantity) : json(nullptr)},
+          {"dyno", scale ? json(nullptr) : json(w.dyno)},
+          {"dynoUpdatedAt", scale ? json(nullptr) : json(FormatTimestamp(w.dyno_updated_at))},
+          {"reason", w.reason}};
+}
+
 Condition ReadCondition(Reader& r) {
   Condition c;
   c.type = r.String("type");
@@ -192,6 +253,8 @@ FormationStatus ReadFormationStatus(Reader& fr) {
     f.restarts.push_back(std::move(r));
   });
   fr.ForEachObject("conditions", [&f](Reader& cr) { f.conditions.push_back(ReadCondition(cr)); });
+  // Absent in files of state version 1, which had no intents.
+  fr.ForEachObject("intents", [&f](Reader& ir) { f.intents.push_back(ReadIntent(ir)); });
   return f;
 }
 
@@ -218,6 +281,9 @@ json ToJson(const PolicyStatus& status) {
     json conditions = json::array();
     for (const auto& c : f.conditions)
       conditions.push_back(ToJson(c));
+    json intents = json::array();
+    for (const auto& w : f.intents)
+      intents.push_back(ToJson(w));
     const EventStatus& e = f.event;
     formations.push_back({{"type", f.type},
                           {"event",
@@ -227,9 +293,10 @@ json ToJson(const PolicyStatus& status) {
                             {"capturedBaseline", OrNull(e.captured_baseline)}}},
                           {"restarts", std::move(restarts)},
                           {"conditions", std::move(conditions)},
-                          {"overloadedAt", TimeOrNull(f.overloaded_at)}});
+                          {"overloadedAt", TimeOrNull(f.overloaded_at)},
+                          {"intents", std::move(intents)}});
   }
-  return {{"policy", status.policy},
+  return {{"name", status.policy},
           {"app", status.app},
           {"updatedAt", FormatTimestamp(status.updated_at)},
           {"formations", std::move(formations)}};
@@ -239,7 +306,8 @@ Result<PolicyStatus> PolicyStatusFromJson(const json& j) {
   PolicyStatus status;
   Reader top(j, "");
   if (!top.IsObject()) return top.status();
-  status.policy = top.String("policy");
+  // "policy" before 0.1.0's output contract named it "name".
+  status.policy = top.String(j.is_object() && j.contains("name") ? "name" : "policy");
   status.app = top.String("app");
   status.updated_at = top.Time("updatedAt");
   top.ForEachObject("formations", [&status](Reader& fr) {
@@ -250,77 +318,265 @@ Result<PolicyStatus> PolicyStatusFromJson(const json& j) {
   return status;
 }
 
-json ToJson(const PassRecord& r) {
-  json formations = json::array();
-  for (const auto& f : r.formations) {
-    formations.push_back({{"type", f.type},
-                          {"observedQuantity", OrNull(f.observed_quantity)},
-                          {"desiredQuantity", OrNull(f.desired_quantity)},
-                          {"baseline", OrNull(f.baseline)},
-                          {"baselineKind", f.baseline_kind},
-                          {"dynosUp", f.dynos_up},
-                          {"dynos", f.dynos},
-                          {"statistic", f.statistic},
-                          {"latencySeconds", OrNull(f.latency_seconds)},
-                          {"latencyUnknownReason", f.latency_unknown_reason}});
-  }
-  json actions = json::array();
-  for (const auto& a : r.actions) {
-    actions.push_back({{"formation", a.formation},
-                       {"kind", a.kind},
-                       {"summary", a.summary},
-                       {"reason", a.reason},
-                       {"failed", a.failed},
-                       {"error", a.error}});
-  }
-  return {{"startedAt", FormatTimestamp(r.started_at)},
-          {"finishedAt", FormatTimestamp(r.finished_at)},
-          {"result", r.ok ? "ok" : "error"},
-          {"error", r.error},
-          {"observedAt", TimeOrNull(r.observed_at)},
-          {"formations", std::move(formations)},
-          {"actionsAt", TimeOrNull(r.actions_at)},
-          {"actions", std::move(actions)}};
+json ToJson(const LatencyStats& s) {
+  // No timed request, no statistic: null, not 0.
+  auto seconds = [&s](double v) { return s.count > 0 ? json(v) : json(nullptr); };
+  return {{"requests", s.count},   {"mean", seconds(s.mean)}, {"p50", seconds(s.p50)},
+          {"p95", seconds(s.p95)}, {"p99", seconds(s.p99)},   {"max", seconds(s.max)},
+          {"errors", s.errors}};
 }
 
-Result<PassRecord> PassRecordFromJson(const json& j) {
-  PassRecord r;
-  Reader fields(j, "");
-  if (!fields.IsObject()) return fields.status();
-  fields.ReadTime("startedAt", r.started_at);
-  fields.ReadTime("finishedAt", r.finished_at);
+json ToJson(const VerdictReport& v) {
+  return {{"dyno", v.dyno},       {"judged", v.judged},       {"slow", v.slow},
+          {"value", v.value},     {"score", OrNull(v.score)}, {"reference", v.reference},
+          {"reason", v.reason}};
+}
+
+json ToJson(const QueueLatency& q) {
+  return {{"queue", q.queue},
+          {"size", q.size},
+          {"latencySeconds", OrNull(q.latency_seconds)},
+          {"error", q.error.empty() ? json(nullptr) : json(q.error)}};
+}
+
+json ToJson(const FormationLatencyReport& l) {
+  json queues = json::array();
+  for (const auto& q : l.queues)
+    queues.push_back(ToJson(q));
+  return {{"statistic", l.statistic},
+          {"seconds", OrNull(l.seconds)},
+          {"samples", l.samples},
+          {"unknownReason", OrNull(l.unknown_reason)},
+          {"error", OrNull(l.error)},
+          {"queues", std::move(queues)}};
+}
+
+namespace {
+
+json ToJson(const EventReport& e) {
+  return {{"inEvent", e.in_event},
+          {"startedAt", TimeOrNull(e.started_at)},
+          {"startEstimated", e.start_estimated},
+          {"depth", e.depth},
+          {"maxDepth", e.max_depth},
+          {"exceededMaxDuration", e.exceeded_max_duration}};
+}
+
+json ToJson(const LaggardsReport& l) {
+  json verdicts = json::array();
+  for (const auto& v : l.verdicts)
+    verdicts.push_back(ToJson(v));
+  return {{"decided", l.decided},
+          {"noVerdictReason", OrNull(l.no_verdict_reason)},
+          {"verdicts", std::move(verdicts)}};
+}
+
+json ToJson(const DynoReport& d) {
+  return {{"name", d.name},
+          {"state", d.state},
+          {"updatedAt", TimeOrNull(d.updated_at)},
+          {"latency", d.latency ? ToJson(*d.latency) : json(nullptr)}};
+}
+
+template <typename T>
+json OrNullJson(const std::optional<T>& v) {
+  return v ? ToJson(*v) : json(nullptr);
+}
+
+template <typename T>
+json ArrayOf(const std::vector<T>& items) {
+  json out = json::array();
+  for (const auto& item : items)
+    out.push_back(ToJson(item));
+  return out;
+}
+
+LatencyStats ReadLatencyStats(Reader& r) {
+  LatencyStats s;
+  r.Read("requests", s.count);
+  r.Read("mean", s.mean);
+  r.Read("p50", s.p50);
+  r.Read("p95", s.p95);
+  r.Read("p99", s.p99);
+  r.Read("max", s.max);
+  r.Read("errors", s.errors);
+  return s;
+}
+
+VerdictReport ReadVerdict(Reader& r) {
+  VerdictReport v;
+  r.Read("dyno", v.dyno);
+  r.Read("judged", v.judged);
+  r.Read("slow", v.slow);
+  r.Read("value", v.value);
+  r.Read("score", v.score);
+  r.Read("reference", v.reference);
+  r.Read("reason", v.reason);
+  return v;
+}
+
+FormationReport ReadFormationReport(Reader& r) {
+  FormationReport f;
+  r.Read("type", f.type);
+  r.Read("observedQuantity", f.observed_quantity);
+  r.Read("desiredQuantity", f.desired_quantity);
+  r.WithObject("baseline", [&f](Reader& b) {
+    b.Read("kind", f.baseline_kind);
+    b.Read("quantity", f.baseline);
+  });
+  r.WithObject("latency", [&f](Reader& l) {
+    FormationLatencyReport& latency = f.latency.emplace();
+    l.Read("statistic", latency.statistic);
+    l.Read("seconds", latency.seconds);
+    l.Read("samples", latency.samples);
+    l.Read("unknownReason", latency.unknown_reason);
+    l.Read("error", latency.error);
+    l.ForEachObject("queues", [&latency](Reader& q) {
+      QueueLatency queue;
+      q.Read("queue", queue.queue);
+      q.Read("size", queue.size);
+      q.Read("latencySeconds", queue.latency_seconds);
+      std::optional<std::string> error;
+      q.Read("error", error);
+      queue.error = error.value_or("");
+      latency.queues.push_back(std::move(queue));
+    });
+  });
+  r.WithObject("event", [&f](Reader& e) {
+    EventReport& event = f.event.emplace();
+    e.Read("inEvent", event.in_event);
+    e.ReadTime("startedAt", event.started_at);
+    e.Read("startEstimated", event.start_estimated);
+    e.Read("depth", event.depth);
+    e.Read("maxDepth", event.max_depth);
+    e.Read("exceededMaxDuration", event.exceeded_max_duration);
+  });
+  r.WithObject("laggards", [&f](Reader& l) {
+    LaggardsReport& laggards = f.laggards.emplace();
+    l.Read("decided", laggards.decided);
+    l.Read("noVerdictReason", laggards.no_verdict_reason);
+    l.ForEachObject("verdicts",
+                    [&laggards](Reader& v) { laggards.verdicts.push_back(ReadVerdict(v)); });
+  });
+  r.Read("notes", f.notes);
+  r.ForEachObject("conditions", [&f](Reader& c) { f.conditions.push_back(ReadCondition(c)); });
+  r.ForEachObject("dynos", [&f](Reader& d) {
+    DynoReport dyno;
+    d.Read("name", dyno.name);
+    d.Read("state", dyno.state);
+    d.ReadTime("updatedAt", dyno.updated_at);
+    d.WithObject("latency", [&dyno](Reader& l) { dyno.latency = ReadLatencyStats(l); });
+    f.dynos.push_back(std::move(dyno));
+  });
+  return f;
+}
+
+ActionReport ReadAction(Reader& r) {
+  ActionReport a;
+  r.Read("kind", a.kind);
+  r.Read("cause", a.cause);
+  r.Read("formation", a.formation);
+  r.Read("from", a.from);
+  r.Read("to", a.to);
+  r.Read("dyno", a.dyno);
+  r.Read("summary", a.summary);
+  r.Read("reason", a.reason);
+  r.Read("applied", a.applied);
+  r.Read("failed", a.failed);
+  r.Read("outcomeUnknown", a.outcome_unknown);
+  r.Read("error", a.error);
+  return a;
+}
+
+PassReport ReadPassReport(Reader& r) {
+  PassReport p;
+  r.Read("name", p.name);
+  r.Read("app", p.app);
   std::string result = "ok";
-  fields.Read("result", result);
-  r.ok = result == "ok";
-  fields.Read("error", r.error);
-  fields.ReadTime("observedAt", r.observed_at);
-  fields.ForEachObject("formations", [&r](Reader& f) {
-    FormationRecord out;
-    f.Read("type", out.type);
-    f.Read("observedQuantity", out.observed_quantity);
-    f.Read("desiredQuantity", out.desired_quantity);
-    f.Read("baseline", out.baseline);
-    f.Read("baselineKind", out.baseline_kind);
-    f.Read("dynosUp", out.dynos_up);
-    f.Read("dynos", out.dynos);
-    f.Read("statistic", out.statistic);
-    f.Read("latencySeconds", out.latency_seconds);
-    f.Read("latencyUnknownReason", out.latency_unknown_reason);
-    r.formations.push_back(std::move(out));
+  r.Read("result", result);
+  p.ok = result == "ok";
+  r.Read("error", p.error);
+  r.ReadTime("startedAt", p.started_at);
+  r.ReadTime("finishedAt", p.finished_at);
+  r.ReadTime("observedAt", p.observed_at);
+  r.ReadTime("plannedAt", p.planned_at);
+  r.Read("paused", p.paused);
+  r.Read("applied", p.applied);
+  r.ForEachObject("actions", [&p](Reader& a) { p.actions.push_back(ReadAction(a)); });
+  r.ForEachObject("formations",
+                  [&p](Reader& f) { p.formations.push_back(ReadFormationReport(f)); });
+  r.Read("notes", p.notes);
+  return p;
+}
+
+}  // namespace
+
+json ToJson(const FormationReport& f) {
+  return {{"type", f.type},
+          {"observedQuantity", OrNull(f.observed_quantity)},
+          {"desiredQuantity", OrNull(f.desired_quantity)},
+          {"baseline", {{"kind", f.baseline_kind}, {"quantity", OrNull(f.baseline)}}},
+          {"latency", OrNullJson(f.latency)},
+          {"event", OrNullJson(f.event)},
+          {"laggards", OrNullJson(f.laggards)},
+          {"notes", f.notes},
+          {"conditions", ArrayOf(f.conditions)},
+          {"dynos", ArrayOf(f.dynos)}};
+}
+
+json ToJson(const ActionReport& a) {
+  return {{"kind", a.kind},
+          {"cause", a.cause},
+          {"formation", a.formation},
+          {"from", OrNull(a.from)},
+          {"to", OrNull(a.to)},
+          {"dyno", OrNull(a.dyno)},
+          {"summary", a.summary},
+          {"reason", a.reason},
+          {"applied", a.applied},
+          {"failed", a.failed},
+          {"outcomeUnknown", a.outcome_unknown},
+          {"error", OrNull(a.error)}};
+}
+
+json ToJson(const PassReport& p) {
+  return {{"name", p.name},
+          {"app", p.app},
+          {"result", p.ok ? "ok" : "error"},
+          {"error", OrNull(p.error)},
+          {"startedAt", FormatTimestamp(p.started_at)},
+          {"finishedAt", FormatTimestamp(p.finished_at)},
+          {"durationSeconds", std::max(0.0, ToSeconds(p.finished_at - p.started_at))},
+          {"observedAt", TimeOrNull(p.observed_at)},
+          {"plannedAt", TimeOrNull(p.planned_at)},
+          {"paused", p.paused},
+          {"applied", p.applied},
+          {"actions", ArrayOf(p.actions)},
+          {"formations", ArrayOf(p.formations)},
+          {"notes", p.notes}};
+}
+
+json ToJson(const LastActions& a) {
+  return {{"at", FormatTimestamp(a.at)}, {"actions", ArrayOf(a.actions)}};
+}
+
+json ToJson(const PassRecord& r) {
+  return {{"lastPass", ToJson(r.last_pass)}, {"lastActions", OrNullJson(r.last_actions)}};
+}
+
+Result<std::optional<PassRecord>> PassRecordFromJson(const json& j) {
+  Reader top(j, "");
+  if (!top.IsObject()) return top.status();
+  if (!j.contains("lastPass")) return std::optional<PassRecord>();  // the layout before 0.1.0
+  PassRecord record;
+  top.WithObject("lastPass", [&record](Reader& p) { record.last_pass = ReadPassReport(p); });
+  top.WithObject("lastActions", [&record](Reader& a) {
+    LastActions& last = record.last_actions.emplace();
+    a.ReadTime("at", last.at);
+    a.ForEachObject("actions", [&last](Reader& action) { last.actions.push_back(ReadAction(action)); });
   });
-  fields.ReadTime("actionsAt", r.actions_at);
-  fields.ForEachObject("actions", [&r](Reader& f) {
-    ActionRecord out;
-    f.Read("formation", out.formation);
-    f.Read("kind", out.kind);
-    f.Read("summary", out.summary);
-    f.Read("reason", out.reason);
-    f.Read("failed", out.failed);
-    f.Read("error", out.error);
-    r.actions.push_back(std::move(out));
-  });
-  if (!fields.status().ok()) return fields.status();
-  return r;
+  if (!top.status().ok()) return top.status();
+  return std::optional<PassRecord>(std::move(record));
 }
 
 }  // namespace dynoherd::model

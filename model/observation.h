@@ -6,6 +6,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/time.h"
@@ -38,13 +39,33 @@ struct LatencyStats {
   int64_t errors = 0;  // router errors (H10, H12, H13, ...) attributed to the dyno
 
   double Get(spec::Statistic statistic) const;
+  bool operator==(const LatencyStats&) const = default;
 };
 
+// One Sidekiq queue as a pass read it (latency.source sidekiq).
+struct QueueLatency {
+  std::string queue;
+  int64_t size = 0;                       // jobs waiting
+  std::optional<double> latency_seconds;  // the oldest job's wait; 0 when empty; nullopt: unknown
+  std::string error;                      // why latency_seconds is unknown; empty when known
+
+  bool operator==(const QueueLatency&) const = default;
+};
+
+// "default 42s (17 jobs), mailers unknown (3 jobs)": how `plan` and `status` show the queues.
+std::string QueuesText(const std::vector<QueueLatency>& queues);
+
+// A formation's latency as a source read it. Unknown comes in two kinds (docs/operations.md,
+// "When latency is unknown"): not enough data (a quiet app, dynos too fresh: `unknown_reason`
+// alone), and a source that could not observe at all (`error` too: a refused or failed read, a
+// malformed answer, a log tail or a drain that delivers nothing). The second makes the pass fail.
 struct FormationLatency {
   std::map<std::string, LatencyStats> per_dyno;  // by dyno name; may be empty (e.g. a scalar query)
   std::optional<double> value;                   // the formation statistic; nullopt = unknown
   int64_t sample_count = 0;                      // requests behind `value`
   std::string unknown_reason;                    // why `value` is unknown; empty when known
+  std::string error;  // why the source could not observe; empty when it could (value unknown)
+  std::vector<QueueLatency> queues{};  // sidekiq: each queue of the formation, by name; else empty
 };
 
 // What a provider says of an app (providers::Provider::Observe).
@@ -52,6 +73,12 @@ struct AppState {
   std::vector<FormationState> formations;
   std::vector<DynoState> dynos;
 };
+
+// Dyno names in the order people count them: "web.2" before "web.10" (runs of digits compare as
+// numbers, the rest byte by byte). Every list of dynos dynoherd shows is in this order.
+bool DynoNameLess(std::string_view a, std::string_view b);
+// `dynos` in that order, by name.
+void SortDynos(std::vector<DynoState>& dynos);
 
 struct Observation {
   TimePoint observed_at{};

@@ -14,6 +14,22 @@ std::string_view Name(ConditionStatus status) {
   return "Unknown";
 }
 
+std::string_view Name(WriteKind kind) {
+  switch (kind) {
+    case WriteKind::kScale:
+      return "scale";
+    case WriteKind::kRestart:
+      return "restart";
+    case WriteKind::kStop:
+      return "stop";
+  }
+  return "scale";
+}
+
+std::string_view Name(IntentState state) {
+  return state == IntentState::kPending ? "pending" : "unknown";
+}
+
 const Condition* FindCondition(const std::vector<Condition>& conditions, std::string_view type) {
   return FindByType(conditions, type);
 }

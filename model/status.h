@@ -70,6 +70,40 @@ struct EventStatus {
 
 inline constexpr size_t kMaxRestartHistory = 20;  // per formation, newest kept
 
+// A write to the platform that a pass recorded before sending it (write-ahead), so that a crash
+// or a lost answer cannot lose what the write depended on. The status it is saved with holds the
+// write's effect as if it succeeded (a captured baseline, the step, the restart in the history),
+// so the next pass, observing the formation, restores a baseline or keeps a cooldown whether or not
+// the write took effect. Reconcile builds each status afresh: an intent lasts until the next pass.
+// docs/operations.md, "Crash points and guarantees".
+enum class WriteKind { kScale, kRestart, kStop };
+std::string_view Name(WriteKind kind);  // "scale", "restart", "stop"
+
+enum class IntentState {
+  kPending,  // saved before the write was sent; no answer recorded (the process died meanwhile)
+  kUnknown,  // sent, and no answer came (timeout, connection lost): it may have taken effect
+};
+std::string_view Name(IntentState state);  // "pending", "unknown"
+
+struct WriteIntent {
+  std::string id;  // unique within the policy: the planning time and the action's place in it
+  IntentState state = IntentState::kPending;
+  TimePoint at{};  // when the pass planned it
+  WriteKind kind = WriteKind::kScale;
+  std::string cause;  // the action's cause ("latency-event", "laggard", ...)
+  // kScale: the quantity observed when planned and the one asked for (absolute).
+  int from_quantity = 0;
+  int to_quantity = 0;
+  // kRestart, kStop: the dyno, and its updated_at as observed when planned. The platform moves
+  // updated_at when it restarts or stops a dyno, so an unchanged one shows the write did not happen.
+  std::string dyno;
+  TimePoint dyno_updated_at{};
+  std::string reason;  // the action's reason, kept for the restart history
+
+  bool operator==(const WriteIntent&) const = default;
+};
+inline constexpr size_t kMaxIntents = 100;  // per formation: one pass plans at most 101 actions
+
 struct FormationStatus {
   std::string type;
   EventStatus event;
@@ -78,6 +112,8 @@ struct FormationStatus {
   // The last pass that found most of the formation's dynos above latencyThreshold: their windows
   // hold that slowdown for one more window, and laggards are not judged on them meanwhile.
   std::optional<TimePoint> overloaded_at;
+  // Writes whose outcome the next observation must decide (see WriteIntent).
+  std::vector<WriteIntent> intents;
 
   std::optional<TimePoint> LastRestartAt() const;
   bool operator==(const FormationStatus&) const = default;

@@ -10,13 +10,11 @@
 
 namespace dynoherd::providers {
 
+std::string ErrnoText() { return std::strerror(errno); }
+
 namespace {
 
 namespace fs = std::filesystem;
-
-std::string Errno() {
-  return std::strerror(errno);
-}
 
 // Writes all of `data`, resuming after signals and short writes.
 bool WriteAll(int fd, std::string_view data) {
@@ -43,9 +41,9 @@ Status WriteFileAtomically(const std::string& path, std::string_view content, mo
   temp_name.append(fs::path(path).filename().string()).append(".XXXXXX");
   std::string temp = (fs::path(directory) / temp_name).string();
   int fd = ::mkstemp(temp.data());  // mode 0600 until fchmod
-  if (fd < 0) return Status::Unavailable("cannot write " + name + ": " + Errno());
+  if (fd < 0) return Status::Unavailable("cannot write " + name + ": " + ErrnoText());
   auto fail = [&](const std::string& step) {
-    const std::string error = Errno();
+    const std::string error = ErrnoText();
     if (fd >= 0) ::close(fd);
     ::unlink(temp.c_str());
     return Status::Unavailable("cannot write " + name + " (" + step + "): " + error);
@@ -62,10 +60,10 @@ Status WriteFileAtomically(const std::string& path, std::string_view content, mo
   // The rename is durable only once the directory entry is on disk.
   int dir_fd = ::open(directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dir_fd < 0) {
-    return Status::Unavailable("cannot sync the directory " + directory + ": " + Errno());
+    return Status::Unavailable("cannot sync the directory " + directory + ": " + ErrnoText());
   }
   const bool synced = ::fsync(dir_fd) == 0;
-  const std::string error = synced ? "" : Errno();
+  const std::string error = synced ? "" : ErrnoText();
   ::close(dir_fd);
   if (!synced) return Status::Unavailable("cannot sync the directory " + directory + ": " + error);
   return Status::Ok();

@@ -18,4 +18,7 @@ namespace dynoherd::providers {
 Status WriteFileAtomically(const std::string& path, std::string_view content, mode_t mode,
                            std::string_view what);
 
+// strerror(errno): what a failed system call of these file operations says, for their Statuses.
+std::string ErrnoText();
+
 }  // namespace dynoherd::providers

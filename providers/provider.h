@@ -21,6 +21,8 @@ class Provider {
   virtual Result<model::AppState> Observe(const std::string& app) = 0;
   virtual Status Scale(const std::string& app, const std::vector<ScaleRequest>& updates) = 0;
   // Restart and Stop are never retried once the request may have reached the platform.
+  // A write that was sent and never answered fails with Status::OutcomeUnknown (it may have
+  // taken effect; the next observation tells), any other failure means it did not happen.
   virtual Status Restart(const std::string& app, const std::string& dyno) = 0;
   virtual Status Stop(const std::string& app, const std::string& dyno) = 0;
 };

@@ -20,10 +20,6 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-std::string Errno() {
-  return std::strerror(errno);
-}
-
 std::string ParentDirectory(const std::string& path) {
   fs::path parent = fs::path(path).parent_path();
   return parent.empty() ? "." : parent.string();
@@ -66,7 +62,7 @@ Result<std::unique_ptr<StateStore>> StateStore::Open(const std::string& path) {
   const std::string lock_path = path + ".lock";
   int fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
   if (fd < 0) {
-    return Status::FailedPrecondition("cannot open the lock file " + lock_path + ": " + Errno());
+    return Status::FailedPrecondition("cannot open the lock file " + lock_path + ": " + ErrnoText());
   }
   while (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
     if (errno == EINTR) continue;
@@ -94,7 +90,7 @@ Status StateStore::Read() {
   int fd = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
     if (errno == ENOENT) return Status::Ok();  // never written: an empty state
-    return Status::FailedPrecondition("cannot read the state file " + path_ + ": " + Errno());
+    return Status::FailedPrecondition("cannot read the state file " + path_ + ": " + ErrnoText());
   }
   std::string text;
   char chunk[1 << 16];
@@ -103,7 +99,7 @@ Status StateStore::Read() {
     if (n == 0) break;
     if (n < 0) {
       if (errno == EINTR) continue;
-      const std::string error = Errno();
+      const std::string error = ErrnoText();
       ::close(fd);
       return Status::FailedPrecondition("cannot read the state file " + path_ + ": " + error);
     }

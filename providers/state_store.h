@@ -48,7 +48,7 @@ class StateStore {
   const model::PolicyStatus* Find(std::string_view policy) const;
   std::vector<std::string> Policies() const;  // sorted
 
-  // Reporting data kept beside the statuses: one JSON object per policy (model/pass_record.h in
+  // Reporting data kept beside the statuses: one JSON object per policy (model::PassRecord in
   // the form of model/codec.h), opaque to the store and never read by the reconciler.
   const nlohmann::json* FindLastPass(std::string_view policy) const;
   void PutLastPass(const std::string& policy, nlohmann::json record);  // REQUIRES: an object

@@ -22,6 +22,8 @@ std::string_view Name(ActionCause cause) {
       return "latency-event";
     case ActionCause::kRestored:
       return "restored";
+    case ActionCause::kUnrecordedScale:
+      return "unrecorded-scale";
     case ActionCause::kCeiling:
       return "ceiling";
     case ActionCause::kLaggard:

@@ -22,12 +22,15 @@ std::string_view Name(ActionKind kind);  // "scale", "restart", "stop"
 enum class ActionCause {
   kDrift,         // the formation is not at its declared baseline outside an event
   kLatencyEvent,  // a step up during a latency event
-  kRestored,      // the event ended: back to the baseline
+  kRestored,      // the recorded event ended: back to the baseline
+  // Above the declared baseline with no latency event recorded (a scale by hand, another tool,
+  // or an event whose status was lost): back to the baseline once latency allows.
+  kUnrecordedScale,
   kCeiling,       // above baseline + maxExtraWorkers
   kLaggard,       // a dyno far slower than its siblings
 };
-std::string_view Name(
-    ActionCause cause);  // "drift", "latency-event", "restored", "ceiling", "laggard"
+// "drift", "latency-event", "restored", "unrecorded-scale", "ceiling", "laggard"
+std::string_view Name(ActionCause cause);
 
 struct Action {
   ActionKind kind = ActionKind::kScale;
@@ -40,8 +43,9 @@ struct Action {
   // "laggard: p50 612ms, 4.1 sd above the other 5 dynos (4.4x their mean 140ms)".
   std::string reason;
 
-  // Set by RecordActionFailure.
+  // Set by RecordActionFailure, or by RecordActionUnknown (with outcome_unknown, not failed).
   bool failed = false;
+  bool outcome_unknown = false;
   std::string error;
 
   std::string Summary() const;  // "scale 4 -> 5", "restart web.3", "stop web.3"
@@ -62,11 +66,15 @@ struct FormationPlan {
   BaselineKind baseline_kind = BaselineKind::kNone;
   std::optional<int> baseline;
 
-  // The formation latency autoscale reads (spec latency.statistic); nullopt = unknown.
+  // The formation statistic (spec latency.statistic) of a formation with latency, which autoscale
+  // compares with its thresholds; nullopt = unknown.
   spec::Statistic statistic = spec::Statistic::kP95;
   std::optional<double> latency_seconds;
   int64_t latency_samples = 0;
   std::string latency_unknown_reason;
+  // The source could not observe (model::FormationLatency::error): the formation is Degraded
+  // (LatencySourceFailed) and the pass fails once the plan is applied.
+  std::string latency_error;
 
   // Latency event, as it stands after this pass (only with autoscale).
   bool in_event = false;
@@ -82,6 +90,7 @@ struct FormationPlan {
 
   // Laggards: one verdict per dyno of the formation, in observation order.
   bool laggards_decided = false;
+  std::string laggards_no_verdict_reason;  // when not decided
   std::vector<LaggardVerdict> verdicts;
 
   // Decisions not to act, and why: "next step in 1m20s (alertInterval 2m)", "cooldown: ...".

@@ -69,14 +69,33 @@ struct ScaleOutcome {
   std::optional<Condition> latency_event;  // type, status, reason, message; time set by the caller
 };
 
+// The formation statistic of a formation with latency, as its source read it. A source that
+// could not observe leaves it unknown whatever value it returned.
+void ReadFormationLatency(const spec::FormationSpec& spec, const FormationLatency* latency,
+                          FormationPlan& plan) {
+  if (!spec.latency) return;
+  plan.statistic = spec.latency->statistic;
+  if (!latency) {
+    plan.latency_unknown_reason = "latency not observed";
+    return;
+  }
+  plan.latency_error = latency->error;
+  plan.latency_seconds = latency->error.empty() ? latency->value : std::nullopt;
+  plan.latency_samples = latency->sample_count;
+  if (!plan.latency_seconds) {
+    plan.latency_unknown_reason = !latency->unknown_reason.empty() ? latency->unknown_reason
+                                  : !latency->error.empty()        ? latency->error
+                                                                   : "no value";
+  }
+}
+
 class ScalePlanner {
  public:
+  // REQUIRES: ReadFormationLatency filled `plan`'s latency.
   ScalePlanner(const spec::FormationSpec& spec, const FormationState& formation,
-               const FormationLatency* latency, const FormationStatus* previous, TimePoint now,
-               FormationPlan& plan)
+               const FormationStatus* previous, TimePoint now, FormationPlan& plan)
       : spec_(spec),
         formation_(formation),
-        latency_(latency),
         previous_(previous),
         now_(now),
         plan_(plan),
@@ -108,20 +127,10 @@ class ScalePlanner {
   const spec::AutoscaleSpec& autoscale() const { return *spec_.autoscale; }
   bool declared() const { return spec_.quantity.has_value(); }
 
+  // The formation statistic, read by ReadFormationLatency before the planner runs.
   void ReadLatency() {
-    plan_.statistic = spec_.latency ? spec_.latency->statistic : spec::Statistic::kP95;
     plan_.max_depth = autoscale().max_extra_workers;
-    if (!latency_) {
-      plan_.latency_unknown_reason = "latency not observed";
-      return;
-    }
-    latency_value_ = latency_->value;
-    plan_.latency_seconds = latency_value_;
-    plan_.latency_samples = latency_->sample_count;
-    if (!latency_value_) {
-      plan_.latency_unknown_reason =
-          latency_->unknown_reason.empty() ? "no value" : latency_->unknown_reason;
-    }
+    latency_value_ = plan_.latency_seconds;
   }
 
   std::string LatencyNow() const { return Latency(plan_.statistic, *latency_value_); }
@@ -255,13 +264,22 @@ class ScalePlanner {
     }
     Desire(b);
     if (q_ == b) return;
-    if (q_ > b && was_in_event_) {
-      std::string reason =
-          "latency restored: " + LatencyNow() + " <= " + Threshold(autoscale().restored_threshold);
-      if (previous_ && previous_->event.started_at) {
-        reason += " after " + Ago(Elapsed(*previous_->event.started_at, now_));
-      }
-      ScaleTo(b, ActionCause::kRestored, std::move(reason));
+    if (q_ > b && was_in_event_ && previous_ && previous_->event.started_at) {
+      ScaleTo(b, ActionCause::kRestored,
+              "latency restored: " + LatencyNow() + " <= " +
+                  Threshold(autoscale().restored_threshold) + " after " +
+                  Ago(Elapsed(*previous_->event.started_at, now_)));
+    } else if (q_ > b && declared()) {
+      // No recorded event asked for these dynos: not "latency restored", which would tell of an
+      // event that may never have been.
+      const std::string why = previous_ ? "no latency event asked for it (scaled by hand or by "
+                                          "another tool)"
+                                        : "no saved status says why (a latency event whose "
+                                          "status was lost, or a scale by hand)";
+      ScaleTo(b, ActionCause::kUnrecordedScale,
+              "back to the baseline " + std::to_string(b) + ": " + std::to_string(q_) +
+                  " is above it and " + why + "; " + LatencyNow() + " <= restoredThreshold " +
+                  Threshold(autoscale().restored_threshold));
     } else if (!declared()) {
       ScaleTo(b, ActionCause::kRestored,
               "restoring the captured baseline " + std::to_string(b) +
@@ -413,6 +431,11 @@ class ScalePlanner {
   }
 
   std::string DriftReason(int baseline) const {
+    if (baseline == 0) {
+      // Legal and declarative, but the one drift that takes a whole formation down: said loudly.
+      return "drift: the spec declares quantity 0, which stops every " + spec_.type +
+             " dyno (omit quantity to leave the running size alone)";
+    }
     return "drift: the spec declares " + std::to_string(baseline);
   }
   std::string CeilingReason(int b, int cap) const {
@@ -422,7 +445,6 @@ class ScalePlanner {
 
   const spec::FormationSpec& spec_;
   const FormationState& formation_;
-  const FormationLatency* latency_;
   const FormationStatus* previous_;
   const TimePoint now_;
   FormationPlan& plan_;
@@ -576,6 +598,7 @@ std::vector<Action> PlanLaggards(const spec::FormationSpec& spec, const Formatio
     WithholdVerdicts(report, why);
   }
   plan.laggards_decided = report.decided;
+  plan.laggards_no_verdict_reason = report.no_verdict_reason;
   plan.verdicts = report.verdicts;
   if (!report.decided) {
     plan.notes.push_back("laggards: no verdict: " + report.no_verdict_reason);
@@ -612,8 +635,9 @@ std::vector<Action> PlanLaggards(const spec::FormationSpec& spec, const Formatio
   const int allowed = laggards.max_unavailable.Resolve(formation.quantity);
   if (unavailable >= allowed) {
     blocks.push_back(std::to_string(unavailable) + " of " + std::to_string(formation.quantity) +
-                     " dynos unavailable, maxUnavailable " + laggards.max_unavailable.ToString() +
-                     " allows " + std::to_string(allowed));
+                     " dynos unavailable, already the most maxUnavailable " +
+                     laggards.max_unavailable.ToString() + " allows (" + std::to_string(allowed) +
+                     ")");
   }
   if (!blocks.empty()) {
     plan.notes.push_back("laggards " + Join(report.slow, ", ") + " not " +
@@ -761,7 +785,8 @@ FormationOutcome PlanFormation(const spec::Policy& policy, const spec::Formation
     latency = &it->second;
   }
 
-  ScaleOutcome scale = ScalePlanner(spec, *formation, latency, before, now, fp).Run();
+  ReadFormationLatency(spec, latency, fp);
+  ScaleOutcome scale = ScalePlanner(spec, *formation, before, now, fp).Run();
   out.scale = std::move(scale.action);
   out.status.event = apply ? scale.if_applied : scale.if_not_applied;
   fp.undo.event_if_not_scaled = scale.if_not_applied;
@@ -797,10 +822,14 @@ FormationOutcome PlanFormation(const spec::Policy& policy, const spec::Formation
   std::vector<std::string> problems;
   if (!scale.degraded.empty()) {
     problems.push_back(scale.degraded);
+  } else if (!fp.latency_error.empty() && spec.laggards) {
+    problems.push_back("latency unknown (" + fp.latency_error + "): no laggard verdict");
   } else if (!latency && spec.laggards) {
     problems.push_back("latency not observed: no laggard verdict");
   }
-  SetDegraded(fp.conditions, previous, "LatencyUnknown", problems, now);
+  // A source that could not observe is a failure to fix; too little data is not.
+  SetDegraded(fp.conditions, previous,
+              fp.latency_error.empty() ? "LatencyUnknown" : "LatencySourceFailed", problems, now);
   SetPaused(fp.conditions, previous, policy.paused, now);
   out.status.conditions = fp.conditions;
   return out;
@@ -839,6 +868,23 @@ Plan Reconcile(const spec::Policy& policy, const Observation& observation,
   return plan;
 }
 
+namespace {
+
+// Turns the formation's Degraded true with `reason`, `what` appended to what the plan said.
+void DegradeAfterApply(Plan& plan, FormationPlan& fp, FormationStatus& status,
+                       const std::string& reason, const std::string& what) {
+  const Condition* planned = FindCondition(fp.conditions, kDegraded);
+  std::string message = what;
+  if (planned && planned->status == ConditionStatus::kTrue && !planned->message.empty()) {
+    message = planned->message + "; " + what;
+  }
+  SetCondition(fp.conditions, fp.undo.previous_conditions, kDegraded, ConditionStatus::kTrue,
+               reason, std::move(message), plan.planned_at);
+  status.conditions = fp.conditions;
+}
+
+}  // namespace
+
 void RecordActionFailure(Plan& plan, size_t action_index, const Status& error) {
   if (action_index >= plan.actions.size()) return;
   Action& action = plan.actions[action_index];
@@ -856,16 +902,22 @@ void RecordActionFailure(Plan& plan, size_t action_index, const Status& error) {
       return r.dyno == action.dyno && r.at == plan.planned_at;
     });
   }
+  DegradeAfterApply(plan, *fp, *status, "ActionFailed",
+                    action.Summary() + " failed: " + action.error);
+}
 
-  const std::string failure = action.Summary() + " failed: " + action.error;
-  const Condition* planned = FindCondition(fp->conditions, kDegraded);
-  std::string message = failure;
-  if (planned && planned->status == ConditionStatus::kTrue && !planned->message.empty()) {
-    message = planned->message + "; " + failure;
-  }
-  SetCondition(fp->conditions, fp->undo.previous_conditions, kDegraded, ConditionStatus::kTrue,
-               "ActionFailed", std::move(message), plan.planned_at);
-  status->conditions = fp->conditions;
+void RecordActionUnknown(Plan& plan, size_t action_index, const Status& error) {
+  if (action_index >= plan.actions.size()) return;
+  Action& action = plan.actions[action_index];
+  action.outcome_unknown = true;
+  action.error = error.ToString();
+  FormationPlan* fp = plan.FindFormation(action.formation);
+  FormationStatus* status = plan.status.FindFormation(action.formation);
+  if (!fp || !status) return;
+  // The effect stays in the status: the write may have happened.
+  DegradeAfterApply(plan, *fp, *status, "OutcomeUnknown",
+                    action.Summary() + ": outcome unknown (" + action.error +
+                        "); the next pass observes whether it took effect");
 }
 
 }  // namespace dynoherd::reconciler

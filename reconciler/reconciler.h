@@ -28,4 +28,11 @@ Plan Reconcile(const spec::Policy& policy, const model::Observation& observation
 // tries again. Call it for each failed action before saving plan.status.
 void RecordActionFailure(Plan& plan, size_t action_index, const Status& error);
 
+// Records that plan.actions[action_index] was sent and no answer came: it may have taken effect.
+// Marks the action, keeps its effect in plan.status (a restart that may have happened starts the
+// cooldown, so a dyno is never restarted twice; a step that may have happened keeps the captured
+// baseline, so it can be restored), and sets Degraded with reason OutcomeUnknown. The next pass
+// observes the formation and plans from what it finds.
+void RecordActionUnknown(Plan& plan, size_t action_index, const Status& error);
+
 }  // namespace dynoherd::reconciler

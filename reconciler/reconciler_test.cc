@@ -123,7 +123,7 @@ struct World {
   void SetEmptyStatus() {
     status = PolicyStatus{policy.name, policy.app, T(0), {}};
     for (const auto& f : policy.formations)
-      status->formations.push_back({f.type, {}, {}, {}, {}});
+      status->formations.push_back({f.type, {}, {}, {}, {}, {}});
   }
   reconciler::Plan PlanAt(TimePoint now) {
     return Reconcile(policy, observation, status ? &*status : nullptr, now, rng);
@@ -175,12 +175,18 @@ bool HasNote(const FormationPlan& f, std::string_view text) {
   return false;
 }
 
+// A cause as far as a lost status can know it: without the status, a recorded event's end and
+// an unrecorded scale look alike (both go back to the baseline).
+ActionCause KnowableCause(ActionCause cause) {
+  return cause == ActionCause::kRestored ? ActionCause::kUnrecordedScale : cause;
+}
+
 // The parts of a plan that decide what happens to the world.
 void CheckSameDecisions(const Plan& a, const Plan& b, bool same_depth = true) {
   REQUIRE(a.actions.size() == b.actions.size());
   for (size_t i = 0; i < a.actions.size(); ++i) {
     CHECK(a.actions[i].Summary() == b.actions[i].Summary());
-    CHECK(a.actions[i].cause == b.actions[i].cause);
+    CHECK(KnowableCause(a.actions[i].cause) == KnowableCause(b.actions[i].cause));
   }
   REQUIRE(a.formations.size() == b.formations.size());
   for (size_t i = 0; i < a.formations.size(); ++i) {
@@ -385,6 +391,19 @@ TEST_CASE("a captured baseline of 0 means off on purpose: never scaled either wa
   CHECK_FALSE(p.status.formations[0].event.captured_baseline.has_value());
 }
 
+TEST_CASE("drift to a declared quantity 0 says that it stops every dyno") {
+  spec::FormationSpec off = Worker(0);
+  off.autoscale.reset();
+  World w(Policy({off}));
+  w.AddFormation("worker", 3);
+  Plan p = w.PlanAt(T(100));
+  REQUIRE(Summaries(p) == std::vector<std::string>{"worker scale 3 -> 0"});
+  CHECK(p.actions[0].cause == ActionCause::kDrift);
+  CHECK(p.actions[0].reason ==
+        "drift: the spec declares quantity 0, which stops every worker dyno (omit quantity to "
+        "leave the running size alone)");
+}
+
 TEST_CASE("drift: a declared quantity is corrected both ways outside an event") {
   spec::FormationSpec plain = Worker(4);
   plain.autoscale.reset();
@@ -572,7 +591,11 @@ TEST_CASE("restoreDelay counts from the formation's updated_at, so a lost status
         "p95 1s <= restoredThreshold 2s; restoring in 1m50s (restoreDelay 5m)");
   p = w.PlanAt(T(410));
   REQUIRE(Summaries(p) == std::vector<std::string>{"worker scale 4 -> 2"});
-  CHECK(p.actions[0].cause == ActionCause::kRestored);
+  // No status tells of an event: not "latency restored", which would tell of one.
+  CHECK(p.actions[0].cause == ActionCause::kUnrecordedScale);
+  CHECK(p.actions[0].reason ==
+        "back to the baseline 2: 4 is above it and no saved status says why (a latency event "
+        "whose status was lost, or a scale by hand); p95 1s <= restoredThreshold 2s");
 }
 
 TEST_CASE(
@@ -609,7 +632,10 @@ TEST_CASE(
   without = w.PlanWithoutStatus(T(520));
   p = w.Pass(T(520));
   REQUIRE(Summaries(p) == std::vector<std::string>{"worker scale 4 -> 2"});
-  CHECK(p.actions[0].cause == ActionCause::kDrift);
+  CHECK(p.actions[0].cause == ActionCause::kUnrecordedScale);
+  CHECK(p.actions[0].reason ==
+        "back to the baseline 2: 4 is above it and no latency event asked for it (scaled by hand "
+        "or by another tool); p95 1s <= restoredThreshold 2s");
   CHECK(Summaries(without) == Summaries(p));
 }
 
@@ -965,6 +991,43 @@ TEST_CASE("laggards: a failed restart is not recorded and does not start the coo
   CHECK(Summaries(w.PlanAt(T(1060))) == std::vector<std::string>{"web restart web.3"});
 }
 
+TEST_CASE("laggards: a restart of unknown outcome is kept: the cooldown runs, no second restart") {
+  World w(Policy({Web(6)}));
+  w.AddFormation("web", 6);
+  w.AddWebDynos({140, 135, 612, 150, 138, 142}, T(1000));
+  Plan p = w.PlanAt(T(1000));
+  REQUIRE(p.actions.size() == 1);
+  RecordActionUnknown(p, 0, Status::OutcomeUnknown("DELETE: no complete response within 30s"));
+  CHECK(p.actions[0].outcome_unknown);
+  CHECK_FALSE(p.actions[0].failed);
+  CHECK(p.status.formations[0].restarts.size() == 1);
+  const Condition& d = Cond(p, "web", kDegraded);
+  CHECK(d.status == ConditionStatus::kTrue);
+  CHECK(d.reason == "OutcomeUnknown");
+  CHECK(d.message ==
+        "restart web.3: outcome unknown (DELETE: no complete response within 30s); the next pass "
+        "observes whether it took effect");
+  w.status = p.status;
+  CHECK(w.PlanAt(T(1060)).actions.empty());  // still slow, or not: within the cooldown
+}
+
+TEST_CASE("a step of unknown outcome keeps the captured baseline and the event's depth") {
+  World w(Policy({Worker(std::nullopt)}));
+  w.AddFormation("worker", 2);
+  w.SetLatency("worker", 3.0);
+  Plan p = w.PlanAt(T(100));
+  REQUIRE(Summaries(p) == std::vector<std::string>{"worker scale 2 -> 3"});
+  RecordActionUnknown(p, 0, Status::OutcomeUnknown("PATCH: connection lost"));
+  CHECK(p.status.formations[0].event.captured_baseline == 2);
+  CHECK(p.status.formations[0].event.depth == 1);
+  CHECK(Cond(p, "worker", kDegraded).reason == "OutcomeUnknown");
+  w.status = p.status;
+  // It did happen: the formation is at 3; latency back to normal restores 2.
+  w.SetQuantity("worker", 3, T(100));
+  w.SetLatency("worker", 0.5);
+  CHECK(Summaries(w.PlanAt(T(200))) == std::vector<std::string>{"worker scale 3 -> 2"});
+}
+
 TEST_CASE("laggards: maxUnavailable counts dynos not up and dynos missing from the list") {
   spec::FormationSpec f = Web(12);
   f.laggards->method = spec::LaggardMethod::kMad;  // three laggards of twelve
@@ -980,7 +1043,7 @@ TEST_CASE("laggards: maxUnavailable counts dynos not up and dynos missing from t
   CHECK(p.actions.empty());
   CHECK(HasNote(p.formations[0],
                 "laggards web.7, web.8, web.3 not restarted: 3 of 12 dynos "
-                "unavailable, maxUnavailable 25% allows 3"));
+                "unavailable, already the most maxUnavailable 25% allows (3)"));
 
   // One down: 25% of 12 = 3 leaves room for two restarts though three are slow.
   w.Dyno("web.2").state = "up";
@@ -995,7 +1058,8 @@ TEST_CASE("laggards: maxUnavailable counts dynos not up and dynos missing from t
   w.policy.formations[0].quantity = 15;
   p = w.PlanAt(T(1000));
   CHECK(p.actions.empty());
-  CHECK(HasNote(p.formations[0], "4 of 15 dynos unavailable, maxUnavailable 25% allows 4"));
+  CHECK(HasNote(p.formations[0],
+                "4 of 15 dynos unavailable, already the most maxUnavailable 25% allows (4)"));
 }
 
 TEST_CASE(

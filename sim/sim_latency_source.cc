@@ -14,7 +14,7 @@ std::map<std::string, model::FormationLatency> SimLatencySource::Read(
       out[formation->type] = std::move(latency).value();
     } else {
       model::FormationLatency unknown;
-      unknown.unknown_reason = latency.status().message();
+      unknown.unknown_reason = unknown.error = latency.status().message();
       out[formation->type] = std::move(unknown);
     }
   }

@@ -96,7 +96,8 @@ struct Harness {
 
   // One pass at the current time; the status is carried like `run` carries it.
   app::PassResult Pass(bool apply = true) {
-    app::PassResult r = runner.Run(policy, runtime, status ? &*status : nullptr, rng, {apply});
+    app::PassResult r = runner.Run(policy, runtime, status ? &*status : nullptr, rng,
+                                   {.apply = apply, .save_first = save_first});
     if (r.plan && apply) status = r.plan->status;
     return r;
   }
@@ -143,6 +144,7 @@ struct Harness {
   app::PassRunner runner;
   app::PolicyRuntime runtime;
   std::optional<model::PolicyStatus> status;
+  app::SaveStatus save_first;
   std::mt19937_64 rng{1};
 };
 
@@ -193,7 +195,7 @@ TEST_CASE(
   for (const auto& e : h.logger.entries()) {
     if (e.msg == "restarting laggard dyno") {
       CHECK(e.Field("dyno") == "web.3");
-      CHECK_FALSE(e.Field("p50_ms").empty());
+      CHECK_FALSE(e.Field("p50Ms").empty());
       CHECK_FALSE(e.Field("z").empty());
     }
   }
@@ -304,6 +306,40 @@ TEST_CASE("a failed restart fails the pass and is not remembered as done") {
   // Not counted: the counter stays at the 0 it starts from.
   CHECK(h.metrics.Serialize().find("dynoherd_dyno_restarts_total{action=\"restart\",app=\"shop\","
                                    "formation=\"web\",policy=\"shop\"} 0\n") != std::string::npos);
+}
+
+TEST_CASE("write-ahead: the restart is saved, pending, before it is sent; unsaved, never sent") {
+  Harness h;
+  std::optional<model::PolicyStatus> saved;
+  int restarts_sent_when_saved = -1;
+  h.save_first = [&](const model::PolicyStatus& s) {
+    if (!saved) {
+      saved = s;
+      restarts_sent_when_saved = h.faulty->restart_calls;
+    }
+    return Status::Ok();
+  };
+  REQUIRE(Contains(h.RunUntil(9min), "web restart web.3"));
+  REQUIRE(saved);
+  CHECK(restarts_sent_when_saved == 0);
+  const model::FormationStatus* web = saved->FindFormation("web");
+  REQUIRE(web);
+  REQUIRE(web->intents.size() == 1);
+  CHECK(web->intents[0].state == model::IntentState::kPending);
+  CHECK(web->intents[0].kind == model::WriteKind::kRestart);
+  CHECK(web->intents[0].dyno == "web.3");
+  REQUIRE(web->restarts.size() == 1);  // the cooldown holds even if the process dies now
+  CHECK(web->restarts[0].dyno == "web.3");
+  CHECK(h.status->FindFormation("web")->intents.empty());  // answered: no intent left
+
+  Harness refused;
+  refused.save_first = [](const model::PolicyStatus&) {
+    return Status::PermissionDenied("write /var/lib/dynoherd/state.json: read-only file system");
+  };
+  CHECK_FALSE(Contains(refused.RunUntil(9min), "web restart web.3"));
+  CHECK(refused.faulty->restart_calls == 0);
+  CHECK(refused.logger.Contains(LogLevel::kError,
+                                "actions not sent: the status could not be saved first"));
 }
 
 TEST_CASE("a failing action turns Degraded true once; repeated failures do not flap it") {

@@ -50,10 +50,10 @@ std::string SimTime(TimePoint at, TimePoint start) {
 
 void SimTimeLogger::Write(LogLevel level, std::string_view msg, const LogFields& fields) {
   for (const auto& f : fields) {
-    if (f.key == "sim_time") return inner_.Write(level, msg, fields);
+    if (f.key == "simTime") return inner_.Write(level, msg, fields);
   }
   LogFields with = fields;
-  with.insert(with.begin(), {"sim_time", SimTime(clock_.Now(), start_)});
+  with.insert(with.begin(), {"simTime", SimTime(clock_.Now(), start_)});
   inner_.Write(level, msg, with);
 }
 
@@ -108,7 +108,7 @@ app::TickResult SimNarrator::Tick(TimePoint now,
     for (const auto& event : events) {
       std::string line = Describe(event, world->spec(), world->start_time());
       if (line.empty()) continue;
-      LogFields fields{{"sim_time", SimTime(event.at, start_)},
+      LogFields fields{{"simTime", SimTime(event.at, start_)},
                        {"policy", policy},
                        {"event", std::string(Name(event.kind))}};
       logger_.Info(line, fields);

@@ -1,6 +1,6 @@
 // What `dynoherd run` does differently on the embedded simulator, as its run environment
 // (app/run_environment.h): one simulated clock for the whole run (so every sim policy shares its
-// speed), the world's events told as log lines while they happen, a `sim_time` on every log line,
+// speed), the world's events told as log lines while they happen, a `simTime` on every log line,
 // the end of the run when the simulation ends, and a summary per policy.
 #pragma once
 
@@ -34,7 +34,7 @@ struct RunKind {
 // Errors name the policies in conflict.
 Result<RunKind> CheckRunPolicies(const std::vector<spec::Policy>& policies);
 
-// Adds `sim_time` (simulated time since `start`, whole seconds) to every line, unless the line
+// Adds `simTime` (simulated time since `start`, whole seconds) to every line, unless the line
 // already has one.
 class SimTimeLogger final : public Logger {
  public:
@@ -57,7 +57,7 @@ std::string SimTime(TimePoint at, TimePoint start);
 // reached its duration. Used from the daemon's tick hook (one thread).
 class SimNarrator {
  public:
-  // `start` is the simulated time the run started (for sim_time); `speed` sets how often the
+  // `start` is the simulated time the run started (for simTime); `speed` sets how often the
   // worlds are looked at: about 5 times per wall second, and exactly at every incident.
   SimNarrator(Logger& logger, TimePoint start, double speed)
       : logger_(logger), start_(start), speed_(speed) {}

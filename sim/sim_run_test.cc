@@ -41,7 +41,7 @@ spec::Policy HerokuPolicy(const std::string& name) {
 std::vector<std::string> Messages(const CapturingLogger& log) {
   std::vector<std::string> out;
   for (const auto& e : log.entries())
-    out.push_back(e.Field("sim_time") + " " + e.msg);
+    out.push_back(e.Field("simTime") + " " + e.msg);
   return out;
 }
 
@@ -66,18 +66,18 @@ TEST_CASE("a run is all sim at one speed, or all Heroku") {
   CHECK_FALSE(CheckRunPolicies({}).ok());
 }
 
-TEST_CASE("sim_time is added to every line that does not have one") {
+TEST_CASE("simTime is added to every line that does not have one") {
   ManualClock clock(SimStart());
   CapturingLogger inner;
   SimTimeLogger logger(inner, clock, SimStart());
   clock.Advance(3min + 20s + 900ms);
   logger.Info("restarting laggard dyno", {{"dyno", "web.3"}});
-  logger.Info("told", {{"sim_time", "3m"}});
+  logger.Info("told", {{"simTime", "3m"}});
   auto entries = inner.entries();
   REQUIRE(entries.size() == 2);
-  CHECK(entries[0].Field("sim_time") == "3m20s");
+  CHECK(entries[0].Field("simTime") == "3m20s");
   CHECK(entries[0].Field("dyno") == "web.3");
-  CHECK(entries[1].Field("sim_time") == "3m");
+  CHECK(entries[1].Field("simTime") == "3m");
   CHECK(entries[1].fields.size() == 1);
 }
 

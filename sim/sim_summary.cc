@@ -8,6 +8,7 @@
 #include <set>
 
 #include "app/text_table.h"
+#include "model/codec.h"
 
 namespace dynoherd::sim {
 
@@ -30,13 +31,6 @@ void SimRunRecorder::Add(const app::PassResult& pass) {
 
 namespace {
 
-// An incident as the world lived it: from its event until it ended.
-struct IncidentSpan {
-  std::string name;
-  TimePoint from{};
-  TimePoint to{};
-};
-
 // "web.3" -> 3; 0 when the name has no number.
 int DynoNumber(const std::string& dyno) {
   size_t dot = dyno.rfind('.');
@@ -51,19 +45,21 @@ int DynoNumber(const std::string& dyno) {
 
 // A noisy neighbour lasts until its dyno restarts, stops or is scaled away; a surge until its
 // end event. Whatever has not ended by `end` ends there.
-std::vector<IncidentSpan> IncidentSpans(const std::vector<SimEvent>& events, TimePoint end) {
-  std::vector<IncidentSpan> spans;
+std::vector<SimIncident> IncidentSpans(const std::vector<SimEvent>& events, TimePoint end) {
+  std::vector<SimIncident> spans;
   std::map<std::string, size_t> open_noisy;  // dyno -> index in spans
   std::map<std::string, size_t> open_surge;  // formation -> index in spans
   for (const SimEvent& e : events) {
     switch (e.kind) {
       case SimEventKind::kNoisyNeighbor:
         open_noisy[e.dyno] = spans.size();
-        spans.push_back({"noisy-neighbor " + e.dyno + " " + FactorText(e.factor), e.at, end});
+        spans.push_back({"noisy-neighbor " + e.dyno + " " + FactorText(e.factor), e.formation,
+                         e.at, end});
         break;
       case SimEventKind::kSurgeStart:
         open_surge[e.formation] = spans.size();
-        spans.push_back({"surge " + e.formation + " " + FactorText(e.factor), e.at, end});
+        spans.push_back(
+            {"surge " + e.formation + " " + FactorText(e.factor), e.formation, e.at, end});
         break;
       case SimEventKind::kSurgeEnd:
         if (auto it = open_surge.find(e.formation); it != open_surge.end()) {
@@ -107,7 +103,7 @@ struct PhaseCut {
 
 // Cuts [start, end) wherever an incident starts or ends; each piece is named after the incidents
 // in progress during it.
-std::vector<PhaseCut> Phases(const std::vector<IncidentSpan>& incidents, TimePoint start,
+std::vector<PhaseCut> Phases(const std::vector<SimIncident>& incidents, TimePoint start,
                              TimePoint end) {
   if (end <= start) return {};
   std::set<TimePoint> cuts = {start, end};
@@ -148,6 +144,19 @@ std::optional<Duration> ThresholdOf(const spec::Policy& policy, const std::strin
   return f->autoscale->latency_threshold;
 }
 
+// The truth of `formation` for each minute of [start, end).
+Result<std::vector<SimMinute>> MinuteByMinute(SimWorld& world, const std::string& formation,
+                                              TimePoint start, TimePoint end) {
+  std::vector<SimMinute> minutes;
+  for (TimePoint from = start; from < end; from += std::chrono::minutes(1)) {
+    Result<TruthSummary> truth =
+        world.Truth(formation, from, std::min(end, from + std::chrono::minutes(1)));
+    if (!truth.ok()) return truth.status();
+    minutes.push_back({from, truth->latency});
+  }
+  return minutes;
+}
+
 // Each simulated formation over [s.start, end): the truth, the quantities, the actions sent.
 Status AddFormations(SimWorld& world, const spec::Policy& policy, const SimRunRecorder& recorder,
                      TimePoint end, SimRunSummary& s) {
@@ -172,6 +181,9 @@ Status AddFormations(SimWorld& world, const spec::Policy& policy, const SimRunRe
     }
     for (const auto& a : recorder.actions())
       fs.actions += (a.formation == f.type && a.error.empty()) ? 1 : 0;
+    Result<std::vector<SimMinute>> minutes = MinuteByMinute(world, f.type, s.start, end);
+    if (!minutes.ok()) return minutes.status();
+    fs.minutes = std::move(minutes).value();
     s.formations.push_back(std::move(fs));
   }
   return Status::Ok();
@@ -202,7 +214,7 @@ Status AddActions(SimWorld& world, const spec::Policy& policy, const SimRunRecor
 
 // The stretches of the run with the same incidents, and each formation's truth over them.
 Status AddPhases(SimWorld& world, TimePoint end, SimRunSummary& s) {
-  for (const PhaseCut& cut : Phases(IncidentSpans(s.events, end), s.start, end)) {
+  for (const PhaseCut& cut : Phases(s.incidents, s.start, end)) {
     SimPhaseSummary phase;
     phase.name = cut.name;
     phase.from = std::chrono::duration_cast<Duration>(cut.from - s.start);
@@ -237,6 +249,7 @@ Result<SimRunSummary> BuildSimSummary(SimWorld& world, const spec::Policy& polic
   s.failed_passes = recorder.failed_passes();
   s.planned_not_applied = recorder.planned_not_applied();
   s.events = world.Events();
+  s.incidents = IncidentSpans(s.events, end);
 
   for (const auto& a : recorder.actions()) {
     if (!world.spec().formations.empty() &&
@@ -443,7 +456,7 @@ json TruthJson(const TruthSummary& t, const std::optional<Duration>& threshold) 
 json ToJson(const SimRunSummary& s) {
   auto seconds = [](Duration d) { return ToSeconds(d); };
   json j;
-  j["policy"] = s.policy;
+  j["name"] = s.policy;
   j["app"] = s.app;
   j["seed"] = s.seed;
   j["start"] = FormatTimestamp(s.start);
@@ -477,17 +490,31 @@ json ToJson(const SimRunSummary& s) {
 
   j["actions"] = json::array();
   for (const auto& a : s.actions) {
-    json action = {{"at", FormatTimestamp(a.action.at)},
+    // The action in the shape every output shares (model/codec.h), with when and its effect.
+    const SimAction& act = a.action;
+    const bool scale = act.kind == reconciler::ActionKind::kScale;
+    model::ActionReport shared;
+    shared.kind = std::string(reconciler::Name(act.kind));
+    shared.cause = act.cause;
+    shared.formation = act.formation;
+    if (scale) {
+      shared.from = act.from_quantity;
+      shared.to = act.to_quantity;
+    } else {
+      shared.dyno = act.dyno;
+    }
+    shared.summary = act.action;
+    shared.reason = act.reason;
+    shared.failed = !act.error.empty();
+    shared.applied = !shared.failed;
+    if (shared.failed) shared.error = act.error;
+    json action = model::ToJson(shared);
+    action.update({{"at", FormatTimestamp(act.at)},
                    {"atSeconds", seconds(a.offset)},
-                   {"formation", a.action.formation},
-                   {"action", a.action.action},
-                   {"cause", a.action.cause},
-                   {"reason", a.action.reason},
-                   {"error", a.action.error.empty() ? json(nullptr) : json(a.action.error)},
                    {"beforeSeconds", seconds(a.before_span)},
                    {"afterSeconds", seconds(a.after_span)},
                    {"before", TruthJson(a.before, threshold_of(a.action.formation))},
-                   {"after", TruthJson(a.after, threshold_of(a.action.formation))}};
+                   {"after", TruthJson(a.after, threshold_of(a.action.formation))}});
     j["actions"].push_back(std::move(action));
   }
 

@@ -87,6 +87,21 @@ struct SimPhaseSummary {
   std::vector<SimFormationTruth> formations;  // every simulated formation, in spec.sim order
 };
 
+// The ground truth of one minute of a formation, for the report's charts over time.
+struct SimMinute {
+  TimePoint from{};
+  model::LatencyStats latency;  // count 0: nothing answered in that minute
+};
+
+// An incident as the world lived it: from its event until its dyno restarted, stopped or was
+// scaled away (noisy neighbour), or its end (surge); whatever had not ended ends with the run.
+struct SimIncident {
+  std::string name;       // "noisy-neighbor web.3 x4", "surge web x2.5"
+  std::string formation;  // the formation it hit
+  TimePoint from{};
+  TimePoint to{};
+};
+
 struct SimFormationSummary {
   std::string type;
   bool web = true;  // false: a worker formation, whose latencies are jobs' time in the queue
@@ -99,6 +114,7 @@ struct SimFormationSummary {
   int end_quantity = 0;       // at the end of the run
   int peak_quantity = 0;      // the largest quantity scaled to
   int actions = 0;            // actions sent for this formation
+  std::vector<SimMinute> minutes;  // the whole run, minute by minute (the last one may be short)
 };
 
 struct SimRunSummary {
@@ -117,6 +133,7 @@ struct SimRunSummary {
   std::vector<SimActionSummary> actions;        // in the order sent
   std::vector<SimPhaseSummary> phases;          // in time order, covering the whole run
   std::vector<SimEvent> events;                 // the platform's log (SimWorld::Events)
+  std::vector<SimIncident> incidents;           // in the order they started
 };
 
 struct SimSummaryOptions {

@@ -355,13 +355,14 @@ TEST_CASE("rendered for people and for programs") {
   CHECK(text.find(" \n") == std::string::npos);  // no trailing spaces
 
   nlohmann::json j = ToJson(s);
-  CHECK(j["policy"] == "small");
+  CHECK(j["name"] == "small");
   CHECK(j["seed"] == 3);
   CHECK(j["simulatedSeconds"] == 600.0);
   CHECK(j["start"] == "2026-01-01T00:00:00.000Z");
   REQUIRE(j["actions"].size() == 1);
   CHECK(j["actions"][0]["atSeconds"] == 180.0);
-  CHECK(j["actions"][0]["action"] == "restart web.1");
+  CHECK(j["actions"][0]["summary"] == "restart web.1");
+  CHECK(j["actions"][0]["dyno"] == "web.1");
   CHECK(j["actions"][0]["error"].is_null());
   CHECK(j["actions"][0]["before"]["p99"].get<double>() == s.actions[0].before.latency.p99);
   CHECK(j["formations"][0]["kind"] == "web");

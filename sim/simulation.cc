@@ -149,42 +149,35 @@ std::string ActionCounts(const SimRunSummary& s) {
 
 }  // namespace
 
-std::string RenderSimComparison(const SimComparison& c) {
-  using Align = app::TextTable::Align;
-  if (c.runs.empty()) return "";
-  const SimRunSummary& first = c.runs.front().summary;
-  std::string out = fmt::format(
-      "{} (app {}): {} simulated, seed {}, a pass every {}; the same traffic {} times\n",
-      first.policy, first.app, FormatDuration(first.simulated), first.seed,
-      FormatDuration(first.interval), c.runs.size());
-  app::TextTable legend({{"VARIANT"}, {"ACTIONS SENT"}, {"WHAT DYNOHERD MAY DO"}});
+std::vector<VariantRow> DescribeVariants(const SimComparison& c) {
+  std::vector<VariantRow> rows;
   for (const auto& run : c.runs) {
     std::string what(Describe(run.variant));
     if (run.variant == SimVariant::kPopulation && c.population_same_as_declared) {
       what += " (the same as dynoherd here)";
     }
-    legend.AddRow({std::string(Name(run.variant)), ActionCounts(run.summary), what});
+    rows.push_back({std::string(Name(run.variant)), ActionCounts(run.summary), std::move(what)});
   }
-  out += legend.Render();
+  return rows;
+}
 
-  std::vector<app::TextTable::Column> columns = {{""}};
-  for (const auto& run : c.runs)
-    columns.push_back({std::string(Name(run.variant)), Align::kRight});
-
+std::vector<FormationComparison> CompareFormations(const SimComparison& c) {
+  std::vector<FormationComparison> tables;
+  if (c.runs.empty()) return tables;
+  const SimRunSummary& first = c.runs.front().summary;
   for (size_t f = 0; f < first.formations.size(); ++f) {
     const SimFormationSummary& head = first.formations[f];
-    std::string title = "\n" + head.type;
+    FormationComparison table;
+    table.heading = head.type;
     if (head.threshold) {
-      title += " (latencyThreshold " + FormatLatency(ToSeconds(*head.threshold)) + ")";
+      table.heading += " (latencyThreshold " + FormatLatency(ToSeconds(*head.threshold)) + ")";
     }
-    if (!head.web) title += ": jobs, by their time waiting in the queue";
-    out += title + "\n";
-    app::TextTable table(columns);
+    if (!head.web) table.heading += ": jobs, by their time waiting in the queue";
     auto row = [&](const std::string& label, auto cell) {
-      std::vector<std::string> cells = {label};
+      ComparisonRow r{label, {}};
       for (const auto& run : c.runs)
-        cells.push_back(cell(run.summary.formations[f]));
-      table.AddRow(std::move(cells));
+        r.cells.push_back(cell(run.summary.formations[f]));
+      table.rows.push_back(std::move(r));
     };
     row(head.web ? "requests" : "jobs",
         [](const SimFormationSummary& s) { return std::to_string(s.truth.latency.count); });
@@ -216,9 +209,43 @@ std::string RenderSimComparison(const SimComparison& c) {
     });
     row("dyno-minutes",
         [](const SimFormationSummary& s) { return fmt::format("{:.1f}", s.truth.dyno_minutes()); });
+    tables.push_back(std::move(table));
+  }
+  return tables;
+}
+
+std::string DescribeComparison(const SimComparison& c) {
+  if (c.runs.empty()) return "";
+  const SimRunSummary& first = c.runs.front().summary;
+  std::string text =
+      fmt::format("{} (app {}): {} simulated, seed {}, a pass every {}", first.policy, first.app,
+                  FormatDuration(first.simulated), first.seed, FormatDuration(first.interval));
+  if (c.runs.size() > 1) text += fmt::format("; the same traffic {} times", c.runs.size());
+  return text;
+}
+
+std::string RenderSimComparison(const SimComparison& c) {
+  using Align = app::TextTable::Align;
+  if (c.runs.empty()) return "";
+  std::string out = DescribeComparison(c) + "\n";
+  app::TextTable legend({{"VARIANT"}, {"ACTIONS SENT"}, {"WHAT DYNOHERD MAY DO"}});
+  for (VariantRow& row : DescribeVariants(c))
+    legend.AddRow({std::move(row.name), std::move(row.actions), std::move(row.description)});
+  out += legend.Render();
+
+  std::vector<app::TextTable::Column> columns = {{""}};
+  for (const auto& run : c.runs)
+    columns.push_back({std::string(Name(run.variant)), Align::kRight});
+  for (FormationComparison& formation : CompareFormations(c)) {
+    out += "\n" + formation.heading + "\n";
+    app::TextTable table(columns);
+    for (ComparisonRow& row : formation.rows) {
+      std::vector<std::string> cells = {std::move(row.label)};
+      cells.insert(cells.end(), row.cells.begin(), row.cells.end());
+      table.AddRow(std::move(cells));
+    }
     out += table.Render();
   }
-
   return out;
 }
 
@@ -226,7 +253,7 @@ nlohmann::json ToJson(const SimComparison& c) {
   nlohmann::json j;
   if (!c.runs.empty()) {
     const SimRunSummary& first = c.runs.front().summary;
-    j["policy"] = first.policy;
+    j["name"] = first.policy;
     j["app"] = first.app;
     j["seed"] = first.seed;
     j["simulatedSeconds"] = ToSeconds(first.simulated);

@@ -68,6 +68,28 @@ struct SimComparison {
 Result<SimComparison> CompareSimulation(const spec::Policy& policy,
                                         const SimulationOptions& options);
 
+// The variants of a comparison, one row each: the name, the actions sent, what it may do.
+struct VariantRow {
+  std::string name;
+  std::string actions;  // "5 (1 restart, 4 scale)"
+  std::string description;
+};
+std::vector<VariantRow> DescribeVariants(const SimComparison& comparison);
+
+// One formation side by side: a row per measure, a cell per variant (in the order of `runs`).
+struct ComparisonRow {
+  std::string label;  // "p99", "dyno-minutes"
+  std::vector<std::string> cells;
+};
+struct FormationComparison {
+  std::string heading;  // "web (latencyThreshold 500ms)"
+  std::vector<ComparisonRow> rows;
+};
+std::vector<FormationComparison> CompareFormations(const SimComparison& comparison);
+
+// "demo (app demo-shop): 30m simulated, seed 42, a pass every 30s; the same traffic 3 times"
+std::string DescribeComparison(const SimComparison& comparison);
+
 // Side by side per formation: request count, p50/p95/p99, slower than latencyThreshold, H12s,
 // unserved requests (web) or peak queue latency (worker), dyno-minutes; then actions per variant.
 std::string RenderSimComparison(const SimComparison& comparison);

@@ -106,6 +106,23 @@ TEST_CASE(
   CHECK(s.phases[3].from == 12min);
   CHECK(s.phases[3].to == 20min);
   CHECK(s.phases[4].name == "after");
+
+  // For the report's charts: the incidents with their formation, and the truth minute by minute,
+  // whose requests add up to the whole run's.
+  REQUIRE(s.incidents.size() == 2);
+  CHECK(s.incidents[0].name == "noisy-neighbor web.3 x4");
+  CHECK(s.incidents[0].formation == "web");
+  CHECK(s.incidents[0].to == s.start + restarts[0]->offset);
+  CHECK(s.incidents[1].formation == "web");
+  CHECK(s.incidents[1].to - s.incidents[1].from == 8min);
+  const SimFormationSummary& web = Formation(s, "web");
+  REQUIRE(web.minutes.size() == 30);
+  CHECK(web.minutes[1].from - web.minutes[0].from == 1min);
+  int64_t requests = 0;
+  for (const SimMinute& m : web.minutes)
+    requests += m.latency.count;
+  CHECK(requests == web.truth.latency.count);
+  CHECK(web.minutes[4].latency.p99 > 3 * web.minutes[1].latency.p99);  // web.3 at 4x
 }
 
 TEST_CASE("a simulation is deterministic for a seed") {

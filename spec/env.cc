@@ -36,15 +36,22 @@ Result<std::string> ExpandVariables(std::string_view text, const EnvLookup& env)
           "\"${\" without a closing \"}\" (write \"$$\" for a literal \"$\")");
     }
     std::string name(text.substr(i + 2, close - i - 2));
+    // ${NAME:-default}: the default (taken literally) when NAME is unset or empty, as in sh.
+    std::optional<std::string> fallback;
+    if (size_t dash = name.find(":-"); dash != std::string::npos) {
+      fallback = name.substr(dash + 2);
+      name.resize(dash);
+    }
     bool valid = !name.empty() && IsNameStart(name[0]);
     for (char n : name)
       valid = valid && IsNameChar(n);
     if (!valid) {
-      return Status::InvalidArgument("\"${" + name +
-                                     "}\" is not a variable reference: ${NAME} takes letters, "
+      return Status::InvalidArgument("\"" + std::string(text.substr(i, close - i + 1)) +
+                                     "\" is not a variable reference: ${NAME} takes letters, "
                                      "digits and '_' (write \"$$\" for a literal \"$\")");
     }
     std::optional<std::string> value = env ? env(name) : std::nullopt;
+    if (fallback && (!value || value->empty())) value = fallback;
     if (!value) return Status::InvalidArgument("environment variable " + name + " is not set");
     out += *value;
     i = close + 1;

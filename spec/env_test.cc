@@ -30,6 +30,15 @@ TEST_CASE("ExpandVariables replaces ${NAME} and nothing else") {
   CHECK(Expand("${NESTED}") == "${APP}");  // values are not expanded again
 }
 
+TEST_CASE("${NAME:-default}: the default when NAME is unset or empty, as in sh") {
+  CHECK(Expand("${APP:-blog}") == "shop");
+  CHECK(Expand("${MISSING:-blog}") == "blog");
+  CHECK(Expand("${EMPTY:-blog}") == "blog");
+  CHECK(Expand("${MISSING:-}") == "");
+  CHECK(Expand("${MISSING:-${APP}") == "${APP");  // the default is taken literally
+  CHECK(Expand("http://${MISSING:-localhost:9090}/api") == "http://localhost:9090/api");
+}
+
 TEST_CASE("$$ is a literal $") {
   CHECK(Expand("$$") == "$");
   CHECK(Expand("$${APP}") == "${APP}");
@@ -44,8 +53,8 @@ TEST_CASE("ExpandVariables errors name the variable or the malformed reference")
   CHECK(Expand("${}") ==
         "error: \"${}\" is not a variable reference: ${NAME} takes letters, digits and '_' "
         "(write \"$$\" for a literal \"$\")");
-  CHECK(Expand("${APP:-x}") ==
-        "error: \"${APP:-x}\" is not a variable reference: ${NAME} takes letters, digits and "
+  CHECK(Expand("${1X:-x}") ==
+        "error: \"${1X:-x}\" is not a variable reference: ${NAME} takes letters, digits and "
         "'_' (write \"$$\" for a literal \"$\")");
   CHECK(Expand("${1X}").rfind("error: \"${1X}\" is not a variable reference", 0) == 0);
 }

@@ -181,6 +181,17 @@ FieldBuilder List(std::string name, const ObjectType& type, std::string descript
   return b;
 }
 
+// A list of strings (std::vector<std::string> member); absent, it stays empty.
+template <auto M>
+FieldBuilder StringList(std::string name, std::string description) {
+  using S = typename MemberTraits<decltype(M)>::Struct;
+  FieldBuilder b = Named(std::move(name), FieldKind::kStringList, std::move(description));
+  b.field.store = [](StructRef ref, const FieldValue& value) {
+    (std::get<S*>(ref)->*M).push_back(std::get<std::string>(value));
+  };
+  return b;
+}
+
 // A mapping from a name to an element; the name is stored in the element's `type`.
 template <auto M>
 FieldBuilder Map(std::string name, const ObjectType& type, std::string description) {
@@ -226,26 +237,34 @@ const ObjectType& LatencyType() {
           Enum<&LatencySpec::source>(
               "source",
               {LatencySourceKind::kRouterLogs, LatencySourceKind::kPrometheus,
-               LatencySourceKind::kSim},
+               LatencySourceKind::kSidekiq, LatencySourceKind::kSim},
               "router-logs: Heroku router lines (service time per request, per dyno); "
-              "prometheus: a PromQL query; sim: the embedded simulator (provider: sim)."),
+              "prometheus: a PromQL query; sidekiq: Sidekiq's queues read from its Redis (the "
+              "formation's latency is its slowest queue's); sim: the embedded simulator "
+              "(provider: sim)."),
           Scalar<&LatencySpec::window>("window", FieldKind::kDuration,
-                                       "How far back observations count.")
+                                       "How far back observations count. Not with sidekiq, "
+                                       "whose queues are read as they are at each pass.")
               .Between(30s, 1h),
           Enum<&LatencySpec::statistic>(
               "statistic",
               {Statistic::kMean, Statistic::kP50, Statistic::kP95, Statistic::kP99,
                Statistic::kMax},
-              "The formation latency autoscale compares with its thresholds."),
+              "The formation latency autoscale compares with its thresholds. With sidekiq it "
+              "is max, the longest wait of a job in the formation's queues, and may be "
+              "omitted."),
           Enum<&LatencySpec::via>(
               "via", {RouterLogsVia::kSession, RouterLogsVia::kDrain},
               "router-logs only. session: Heroku log sessions (no setup); drain: an HTTPS log "
               "drain into dynoherd's listener."),
           Scalar<&LatencySpec::url>(
               "url", FieldKind::kString,
-              "prometheus only (required there): the Prometheus server's base URL. ${VAR} is "
-              "expanded.")
-              .Pattern(R"(^https?://[^\s/?#]+\S*$)", "an http:// or https:// URL")
+              "prometheus (required there): the Prometheus server's base URL, http:// or "
+              "https://. sidekiq (required with provider heroku): Sidekiq's Redis, "
+              "redis://[user:password@]host[:port][/db] or rediss:// for TLS, as Heroku's "
+              "REDIS_URL. ${VAR} is expanded; credentials are never shown.")
+              .Pattern(R"(^(?:https?|rediss?)://[^\s/?#]+\S*$)",
+                       "an http(s):// URL (prometheus) or a redis:// or rediss:// URL (sidekiq)")
               .ExpandsEnv()
               .Secret()
               .NoDefault(""),
@@ -262,6 +281,32 @@ const ObjectType& LatencyType() {
               "dynoLabel", FieldKind::kString,
               "prometheus only: the label that holds the dyno name (web.3).")
               .Pattern("^[a-zA-Z_][a-zA-Z0-9_]*$", "a Prometheus label name"),
+          StringList<&LatencySpec::queues>(
+              "queues",
+              "sidekiq only (required there): the Sidekiq queues this formation works, e.g. "
+              "[default, mailers]; \"*\" stands for every queue in Sidekiq's `queues` set. "
+              "The formation's latency is the highest of theirs.")
+              .Pattern(R"(^\S{1,200}$)", "a queue name (no spaces, at most 200 characters) or *")
+              .Items(1, 200),
+          Scalar<&LatencySpec::key_namespace>(
+              "namespace", FieldKind::kString,
+              "sidekiq only: the redis-namespace prefix of Sidekiq's keys, without the ':' "
+              "(keys are then NAMESPACE:queues and NAMESPACE:queue:NAME).")
+              .Pattern(R"(^\S*[^\s:]$)", "a key prefix without spaces or a trailing ':'")
+              .MaxLength(200)
+              .NoDefault("Absent: no prefix."),
+          Scalar<&LatencySpec::tls_verify>(
+              "tlsVerify", FieldKind::kBoolean,
+              "sidekiq only: check a rediss:// server's certificate and host name. Heroku's "
+              "Key-Value Store has a self-signed certificate: set false there, or give "
+              "tlsCaFile. Ignored for redis://."),
+          Scalar<&LatencySpec::tls_ca_file>(
+              "tlsCaFile", FieldKind::kString,
+              "sidekiq only: a PEM file of the CAs to trust for rediss://, instead of the "
+              "system's; needs tlsVerify true. Ignored for redis://.")
+              .Pattern(R"(^\S.*$)", "a file path")
+              .MaxLength(4096)
+              .NoDefault("Absent: the system's CAs."),
       }};
   return type;
 }
@@ -650,11 +695,15 @@ std::string Field::Constraints() const {
       }
       break;
     case FieldKind::kList:
+    case FieldKind::kStringList:
     case FieldKind::kMap:
       if (max_items > 0) {
         text = std::to_string(min_items) + " to " + std::to_string(max_items) + " entries";
       }
       if (kind == FieldKind::kMap && !pattern_hint.empty()) text += "; keys: " + pattern_hint;
+      if (kind == FieldKind::kStringList && !pattern_hint.empty()) {
+        text += "; each " + pattern_hint;
+      }
       break;
     default:
       break;

@@ -31,6 +31,7 @@ enum class FieldKind {
   kCountOrPercent,  // an integer count or "N%"
   kObject,          // a mapping of `object`'s fields
   kList,            // a sequence of `object`s
+  kStringList,      // a sequence of strings, each checked as a kString and appended by `store`
   kMap,             // a mapping from a name (matching `pattern`) to an `object`
 };
 
@@ -56,14 +57,14 @@ struct Field {
   std::optional<double> maximum;         // kInteger, kNumber, kCountOrPercent (the count)
   std::optional<Duration> min_duration;  // kDuration
   std::optional<Duration> max_duration;  // kDuration
-  std::string pattern;                   // kString and kMap keys: ECMAScript regex, anchored ^...$
-  std::string pattern_hint;              // what `pattern` means, for error messages
-  int max_length = 0;                    // kString; 0 = no limit
-  int min_items = 0;                     // kList, kMap
-  int max_items = 0;                     // kList, kMap; 0 = no limit
-  std::vector<EnumValue> enum_values;    // kEnum
-  bool expands_env = false;              // kString: ${VAR} is replaced from the environment
-  bool secret = false;                   // kString: may hold credentials; never echoed in messages
+  std::string pattern;       // kString, kStringList items and kMap keys: ECMAScript regex, ^...$
+  std::string pattern_hint;  // what `pattern` means, for error messages
+  int max_length = 0;        // kString; 0 = no limit
+  int min_items = 0;         // kList, kStringList, kMap
+  int max_items = 0;         // kList, kStringList, kMap; 0 = no limit
+  std::vector<EnumValue> enum_values;  // kEnum
+  bool expands_env = false;            // kString: ${VAR} is replaced from the environment
+  bool secret = false;                 // kString: may hold credentials; never echoed in messages
 
   // The default, read from the default-constructed struct; nullopt when there is none.
   std::optional<FieldValue> default_value;
@@ -72,14 +73,15 @@ struct Field {
 
   const ObjectType* object = nullptr;  // kObject, kList, kMap
 
-  // Scalar kinds: stores a checked value into the struct.
+  // Scalar kinds: stores a checked value into the struct; kStringList: appends one item.
   std::function<void(StructRef, const FieldValue&)> store;
   // kObject: returns the nested struct (creating it). kList / kMap: appends a new element and
   // returns it; `key` is the map key (kMap) and empty otherwise.
   std::function<StructRef(StructRef, std::string_view key)> enter;
 
   bool IsScalar() const {
-    return kind != FieldKind::kObject && kind != FieldKind::kList && kind != FieldKind::kMap;
+    return kind != FieldKind::kObject && kind != FieldKind::kList &&
+           kind != FieldKind::kStringList && kind != FieldKind::kMap;
   }
   // The constraints in words ("Between 30s and 1h."), generated so they cannot disagree with
   // the checks; empty when there are none worth saying.

@@ -1,5 +1,6 @@
 #include "spec/loader.h"
 
+#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -9,10 +10,13 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <mutex>
 #include <regex>
 #include <set>
+#include <sstream>
 
 #include "spec/fields.h"
+#include "spec/redis_url.h"
 #include "spec/suggest.h"
 
 namespace dynoherd::spec {
@@ -42,6 +46,21 @@ std::string JoinNames(const std::vector<std::string>& names) {
   return out;
 }
 
+// The longest string any field takes without a max_length of its own: patterns are matched with
+// std::regex, whose recursion per character overflows the stack on strings of about 50 KB.
+constexpr size_t kLongestString = 10000;
+
+// The patterns of spec/fields.cc, compiled once per process (compiling is slower than loading a
+// policy). A std::map keeps the references valid; matching a const regex needs no lock.
+const std::regex& CompiledPattern(const std::string& pattern) {
+  static std::mutex mu;
+  static std::map<std::string, std::regex> compiled;
+  std::lock_guard lock(mu);
+  auto it = compiled.find(pattern);
+  if (it == compiled.end()) it = compiled.emplace(pattern, std::regex(pattern)).first;
+  return it->second;
+}
+
 // What a plain or quoted scalar means under the YAML 1.2 core schema, which is also what editors
 // validating against the JSON Schema assume ("yes" is a string, not a boolean).
 enum class ScalarType { kNull, kBool, kInt, kFloat, kString };
@@ -51,15 +70,62 @@ bool IsCoreBool(const std::string& s) {
   return kBools.count(s) > 0;
 }
 
-bool IsCoreInt(const std::string& s) {
-  static const std::regex kInt("[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+");
-  return std::regex_match(s, kInt);
+// The core schema's number forms, scanned by hand: std::regex recurses once per character and
+// overflows the stack on a long plain scalar (a 300 KB `quantity: 111...` crashed `validate`).
+bool IsDigits(std::string_view s, size_t from, bool (*digit)(char)) {
+  if (from >= s.size()) return false;
+  for (size_t i = from; i < s.size(); ++i) {
+    if (!digit(s[i])) return false;
+  }
+  return true;
 }
 
-bool IsCoreFloat(const std::string& s) {
-  static const std::regex kFloat(
-      R"([-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?|[-+]?\.(inf|Inf|INF)|\.(nan|NaN|NAN))");
-  return std::regex_match(s, kFloat);
+bool IsDecimal(char c) {
+  return c >= '0' && c <= '9';
+}
+
+// [-+]?[0-9]+ | 0o[0-7]+ | 0x[0-9a-fA-F]+
+bool IsCoreInt(std::string_view s) {
+  if (s.rfind("0o", 0) == 0) return IsDigits(s, 2, [](char c) { return c >= '0' && c <= '7'; });
+  if (s.rfind("0x", 0) == 0) {
+    return IsDigits(s, 2, [](char c) { return std::isxdigit(static_cast<unsigned char>(c)) != 0; });
+  }
+  return IsDigits(s, !s.empty() && (s[0] == '-' || s[0] == '+') ? 1 : 0, IsDecimal);
+}
+
+// [-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)? | [-+]?\.(inf|Inf|INF) | \.(nan|NaN|NAN)
+bool IsCoreFloat(std::string_view s) {
+  if (s == ".nan" || s == ".NaN" || s == ".NAN") return true;
+  const size_t sign = !s.empty() && (s[0] == '-' || s[0] == '+') ? 1 : 0;
+  const std::string_view body = s.substr(sign);
+  if (body == ".inf" || body == ".Inf" || body == ".INF") return true;
+  size_t i = 0;
+  size_t digits = 0;
+  while (i < body.size() && IsDecimal(body[i]))
+    ++i, ++digits;
+  if (i < body.size() && body[i] == '.') {
+    ++i;
+    size_t fraction = 0;
+    while (i < body.size() && IsDecimal(body[i]))
+      ++i, ++fraction;
+    if (digits == 0 && fraction == 0) return false;
+  } else if (digits == 0) {
+    return false;
+  }
+  if (i < body.size() && (body[i] == 'e' || body[i] == 'E')) {
+    ++i;
+    if (i < body.size() && (body[i] == '-' || body[i] == '+')) ++i;
+    return IsDigits(body, i, IsDecimal);
+  }
+  return i == body.size();
+}
+
+// [-+]?[0-9.]+%: something written as a percentage, right or wrong.
+bool LooksLikePercent(std::string_view s) {
+  if (s.size() < 2 || s.back() != '%') return false;
+  s.remove_suffix(1);
+  if (s[0] == '-' || s[0] == '+') s.remove_prefix(1);
+  return IsDigits(s, 0, [](char c) { return IsDecimal(c) || c == '.'; });
 }
 
 // nullopt: a tag we do not support.
@@ -322,6 +388,19 @@ class DocumentLoader {
           LoadObject(item, *field.object, element, item_path);
         }
         return;
+      case FieldKind::kStringList:
+        if (!node.IsSequence()) return TypeError(path, "a list of strings", node);
+        if (!CheckCount(field, node.size(), path)) return;
+        for (size_t i = 0; i < node.size(); ++i) {
+          const YAML::Node item = node[i];
+          const std::string item_path = Index(path, i);
+          const SourceLocation item_at = At(file_, item.Mark());
+          places_[item_path] = {item_at, item_at};
+          if (std::optional<FieldValue> value = ReadScalar(item, field, item_path)) {
+            field.store(target, *value);
+          }
+        }
+        return;
       case FieldKind::kMap:
         if (!node.IsMap()) return TypeError(path, "a mapping", node);
         if (!CheckCount(field, node.size(), path)) return;
@@ -364,11 +443,8 @@ class DocumentLoader {
     return true;
   }
 
-  bool Matches(const std::string& pattern, const std::string& text) {
-    if (pattern.empty()) return true;
-    auto it = regex_cache_.find(pattern);
-    if (it == regex_cache_.end()) it = regex_cache_.emplace(pattern, std::regex(pattern)).first;
-    return std::regex_match(text, it->second);
+  static bool Matches(const std::string& pattern, const std::string& text) {
+    return pattern.empty() || std::regex_match(text, CompiledPattern(pattern));
   }
 
   // A scalar being read: where it is, what the field wants, what YAML made of it.
@@ -392,6 +468,7 @@ class DocumentLoader {
     s.text = node.IsNull() ? "" : node.Scalar();
     switch (field.kind) {
       case FieldKind::kString:
+      case FieldKind::kStringList:  // one item
         return ReadString(s);
       case FieldKind::kInteger:
         return ReadInteger(s);
@@ -415,6 +492,7 @@ class DocumentLoader {
   static std::string Expected(const Field& field) {
     switch (field.kind) {
       case FieldKind::kString:
+      case FieldKind::kStringList:
         return "a string";
       case FieldKind::kInteger:
         return "an integer";
@@ -459,8 +537,11 @@ class DocumentLoader {
     const bool expanded = value != s.text;
     std::string shown = field.secret ? "" : " (got " + Quote(value) + ")";
     if (!field.secret && expanded) shown = " (got " + Quote(value) + " from " + Quote(s.text) + ")";
-    if (field.max_length > 0 && static_cast<int>(value.size()) > field.max_length) {
-      return Fail(s, "must be at most " + std::to_string(field.max_length) + " characters (got " +
+    // Every string is bounded before a pattern reads it (std::regex recurses per character).
+    const size_t longest = field.max_length > 0 ? static_cast<size_t>(field.max_length)
+                                                : kLongestString;
+    if (value.size() > longest) {
+      return Fail(s, "must be at most " + std::to_string(longest) + " characters (got " +
                          std::to_string(value.size()) + ")");
     }
     if (!Matches(field.pattern, value)) return Fail(s, "must be " + field.pattern_hint + shown);
@@ -529,8 +610,7 @@ class DocumentLoader {
       }
       return FieldValue(CountOrPercent{false, static_cast<int>(*value)});
     }
-    static const std::regex kAnyPercent("[-+]?[0-9.]+%");
-    if (s.type != ScalarType::kString || !std::regex_match(s.text, kAnyPercent)) {
+    if (s.type != ScalarType::kString || !LooksLikePercent(s.text)) {
       return WrongType(s);
     }
     if (!Matches(std::string(PercentPattern()), s.text)) {
@@ -589,13 +669,16 @@ class DocumentLoader {
       }
       if (formation.latency && provider_ok) {
         CheckLatency(*formation.latency, path + ".latency", policy.provider);
+        if (formation.latency->source == LatencySourceKind::kSidekiq) {
+          CheckSidekiqFormation(path);
+        }
       }
       if (formation.autoscale) CheckAutoscale(*formation.autoscale, path + ".autoscale");
     }
     if (policy.sim) CheckSim(*policy.sim, "spec.sim");
   }
 
-  void CheckLatency(const LatencySpec& latency, const std::string& path, ProviderKind provider) {
+  void CheckLatency(LatencySpec& latency, const std::string& path, ProviderKind provider) {
     const std::string source_path = path + ".source";
     if (!Clean(source_path)) return;
     const std::string source(Name(latency.source));
@@ -612,20 +695,103 @@ class DocumentLoader {
       Error(ValueAt(source_path), source_path, "sim needs provider: sim (provider is heroku)");
     }
     const bool prometheus = latency.source == LatencySourceKind::kPrometheus;
-    for (const char* name : {"url", "query", "dynoLabel"}) {
-      const std::string field_path = Join(path, name);
-      if (prometheus && std::string_view(name) != "dynoLabel" && !Present(field_path)) {
-        Error(ParentAt(path), field_path, "required with source: prometheus");
+    const bool sidekiq = latency.source == LatencySourceKind::kSidekiq;
+    OnlyWith(path, {"query", "dynoLabel"}, prometheus, "prometheus", source);
+    OnlyWith(path, {"url"}, prometheus || sidekiq, "prometheus or sidekiq", source);
+    OnlyWith(path, {"queues", "namespace", "tlsVerify", "tlsCaFile"}, sidekiq, "sidekiq", source);
+    OnlyWith(path, {"via"}, latency.source == LatencySourceKind::kRouterLogs, "router-logs",
+             source);
+    if (prometheus) {
+      for (const char* name : {"url", "query"}) {
+        if (!Present(Join(path, name))) {
+          Error(ParentAt(path), Join(path, name), "required with source: prometheus");
+        }
       }
-      if (!prometheus && Present(field_path)) {
+      CheckUrlScheme(latency.url, path + ".url", {"http://", "https://"},
+                     "an http:// or https:// URL with source: prometheus");
+    }
+    if (sidekiq) CheckSidekiqLatency(latency, path);
+  }
+
+  // Each of `names` under `path` is an error unless `allowed` (the source is one of `sources`).
+  void OnlyWith(const std::string& path, std::initializer_list<const char*> names, bool allowed,
+                const std::string& sources, const std::string& source) {
+    if (allowed) return;
+    for (const char* name : names) {
+      const std::string field_path = Join(path, name);
+      if (Present(field_path)) {
         Error(KeyAt(field_path), field_path,
-              "allowed only with source: prometheus (source is " + source + ")");
+              "allowed only with source: " + sources + " (source is " + source + ")");
       }
     }
-    const std::string via_path = path + ".via";
-    if (latency.source != LatencySourceKind::kRouterLogs && Present(via_path)) {
-      Error(KeyAt(via_path), via_path,
-            "allowed only with source: router-logs (source is " + source + ")");
+  }
+
+  void CheckUrlScheme(const std::string& url, const std::string& url_path,
+                      std::initializer_list<std::string_view> schemes, const std::string& what) {
+    if (!Present(url_path) || !Clean(url_path)) return;
+    for (std::string_view scheme : schemes) {
+      if (url.compare(0, scheme.size(), scheme) == 0) return;
+    }
+    Error(ValueAt(url_path), url_path, "must be " + what);
+  }
+
+  void CheckSidekiqLatency(LatencySpec& latency, const std::string& path) {
+    const std::string url_path = path + ".url";
+    if (!Present(url_path)) {
+      Error(ParentAt(path), url_path, "required with source: sidekiq (Sidekiq's Redis)");
+    }
+    CheckUrlScheme(latency.url, url_path, {"redis://", "rediss://"},
+                   "a redis:// or rediss:// URL with source: sidekiq");
+    if (Present(url_path) && Clean(url_path)) {
+      // The connection's own parser: what it would refuse is refused now, located. Its messages
+      // mask the password.
+      if (Result<RedisEndpoint> endpoint = ParseRedisUrl(latency.url); !endpoint.ok()) {
+        Error(ValueAt(url_path), url_path, endpoint.status().message());
+      }
+    }
+    const std::string queues_path = path + ".queues";
+    if (!Present(queues_path)) {
+      Error(ParentAt(path), queues_path,
+            "required with source: sidekiq: the queues this formation works, or [\"*\"]");
+    } else if (Clean(queues_path)) {
+      std::map<std::string, size_t> seen;
+      for (size_t i = 0; i < latency.queues.size(); ++i) {
+        auto [first, inserted] = seen.emplace(latency.queues[i], i);
+        if (!inserted) {
+          const std::string item_path = Index(queues_path, i);
+          Error(ValueAt(item_path), item_path,
+                "duplicate queue " + Quote(latency.queues[i]) + "; first at " +
+                    Index("queues", first->second));
+        }
+      }
+    }
+    const std::string window_path = path + ".window";
+    if (Present(window_path)) {
+      Error(KeyAt(window_path), window_path,
+            "not with source: sidekiq, whose queues are read as they are at each pass");
+    }
+    const std::string statistic_path = path + ".statistic";
+    if (Present(statistic_path) && Clean(statistic_path) && latency.statistic != Statistic::kMax) {
+      Error(ValueAt(statistic_path), statistic_path,
+            "must be max with source: sidekiq, whose formation latency is the longest wait in "
+            "its queues (got " +
+                std::string(Name(latency.statistic)) + ")");
+    }
+    latency.statistic = Statistic::kMax;
+    const std::string ca_path = path + ".tlsCaFile";
+    if (Present(ca_path) && Clean(path + ".tlsVerify") && !latency.tls_verify) {
+      Error(KeyAt(ca_path), ca_path,
+            "needs tlsVerify: true (a CA file is for verifying; tlsVerify: false trusts any "
+            "certificate)");
+    }
+  }
+
+  // Laggards judge single dynos; queue latency says nothing about them.
+  void CheckSidekiqFormation(const std::string& path) {
+    const std::string laggards_path = path + ".laggards";
+    if (Present(laggards_path)) {
+      Error(KeyAt(laggards_path), laggards_path,
+            "not with latency.source: sidekiq: queue latency says nothing about single dynos");
     }
   }
 
@@ -746,8 +912,48 @@ class DocumentLoader {
   std::vector<LoadError>& errors_;
   const size_t first_error_;  // this document's errors are errors_[first_error_..]
   std::map<std::string, Place> places_;
-  std::map<std::string, std::regex> regex_cache_;
 };
+
+// Where yaml-cpp 0.7 would loop forever, if anywhere: on a stream such as ",\n" its parser keeps
+// returning an empty document at the same place, and YAML::LoadAll collects them until memory runs
+// out. Reading the stream document by document first finds that place; any other YAML error is
+// left for LoadAll to report.
+class DocumentStarts final : public YAML::EventHandler {
+ public:
+  void OnDocumentStart(const YAML::Mark& mark) override { start = mark; }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                const std::string&) override {}
+  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                       YAML::EmitterStyle::value) override {}
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                  YAML::EmitterStyle::value) override {}
+  void OnMapEnd() override {}
+
+  std::optional<YAML::Mark> start;
+};
+
+std::optional<YAML::Mark> StuckParserAt(const std::string& text) {
+  std::istringstream stream(text);
+  YAML::Parser parser(stream);
+  std::optional<int> previous;
+  try {
+    for (;;) {
+      DocumentStarts events;
+      if (!parser.HandleNextDocument(events)) return std::nullopt;
+      // Every document starts with an event; one without, or at no later place, is the loop.
+      if (!events.start || (previous && events.start->pos <= *previous)) {
+        return events.start.value_or(YAML::Mark::null_mark());
+      }
+      previous = events.start->pos;
+    }
+  } catch (const YAML::Exception&) {
+    return std::nullopt;  // LoadAll reports it, with its location
+  }
+}
 
 // Accumulates policies from several inputs and checks what spans them (unique names).
 class PolicySetBuilder {
@@ -759,8 +965,15 @@ class PolicySetBuilder {
   void AddText(std::string_view text, const std::string& filename) {
     const size_t first_error = errors_.size();
     std::vector<YAML::Node> documents;
+    const std::string whole(text);
+    if (std::optional<YAML::Mark> stuck = StuckParserAt(whole)) {
+      errors_.push_back(LoadError{At(filename, *stuck), "",
+                                  "invalid YAML: unexpected content at the start of a document "
+                                  "(a stray ',', or text the parser cannot read past)"});
+      return;
+    }
     try {
-      documents = YAML::LoadAll(std::string(text));
+      documents = YAML::LoadAll(whole);
     } catch (const YAML::Exception& e) {
       errors_.push_back(LoadError{At(filename, e.mark), "", "invalid YAML: " + e.msg});
       return;
@@ -823,8 +1036,7 @@ class PolicySetBuilder {
           formation.location, "spec.formations[" + std::to_string(i) + "]",
           "formation " + Quote(formation.type) + " of app " + Quote(policy.app) +
               " is already managed by policy " + Quote(first->second.first) + " (" +
-              first->second.second.ToString() +
-              "); two policies would undo each other's scaling"});
+              first->second.second.ToString() + "); two policies would undo each other's scaling"});
     }
   }
 

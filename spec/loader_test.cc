@@ -574,8 +574,9 @@ TEST_CASE("one Heroku formation is managed by one policy only") {
         "t.yaml:13:32: spec.formations[1]: formation \"web\" of app \"shop\" is already managed "
         "by policy \"a\" (t.yaml:6:16); two policies would undo each other's scaling\n");
   // Other formations of the same app, or the same type in another app, are fine.
-  CHECK(Errors(policy("a", "shop", "{type: web}") + "---\n" + policy("b", "shop", "{type: worker}") +
-               "---\n" + policy("c", "blog", "{type: web}")) == "");
+  CHECK(Errors(policy("a", "shop", "{type: web}") + "---\n" +
+               policy("b", "shop", "{type: worker}") + "---\n" +
+               policy("c", "blog", "{type: web}")) == "");
 }
 
 TEST_CASE("formation types are valid process types, unique in their policy") {
@@ -620,6 +621,152 @@ TEST_CASE("latency is required when laggards or autoscale is set") {
   CHECK(LoadOne(Web("      latency: {}\n")).formations[0].latency.has_value());
 }
 
+// A heroku policy whose one formation is `worker` plus `body` (line 9 on, indented 6).
+std::string Worker(std::string_view body) {
+  std::string doc = Web(body);
+  doc.replace(doc.find("- type: web"), 11, "- type: worker");
+  return doc;
+}
+
+TEST_CASE("sidekiq: url, queues, namespace and TLS settings are read; statistic is max") {
+  Policy p = LoadOne(Worker(R"(
+      latency:
+        source: sidekiq
+        url: ${REDIS_URL}
+        queues: [default, "mailers"]
+        namespace: myapp
+        tlsVerify: false
+      autoscale: {latencyThreshold: 30s, maxExtraWorkers: 3}
+)"),
+                     Env({{"REDIS_URL", "rediss://:s3cret@ec2.example.com:6380"}}));
+  const LatencySpec& latency = *p.formations[0].latency;
+  CHECK(latency.source == LatencySourceKind::kSidekiq);
+  CHECK(latency.url == "rediss://:s3cret@ec2.example.com:6380");
+  CHECK(latency.queues == std::vector<std::string>{"default", "mailers"});
+  CHECK(latency.key_namespace == "myapp");
+  CHECK_FALSE(latency.tls_verify);
+  CHECK(latency.tls_ca_file.empty());
+  CHECK(latency.statistic == Statistic::kMax);
+
+  Policy all = LoadOne(Worker(R"(
+      latency: {source: sidekiq, url: "redis://127.0.0.1:6379/2", queues: ["*"], tlsCaFile: ca.pem}
+)"));
+  CHECK(all.formations[0].latency->queues == std::vector<std::string>{"*"});
+  CHECK(all.formations[0].latency->tls_verify);
+  CHECK(all.formations[0].latency->tls_ca_file == "ca.pem");
+}
+
+TEST_CASE("sidekiq: url and queues are required, located where the latency is") {
+  CHECK(Errors(Worker(R"(
+      latency:
+        source: sidekiq
+)")) == "t.yaml:9:7: spec.formations[0].latency.url: required with source: sidekiq (Sidekiq's "
+        "Redis)\n"
+        "t.yaml:9:7: spec.formations[0].latency.queues: required with source: sidekiq: the "
+        "queues this formation works, or [\"*\"]\n");
+}
+
+TEST_CASE("sidekiq: bad urls are refused at their place, never echoing the password") {
+  const std::string http = Errors(Worker(R"(
+      latency: {source: sidekiq, url: "http://:pw@127.0.0.1:6379", queues: [default]}
+)"));
+  CHECK(http ==
+        "t.yaml:9:39: spec.formations[0].latency.url: must be a redis:// or rediss:// URL with "
+        "source: sidekiq\n");
+  const std::string port = Errors(Worker(R"(
+      latency: {source: sidekiq, url: "redis://:hunter2@127.0.0.1:99999", queues: [default]}
+)"));
+  CHECK(port.find("t.yaml:9:39: spec.formations[0].latency.url: ") == 0);
+  CHECK(port.find("port") != std::string::npos);
+  CHECK(port.find("hunter2") == std::string::npos);
+  const std::string expanded = Errors(Worker(R"(
+      latency: {source: sidekiq, url: "${REDIS_URL}", queues: [default]}
+)"),
+                                      Env({{"REDIS_URL", "redis://:hunter2@host:6379?ssl=true"}}));
+  CHECK(expanded.find("spec.formations[0].latency.url") != std::string::npos);
+  CHECK(expanded.find("hunter2") == std::string::npos);
+  CHECK(Errors(Worker(R"(
+      latency: {source: sidekiq, url: "${REDIS_URL}", queues: [default]}
+)"))
+            .find("REDIS_URL") != std::string::npos);
+}
+
+TEST_CASE("sidekiq: queue lists are checked item by item") {
+  CHECK(Errors(Worker(R"(
+      latency:
+        source: sidekiq
+        url: redis://127.0.0.1
+        queues: [default, "two words"]
+)")) == "t.yaml:12:27: spec.formations[0].latency.queues[1]: must be a queue name (no spaces, "
+        "at most 200 characters) or * (got \"two words\")\n");
+  CHECK(Errors(Worker(R"(
+      latency:
+        source: sidekiq
+        url: redis://127.0.0.1
+        queues: [default, mailers, default]
+)")) == "t.yaml:12:36: spec.formations[0].latency.queues[2]: duplicate queue \"default\"; first "
+        "at queues[0]\n");
+  CHECK(Errors(Worker(R"(
+      latency: {source: sidekiq, url: redis://127.0.0.1, queues: []}
+)")) == "t.yaml:9:66: spec.formations[0].latency.queues: needs at least 1 entry (got 0)\n");
+  CHECK(Errors(Worker(R"(
+      latency: {source: sidekiq, url: redis://127.0.0.1, queues: default}
+)"))
+            .find("spec.formations[0].latency.queues: must be a list of strings") !=
+        std::string::npos);
+  CHECK(Errors(Worker(R"(
+      latency: {source: sidekiq, url: redis://127.0.0.1, queues: [[a]]}
+)"))
+            .find("spec.formations[0].latency.queues[0]: must be a string") != std::string::npos);
+}
+
+TEST_CASE("sidekiq: what belongs to other sources, and what a queue latency cannot do") {
+  CHECK(Errors(Worker(R"(
+      latency:
+        source: sidekiq
+        url: redis://127.0.0.1
+        queues: [default]
+        window: 1m
+        statistic: p95
+        query: up
+        namespace: "app:"
+        tlsVerify: false
+        tlsCaFile: ca.pem
+      laggards: {}
+)")) == "t.yaml:13:9: spec.formations[0].latency.window: not with source: sidekiq, whose queues "
+        "are read as they are at each pass\n"
+        "t.yaml:14:20: spec.formations[0].latency.statistic: must be max with source: sidekiq, "
+        "whose formation latency is the longest wait in its queues (got p95)\n"
+        "t.yaml:15:9: spec.formations[0].latency.query: allowed only with source: prometheus "
+        "(source is sidekiq)\n"
+        "t.yaml:16:20: spec.formations[0].latency.namespace: must be a key prefix without spaces "
+        "or a trailing ':' (got \"app:\")\n"
+        "t.yaml:18:9: spec.formations[0].latency.tlsCaFile: needs tlsVerify: true (a CA file is "
+        "for verifying; tlsVerify: false trusts any certificate)\n"
+        "t.yaml:19:7: spec.formations[0].laggards: not with latency.source: sidekiq: queue "
+        "latency says nothing about single dynos\n");
+  CHECK(Errors(Worker(R"(
+      latency: {url: "redis://127.0.0.1", queues: [default], namespace: x}
+)")) == "t.yaml:9:17: spec.formations[0].latency.url: allowed only with source: prometheus or "
+        "sidekiq (source is router-logs)\n"
+        "t.yaml:9:43: spec.formations[0].latency.queues: allowed only with source: sidekiq "
+        "(source is router-logs)\n"
+        "t.yaml:9:62: spec.formations[0].latency.namespace: allowed only with source: sidekiq "
+        "(source is router-logs)\n");
+  CHECK(Errors(Worker(R"(
+      latency: {source: prometheus, url: "redis://127.0.0.1", query: up}
+)")) == "t.yaml:9:42: spec.formations[0].latency.url: must be an http:// or https:// URL with "
+        "source: prometheus\n");
+  CHECK(Errors(Sim(R"(
+    formations:
+      web: {serviceTime: 100ms, rps: 10, quantity: 3}
+)")
+                   .replace(Sim("").find("{source: sim}"), 13,
+                            "{source: sidekiq, url: redis://h, queues: [a]}"))
+            .find("spec.formations[0].latency.source: must be sim with provider: sim (got "
+                  "sidekiq)") != std::string::npos);
+}
+
 TEST_CASE("prometheus needs url and query; they belong to prometheus only") {
   CHECK(Errors(Web(R"(
       latency:
@@ -631,8 +778,8 @@ TEST_CASE("prometheus needs url and query; they belong to prometheus only") {
         url: http://127.0.0.1:9090
         query: up
         dynoLabel: instance
-)")) == "t.yaml:10:9: spec.formations[0].latency.url: allowed only with source: prometheus "
-        "(source is router-logs)\n"
+)")) == "t.yaml:10:9: spec.formations[0].latency.url: allowed only with source: prometheus or "
+        "sidekiq (source is router-logs)\n"
         "t.yaml:11:9: spec.formations[0].latency.query: allowed only with source: prometheus "
         "(source is router-logs)\n"
         "t.yaml:12:9: spec.formations[0].latency.dynoLabel: allowed only with source: "
@@ -650,7 +797,8 @@ TEST_CASE("prometheus needs url and query; they belong to prometheus only") {
         source: prometheus
         url: ftp://prom
         query: up
-)")) == "t.yaml:11:14: spec.formations[0].latency.url: must be an http:// or https:// URL\n");
+)")) == "t.yaml:11:14: spec.formations[0].latency.url: must be an http(s):// URL (prometheus) "
+        "or a redis:// or rediss:// URL (sidekiq)\n");
   CHECK(Errors(Web(R"(
       latency:
         source: prometheus
@@ -807,6 +955,26 @@ TEST_CASE("malformed YAML is reported at the parser's position") {
         "t.yaml:2:7: invalid YAML: illegal map value\n");
 }
 
+TEST_CASE("inputs that once hung or crashed the loader are errors (found by fuzzing)") {
+  // yaml-cpp 0.7 loops forever, collecting empty documents, on a stray ',' at a document's start.
+  CHECK(Errors(",\n") ==
+        "t.yaml:1:1: invalid YAML: unexpected content at the start of a document (a stray ',', "
+        "or text the parser cannot read past)\n");
+  CHECK(Errors("# comment\n%YAML 1.2\n,\n").find("t.yaml:3:1: invalid YAML: unexpected content") ==
+        0);
+  // A long plain scalar overflowed the stack of std::regex in the number check.
+  const std::string digits(300000, '1');
+  CHECK(Errors(Web("      quantity: " + digits + "\n")) ==
+        "t.yaml:9:17: spec.formations[0].quantity: must be <= 1000 (got " + digits + ")\n");
+  CHECK(Errors(Web("      quantity: 1." + digits + "\n")).find("must be an integer") !=
+        std::string::npos);
+  // And a long string in a field with a pattern but no length limit of its own.
+  const std::string long_url = "http://prometheus:9090/" + std::string(60000, 'a');
+  CHECK(Errors(Web("      latency: {source: prometheus, query: up, url: " + long_url + "}\n"))
+            .find("spec.formations[0].latency.url: must be at most 10000 characters (got 60023)") !=
+        std::string::npos);
+}
+
 TEST_CASE("a document that is not a mapping, and an input without documents") {
   CHECK(Errors("- a\n- b\n") ==
         "t.yaml:1:1: a FormationPolicy document must be a mapping (got a list)\n");
@@ -837,10 +1005,10 @@ TEST_CASE("multi-document files: each document is a policy, empty ones are skipp
   CHECK(ok.ErrorText() ==
         "t.yaml:10:18: metadata.name: duplicate policy name \"a\"; first "
         "defined at t.yaml:4:18\n");
-  std::string c = a.substr(0, a.find("{name: a}")) + "{name: c}" + a.substr(a.find("{name: a}") + 9);
+  std::string c =
+      a.substr(0, a.find("{name: a}")) + "{name: c}" + a.substr(a.find("{name: a}") + 9);
   c.replace(c.find("app: shop"), 9, "app: blog");
-  LoadResult two = ParsePolicies(a + "---\n" + c,
-                                 "t.yaml", Env());
+  LoadResult two = ParsePolicies(a + "---\n" + c, "t.yaml", Env());
   REQUIRE(two.ok());
   REQUIRE(two.policies.size() == 2);
   CHECK(two.policies[0].name == "a");
@@ -917,7 +1085,8 @@ spec:
   CHECK(Errors(doc, Env({{"APP", "Bad App"}, {"PROM_URL", "user:hunter2@prom"}})) ==
         "t.yaml:6:8: spec.app: must be a Heroku app name (3 to 30 characters: a-z, 0-9 and '-', "
         "starting with a letter) or an app id (UUID) (got \"Bad App\" from \"${APP}\")\n"
-        "t.yaml:11:14: spec.formations[0].latency.url: must be an http:// or https:// URL\n");
+        "t.yaml:11:14: spec.formations[0].latency.url: must be an http(s):// URL (prometheus) "
+        "or a redis:// or rediss:// URL (sidekiq)\n");
 }
 
 TEST_CASE("fields that do not expand keep ${...} as written") {
@@ -1026,7 +1195,8 @@ TEST_CASE("the examples are valid") {
   LoadResult result = LoadPolicies({"examples/"}, Env(), no_stdin);
   INFO(result.ErrorText());
   CHECK(result.ok());
-  CHECK(Names(result) == std::vector<std::string>{"demo", "shop-web", "shop-worker"});
+  CHECK(Names(result) ==
+        std::vector<std::string>{"demo", "shop-web", "shop-worker", "shop-workers"});
   const Policy& demo = result.policies[0];
   REQUIRE(demo.sim.has_value());
   CHECK(demo.sim->speed == 30.0);
@@ -1039,6 +1209,9 @@ TEST_CASE("the examples are valid") {
   CHECK_FALSE(demo.FindFormation("worker")->laggards.has_value());
   CHECK(result.policies[2].formations[0].latency->source == LatencySourceKind::kPrometheus);
   CHECK_FALSE(result.policies[2].formations[0].laggards.has_value());
+  const LatencySpec& sidekiq = *result.policies[3].formations[0].latency;
+  CHECK(sidekiq.source == LatencySourceKind::kSidekiq);
+  CHECK(sidekiq.queues == std::vector<std::string>{"default", "mailers"});
 }
 
 }  // namespace

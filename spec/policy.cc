@@ -25,6 +25,8 @@ std::string_view Name(LatencySourceKind v) {
       return "prometheus";
     case LatencySourceKind::kSim:
       return "sim";
+    case LatencySourceKind::kSidekiq:
+      return "sidekiq";
   }
   return "?";
 }

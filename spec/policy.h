@@ -26,7 +26,7 @@ struct SourceLocation {
 };
 
 enum class ProviderKind { kHeroku, kSim };
-enum class LatencySourceKind { kRouterLogs, kPrometheus, kSim };
+enum class LatencySourceKind { kRouterLogs, kPrometheus, kSim, kSidekiq };
 enum class RouterLogsVia { kSession, kDrain };
 enum class Statistic { kMean, kP50, kP95, kP99, kMax };
 enum class LaggardMethod { kLeaveOneOut, kPopulation, kMad };
@@ -58,12 +58,22 @@ struct CountOrPercent {
 
 struct LatencySpec {
   LatencySourceKind source = LatencySourceKind::kRouterLogs;
-  Duration window = 5min;                       // window
-  Statistic statistic = Statistic::kP95;        // statistic: formation latency used by autoscale
+  Duration window = 5min;  // window (not with sidekiq)
+  // statistic: the formation latency used by autoscale. Always max with sidekiq (the loader sets
+  // it): the formation's latency is its slowest queue's, the oldest job's wait.
+  Statistic statistic = Statistic::kP95;
   RouterLogsVia via = RouterLogsVia::kSession;  // via (router-logs only)
-  std::string url;                              // url (prometheus only; required there)
-  std::string query;                            // query (prometheus only; required there)
-  std::string dyno_label = "dyno";              // dynoLabel (prometheus only)
+  // url: prometheus (required there) and sidekiq (required with provider heroku): after ${VAR}
+  // expansion; a Redis URL holds its password, never to be shown.
+  std::string url;
+  std::string query;                // query (prometheus only; required there)
+  std::string dyno_label = "dyno";  // dynoLabel (prometheus only)
+  // sidekiq only. queues (required there): the queues the formation works; "*" stands for every
+  // member of Sidekiq's `queues` set.
+  std::vector<std::string> queues;
+  std::string key_namespace;  // namespace: the redis-namespace prefix, without its ':'
+  bool tls_verify = true;     // tlsVerify: check a rediss:// server's certificate
+  std::string tls_ca_file;    // tlsCaFile: PEM CAs to trust instead of the system's
 
   bool operator==(const LatencySpec&) const = default;
 };

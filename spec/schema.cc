@@ -101,6 +101,15 @@ ordered_json Property(const Field& field) {
       if (field.min_items > 0) p["minItems"] = field.min_items;
       if (field.max_items > 0) p["maxItems"] = field.max_items;
       break;
+    case FieldKind::kStringList: {
+      ordered_json item = {{"type", "string"}};
+      if (!field.pattern.empty()) item["pattern"] = field.pattern;
+      p["type"] = "array";
+      p["items"] = item;
+      if (field.min_items > 0) p["minItems"] = field.min_items;
+      if (field.max_items > 0) p["maxItems"] = field.max_items;
+      break;
+    }
     case FieldKind::kMap:
       p["type"] = "object";
       if (!field.pattern.empty()) p["propertyNames"] = {{"pattern", field.pattern}};
@@ -143,16 +152,37 @@ ordered_json Rules(const ObjectType& type) {
     return {{"if", When("provider", "sim")}, {"then", then}, {"else", otherwise}};
   }
   if (type.name == "Latency") {
-    ordered_json prometheus = Forbid({"via"});
+    ordered_json prometheus;
+    prometheus["properties"]["url"] = {{"pattern", WithVariables("^https?://")}};
     prometheus["required"] = {"url", "query"};
-    return {{"allOf",
-             {{{"if", When("source", "prometheus")},
-               {"then", prometheus},
-               {"else", Forbid({"url", "query", "dynoLabel"})}},
-              {{"if", When("source", "sim")}, {"then", Forbid({"via"})}}}}};
+    ordered_json sidekiq = Forbid({"window"});
+    sidekiq["properties"]["statistic"] = {{"const", "max"}};
+    sidekiq["properties"]["url"] = {{"pattern", WithVariables("^rediss?://")}};
+    sidekiq["required"] = {"url", "queues"};
+    ordered_json named_source =
+        ordered_json::array({When("source", "prometheus"), When("source", "sidekiq")});
+    ordered_json no_url = {{"not", {{"anyOf", named_source}}}};
+    // via belongs to router-logs, the default source: forbidden once another is named.
+    ordered_json other_source = When("source", "router-logs");
+    other_source = {{"required", {"source"}}, {"not", other_source}};
+    ordered_json rules = ordered_json::array();
+    rules.push_back({{"if", When("source", "prometheus")},
+                     {"then", prometheus},
+                     {"else", Forbid({"query", "dynoLabel"})}});
+    rules.push_back({{"if", When("source", "sidekiq")},
+                     {"then", sidekiq},
+                     {"else", Forbid({"queues", "namespace", "tlsVerify", "tlsCaFile"})}});
+    rules.push_back({{"if", no_url}, {"then", Forbid({"url"})}});
+    rules.push_back({{"if", other_source}, {"then", Forbid({"via"})}});
+    return {{"allOf", rules}};
   }
   if (type.name == "Formation") {
-    return {{"dependentRequired", {{"laggards", {"latency"}}, {"autoscale", {"latency"}}}}};
+    ordered_json sidekiq;
+    sidekiq["properties"]["latency"] = When("source", "sidekiq");
+    sidekiq["required"] = {"latency"};
+    return {{"dependentRequired", {{"laggards", {"latency"}}, {"autoscale", {"latency"}}}},
+            {"if", sidekiq},
+            {"then", Forbid({"laggards"})}};
   }
   if (type.name == "SimFormation") {
     ordered_json web = Forbid({"jobTime", "jobsPerSecond"});

@@ -63,8 +63,9 @@ std::string Join(const std::string& path, const std::string& name) {
   return path.empty() ? name : path + "." + name;
 }
 
-// Collects every scalar property (leaf) and every object of the schema. Lists are entered at
-// index 0 and maps at key "web", the shapes the base documents below have.
+// Collects every scalar property or list of strings (leaf) and every object of the schema. Lists
+// of objects are entered at index 0 and maps at key "web", the shapes the base documents below
+// have.
 void Walk(const json& object, const std::string& path, const Pointer& pointer,
           std::vector<Leaf>& leaves, std::vector<ObjectAt>& objects) {
   objects.push_back({path, pointer, object});
@@ -74,9 +75,11 @@ void Walk(const json& object, const std::string& path, const Pointer& pointer,
   for (const auto& [name, raw] : object["properties"].items()) {
     json property = Resolve(raw);
     std::string child = Join(path, name);
+    const bool strings =
+        property.value("type", "") == "array" && property["items"].value("type", "") == "string";
     if (property.contains("properties")) {
       Walk(property, child, pointer / name, leaves, objects);
-    } else if (property.value("type", "") == "array") {
+    } else if (property.value("type", "") == "array" && !strings) {
       Walk(Resolve(property["items"]), child + "[0]", pointer / name / 0, leaves, objects);
     } else if (property.value("type", "") == "object") {
       Walk(Resolve(property["additionalProperties"]), child + ".web", pointer / name / "web",
@@ -106,7 +109,11 @@ std::vector<json> Bases() {
   sim_worker["spec"]["sim"]["formations"]["web"] = {{"jobTime", "1s"}, {"jobsPerSecond", 1}};
   json sim_noisy = sim;
   sim_noisy["spec"]["sim"]["incidents"] = json::array({noisy});
-  return {heroku, prometheus, sim, sim_worker, sim_noisy};
+  json sidekiq = heroku;
+  sidekiq["spec"]["formations"][0].erase("laggards");
+  sidekiq["spec"]["formations"][0]["latency"] = {
+      {"source", "sidekiq"}, {"url", "rediss://:pw@127.0.0.1:6379"}, {"queues", {"default"}}};
+  return {heroku, prometheus, sim, sim_worker, sim_noisy, sidekiq};
 }
 
 LoadResult Load(const json& document) {
@@ -169,6 +176,7 @@ std::vector<json> Candidates(const Leaf& leaf) {
     out.push_back(1);
   }
   if (type == "boolean") out.push_back(true);
+  if (type == "array") out.push_back(json::array({"default"}));
   if (IsDuration(s)) {
     for (const char* d : {"1m", "30s", "2s", "10s", "100ms", "1s"})
       out.push_back(d);
@@ -242,7 +250,7 @@ TEST_CASE("the schema is draft 2020-12, closed, described and deterministic") {
     INFO(leaf.path);
     CHECK_FALSE(leaf.schema.value("description", "").empty());
   }
-  CHECK(SchemaWalk().leaves.size() == 51);
+  CHECK(SchemaWalk().leaves.size() == 55);
 }
 
 TEST_CASE("docs/formationpolicy.schema.json is the current schema") {
@@ -307,6 +315,7 @@ TEST_CASE("the loader rejects the types the schema rejects") {
     if (type == "number") wrong.insert(wrong.end(), {"5", true});
     if (type == "boolean") wrong.insert(wrong.end(), {"true", 1});
     if (leaf.schema.contains("oneOf")) wrong.insert(wrong.end(), {"5", true, 1.5});
+    if (type == "array") wrong = {json::object(), nullptr, "default", 5};
     for (const json& value : wrong) {
       INFO(value.dump());
       std::string errors = Rejection(leaf, value);
@@ -440,7 +449,7 @@ TEST_CASE("string patterns and lengths are the loader's") {
       CHECK(schema_ok == loader_ok);
     }
   }
-  CHECK(strings == 8);
+  CHECK(strings == 10);
 }
 
 TEST_CASE("${VAR} fields: the schema accepts a reference, the loader expands it") {
@@ -524,6 +533,10 @@ TEST_CASE("every field of the loader's table is in the schema with the same shap
           break;
         case FieldKind::kList:
           CHECK(property["type"] == "array");
+          break;
+        case FieldKind::kStringList:
+          CHECK(property["type"] == "array");
+          CHECK(property["items"]["type"] == "string");
           break;
         case FieldKind::kMap:
           CHECK(property["type"] == "object");

@@ -22,13 +22,25 @@ ProcessResult Analyze(std::vector<std::string> args, std::string stdin_data = ""
 const std::string kLog = "tests/fixtures/analyze/router.log";
 const std::string kFrames = "tests/fixtures/analyze/router.logplex";
 
-const nlohmann::json& Dyno(const nlohmann::json& formation, const std::string& name) {
-  for (const auto& dyno : formation["dynos"]) {
-    if (dyno["dyno"] == name) return dyno;
+// The element of `formation[list]` whose `key` is `name`.
+const nlohmann::json& Find(const nlohmann::json& formation, const char* list, const char* key,
+                           const std::string& name) {
+  for (const auto& item : formation[list]) {
+    if (item[key] == name) return item;
   }
-  FAIL("no dyno " << name);
+  FAIL("no " << key << " " << name);
   static const nlohmann::json none;
   return none;
+}
+
+// A dyno's requests in the window ({requests, mean, p50, ...}).
+const nlohmann::json& Dyno(const nlohmann::json& formation, const std::string& name) {
+  return Find(formation, "dynos", "name", name)["latency"];
+}
+
+// The laggard detector's verdict on a dyno ({dyno, judged, slow, score, ...}).
+const nlohmann::json& Verdict(const nlohmann::json& formation, const std::string& name) {
+  return Find(formation["laggards"], "verdicts", "dyno", name);
 }
 
 }  // namespace
@@ -67,31 +79,31 @@ TEST_CASE("analyze --output json has the numbers in seconds") {
   REQUIRE(out["formations"].size() == 1);
   const nlohmann::json& web = out["formations"][0];
   CHECK(web["type"] == "web");
-  CHECK(web["statistic"] == "p95");
-  CHECK(web["sample_count"] == 31);
-  CHECK(web["value"].get<double>() == doctest::Approx(0.6).epsilon(0.02));
+  CHECK(web["latency"]["statistic"] == "p95");
+  CHECK(web["latency"]["samples"] == 31);
+  CHECK(web["latency"]["seconds"].get<double>() == doctest::Approx(0.6).epsilon(0.02));
   const nlohmann::json& web2 = Dyno(web, "web.2");
   CHECK(web2["requests"] == 11);
   CHECK(web2["errors"] == 1);
-  CHECK(web2["errors_by_code"]["H12"] == 1);
+  CHECK(Find(web, "dynos", "name", "web.2")["errorsByCode"]["H12"] == 1);
   CHECK(web2["max"].get<double>() == 30.001);
   CHECK(web2["p50"].get<double>() == doctest::Approx(0.12).epsilon(0.02));
   CHECK(web2["mean"].get<double>() == doctest::Approx((10 * 0.12 + 30.001) / 11));
-  CHECK(out["unattributed_errors"]["by_code"]["H10"] == 1);
+  CHECK(out["unattributedErrors"]["byCode"]["H10"] == 1);
 }
 
 TEST_CASE("analyze reads stdin, logplex frames, and the last --window of the input") {
   ProcessResult stdin_run = Analyze({"--output", "json", "-"}, ReadFile(kLog));
   REQUIRE(stdin_run.exit_code == 0);
-  CHECK(nlohmann::json::parse(stdin_run.out)["formations"][0]["sample_count"] == 31);
+  CHECK(nlohmann::json::parse(stdin_run.out)["formations"][0]["latency"]["samples"] == 31);
 
   ProcessResult frames = Analyze({"--output", "json", kFrames});
   REQUIRE(frames.exit_code == 0);
   const nlohmann::json framed = nlohmann::json::parse(frames.out);
   CHECK(framed["input"]["format"] == "logplex");
   CHECK(framed["input"]["lines"] == 30);
-  CHECK(framed["input"]["framing_problems"] == 0);
-  CHECK(framed["formations"][0]["sample_count"] == 30);
+  CHECK(framed["input"]["framingProblems"] == 0);
+  CHECK(framed["formations"][0]["latency"]["samples"] == 30);
 
   // The last two minutes of the file: 13:02:59 to 13:04:59, in 12-second buckets.
   ProcessResult window = Analyze({"--output", "json", "--window", "2m", kLog});
@@ -100,7 +112,7 @@ TEST_CASE("analyze reads stdin, logplex frames, and the last --window of the inp
   CHECK(windowed["window"]["seconds"] == 120.0);
   CHECK(Dyno(windowed["formations"][0], "web.1")["requests"] == 4);
   CHECK(Dyno(windowed["formations"][0], "web.2")["requests"] == 5);
-  CHECK(windowed["formations"][0]["sample_count"] == 13);
+  CHECK(windowed["formations"][0]["latency"]["samples"] == 13);
   CHECK(windowed["input"]["late"] == 0);  // in time order: older lines expire, none arrive late
 }
 
@@ -142,11 +154,11 @@ TEST_CASE("analyze -f takes the window, statistics and laggard rules from a poli
   CHECK(out["rules"]["method"] == "mad");
   CHECK(out["rules"]["sigma"] == 3.5);
   CHECK(out["rules"]["statistic"] == "mean");
-  CHECK(out["rules"]["min_samples"] == 4);
+  CHECK(out["rules"]["minSamples"] == 4);
   CHECK(out["window"]["seconds"] == 120.0);  // latency.window
   REQUIRE(out["formations"].size() == 1);
-  CHECK(out["formations"][0]["statistic"] == "p50");  // latency.statistic
-  CHECK(out["formations"][0]["sample_count"] == 13);
+  CHECK(out["formations"][0]["latency"]["statistic"] == "p50");  // latency.statistic
+  CHECK(out["formations"][0]["latency"]["samples"] == 13);
 
   // A flag given on the command line wins over the policy.
   ProcessResult overridden =
@@ -157,7 +169,7 @@ TEST_CASE("analyze -f takes the window, statistics and laggard rules from a poli
   CHECK(o["rules"]["sigma"] == 2.5);
   CHECK(o["rules"]["method"] == "mad");
   CHECK(o["window"]["seconds"].is_null());
-  CHECK(o["formations"][0]["sample_count"] == 31);
+  CHECK(o["formations"][0]["latency"]["samples"] == 31);
 
   // A policy with one formation declaring latency needs no --formation.
   ProcessResult api = Analyze({"-f", kPolicies, "--policy", "api", kLog});
@@ -222,9 +234,10 @@ TEST_CASE("analyze gives each dyno a z-score and a verdict under the laggard rul
   const nlohmann::json web = nlohmann::json::parse(json.out)["formations"][0];
   CHECK(web["laggards"]["decided"] == true);
   CHECK(web["laggards"]["slow"] == nlohmann::json::array({"web.3"}));
-  CHECK(Dyno(web, "web.3")["verdict"] == "slow");
-  CHECK(Dyno(web, "web.3")["z_score"].get<double>() == doctest::Approx(34.44).epsilon(0.001));
-  CHECK(Dyno(web, "web.1")["verdict"] == "ok");
+  CHECK(Verdict(web, "web.3")["slow"] == true);
+  CHECK(Verdict(web, "web.3")["score"].get<double>() == doctest::Approx(34.44).epsilon(0.001));
+  CHECK(Verdict(web, "web.1")["judged"] == true);
+  CHECK(Verdict(web, "web.1")["slow"] == false);
 
   // The same dyno is not slow once the rules ask for more than it is: 600ms is under 10x the
   // others' mean (minRatio).
@@ -233,14 +246,15 @@ TEST_CASE("analyze gives each dyno a z-score and a verdict under the laggard rul
   REQUIRE(strict.exit_code == 0);
   const nlohmann::json strict_web = nlohmann::json::parse(strict.out)["formations"][0];
   CHECK(strict_web["laggards"]["slow"].empty());
-  CHECK(Dyno(strict_web, "web.3")["verdict"] == "ok");
+  CHECK(Verdict(strict_web, "web.3")["judged"] == true);
+  CHECK(Verdict(strict_web, "web.3")["slow"] == false);
 
   // Two dynos are too few for a verdict under minDynos 3.
   ProcessResult few = Analyze({"--output", "json", "--min-samples", "11", kLog});
   REQUIRE(few.exit_code == 0);
   const nlohmann::json few_web = nlohmann::json::parse(few.out)["formations"][0];
   CHECK(few_web["laggards"]["decided"] == false);
-  CHECK(few_web["laggards"]["no_verdict_reason"] == "1 dyno judged, minDynos is 3");
-  CHECK(Dyno(few_web, "web.2")["verdict"] == "ok");
-  CHECK(Dyno(few_web, "web.1")["verdict"] == "not judged");
+  CHECK(few_web["laggards"]["noVerdictReason"] == "1 dyno judged, minDynos is 3");
+  CHECK(Verdict(few_web, "web.2")["judged"] == true);
+  CHECK(Verdict(few_web, "web.1")["judged"] == false);
 }

@@ -146,7 +146,7 @@ TEST_CASE("plan --output json: one object with the policies, actions, formations
   CHECK(j["summary"]["plannedActions"] == 1);
   CHECK(j["summary"]["failedPolicies"] == 0);
   const json& p = j["policies"][0];
-  CHECK(p["policy"] == "shop-web");
+  CHECK(p["name"] == "shop-web");
   CHECK(p["result"] == "ok");
   CHECK(p["applied"] == false);
   CHECK(p["actions"][0]["kind"] == "scale");
@@ -167,7 +167,7 @@ TEST_CASE("reconcile --dry-run behaves as plan: nothing sent, no state, exit 2")
   CHECK(r.exit_code == 2);
   CHECK(Contains(r.out, "Plan: 1 scale.\n"));
   CHECK(Contains(r.err, "msg=\"action planned, not applied\""));
-  CHECK(Contains(r.err, "why_not_applied=\"dry run\""));
+  CHECK(Contains(r.err, "whyNotApplied=\"dry run\""));
   CHECK(w.fake->Requests("PATCH").empty());
   CHECK_FALSE(fs::exists(w.state));
 }
@@ -198,8 +198,9 @@ TEST_CASE("reconcile scales a drifted formation, saves its status, and the next 
   json state = json::parse(ReadFile(w.state));
   CHECK(state["version"] == 1);
   CHECK(state["policies"]["shop-web"]["app"] == "shop");
-  CHECK(state["lastPasses"]["shop-web"]["result"] == "ok");
-  CHECK(state["lastPasses"]["shop-web"]["actions"][0]["summary"] == "scale 5 -> 6");
+  CHECK(state["lastPasses"]["shop-web"]["lastPass"]["result"] == "ok");
+  CHECK(state["lastPasses"]["shop-web"]["lastActions"]["actions"][0]["summary"] ==
+        "scale 5 -> 6");
 
   ProcessResult again = w.Run({"reconcile", "-f", drifted});
   CHECK(again.exit_code == 0);
@@ -221,8 +222,8 @@ TEST_CASE("reconcile: a failing policy does not stop the others; exit 1 names it
                  "no-such-app: "));
   CHECK(Contains(r.err, "level=error msg=\"pass failed\" policy=gone app=no-such-app"));
   json state = json::parse(ReadFile(w.state));
-  CHECK(state["lastPasses"]["gone"]["result"] == "error");
-  CHECK(state["lastPasses"]["blog-web"]["result"] == "ok");
+  CHECK(state["lastPasses"]["gone"]["lastPass"]["result"] == "error");
+  CHECK(state["lastPasses"]["blog-web"]["lastPass"]["result"] == "ok");
 }
 
 TEST_CASE("reconcile: an action the API refuses fails the policy and is recorded, not retried") {
@@ -244,7 +245,7 @@ TEST_CASE("reconcile: an action the API refuses fails the policy and is recorded
   CHECK(Contains(r.err, "level=error msg=\"scaling failed\""));
   CHECK(w.fake->Requests("PATCH").size() == 1);
   json state = json::parse(ReadFile(w.state));
-  CHECK(state["lastPasses"]["shop-web"]["actions"][0]["failed"] == true);
+  CHECK(state["lastPasses"]["shop-web"]["lastPass"]["actions"][0]["failed"] == true);
   bool degraded = false;
   for (const auto& c : state["policies"]["shop-web"]["formations"][0]["conditions"]) {
     if (c["type"] == "Degraded") degraded = c["status"] == "True" && c["reason"] == "ActionFailed";
@@ -504,7 +505,7 @@ TEST_CASE("status: a table of the last known state, problems and last actions; j
   CHECK(js.exit_code == 0);
   json j = json::parse(js.out);
   CHECK(j["stateFile"] == w.state);
-  CHECK(j["policies"][0]["policy"] == "shop-web");
+  CHECK(j["policies"][0]["name"] == "shop-web");
   CHECK(j["policies"][0]["status"]["app"] == "shop");
   CHECK(j["policies"][0]["lastPass"]["result"] == "error");
   CHECK(j["policies"][0]["lastPass"]["formations"][0]["observedQuantity"] == 5);
@@ -512,7 +513,7 @@ TEST_CASE("status: a table of the last known state, problems and last actions; j
   ProcessResult yaml = w.Run({"status", "--output", "yaml"});
   CHECK(yaml.exit_code == 0);
   CHECK(Contains(yaml.out, "stateFile: \"" + w.state + "\"\n"));
-  CHECK(Contains(yaml.out, "\n    policy: \"shop-web\"\n"));
+  CHECK(Contains(yaml.out, "\n    name: \"shop-web\"\n"));
   CHECK(Contains(yaml.out, "\n      result: \"error\"\n"));
 
   // -f picks and orders the policies, and names those never reconciled.
@@ -547,7 +548,7 @@ TEST_CASE("sim: a fresh world has served no request; --sim-at shows the demo's i
   CHECK(Contains(restarted.out, "Applied: 1 restart.\n"));
   CHECK(Contains(restarted.err,
                  "level=warn msg=\"restarting laggard dyno\" policy=demo "
-                 "app=demo-shop formation=web dyno=web.3 p50_ms="));
+                 "app=demo-shop formation=web dyno=web.3 p50Ms="));
   json saved = json::parse(ReadFile(state));
   CHECK(saved["policies"]["demo"]["formations"][0]["restarts"][0]["dyno"] == "web.3");
 
@@ -569,7 +570,7 @@ TEST_CASE("sim: a fresh world has served no request; --sim-at shows the demo's i
   ProcessResult late = run({"plan", "--sim-at", "45m"});
   CHECK(late.exit_code != 1);
   CHECK(Contains(late.err, "level=warn msg=\"--sim-at is past the end of the scenario: no incident "
-                           "happens after it\" policy=demo sim_at=45m sim_duration=30m"));
+                           "happens after it\" policy=demo simAt=45m simDuration=30m"));
   CHECK_FALSE(Contains(laggard.err, "past the end of the scenario"));
 
   ProcessResult heroku_too =

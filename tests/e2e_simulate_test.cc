@@ -2,6 +2,7 @@
 // codes, its tables and its JSON.
 #include <doctest/doctest.h>
 
+#include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "tests/support/policy_documents.h"
@@ -51,7 +52,7 @@ TEST_CASE("simulate --compare -o json parses and holds every variant's summary")
   REQUIRE(r.exit_code == 0);
   json j = json::parse(r.out, nullptr, /*allow_exceptions=*/false);
   REQUIRE_FALSE(j.is_discarded());
-  CHECK(j["policy"] == "demo");
+  CHECK(j["name"] == "demo");
   CHECK(j["seed"] == 42);
   CHECK(j["simulatedSeconds"] == 1800.0);
   REQUIRE(j["variants"].size() == 3);
@@ -66,7 +67,7 @@ TEST_CASE("simulate --compare -o json parses and holds every variant's summary")
   CHECK(j["variants"][1]["summary"]["actions"].empty());
   bool restarted_web3 = false;
   for (const auto& a : j["variants"][0]["summary"]["actions"])
-    restarted_web3 = restarted_web3 || a["action"] == "restart web.3";
+    restarted_web3 = restarted_web3 || a["summary"] == "restart web.3";
   CHECK(restarted_web3);
 }
 
@@ -156,6 +157,32 @@ TEST_CASE("simulate reports an invalid policy like validate, and a paused one pl
   CHECK(r.exit_code == 0);
   CHECK(Has(r.err, "policy shop is paused"));
   CHECK(Has(r.out, "Actions: 0 sent"));
+}
+
+TEST_CASE("simulate --report writes the same page every time, and says when it cannot") {
+  TempDir dir;
+  const std::string first = (dir.path() / "first.html").string();
+  const std::string second = (dir.path() / "second.html").string();
+  ProcessResult r = RunDynoherd({"simulate", "-f", "examples/demo.yaml", "--report", first});
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  CHECK(Has(r.out, "Actions: 5 sent"));  // the text summary still goes to stdout
+  REQUIRE(RunDynoherd({"simulate", "-f", "examples/demo.yaml", "--report", second}).exit_code ==
+          0);
+  auto read = [](const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  };
+  const std::string html = read(first);
+  CHECK(html.rfind("<!DOCTYPE html>", 0) == 0);
+  CHECK(Has(html, "<title>dynoherd simulate: demo</title>"));
+  CHECK_FALSE(Has(html, "<script"));
+  CHECK(read(second) == html);
+
+  r = RunDynoherd({"simulate", "-f", "examples/demo.yaml", "--report",
+                   (dir.path() / "missing" / "r.html").string()});
+  CHECK(r.exit_code == 1);
+  CHECK(Has(r.err, "dynoherd simulate: --report: cannot write the report"));
 }
 
 }  // namespace

@@ -6,8 +6,10 @@
 #include <signal.h>
 
 #include <nlohmann/json.hpp>
+#include <regex>
 #include <thread>
 
+#include "common/time.h"
 #include "tests/support/fake_heroku_process.h"
 #include "tests/support/subprocess.h"
 #include "tests/support/temp_dir.h"
@@ -92,7 +94,185 @@ struct World {
   std::string state;
 };
 
+// The listener's port from `run`'s start line.
+int ListenPort(const Subprocess& run) {
+  std::smatch m;
+  const std::string& err = run.err();
+  REQUIRE(std::regex_search(err, m, std::regex(R"(listen=http://127\.0\.0\.1:(\d+))")));
+  return std::stoi(m[1]);
+}
+
+// A logplex body as Heroku's drain POSTs it: `per_dyno` router lines for web.1 to web.5 stamped
+// now, web.3 six times slower than the others.
+std::string LogplexBatch(int per_dyno) {
+  const std::string now = FormatTimestamp(std::chrono::time_point_cast<Duration>(
+      std::chrono::system_clock::now()));
+  std::string body;
+  for (int i = 0; i < per_dyno; ++i) {
+    for (int dyno = 1; dyno <= 5; ++dyno) {
+      const int service = (dyno == 3 ? 600 : 100) + i % 7;
+      const std::string message =
+          "<158>1 " + now + " host heroku router - at=info method=GET path=\"/items\" " +
+          "host=shop.herokuapp.com request_id=r" + std::to_string(i) + " fwd=\"203.0.113.9\" " +
+          "dyno=web." + std::to_string(dyno) + " connect=1ms service=" + std::to_string(service) +
+          "ms status=200 bytes=975 protocol=https\n";
+      body += std::to_string(message.size()) + " " + message;
+    }
+  }
+  return body;
+}
+
+httplib::Result PostDrain(int port, const std::string& policy, const std::string& password,
+                          const std::string& body, const std::string& frame_id) {
+  httplib::Client client("127.0.0.1", port);
+  client.set_connection_timeout(5);
+  client.set_read_timeout(5);
+  client.set_basic_auth("dynoherd", password);
+  httplib::Headers headers = {{"Logplex-Msg-Count", "250"}, {"Logplex-Frame-Id", frame_id}};
+  return client.Post("/drains/" + policy, headers, body, "application/logplex-1");
+}
+
+std::string Metrics(int port) {
+  httplib::Client client("127.0.0.1", port);
+  auto r = client.Get("/metrics");
+  REQUIRE(r);
+  return r->body;
+}
+
 }  // namespace
+
+TEST_CASE("run with router logs via drain: batches in, the laggard restarted, across a reload") {
+  World w;
+  const std::string latency = "{source: router-logs, via: drain, window: 1m}";
+  const std::string laggards = "{minSamples: 20}";
+  const std::string policy = w.dir.Write("drain.yaml", Policy("shop-drain", latency, laggards));
+  auto started = Subprocess::Start(DynoherdBinary(), {.args = {"run", "-f", policy, "--state",
+                                                               w.state, "--listen", "127.0.0.1:0"},
+                                                      .env = w.Env()});
+  REQUIRE(started.ok());
+  Subprocess& run = *started;
+  REQUIRE_MESSAGE(run.WaitForOutput("msg=\"dynoherd is running\"", 20s), run.err());
+  const int port = ListenPort(run);
+  const std::string batch = LogplexBatch(40);
+
+  // Wrong credentials: refused, nothing ingested.
+  auto wrong = PostDrain(port, "shop-drain", "not-the-secret", batch, "frame-0");
+  REQUIRE(wrong);
+  CHECK(wrong->status == 401);
+  CHECK(Contains(Metrics(port), "dynoherd_router_lines_total{result=\"parsed\"} 0"));
+
+  auto right = PostDrain(port, "shop-drain", kDrainSecret, batch, "frame-1");
+  REQUIRE(right);
+  CHECK(right->status == 204);
+  CHECK(Contains(Metrics(port), "dynoherd_router_lines_total{result=\"parsed\"} 200"));
+
+  // A reload that changes the policy passes it at once, on the window the drain already filled.
+  w.dir.Write("drain.yaml", Policy("shop-drain", latency, "{minSamples: 20, cooldown: 6m}"));
+  REQUIRE(run.Signal(SIGHUP).ok());
+  REQUIRE_MESSAGE(run.WaitForOutput("restarting laggard dyno", 20s), run.err());
+  CHECK(Contains(run.err(), "changed=shop-drain"));
+  auto deletes = w.fake->Requests("DELETE");
+  REQUIRE(deletes.size() == 1);
+  CHECK(deletes[0]["path"] == "/apps/shop/dynos/web.3");
+
+  // The route still takes batches after the reload; a retried frame is not counted twice.
+  auto again = PostDrain(port, "shop-drain", kDrainSecret, batch, "frame-1");
+  REQUIRE(again);
+  CHECK(again->status == 204);
+  CHECK(Contains(Metrics(port), "dynoherd_router_lines_total{result=\"parsed\"} 200"));
+  auto unknown = PostDrain(port, "nobody", kDrainSecret, batch, "frame-2");
+  REQUIRE(unknown);
+  CHECK(unknown->status == 404);
+
+  REQUIRE(run.Signal(SIGTERM).ok());
+  ProcessResult r = run.Wait(20s);
+  INFO(r.err);
+  CHECK(r.exit_code == 0);
+  w.CheckNoSecret(r.out + r.err + ReadFile(w.state));
+}
+
+// The metric names of docs/metrics.md that `run` exports once a pass of `policy_file` (named
+// `policy`) is recorded.
+std::string MetricsAfterFirstPass(const World& w, const std::string& policy_file,
+                                  const std::string& policy) {
+  auto started = Subprocess::Start(
+      DynoherdBinary(), {.args = {"run", "-f", policy_file, "--state", w.state, "--listen",
+                                  "127.0.0.1:0", "--log-level", "debug"},
+                         .env = w.Env()});
+  REQUIRE(started.ok());
+  Subprocess& run = *started;
+  REQUIRE_MESSAGE(run.WaitForOutput("msg=\"dynoherd is running\"", 20s), run.err());
+  const int port = ListenPort(run);
+  REQUIRE_MESSAGE(run.WaitForOutput("msg=\"next pass scheduled\" policy=" + policy, 20s),
+                  run.err());
+  const std::string metrics = Metrics(port);
+  ProcessResult promtool =
+      RunProcess("/usr/bin/promtool", {.args = {"check", "metrics"}, .stdin_data = metrics});
+  CHECK_MESSAGE(promtool.exit_code == 0, promtool.out << promtool.err);
+  REQUIRE(run.Signal(SIGTERM).ok());
+  CHECK(run.Wait(20s).exit_code == 0);
+  return metrics;
+}
+
+// Whether `metrics` holds a series of `name` for the formation web of `policy`.
+bool HasWebSeries(const std::string& metrics, const std::string& name, const std::string& policy) {
+  const std::regex series(name + R"(\{[^}]*formation="web"[^}]*policy=")" + policy + R"("[^}]*\} )");
+  return std::regex_search(metrics, series);
+}
+
+TEST_CASE("run exports every metric of docs/metrics.md its policy configures") {
+  const std::vector<std::string> always = {
+      "dynoherd_build_info{", "dynoherd_reconcile_total{", "dynoherd_reconcile_duration_seconds_count{",
+      "dynoherd_last_reconcile_timestamp_seconds{", "dynoherd_reconcile_interval_seconds{",
+      "dynoherd_heroku_requests_total{", "dynoherd_heroku_ratelimit_remaining ",
+      "dynoherd_router_lines_total{", "dynoherd_spec_reload_errors_total "};
+  const std::vector<std::string> every_formation = {
+      "dynoherd_formation_quantity", "dynoherd_formation_desired_quantity",
+      "dynoherd_formation_latency_seconds", "dynoherd_dyno_latency_seconds",
+      "dynoherd_dyno_restarts_total", "dynoherd_scale_changes_total", "dynoherd_condition"};
+
+  SUBCASE("laggards only") {
+    World w;
+    const std::string file =
+        w.dir.Write("shop.yaml", Policy("shop-web", "{source: router-logs}", "{minSamples: 20}"));
+    const std::string metrics = MetricsAfterFirstPass(w, file, "shop-web");
+    INFO(metrics);
+    for (const auto& name : always)
+      CHECK_MESSAGE(Contains(metrics, name), name);
+    for (const auto& name : every_formation)
+      CHECK_MESSAGE(HasWebSeries(metrics, name, "shop-web"), name);
+    CHECK(HasWebSeries(metrics, "dynoherd_dyno_zscore", "shop-web"));
+    CHECK(Contains(metrics, "dynoherd_condition{app=\"shop\",formation=\"web\",policy=\"shop-web\","
+                            "status=\"True\",type=\"Degraded\"} "));
+    CHECK(Contains(metrics, "dynoherd_formation_latency_seconds{app=\"shop\",formation=\"web\","
+                            "policy=\"shop-web\",statistic=\"p95\"} "));
+  }
+  SUBCASE("autoscale only") {
+    World w;
+    const std::string file = w.dir.Write(
+        "shop.yaml",
+        "apiVersion: dynoherd/v1\nkind: FormationPolicy\nmetadata: {name: shop-scale}\nspec:\n"
+        "  app: shop\n  formations:\n    - type: web\n      quantity: 5\n"
+        "      latency: {source: router-logs, statistic: p50}\n"
+        "      autoscale: {latencyThreshold: 2s, restoredThreshold: 1s, alertInterval: 2m,\n"
+        "                  maxExtraWorkers: 2, maxDuration: 1h}\n");
+    const std::string metrics = MetricsAfterFirstPass(w, file, "shop-scale");
+    INFO(metrics);
+    for (const auto& name : always)
+      CHECK_MESSAGE(Contains(metrics, name), name);
+    for (const auto& name : every_formation)
+      CHECK_MESSAGE(HasWebSeries(metrics, name, "shop-scale"), name);
+    for (const std::string name :
+         {"dynoherd_latency_event_active", "dynoherd_latency_event_depth",
+          "dynoherd_formation_baseline_quantity", "dynoherd_formation_max_quantity",
+          "dynoherd_formation_latency_threshold_seconds", "dynoherd_latency_event_duration_seconds",
+          "dynoherd_latency_event_max_duration_seconds"}) {
+      CHECK_MESSAGE(HasWebSeries(metrics, name, "shop-scale"), name);
+    }
+    CHECK(Contains(metrics, "dynoherd_formation_latency_seconds{app=\"shop\",formation=\"web\","
+                            "policy=\"shop-scale\",statistic=\"p50\"} "));
+  }
+}
 
 TEST_CASE("plan and reconcile with router logs via session: the laggard found and restarted") {
   World w;
@@ -123,6 +303,43 @@ TEST_CASE("plan and reconcile with router logs via session: the laggard found an
   ProcessResult after = w.Run({"plan", "-f", policy});
   CHECK(after.exit_code == 0);
   CHECK_FALSE(Contains(after.out, "restart"));
+}
+
+TEST_CASE("a log session that cannot be opened fails plan and reconcile, naming the cause") {
+  World w;
+  REQUIRE(w.fake->AddFault("{method: POST, path: /apps/shop/log-sessions, status: 503, times: 0}")
+              .ok());
+  const std::string policy = w.dir.Write("shop.yaml", Policy("shop-web", "{source: router-logs}"));
+
+  for (const std::string command : {"plan", "reconcile"}) {
+    CAPTURE(command);
+    ProcessResult r = w.Run({command, "-f", policy});
+    INFO(r.err);
+    CHECK(r.exit_code == 1);  // not 0 ("no changes") nor 2 ("changes planned"): it could not see
+    CHECK(Contains(r.out, "1 of 1 policy failed:\n  shop-web: "));
+    CHECK(Contains(r.out, "latency source cannot observe web: cannot open a log session: "));
+    CHECK(Contains(r.out, "503"));
+    CHECK(Contains(r.err, "level=error msg=\"pass failed\" policy=shop-web app=shop"));
+    CHECK(Contains(r.err, "level=warn msg=\"condition changed\" policy=shop-web app=shop "
+                          "formation=web condition=Degraded status=True "
+                          "reason=LatencySourceFailed"));
+    w.CheckNoSecret(r.out + r.err);
+  }
+  // Blind, nothing was done to the app.
+  CHECK(w.fake->Requests("DELETE").empty());
+  CHECK(w.fake->Requests("PATCH").empty());
+  const json state = json::parse(ReadFile(w.state));
+  const json& record = state["lastPasses"]["shop-web"]["lastPass"];
+  CHECK(record["result"] == "error");
+  CHECK(Contains(record["formations"][0]["latency"]["error"].get<std::string>(),
+                 "cannot open a log session"));
+  bool degraded = false;
+  for (const auto& c : state["policies"]["shop-web"]["formations"][0]["conditions"]) {
+    if (c["type"] == "Degraded") {
+      degraded = c["status"] == "True" && c["reason"] == "LatencySourceFailed";
+    }
+  }
+  CHECK(degraded);
 }
 
 TEST_CASE("plan with a drain policy: latency unknown, and the log says it needs dynoherd run") {

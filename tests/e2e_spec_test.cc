@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "tests/support/json_schema.h"
 #include "tests/support/policy_documents.h"
 #include "tests/support/subprocess.h"
 #include "tests/support/temp_dir.h"
@@ -19,8 +20,21 @@ using namespace std::chrono_literals;
 TEST_CASE("validate -f examples/ exits 0 and counts the policies") {
   ProcessResult r = RunDynoherd({"validate", "-f", "examples/"});
   CHECK(r.exit_code == 0);
-  CHECK(r.out == "3 policies valid\n");
+  CHECK(r.out == "4 policies valid\n");
   CHECK(r.err == "");
+}
+
+TEST_CASE("validate warns of a declared quantity 0, which is valid but stops the formation") {
+  const std::string policy =
+      "apiVersion: dynoherd/v1\nkind: FormationPolicy\nmetadata: {name: shop}\n"
+      "spec:\n  app: shop\n  formations:\n    - {type: web, quantity: 2}\n"
+      "    - {type: worker, quantity: 0}\n";
+  ProcessResult r = RunDynoherd({"validate", "-f", "-"}, {.stdin_data = policy});
+  CHECK(r.exit_code == 0);
+  CHECK(r.out == "1 policy valid\n");
+  CHECK(r.err ==
+        "<stdin>:8:7: spec.formations[1].quantity: warning: 0 stops every worker dyno of shop on "
+        "the next pass (omit quantity to leave the running size alone)\n");
 }
 
 TEST_CASE("validate: a file with three mistakes prints three located errors and exits 1") {
@@ -50,6 +64,19 @@ TEST_CASE("validate reads stdin with -, expands ${VAR} from its environment") {
                                     {.unset_env = {"HEROKU_APP_NAME"}, .stdin_data = policy});
   CHECK(unset.exit_code == 1);
   CHECK(unset.err == "<stdin>:4:13: spec.app: environment variable HEROKU_APP_NAME is not set\n");
+
+  // ${VAR:-default}: the default when unset; the checks apply to what it gives.
+  const std::string defaulted =
+      "apiVersion: dynoherd/v1\nkind: FormationPolicy\nmetadata: {name: shop}\n"
+      "spec: {app: '${HEROKU_APP_NAME:-Shop Staging}', formations: [{type: web}]}\n";
+  ProcessResult bad_default = RunDynoherd(
+      {"validate", "-f", "-"}, {.unset_env = {"HEROKU_APP_NAME"}, .stdin_data = defaulted});
+  CHECK(bad_default.exit_code == 1);
+  CHECK(bad_default.err.find("got \"Shop Staging\" from \"${HEROKU_APP_NAME:-Shop Staging}\"") !=
+        std::string::npos);
+  ProcessResult set = RunDynoherd({"validate", "-f", "-"},
+                                  {.env = {{"HEROKU_APP_NAME", "shop"}}, .stdin_data = defaulted});
+  CHECK(set.exit_code == 0);
 }
 
 TEST_CASE("validate takes several -f: files, directories and stdin together") {
@@ -106,38 +133,22 @@ TEST_CASE("schema prints the checked-in draft 2020-12 schema as JSON") {
 
 // --- The schema under a real validator (Python jsonschema, Draft202012Validator)
 
-std::string Python() {
-  // The Debian interpreter, for which `make deps` installs python3-jsonschema and python3-yaml.
-  for (const char* candidate : {"/usr/bin/python3", "/usr/local/bin/python3"}) {
-    if (std::filesystem::exists(candidate)) return candidate;
-  }
-  return "python3";
-}
-
-// Runs tests/support/check_json_schema.py; returns "valid" or "invalid: ..." per file.
-std::map<std::string, std::string> SchemaVerdicts(const std::string& schema_file,
-                                                  const std::vector<std::string>& files) {
-  std::vector<std::string> args = {"tests/support/check_json_schema.py", schema_file};
-  args.insert(args.end(), files.begin(), files.end());
-  ProcessResult r = RunProcess(Python(), {.args = args, .timeout = 120s});
-  INFO(r.out << r.err);
-  REQUIRE_MESSAGE(r.exit_code == 0, "python3 with jsonschema and yaml is needed: make deps");
-  std::map<std::string, std::string> verdicts;
-  std::istringstream lines(r.out);
-  for (std::string line; std::getline(lines, line);) {
-    size_t hash = line.find('#');
-    size_t space = line.find(' ', hash);
-    verdicts[line.substr(0, hash)] += line.substr(space + 1);
-  }
-  return verdicts;
+// tests/support/json_schema.h, the test failing when the validator cannot run.
+std::map<std::string, std::string> Verdicts(const std::string& schema_file,
+                                            const std::vector<std::string>& files) {
+  Result<std::map<std::string, std::string>> verdicts =
+      dynoherd::testing::SchemaVerdicts(schema_file, files);
+  REQUIRE_MESSAGE(verdicts.ok(), verdicts.status().message());
+  return std::move(verdicts).value();
 }
 
 TEST_CASE("an independent validator accepts the schema and the examples") {
   TempDir dir;
   std::string schema = dir.Write("schema.json", RunDynoherd({"schema"}).out);
   std::vector<std::string> examples = {"examples/demo.yaml", "examples/shop-web.yaml",
-                                       "examples/shop-worker.yaml"};
-  auto verdicts = SchemaVerdicts(schema, examples);
+                                       "examples/shop-worker.yaml",
+                                       "examples/sidekiq-workers.yaml"};
+  auto verdicts = Verdicts(schema, examples);
   for (const auto& example : examples)
     CHECK(verdicts[example] == "valid");
 }
@@ -247,7 +258,7 @@ TEST_CASE("the schema and the loader agree on a corpus of documents, rule by rul
   std::vector<std::string> files;
   for (const auto& c : corpus)
     files.push_back(dir.Write(c.name + ".json", c.document.dump(2)));
-  auto verdicts = SchemaVerdicts(schema, files);
+  auto verdicts = Verdicts(schema, files);
   for (size_t i = 0; i < corpus.size(); ++i) {
     INFO(corpus[i].name << ": schema says " << verdicts[files[i]]);
     ProcessResult loader = RunDynoherd({"validate", "-f", files[i]},
@@ -259,4 +270,60 @@ TEST_CASE("the schema and the loader agree on a corpus of documents, rule by rul
 }
 
 }  // namespace
+
+// --- The output schemas (docs/schemas/) against what the commands print
+
+TEST_CASE("plan, reconcile, status and analyze print what docs/schemas/ describe") {
+  TempDir dir;
+  const std::string state = (dir.path() / "state.json").string();
+  // The demo on the embedded simulator, 5 minutes in: web.3 is a laggard to restart.
+  auto run = [&state](std::vector<std::string> args) {
+    args.insert(args.end(), {"--state", state, "--output", "json"});
+    return RunDynoherd(args);
+  };
+  const ProcessResult plan = run({"plan", "-f", "examples/demo.yaml", "--sim-at", "5m"});
+  CHECK(plan.exit_code == 2);
+  const ProcessResult reconcile = run({"reconcile", "-f", "examples/demo.yaml", "--sim-at", "5m"});
+  CHECK(reconcile.exit_code == 0);
+  const ProcessResult status = run({"status", "-f", "examples/demo.yaml"});
+  CHECK(status.exit_code == 0);
+  const ProcessResult analyze =
+      RunDynoherd({"analyze", "--output", "json", "tests/fixtures/analyze/router.log"});
+  CHECK(analyze.exit_code == 0);
+
+  const std::string plan_file = dir.Write("plan.json", plan.out);
+  const std::string reconcile_file = dir.Write("reconcile.json", reconcile.out);
+  json plan_json = json::parse(plan.out);
+  // What the schema must refuse: a key in another style, a number as a string.
+  json snake = plan_json;
+  snake["policies"][0]["started_at"] = snake["policies"][0]["startedAt"];
+  json stringly = plan_json;
+  stringly["policies"][0]["formations"][0]["observedQuantity"] = "6";
+  const std::string snake_file = dir.Write("snake.json", snake.dump());
+  const std::string stringly_file = dir.Write("stringly.json", stringly.dump());
+  auto plans = Verdicts("docs/schemas/plan.schema.json",
+                        {plan_file, reconcile_file, snake_file, stringly_file});
+  CHECK(plans[plan_file] == "valid");
+  CHECK(plans[reconcile_file] == "valid");
+  CHECK(plans[snake_file].starts_with("invalid: Additional properties are not allowed"));
+  CHECK(plans[stringly_file] == "invalid: '6' is not of type 'integer', 'null'");
+
+  const std::string status_file = dir.Write("status.json", status.out);
+  CHECK(Verdicts("docs/schemas/status.schema.json", {status_file})[status_file] == "valid");
+  const std::string analyze_file = dir.Write("analyze.json", analyze.out);
+  CHECK(Verdicts("docs/schemas/analyze.schema.json", {analyze_file})[analyze_file] == "valid");
+
+  // One shape for the same thing: the pass `status` shows is the one `reconcile` printed.
+  json status_json = json::parse(status.out);
+  json reconciled = json::parse(reconcile.out)["policies"][0];
+  REQUIRE(status_json["policies"].size() == 1);
+  json& last_pass = status_json["policies"][0]["lastPass"];
+  CHECK(last_pass["durationSeconds"].get<double>() ==
+        doctest::Approx(reconciled["durationSeconds"].get<double>()).epsilon(0.01));
+  last_pass.erase("durationSeconds");  // the state file keeps timestamps to the millisecond
+  reconciled.erase("durationSeconds");
+  CHECK(last_pass == reconciled);
+  CHECK(status_json["policies"][0]["lastActions"]["actions"] == reconciled["actions"]);
+}
+
 }  // namespace dynoherd::testing

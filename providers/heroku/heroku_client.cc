@@ -73,6 +73,9 @@ Status WithMessage(const Status& s, std::string message) {
     case Status::Code::kInternal:
       out = Status::Internal(std::move(message));
       break;
+    case Status::Code::kOutcomeUnknown:
+      out = Status::OutcomeUnknown(std::move(message));
+      break;
   }
   if (s.api_error()) out = out.WithApiError(*s.api_error());
   return out;
@@ -153,6 +156,8 @@ struct HerokuClient::Call {
   std::string what;  // "list dynos of shop": starts every message about this call
   // Safe to send again after it may have reached Heroku (reads, absolute updates).
   bool idempotent = true;
+  // Changes the app (scale, restart, stop): a failure after it was sent is OutcomeUnknown.
+  bool changes_app = false;
   bool budgeted = true;
   int max_attempts = 0;  // 0 = the retry policy's
   std::vector<std::pair<std::string, std::string>> headers;
@@ -281,7 +286,7 @@ Status HerokuClient::CheckBudget(const std::string& what) {
   const std::string eta = FormatDuration(std::chrono::seconds(refill_seconds));
   logger_.Warn(
       "Heroku API budget below the reserve: skipping the call",
-      {{"call", what}, {"remaining", remaining}, {"reserve", reserve}, {"refill_eta", eta}});
+      {{"call", what}, {"remaining", remaining}, {"reserve", reserve}, {"refillEta", eta}});
   return Status::ResourceExhausted(what + ": skipped: the Heroku API budget is low (" +
                                    std::to_string(remaining) + " calls left, reserve " +
                                    std::to_string(reserve) +
@@ -333,12 +338,22 @@ Result<HttpResponse> HerokuClient::Execute(const Call& call) {
   const HttpRequest request = RequestFor(call, cached);
   const int max_attempts = call.max_attempts > 0 ? call.max_attempts : options_.retry.max_attempts;
   const TimePoint first_attempt = clock_.Now();
+  // Once an attempt of a write was sent and not answered, no later failure tells whether it
+  // took effect.
+  bool maybe_applied = false;
+  auto unanswered = [&](Status failure) {
+    if (!maybe_applied) return failure;
+    return Status::OutcomeUnknown(failure.message() +
+                                  " (the request was sent and no answer came: it may have taken "
+                                  "effect)");
+  };
   for (int attempt = 1;; ++attempt) {
     Attempt outcome = SendOnce(call, request, attempt, cached);
     if (outcome.response) return std::move(*outcome.response);
-    if (!outcome.retryable) return Sanitize(outcome.failure);
+    maybe_applied = maybe_applied || (call.changes_app && outcome.sent_unanswered);
+    if (!outcome.retryable) return unanswered(Sanitize(outcome.failure));
     Result<Duration> wait = NextWait(attempt, max_attempts, first_attempt, outcome);
-    if (!wait.ok()) return Sanitize(wait.status());
+    if (!wait.ok()) return unanswered(Sanitize(wait.status()));
     logger_.Warn("heroku api call failed; retrying",
                  {{"call", call.what},
                   {"attempt", attempt},
@@ -349,7 +364,7 @@ Result<HttpResponse> HerokuClient::Execute(const Call& call) {
       ++stats_.retries;
     }
     if (!sleeper_.Sleep(*wait)) {
-      return Status::Aborted(call.what + ": stopped while waiting to retry");
+      return unanswered(Status::Aborted(call.what + ": stopped while waiting to retry"));
     }
   }
 }
@@ -399,6 +414,8 @@ HerokuClient::Attempt HerokuClient::SendOnce(const Call& call, const HttpRequest
     Attempt failed;
     failed.failure = result.status.WithContext(call.what);
     failed.retryable = call.idempotent || result.RequestNeverSent();
+    failed.sent_unanswered =
+        !result.RequestNeverSent() && result.failure != TransportFailure::kTooLarge;
     return failed;
   }
   HttpResponse& response = result.response;
@@ -406,10 +423,10 @@ HerokuClient::Attempt HerokuClient::SendOnce(const Call& call, const HttpRequest
   logger_.Debug("heroku api call", {{"method", call.method},
                                     {"path", call.path},
                                     {"status", response.status},
-                                    {"duration_ms", static_cast<int64_t>(duration_ms)},
-                                    {"request_id", RequestIdOf(response.headers)},
+                                    {"durationMs", static_cast<int64_t>(duration_ms)},
+                                    {"requestId", RequestIdOf(response.headers)},
                                     {"attempt", attempt},
-                                    {"ratelimit_remaining",
+                                    {"rateLimitRemaining",
                                      response.headers.Get("RateLimit-Remaining").value_or("")}});
   return Judge(call, std::move(response), cached);
 }
@@ -543,6 +560,7 @@ Status HerokuClient::UpdateFormations(const std::string& app,
     what += " " + u.type + "=" + std::to_string(u.quantity);
   Call call;
   call.method = "PATCH";
+  call.changes_app = true;
   call.path = "/apps/" + EscapePathSegment(app) + "/formation";
   call.body = FormationBatchBody(updates);
   call.what = what;
@@ -554,6 +572,7 @@ Status HerokuClient::UpdateFormations(const std::string& app,
 Status HerokuClient::RestartDyno(const std::string& app, const std::string& dyno) {
   Call call;
   call.method = "DELETE";
+  call.changes_app = true;
   call.path = "/apps/" + EscapePathSegment(app) + "/dynos/" + EscapePathSegment(dyno);
   call.what = "restart dyno " + dyno + " of " + app;
   call.idempotent = false;
@@ -567,6 +586,7 @@ Status HerokuClient::StopDyno(const std::string& app, const std::string& dyno) {
   call.path =
       "/apps/" + EscapePathSegment(app) + "/dynos/" + EscapePathSegment(dyno) + "/actions/stop";
   call.what = "stop dyno " + dyno + " of " + app;
+  call.changes_app = true;
   call.idempotent = false;
   Result<HttpResponse> response = Execute(call);
   return response.ok() ? Status::Ok() : response.status();

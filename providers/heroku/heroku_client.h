@@ -7,7 +7,8 @@
 // total time. Creating a log session is retried the same way: it only reads. Restart and stop are
 // never sent twice: the only failure they retry is one where the request provably never left
 // (connection refused, name resolution or connect timeout); a pass reports any other failure and
-// the next pass decides afresh.
+// the next pass decides afresh. A change (scale, restart, stop) that was sent and never answered
+// fails with Status::OutcomeUnknown: it may have taken effect.
 #pragma once
 
 #include <atomic>
@@ -157,6 +158,7 @@ class HerokuClient {
     Status failure;
     bool retryable = false;
     std::optional<Duration> retry_after;  // what Heroku asked for
+    bool sent_unanswered = false;         // it may have reached Heroku; no answer came
   };
 
   // Sends `call` (after the budget check), retrying as the class comment says.

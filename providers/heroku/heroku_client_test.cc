@@ -164,6 +164,8 @@ TEST_CASE("a dropped connection on restart or stop is not retried, even after a 
   Status stop = h.client->StopDyno("shop", "web.2");
   CHECK(restart.message().find("the server closed the connection without answering") !=
         std::string::npos);
+  CHECK(restart.code() == Status::Code::kOutcomeUnknown);
+  CHECK(stop.code() == Status::Code::kOutcomeUnknown);
   CHECK(stop.message().rfind("stop dyno web.2 of shop: ", 0) == 0);
   CHECK(h.Sent("DELETE").size() == 1);
   CHECK(h.Sent("POST").size() == 1);
@@ -333,11 +335,35 @@ TEST_CASE("timeouts: a slow read is retried, a slow restart is not") {
 
   h.fake->AddFault(F("{kind: slow, delay: 10s, method: DELETE}"));
   Status s = h.client->RestartDyno("shop", "web.4");
-  CHECK(s.code() == Status::Code::kDeadlineExceeded);
+  CHECK(s.code() == Status::Code::kOutcomeUnknown);  // sent: it may have happened
   CHECK(s.message() == "restart dyno web.4 of shop: DELETE " + HostOfUrl(h.fake->base_url()) +
-                           ": no complete response within 300ms");
+                           ": no complete response within 300ms (the request was sent and no "
+                           "answer came: it may have taken effect)");
   CHECK(h.Sent("DELETE").size() == 1);
   CHECK(h.sleeper.waits().size() == 1);
+}
+
+TEST_CASE("a scale never answered is OutcomeUnknown; answered on a retry, it is done") {
+  CapturingLogger log;
+  Harness h(log, [](HerokuClientOptions& o) {
+    o.transport.total_timeout = 300ms;
+    o.retry.max_attempts = 2;
+  });
+  h.fake->AddFault(F("{kind: stall, delay: 10s, method: PATCH, times: 2}"));
+  Status s = h.client->UpdateFormations("shop", {{"web", 6}});
+  CHECK(s.code() == Status::Code::kOutcomeUnknown);
+  CHECK(s.message().find("it may have taken effect") != std::string::npos);
+  CHECK(h.fake->FormationQuantity("shop", "web") == 6);  // it had, as far as Heroku knows
+
+  h.fake->AddFault(F("{kind: stall, delay: 10s, method: PATCH}"));
+  CHECK(h.client->UpdateFormations("shop", {{"web", 7}}).ok());  // the retry got its answer
+  CHECK(h.Sent("PATCH").size() == 4);
+
+  // A refusal is a plain failure: Heroku said it did not happen.
+  h.fake->AddFault(F("{method: PATCH, status: 422, id: invalid_params}"));
+  Status refused = h.client->UpdateFormations("shop", {{"web", 8}});
+  CHECK_FALSE(refused.ok());
+  CHECK(refused.code() != Status::Code::kOutcomeUnknown);
 }
 
 TEST_CASE("malformed JSON and a truncated body are clear errors") {

@@ -1,6 +1,10 @@
 #include "providers/heroku/heroku_token.h"
 
+#include <sys/stat.h>
+
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <sstream>
 #include <vector>
@@ -98,6 +102,43 @@ bool IsLoopbackHost(const std::string& host_and_port) {
   return host == "127.0.0.1" || host == "localhost" || host == "[::1]";
 }
 
+// ~/.netrc, read as curl and ssh treat files that hold secrets: a regular file (a symlink to one
+// is fine; to /dev/zero it is not), of a sane size, that nobody but its owner can read. nullopt:
+// there is none.
+constexpr off_t kMaxNetrcBytes = 64 * 1024;
+
+Result<std::optional<std::string>> ReadNetrc(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) {
+    if (errno == ENOENT) return std::optional<std::string>();
+    return Status::PermissionDenied("cannot read " + path + ": " + std::strerror(errno));
+  }
+  if (!S_ISREG(st.st_mode)) {
+    return Status::InvalidArgument(path + " is not a regular file; it was not read");
+  }
+  if (st.st_size > kMaxNetrcBytes) {
+    return Status::InvalidArgument(path + " is larger than " + std::to_string(kMaxNetrcBytes) +
+                                   " bytes; it was not read");
+  }
+  if ((st.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
+    char mode[8];
+    std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
+    return Status::PermissionDenied(
+        path + " holds the Heroku API token and is open to other users (mode " + mode +
+        "); run `chmod 600 " + path + "`, or set HEROKU_API_KEY");
+  }
+  std::ifstream in(path);
+  if (!in) return Status::PermissionDenied("cannot read " + path);
+  std::string text(static_cast<size_t>(kMaxNetrcBytes) + 1, '\0');
+  in.read(text.data(), static_cast<std::streamsize>(text.size()));
+  text.resize(static_cast<size_t>(in.gcount()));
+  if (text.size() > static_cast<size_t>(kMaxNetrcBytes)) {
+    return Status::InvalidArgument(path + " grew past " + std::to_string(kMaxNetrcBytes) +
+                                   " bytes while read; it was not used");
+  }
+  return std::optional<std::string>(std::move(text));
+}
+
 }  // namespace
 
 Result<HerokuToken> ResolveHerokuToken(const EnvLookup& env) {
@@ -115,11 +156,10 @@ Result<HerokuToken> ResolveHerokuToken(const EnvLookup& env) {
                                    " (HOME is not set, so no ~/.netrc was read)");
   }
   const std::string path = *home + "/.netrc";
-  std::ifstream in(path);
-  if (!in) return Status::Unauthenticated("no Heroku API token: " + how + " (no " + path + ")");
-  std::stringstream text;
-  text << in.rdbuf();
-  NetrcEntry entry = FindNetrcMachine(text.str(), kHerokuApiHost);
+  Result<std::optional<std::string>> text = ReadNetrc(path);
+  if (!text.ok()) return text.status();
+  if (!*text) return Status::Unauthenticated("no Heroku API token: " + how + " (no " + path + ")");
+  NetrcEntry entry = FindNetrcMachine(**text, kHerokuApiHost);
   if (!entry.found) {
     return Status::Unauthenticated("no Heroku API token: " + how + " (" + path +
                                    " has no machine api.heroku.com)");

@@ -19,7 +19,8 @@ struct HerokuToken {
 
 // HEROKU_API_KEY when set and not empty, else the password of `machine api.heroku.com` in
 // $HOME/.netrc (where `heroku login` stores it). Surrounding whitespace is trimmed. Fails with a
-// message naming both ways to provide a token, and never quoting one.
+// message naming both ways to provide a token, and never quoting one. A .netrc that others may
+// read or write, that is not a regular file, or larger than 64 KiB is refused, saying why.
 Result<HerokuToken> ResolveHerokuToken(const EnvLookup& env);
 
 inline constexpr const char* kDefaultHerokuApiUrl = "https://api.heroku.com";

@@ -1,6 +1,7 @@
 #include "providers/heroku/heroku_token.h"
 
 #include <doctest/doctest.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -28,7 +29,10 @@ struct TempHome {
   explicit TempHome(const std::string& netrc = "", bool write = true) {
     char tmpl[] = "/tmp/dynoherd-home-XXXXXX";
     dir = mkdtemp(tmpl);
-    if (write) std::ofstream(dir + "/.netrc") << netrc;
+    if (write) {
+      std::ofstream(dir + "/.netrc") << netrc;
+      chmod((dir + "/.netrc").c_str(), 0600);  // as `heroku login` leaves it
+    }
   }
   ~TempHome() {
     std::remove((dir + "/.netrc").c_str());
@@ -60,6 +64,36 @@ TEST_CASE("~/.netrc's api.heroku.com entry is used when HEROKU_API_KEY is unset 
     CHECK(token->value == "01234567-89ab-cdef-0123-456789abcdef");
     CHECK(token->source == home.dir + "/.netrc");
   }
+}
+
+TEST_CASE("a .netrc others may read, not a regular file, or too large is refused, saying why") {
+  TempHome home("machine api.heroku.com login me password HRKU-secret-netrc\n");
+  const std::string netrc = home.dir + "/.netrc";
+  for (mode_t mode : {0640, 0604, 0620}) {
+    CAPTURE(mode);
+    REQUIRE(chmod(netrc.c_str(), mode) == 0);
+    auto token = ResolveHerokuToken(FakeEnv({{"HOME", home.dir}}));
+    REQUIRE_FALSE(token.ok());
+    CHECK(token.status().code() == Status::Code::kPermissionDenied);
+    CHECK(token.status().message().find("is open to other users") != std::string::npos);
+    CHECK(token.status().message().find("chmod 600 " + netrc) != std::string::npos);
+    CHECK(token.status().message().find("HRKU-secret-netrc") == std::string::npos);
+  }
+  REQUIRE(chmod(netrc.c_str(), 0400) == 0);
+  CHECK(ResolveHerokuToken(FakeEnv({{"HOME", home.dir}})).ok());
+
+  std::remove(netrc.c_str());
+  REQUIRE(symlink("/dev/zero", netrc.c_str()) == 0);  // once made `reconcile` read forever
+  auto device = ResolveHerokuToken(FakeEnv({{"HOME", home.dir}}));
+  REQUIRE_FALSE(device.ok());
+  CHECK(device.status().message() == netrc + " is not a regular file; it was not read");
+
+  std::remove(netrc.c_str());
+  std::ofstream(netrc) << "machine api.heroku.com password x\n" << std::string(70000, '#');
+  chmod(netrc.c_str(), 0600);
+  auto large = ResolveHerokuToken(FakeEnv({{"HOME", home.dir}}));
+  REQUIRE_FALSE(large.ok());
+  CHECK(large.status().message() == netrc + " is larger than 65536 bytes; it was not read");
 }
 
 TEST_CASE("one-line netrc entries and quoted passwords work") {

@@ -1,7 +1,6 @@
 #include "providers/redis/redis_connection.h"
 
 #include <algorithm>
-#include <thread>
 
 #include "providers/redis/redis_stream.h"
 
@@ -28,14 +27,7 @@ std::string Count(size_t n, const char* one, const char* many) {
 
 }  // namespace
 
-SleepFunction RealSleep() {
-  return [](Duration d) {
-    std::this_thread::sleep_for(d);
-    return true;
-  };
-}
-
-Status ErrorReplyStatus(const RedisEndpoint& endpoint, std::string_view command_name,
+Status ErrorReplyStatus(const spec::RedisEndpoint& endpoint, std::string_view command_name,
                         const RedisReply& reply) {
   const std::string where = std::string(endpoint.tls ? "rediss://" : "redis://") +
                             endpoint.HostPort() + ": " + std::string(command_name) + ": ";
@@ -54,7 +46,7 @@ Status ErrorReplyStatus(const RedisEndpoint& endpoint, std::string_view command_
   return Status::FailedPrecondition(message);
 }
 
-Result<std::unique_ptr<RedisConnection>> RedisConnection::Create(RedisEndpoint endpoint,
+Result<std::unique_ptr<RedisConnection>> RedisConnection::Create(spec::RedisEndpoint endpoint,
                                                                  RedisConnectionOptions options) {
   if (options.reconnect.attempts < 1) {
     return Status::InvalidArgument("Redis reconnect attempts must be at least 1");
@@ -62,7 +54,6 @@ Result<std::unique_ptr<RedisConnection>> RedisConnection::Create(RedisEndpoint e
   if (options.connect_timeout <= Duration::zero() || options.io_timeout <= Duration::zero()) {
     return Status::InvalidArgument("Redis connect and I/O timeouts must be positive");
   }
-  if (!options.sleep) options.sleep = RealSleep();
   std::unique_ptr<RedisConnection> connection(
       new RedisConnection(std::move(endpoint), std::move(options)));
   if (connection->endpoint_.tls) {
@@ -74,8 +65,11 @@ Result<std::unique_ptr<RedisConnection>> RedisConnection::Create(RedisEndpoint e
   return connection;
 }
 
-RedisConnection::RedisConnection(RedisEndpoint endpoint, RedisConnectionOptions options)
-    : endpoint_(std::move(endpoint)), options_(std::move(options)) {}
+RedisConnection::RedisConnection(spec::RedisEndpoint endpoint, RedisConnectionOptions options)
+    : endpoint_(std::move(endpoint)), options_(std::move(options)) {
+  if (options_.sleeper == nullptr) own_sleeper_ = std::make_unique<SystemSleeper>();
+  sleeper_ = options_.sleeper != nullptr ? options_.sleeper : own_sleeper_.get();
+}
 
 RedisConnection::~RedisConnection() = default;
 
@@ -109,10 +103,10 @@ Status RedisConnection::Connect() {
       if (options_.logger != nullptr) {
         options_.logger->Warn("redis connect failed; retrying", {{"redis", endpoint_.Redacted()},
                                                                  {"attempt", attempt - 1},
-                                                                 {"retry_in", FormatDuration(wait)},
+                                                                 {"retryIn", FormatDuration(wait)},
                                                                  {"error", last.message()}});
       }
-      if (!options_.sleep(wait)) return Status::Aborted(where() + ": connect interrupted");
+      if (!sleeper_->Sleep(wait)) return Status::Aborted(where() + ": connect interrupted");
     }
     last = ConnectOnce();
     if (last.ok()) {
@@ -137,33 +131,59 @@ Status RedisConnection::ConnectOnce() {
   return Handshake();
 }
 
-Status RedisConnection::Handshake() {
+std::vector<RedisCommand> RedisConnection::HandshakeCommands(bool user) const {
   std::vector<RedisCommand> commands;
   if (!endpoint_.password.empty()) {
-    commands.push_back(endpoint_.username.empty()
-                           ? RedisCommand{"AUTH", endpoint_.password}
-                           : RedisCommand{"AUTH", endpoint_.username, endpoint_.password});
+    commands.push_back(user ? RedisCommand{"AUTH", endpoint_.username, endpoint_.password}
+                            : RedisCommand{"AUTH", endpoint_.password});
   }
   if (endpoint_.database != 0) commands.push_back({"SELECT", std::to_string(endpoint_.database)});
-  if (commands.empty()) return Status::Ok();
+  return commands;
+}
 
+Status RedisConnection::Handshake() {
+  const bool with_user = !endpoint_.username.empty() && !password_alone_;
+  std::vector<RedisCommand> commands = HandshakeCommands(with_user);
+  if (commands.empty()) return Status::Ok();
   Result<std::vector<RedisReply>> replies = Exchange(commands, options_.connect_timeout);
   if (!replies.ok()) return replies.status();
+
+  // A refused user: Redis 6+ answers WRONGPASS when no such ACL user exists, Redis 5 answers ERR
+  // to an AUTH with two arguments. The password alone may still be the default user's.
+  const std::string_view code = replies->front().ErrorCode();
+  if (with_user && (code == "WRONGPASS" || code == "ERR")) {
+    const RedisReply refused = replies->front();
+    commands = HandshakeCommands(false);
+    replies = Exchange(commands, options_.connect_timeout);
+    if (!replies.ok()) return replies.status();
+    if (replies->front().is_error()) return AuthFailed(refused, &replies->front());
+    password_alone_ = true;
+    if (options_.logger != nullptr) {
+      options_.logger->Info(
+          "redis refused the URL's user; logged in with the password alone (the default user)",
+          {{"redis", endpoint_.Redacted()}, {"user", endpoint_.username}});
+    }
+  }
   for (size_t i = 0; i < replies->size(); ++i) {
     const RedisReply& reply = (*replies)[i];
     if (!reply.is_error()) continue;
-    Close();
     // AUTH fails first; the SELECT after a failed AUTH only repeats NOAUTH.
-    if (commands[i][0] == "AUTH") {
-      const std::string who =
-          endpoint_.username.empty() ? "" : " as user \"" + endpoint_.username + "\"";
-      return Status::Unauthenticated(where() + ": authentication" + who + " failed: " + reply.text);
-    }
+    if (commands[i][0] == "AUTH") return AuthFailed(reply, nullptr);
+    Close();
     if (reply.ErrorCode() == "NOAUTH") return ErrorReplyStatus(endpoint_, "SELECT", reply);
     return Status::InvalidArgument(where() + ": database " + std::to_string(endpoint_.database) +
                                    ": " + reply.text);
   }
   return Status::Ok();
+}
+
+Status RedisConnection::AuthFailed(const RedisReply& reply, const RedisReply* password_alone) {
+  Close();
+  const std::string who =
+      endpoint_.username.empty() ? "" : " as user \"" + endpoint_.username + "\"";
+  std::string message = where() + ": authentication" + who + " failed: " + reply.text;
+  if (password_alone != nullptr) message += "; with the password alone: " + password_alone->text;
+  return Status::Unauthenticated(message);
 }
 
 Result<RedisReply> RedisConnection::Command(const RedisCommand& command) {
@@ -177,8 +197,11 @@ Result<RedisReply> RedisConnection::Command(const RedisCommand& command) {
 Result<std::vector<RedisReply>> RedisConnection::Pipeline(
     const std::vector<RedisCommand>& commands) {
   if (commands.empty()) return std::vector<RedisReply>();
-  if (Status s = Connect(); !s.ok()) return s;
-  return Exchange(commands, options_.io_timeout);
+  Status connected = Connect();
+  Result<std::vector<RedisReply>> replies = connected;
+  if (connected.ok()) replies = Exchange(commands, options_.io_timeout);
+  if (options_.on_request) options_.on_request(replies.ok());
+  return replies;
 }
 
 Result<std::vector<RedisReply>> RedisConnection::Exchange(const std::vector<RedisCommand>& commands,

@@ -2,7 +2,7 @@
 // replicas' shared store. hiredis formats the commands and reads the replies; the bytes travel over
 // our own socket and OpenSSL (redis_stream.h), because Debian's hiredis has no TLS.
 //
-//   auto redis = RedisConnection::Create(ParseRedisUrl(url).value(), {});
+//   auto redis = RedisConnection::Create(spec::ParseRedisUrl(url).value(), {});
 //   Result<RedisReply> pong = (*redis)->Command({"PING"});
 //   Result<std::vector<RedisReply>> replies = (*redis)->Pipeline({{"LLEN", "a"}, {"LLEN", "b"}});
 //
@@ -23,10 +23,11 @@
 #include <vector>
 
 #include "common/logging.h"
+#include "common/sleeper.h"
 #include "common/status.h"
 #include "common/time.h"
 #include "providers/redis/redis_reply.h"
-#include "providers/redis/redis_url.h"
+#include "spec/redis_url.h"
 
 namespace dynoherd::providers::redis {
 
@@ -34,10 +35,6 @@ using namespace std::chrono_literals;
 
 class RedisStream;
 class TlsClientContext;
-
-// Waits `d`; returns false when woken early to shut down. Injected so tests take no wall time.
-using SleepFunction = std::function<bool(Duration d)>;
-SleepFunction RealSleep();
 
 struct ReconnectPolicy {
   int attempts = 4;                  // connect attempts one call may make (at least 1)
@@ -51,8 +48,13 @@ struct RedisConnectionOptions {
   bool tls_verify = true;         // rediss:// only; false accepts any certificate (Heroku's)
   std::string tls_ca_file{};      // PEM CAs to trust instead of the system's; needs tls_verify
   ReconnectPolicy reconnect{};
-  SleepFunction sleep{};     // the backoff's waits; empty: RealSleep()
+  // The backoff's waits; interrupting it cuts a reconnect short. Null: a SystemSleeper of the
+  // connection's own. Outlives the connection.
+  Sleeper* sleeper = nullptr;
   Logger* logger = nullptr;  // connects and failed attempts (debug, info, warn); may be null
+  // Told after every Command and Pipeline whether it succeeded (connecting included), for
+  // metrics; may be empty.
+  std::function<void(bool ok)> on_request{};
 };
 
 // What the connection has done, for tests and metrics.
@@ -66,16 +68,19 @@ struct RedisConnectionStats {
 class RedisConnection {
  public:
   // Checks the options (and loads the TLS CA store) without connecting.
-  static Result<std::unique_ptr<RedisConnection>> Create(RedisEndpoint endpoint,
+  static Result<std::unique_ptr<RedisConnection>> Create(spec::RedisEndpoint endpoint,
                                                          RedisConnectionOptions options);
   ~RedisConnection();
   RedisConnection(const RedisConnection&) = delete;
   RedisConnection& operator=(const RedisConnection&) = delete;
 
   // Connects unless connected: TCP, TLS, then AUTH (user and password, or the password alone) and
-  // SELECT in one round trip. Errors: NotFound (unknown host), Unavailable (refused, unreachable,
-  // TLS handshake), DeadlineExceeded, Unauthenticated (wrong password, or one is needed),
-  // FailedPrecondition (an untrusted certificate), InvalidArgument (no such database).
+  // SELECT in one round trip. A user the server refuses (WRONGPASS, or ERR from a Redis before 6,
+  // whose AUTH takes no user) is tried once more as the password alone: old Heroku URLs read
+  // redis://h:PASSWORD@host, where "h" is no ACL user. Errors: NotFound (unknown host),
+  // Unavailable (refused, unreachable, TLS handshake), DeadlineExceeded, Unauthenticated (wrong
+  // password, or one is needed), FailedPrecondition (an untrusted certificate), InvalidArgument
+  // (no such database).
   Status Connect();
 
   // Sends one command and returns its reply. An error reply ("-ERR ...") becomes a Status
@@ -89,21 +94,29 @@ class RedisConnection {
 
   void Close();
   bool connected() const { return stream_ != nullptr; }
-  const RedisEndpoint& endpoint() const { return endpoint_; }
+  const spec::RedisEndpoint& endpoint() const { return endpoint_; }
   const RedisConnectionStats& stats() const { return stats_; }
   // "redis://host:port" or "rediss://host:port": how messages name the server.
   std::string where() const;
 
  private:
-  RedisConnection(RedisEndpoint endpoint, RedisConnectionOptions options);
+  RedisConnection(spec::RedisEndpoint endpoint, RedisConnectionOptions options);
   Status ConnectOnce();
   Status Handshake();
+  // The AUTH and SELECT of a handshake; `user` false sends AUTH with the password alone.
+  std::vector<RedisCommand> HandshakeCommands(bool user) const;
+  // Drops the connection; the message has the refusal of the password alone too, when tried.
+  Status AuthFailed(const RedisReply& reply, const RedisReply* password_alone);
   Result<std::vector<RedisReply>> Exchange(const std::vector<RedisCommand>& commands,
                                            Duration timeout);
   Status Fail(Status status);  // drops the connection, returns the status naming the server
 
-  RedisEndpoint endpoint_;
+  spec::RedisEndpoint endpoint_;
   RedisConnectionOptions options_;
+  std::unique_ptr<SystemSleeper> own_sleeper_;  // when options_ named none
+  Sleeper* sleeper_;
+  // The server refused the URL's user and took the password alone: later connects send that.
+  bool password_alone_ = false;
   std::shared_ptr<TlsClientContext> tls_;     // null for redis://
   std::unique_ptr<RedisStream> stream_;       // null when not connected
   std::unique_ptr<RedisReplyReader> reader_;  // one per stream
@@ -114,7 +127,7 @@ class RedisConnection {
 // its arguments. WRONGPASS and NOAUTH are Unauthenticated, NOPERM PermissionDenied, LOADING, BUSY,
 // READONLY, MASTERDOWN and TRYAGAIN Unavailable, OOM ResourceExhausted, the rest
 // FailedPrecondition.
-Status ErrorReplyStatus(const RedisEndpoint& endpoint, std::string_view command_name,
+Status ErrorReplyStatus(const spec::RedisEndpoint& endpoint, std::string_view command_name,
                         const RedisReply& reply);
 
 }  // namespace dynoherd::providers::redis

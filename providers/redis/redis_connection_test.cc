@@ -28,30 +28,19 @@ bool Contains(const std::string& text, std::string_view part) {
   return text.find(part) != std::string::npos;
 }
 
-// Records the backoff's waits instead of waiting.
-struct RecordingSleep {
-  std::vector<Duration> waits;
-  SleepFunction AsFunction() {
-    return [this](Duration d) {
-      waits.push_back(d);
-      return true;
-    };
-  }
-};
-
 struct Client {
-  RecordingSleep sleep;
+  ManualSleeper sleeper;  // records the backoff's waits instead of waiting
   CapturingLogger logger;
   std::unique_ptr<RedisConnection> connection;
 
   RedisConnection* operator->() { return connection.get(); }
 };
 
-// A connection to `url` with short timeouts and the recording sleep; the Client must outlive it.
+// A connection to `url` with the recording sleeper; the Client must outlive it.
 void Connect(Client& client, const std::string& url, RedisConnectionOptions options = {}) {
-  Result<RedisEndpoint> endpoint = ParseRedisUrl(url);
+  Result<spec::RedisEndpoint> endpoint = spec::ParseRedisUrl(url);
   REQUIRE_MESSAGE(endpoint.ok(), endpoint.status().message());
-  options.sleep = client.sleep.AsFunction();
+  options.sleeper = &client.sleeper;
   options.logger = &client.logger;
   Result<std::unique_ptr<RedisConnection>> connection =
       RedisConnection::Create(*endpoint, std::move(options));
@@ -208,7 +197,8 @@ TEST_CASE("a pipeline is one round trip: a server that answers only once all 200
     std::string replies;
     for (int i = 0; i < kCommands; ++i) {
       const std::string value = std::to_string(i);
-      replies += "$" + std::to_string(value.size()) + "\r\n" + value + "\r\n";
+      // '$', not "$": GCC 12 -O3 reports a false -Wrestrict on "literal" + string.
+      replies += '$' + std::to_string(value.size()) + "\r\n" + value + "\r\n";
     }
     if (all_arrived) (void)!::send(client, replies.data(), replies.size(), MSG_NOSIGNAL);
     std::string rest;  // until the client closes
@@ -247,7 +237,7 @@ TEST_CASE("AUTH with the default user's password, and a wrong or missing passwor
     CHECK(r.status().message() == where +
                                       ": authentication failed: WRONGPASS invalid "
                                       "username-password pair or user is disabled.");
-    CHECK(redis.sleep.waits.empty());  // a wrong password is not retried
+    CHECK(redis.sleeper.waits().empty());  // a wrong password is not retried
     CheckNoSecret(r.status(), redis, "not-the-password");
   }
   {
@@ -286,6 +276,83 @@ TEST_CASE("AUTH as an ACL user, and SELECT of the URL's database") {
   CHECK(Contains(db.message(), ": database 99: ERR DB index is out of range"));
 }
 
+TEST_CASE("an old Heroku URL's dummy user: AUTH falls back to the password alone") {
+  // redis://h:PASSWORD@host: Redis 6+ has no ACL user "h" and answers WRONGPASS to AUTH h PASSWORD.
+  auto server = StartServer({.password = kPassword});
+  Client redis;
+  Connect(redis, WithCredentials(server->Url(), std::string("h:") + kPassword));
+  Result<RedisReply> whoami = redis->Command({"ACL", "WHOAMI"});
+  REQUIRE_MESSAGE(whoami.ok(), whoami.status().message());
+  CHECK(*whoami == RedisReply::String("default"));
+  CHECK(redis.logger.Contains(LogLevel::kInfo, "redis refused the URL's user"));
+  // Remembered: a reconnect sends the form that worked, in one round trip.
+  redis->Close();
+  const uint64_t exchanges = redis->stats().exchanges;
+  REQUIRE(redis->Command({"PING"}).ok());
+  CHECK(redis->stats().exchanges == exchanges + 2);  // the handshake's AUTH, then PING
+  CheckNoSecret(Status::Ok(), redis, kPassword);
+
+  Client wrong;
+  Connect(wrong, WithCredentials(server->Url(), "h:not-the-password"));
+  Status s = wrong->Connect();
+  CHECK(s.code() == Status::Code::kUnauthenticated);
+  CHECK(s.message() == "redis://127.0.0.1:" + std::to_string(server->port()) +
+                           ": authentication as user \"h\" failed: WRONGPASS invalid "
+                           "username-password pair or user is disabled.; with the password "
+                           "alone: WRONGPASS invalid username-password pair or user is disabled.");
+  CHECK(wrong.sleeper.waits().empty());
+  CheckNoSecret(s, wrong, "not-the-password");
+}
+
+TEST_CASE("a Redis before 6 refuses AUTH with a user (ERR): the password alone is sent next") {
+  LocalListener listener;
+  std::string received;
+  std::thread server([&] {
+    const auto deadline = std::chrono::steady_clock::now() + 5s;
+    pollfd pfd{listener.fd, POLLIN, 0};
+    if (::poll(&pfd, 1, 5000) <= 0) return;
+    int client = ::accept(listener.fd, nullptr, nullptr);
+    // As Redis 5 answers: AUTH takes one argument.
+    const std::string with_user = "*3\r\n$4\r\nAUTH\r\n$1\r\nh\r\n$5\r\ns3cr7\r\n";
+    const std::string alone = "*2\r\n$4\r\nAUTH\r\n$5\r\ns3cr7\r\n";
+    const std::string ping = "*1\r\n$4\r\nPING\r\n";
+    auto answer = [&](const std::string& expected, const std::string& reply) {
+      received.clear();
+      if (!ReceiveUntil(
+              client, received, [&](const std::string& r) { return r.size() >= expected.size(); },
+              deadline)) {
+        return false;
+      }
+      (void)!::send(client, reply.data(), reply.size(), MSG_NOSIGNAL);
+      return received == expected;
+    };
+    if (answer(with_user, "-ERR wrong number of arguments for 'auth' command\r\n") &&
+        answer(alone, "+OK\r\n")) {
+      answer(ping, "+PONG\r\n");
+    }
+    ::close(client);
+  });
+  Client redis;
+  Connect(redis, "redis://h:s3cr7@127.0.0.1:" + std::to_string(listener.port), {.io_timeout = 3s});
+  Result<RedisReply> pong = redis->Command({"PING"});
+  redis.connection.reset();
+  server.join();
+  REQUIRE_MESSAGE(pong.ok(), pong.status().message());
+  CHECK(*pong == RedisReply::StatusReply("PONG"));
+}
+
+TEST_CASE("on_request is told each command and pipeline, and whether it succeeded") {
+  auto server = StartServer();
+  std::vector<bool> told;
+  Client redis;
+  Connect(redis, server->Url(), {.on_request = [&told](bool ok) { told.push_back(ok); }});
+  REQUIRE(redis->Command({"PING"}).ok());
+  REQUIRE(redis->Pipeline({{"PING"}, {"PING"}}).ok());
+  REQUIRE(server->Stop().ok());
+  CHECK_FALSE(redis->Command({"PING"}).ok());
+  CHECK(told == std::vector<bool>{true, true, false});
+}
+
 TEST_CASE("connection refused: retried with capped exponential backoff, then a clear error") {
   LocalListener taken;  // a port no server listens on once closed
   const int port = taken.port;
@@ -297,12 +364,12 @@ TEST_CASE("connection refused: retried with capped exponential backoff, then a c
   Status s = redis->Connect();
   CHECK(s.code() == Status::Code::kUnavailable);
   CHECK(s.message() == "redis://127.0.0.1:" + std::to_string(port) + ": connection refused");
-  CHECK(redis.sleep.waits == std::vector<Duration>{100ms, 200ms, 300ms, 300ms});
+  CHECK(redis.sleeper.waits() == std::vector<Duration>{100ms, 200ms, 300ms, 300ms});
   CHECK(redis.logger.Contains(LogLevel::kWarn, "redis connect failed; retrying"));
   CheckNoSecret(s, redis, kPassword);
   // A call starts its attempts afresh.
   CHECK_FALSE(redis->Command({"PING"}).ok());
-  CHECK(redis.sleep.waits.size() == 8);
+  CHECK(redis.sleeper.waits().size() == 8);
 }
 
 TEST_CASE("an unknown host fails at once, without the password") {
@@ -311,7 +378,7 @@ TEST_CASE("an unknown host fails at once, without the password") {
   Result<RedisReply> r = redis->Command({"PING"});
   CHECK(r.status().code() == Status::Code::kNotFound);
   CHECK(r.status().message() == "redis://no-such-host.invalid:6379: unknown host");
-  CHECK(redis.sleep.waits.empty());
+  CHECK(redis.sleeper.waits().empty());
   CheckNoSecret(r.status(), redis, kPassword);
 }
 
@@ -332,7 +399,7 @@ TEST_CASE("a server that accepts and never answers: the read times out") {
   Status s = with_password->Connect();
   CHECK(s.code() == Status::Code::kDeadlineExceeded);
   CHECK(Contains(s.message(), "no reply to AUTH within 50ms"));
-  CHECK(with_password.sleep.waits.size() == 1);  // a timeout is worth another attempt
+  CHECK(with_password.sleeper.waits().size() == 1);  // a timeout is worth another attempt
   CheckNoSecret(s, with_password, kPassword);
 }
 
@@ -395,7 +462,7 @@ TEST_CASE("TLS verification fails without the CA, or for a certificate of anothe
     CHECK(s.code() == Status::Code::kFailedPrecondition);
     CHECK(Contains(s.message(), server->Url() + ": TLS certificate verification failed: "));
     CHECK(Contains(s.message(), "turn TLS verification off"));
-    CHECK(redis.sleep.waits.empty());
+    CHECK(redis.sleeper.waits().empty());
   }
   {
     Client redis;  // tls_verify=false, as for Heroku's self-signed certificates
@@ -413,7 +480,7 @@ TEST_CASE("TLS verification fails without the CA, or for a certificate of anothe
 }
 
 TEST_CASE("TLS settings are checked before connecting; TLS to a plain port fails clearly") {
-  Result<RedisEndpoint> tls_endpoint = ParseRedisUrl("rediss://127.0.0.1:1");
+  Result<spec::RedisEndpoint> tls_endpoint = spec::ParseRedisUrl("rediss://127.0.0.1:1");
   auto contradiction =
       RedisConnection::Create(*tls_endpoint, {.tls_verify = false, .tls_ca_file = "/ca.pem"});
   CHECK(contradiction.status().code() == Status::Code::kInvalidArgument);
@@ -447,14 +514,14 @@ TEST_CASE("after the server restarts, the next call reconnects; while it is down
   REQUIRE_MESSAGE(after.ok(), after.status().message());
   CHECK(Contains(after->text, " db=2 "));
   CHECK(redis->stats().connects == 2);
-  CHECK(redis.sleep.waits.empty());
+  CHECK(redis.sleeper.waits().empty());
   CHECK(redis.logger.Contains(LogLevel::kInfo, "redis connection closed by the server"));
 
   REQUIRE(server->Stop().ok());
   Result<RedisReply> down = redis->Command({"PING"});
   CHECK(down.status().code() == Status::Code::kUnavailable);
   CHECK(Contains(down.status().message(), "connection refused"));
-  CHECK(redis.sleep.waits == std::vector<Duration>{100ms, 200ms});
+  CHECK(redis.sleeper.waits() == std::vector<Duration>{100ms, 200ms});
 
   REQUIRE(server->Restart().ok());
   CHECK(redis->Command({"PING"}).ok());

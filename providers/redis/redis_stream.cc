@@ -120,7 +120,7 @@ TlsClientContext::~TlsClientContext() {
   SSL_CTX_free(ctx_);
 }
 
-Result<std::unique_ptr<RedisStream>> RedisStream::Open(const RedisEndpoint& endpoint,
+Result<std::unique_ptr<RedisStream>> RedisStream::Open(const spec::RedisEndpoint& endpoint,
                                                        const TlsClientContext* tls,
                                                        Deadline deadline) {
   // Name resolution blocks, bounded by the system resolver's own timeouts, not by `deadline`.
@@ -162,7 +162,7 @@ RedisStream::~RedisStream() {
   if (fd_ >= 0) ::close(fd_);
 }
 
-Status RedisStream::Handshake(const RedisEndpoint& endpoint, const TlsClientContext& tls,
+Status RedisStream::Handshake(const spec::RedisEndpoint& endpoint, const TlsClientContext& tls,
                               Deadline deadline) {
   ERR_clear_error();
   ssl_ = SSL_new(tls.native());

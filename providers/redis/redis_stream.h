@@ -14,7 +14,7 @@
 
 #include "common/status.h"
 #include "common/time.h"
-#include "providers/redis/redis_url.h"
+#include "spec/redis_url.h"
 
 struct ssl_ctx_st;
 struct ssl_st;
@@ -61,7 +61,7 @@ class RedisStream {
   // all before `deadline`. Errors: NotFound (unknown host), Unavailable (refused, unreachable,
   // handshake failed), DeadlineExceeded, FailedPrecondition (certificate not trusted or not for
   // this host).
-  static Result<std::unique_ptr<RedisStream>> Open(const RedisEndpoint& endpoint,
+  static Result<std::unique_ptr<RedisStream>> Open(const spec::RedisEndpoint& endpoint,
                                                    const TlsClientContext* tls, Deadline deadline);
   ~RedisStream();
   RedisStream(const RedisStream&) = delete;
@@ -82,7 +82,8 @@ class RedisStream {
   RedisStream() = default;
   Status SendRaw(std::string_view bytes, Deadline deadline);
   Result<size_t> ReceiveRaw(char* buffer, size_t capacity, Deadline deadline);
-  Status Handshake(const RedisEndpoint& endpoint, const TlsClientContext& tls, Deadline deadline);
+  Status Handshake(const spec::RedisEndpoint& endpoint, const TlsClientContext& tls,
+                   Deadline deadline);
   Status FlushTlsOutput(Deadline deadline);
   Status ReceiveTlsInput(Deadline deadline);
 

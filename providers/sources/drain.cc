@@ -46,6 +46,12 @@ DrainInbox::Stats DrainInbox::stats() const {
   return stats_;
 }
 
+DrainInbox::Stats DrainInbox::ReadAt(TimePoint now) {
+  std::lock_guard lock(mu_);
+  if (!stats_.first_read_at) stats_.first_read_at = now;
+  return stats_;
+}
+
 Result<std::shared_ptr<DrainInbox>> DrainRegistry::Acquire(const std::string& policy,
                                                            Duration window) {
   std::lock_guard lock(mu_);
@@ -138,12 +144,16 @@ DrainReply DrainReceiver::Take(DrainInbox& inbox, const std::string& policy,
                                const std::vector<std::pair<std::string, std::string>>& headers,
                                std::string_view body, const LogFields& where) {
   latency::DrainBatch batch = latency::ReadDrainBody(body);
-  RouterLineTally tally(count_lines_);
-  tally.Count(latency::LineKind::kRouter, batch.counts.router);
-  tally.Count(latency::LineKind::kIgnored, batch.counts.ignored);
-  tally.Count(latency::LineKind::kMalformed,
-              batch.counts.malformed + batch.counts.framing_problems);
+  // Counted once taken: a batch logplex retries under the same frame id is not counted again.
+  auto count_lines = [&] {
+    RouterLineTally tally(count_lines_);
+    tally.Count(latency::LineKind::kRouter, batch.counts.router);
+    tally.Count(latency::LineKind::kIgnored, batch.counts.ignored);
+    tally.Count(latency::LineKind::kMalformed,
+                batch.counts.malformed + batch.counts.framing_problems);
+  };
   if (batch.counts.lines == 0) {
+    count_lines();
     LogFields fields = where;
     if (!batch.counts.first_problem.empty()) {
       fields.push_back({"problem", batch.counts.first_problem});
@@ -161,6 +171,7 @@ DrainReply DrainReceiver::Take(DrainInbox& inbox, const std::string& policy,
       return {204, ""};
     }
   }
+  count_lines();
   const TimePoint now = clock_.Now();
   inbox.window().Add(batch.router_lines, now);
   inbox.Received(now, batch.counts.router);
@@ -176,15 +187,21 @@ DrainReply DrainReceiver::Take(DrainInbox& inbox, const std::string& policy,
 std::map<std::string, model::FormationLatency> DrainSource::Read(
     const std::vector<const spec::FormationSpec*>& formations, const model::AppState& app,
     TimePoint now) {
-  const DrainInbox::Stats stats = inbox_->stats();
-  std::string context;
+  const DrainInbox::Stats stats = inbox_->ReadAt(now);
   if (stats.batches == 0) {
-    context = "the drain of policy " + policy_ +
-              " has received nothing since dynoherd started (is it added? heroku drains)";
-  } else {
-    context = "the last drain batch arrived " +
-              FormatDuration(SecondsBetween(*stats.last_batch_at, now)) + " ago";
+    const Duration waited = SecondsBetween(*stats.first_read_at, now);
+    const std::string nothing = "the drain of policy " + policy_ + " has received nothing for " +
+                                FormatDuration(waited) +
+                                " since dynoherd started (is it added? heroku drains -a APP; a "
+                                "refused batch is logged)";
+    // Logplex sends every log line of the app: a drain silent for a whole window since the start
+    // is far likelier missing, misaddressed or refused than an app without one line. Once a
+    // batch came, later silence is a quiet app (not enough data).
+    if (waited >= inbox_->window_length()) return AllFailed(formations, nothing);
+    return ReadFormations(inbox_->window(), formations, app, now, nothing);
   }
+  const std::string context = "the last drain batch arrived " +
+                              FormatDuration(SecondsBetween(*stats.last_batch_at, now)) + " ago";
   return ReadFormations(inbox_->window(), formations, app, now, context);
 }
 

@@ -48,8 +48,11 @@ class DrainInbox {
     int64_t batches = 0;
     int64_t router_lines = 0;
     std::optional<TimePoint> last_batch_at;
+    std::optional<TimePoint> first_read_at;  // when a source first read the inbox
   };
   Stats stats() const;
+  // stats(), after remembering `now` as first_read_at if no source read the inbox before.
+  Stats ReadAt(TimePoint now);
 
  private:
   friend class DrainRegistry;

@@ -208,10 +208,12 @@ TEST_CASE("a retried batch (same Logplex-Frame-Id) is taken once") {
   CHECK(other->status == 204);
   CHECK(h.inbox->stats().batches == 2);
   CHECK(h.Read().per_dyno["web.1"].count == 6);
+  CHECK(h.lines.parsed() == 18);  // two batches of 9 router lines: the retries not counted
   // Without a frame id there is nothing to recognise: each POST counts.
   REQUIRE(h.Post(Batch(30)));
   REQUIRE(h.Post(Batch(30)));
   CHECK(h.Read().per_dyno["web.1"].count == 12);
+  CHECK(h.lines.parsed() == 36);
 }
 
 TEST_CASE("frame ids are remembered within a bound, the oldest forgotten first") {
@@ -276,14 +278,31 @@ TEST_CASE("the drain source says when nothing arrived, and lines age out of the 
   Harness h;
   model::FormationLatency before = h.Read();
   CHECK_FALSE(before.value);
-  CHECK(before.unknown_reason.find("has received nothing since dynoherd started") !=
+  CHECK(before.unknown_reason.find("has received nothing for 0s since dynoherd started") !=
         std::string::npos);
+  CHECK(before.error.empty());  // not yet a window of silence: not enough data
   REQUIRE(h.Post(Batch())->status == 204);
   CHECK(h.Read().value);
   h.clock.Advance(10min);
   model::FormationLatency later = h.Read();
   CHECK_FALSE(later.value);
   CHECK(later.unknown_reason.find("the last drain batch arrived 10m ago") != std::string::npos);
+  CHECK(later.error.empty());  // it delivered once: a quiet app, not a broken drain
+}
+
+TEST_CASE("a drain silent for a whole window since the start cannot observe: an error") {
+  Harness h;
+  CHECK(h.Read().error.empty());
+  h.clock.Advance(4min);
+  CHECK(h.Read().error.empty());
+  h.clock.Advance(1min);  // the window is 5m
+  model::FormationLatency silent = h.Read();
+  CHECK_FALSE(silent.value);
+  CHECK(silent.error.find("has received nothing for 5m since dynoherd started") !=
+        std::string::npos);
+  CHECK(silent.unknown_reason == silent.error);
+  REQUIRE(h.Post(Batch())->status == 204);
+  CHECK(h.Read().error.empty());
 }
 
 TEST_CASE("the registry keeps one inbox per policy, widening it when a reload asks for more") {

@@ -13,7 +13,9 @@ std::map<std::string, model::FormationLatency> LogSessionSource::Read(
     const std::vector<const spec::FormationSpec*>& formations, const model::AppState& app,
     TimePoint now) {
   Result<heroku::LogSession> session = client_.CreateLogSession(app_, options_.request);
-  if (!session.ok()) return AllUnknown(formations, session.status().message());
+  if (!session.ok()) {
+    return AllFailed(formations, "cannot open a log session: " + session.status().message());
+  }
 
   // One window per distinct latency.window, keeping everything the read offers (no buckets to
   // expire: the session is read once), fed only the lines inside that window. Usually one.
@@ -46,7 +48,9 @@ std::map<std::string, model::FormationLatency> LogSessionSource::Read(
         return true;
       });
   tally.Flush();
-  if (!read.ok()) return AllUnknown(formations, read.status().message());
+  if (!read.ok()) {
+    return AllFailed(formations, "cannot read the log session: " + read.status().message());
+  }
 
   const Duration widest = WidestWindow(formations);
   if (read->lines >= options_.request.lines && oldest && *oldest > now - widest) {

@@ -92,7 +92,7 @@ void LogTail::Run() {
     cv_.notify_all();
     if (stop_.load()) break;
     LogFields fields = {{"app", app_}, {"lasted", FormatDuration(lasted)}};
-    fields.push_back({"reconnect_in", FormatDuration(wait)});
+    fields.push_back({"reconnectIn", FormatDuration(wait)});
     if (ended.ok()) {
       logger_.Info("log tail ended, reconnecting", fields);
     } else {
@@ -116,11 +116,13 @@ Status LogTail::RunSession() {
     std::lock_guard lock(mu_);
     if (!session.ok()) {
       health_.last_error = session.status().message();
+      if (!health_.failing_since) health_.failing_since = clock_.Now();
       return session.status();
     }
     ++health_.sessions_opened;
     health_.connected = true;
     health_.connected_since = clock_.Now();
+    health_.failing_since.reset();
     replayed_until = newest_taken_;
   }
 
@@ -165,6 +167,7 @@ Status LogTail::RunSession() {
   health_.connected_since.reset();
   if (!read.ok()) {
     health_.last_error = read.status().message();
+    health_.failing_since = clock_.Now();
     return read.status();
   }
   health_.last_error.clear();
@@ -203,6 +206,10 @@ std::map<std::string, model::FormationLatency> LogTail::Read(
     }
     first_read_done_ = true;
     context = Describe(now);
+    const bool failing = !health_.connected && health_.failing_since &&
+                         (health_.sessions_opened == 0 ||
+                          now - *health_.failing_since >= options_.failing_after);
+    if (failing) return AllFailed(formations, context);
   }
   return ReadFormations(window_, formations, app, now, context);
 }

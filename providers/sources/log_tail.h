@@ -35,6 +35,10 @@ struct LogTailOptions {
   Duration initial_backoff = 1s;  // before reconnecting after a session ended or failed
   Duration max_backoff = 5min;    // the backoff doubles up to this
   Duration healthy_after = 1min;  // a session that lasted this long resets the backoff
+  // A tail that never opened a session, or has been failing to for this long, cannot observe:
+  // its formations' latency is an error (FormationLatency::error), not merely unknown. Shorter
+  // failures are reconnects the window rides through.
+  Duration failing_after = 1min;
   size_t max_line_bytes = 16u << 10;
   // How long, at most, the first Read waits (real time) for the first session to deliver its
   // replayed lines (until they stop coming for 200 ms) or fail, so the first pass after a start
@@ -51,6 +55,7 @@ struct LogTailHealth {
   bool connected = false;
   std::optional<TimePoint> connected_since;
   std::string last_error;                // of the last failed attempt or read; empty after success
+  std::optional<TimePoint> failing_since;  // the first failure since the last session opened
   std::optional<Duration> last_backoff;  // the last wait before reconnecting
 };
 
@@ -75,7 +80,8 @@ class LogTail {
   void Stop();
 
   // Each formation's latency over its window ending at `now`; unknown ones say what the tail is
-  // doing ("log tail of shop: reconnecting after: ...").
+  // doing ("log tail of shop: reconnecting after: ..."). Every formation is an error while the tail
+  // is failing (LogTailOptions::failing_after).
   std::map<std::string, model::FormationLatency> Read(
       const std::vector<const spec::FormationSpec*>& formations, const model::AppState& app,
       TimePoint now);

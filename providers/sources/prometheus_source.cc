@@ -9,6 +9,7 @@
 #include "providers/heroku/heroku_client.h"
 #include "providers/sources/http_fields.h"
 #include "providers/sources/router_log_common.h"
+#include "spec/redis_url.h"
 
 namespace dynoherd::providers::sources {
 
@@ -17,29 +18,6 @@ namespace {
 using nlohmann::json;
 
 constexpr size_t kMaxAnswerBytes = 8u << 20;
-
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-std::optional<std::string> PercentDecode(std::string_view text) {
-  std::string out;
-  for (size_t i = 0; i < text.size(); ++i) {
-    if (text[i] != '%') {
-      out.push_back(text[i]);
-      continue;
-    }
-    if (i + 2 >= text.size() || HexValue(text[i + 1]) < 0 || HexValue(text[i + 2]) < 0) {
-      return std::nullopt;
-    }
-    out.push_back(static_cast<char>(HexValue(text[i + 1]) * 16 + HexValue(text[i + 2])));
-    i += 2;
-  }
-  return out;
-}
 
 struct ParsedUrl {
   std::string base;  // scheme://host[:port][/path], no credentials, no trailing slash
@@ -70,8 +48,8 @@ Result<ParsedUrl> ParseBaseUrl(const std::string& url) {
     std::string_view userinfo = authority.substr(0, at);
     authority.remove_prefix(at + 1);
     const size_t colon = userinfo.find(':');
-    std::optional<std::string> user = PercentDecode(userinfo.substr(0, colon));
-    std::optional<std::string> password = PercentDecode(
+    std::optional<std::string> user = spec::PercentDecode(userinfo.substr(0, colon));
+    std::optional<std::string> password = spec::PercentDecode(
         colon == std::string_view::npos ? std::string_view() : userinfo.substr(colon + 1));
     if (!user || !password) {
       return Status::InvalidArgument(
@@ -331,7 +309,7 @@ model::FormationLatency PrometheusSource::Query(const spec::FormationSpec& forma
   model::FormationLatency unknown;
   HttpResult result = transport_.Send(request);
   if (!result.ok()) {
-    unknown.unknown_reason = "prometheus query failed: " + result.status.message();
+    unknown.unknown_reason = unknown.error = "prometheus query failed: " + result.status.message();
     return unknown;
   }
   const int status = result.response.status;
@@ -345,13 +323,16 @@ model::FormationLatency PrometheusSource::Query(const spec::FormationSpec& forma
                    ErrorOf(json::parse(result.response.body, nullptr, false))) {
       detail += ": " + *error;
     }
-    unknown.unknown_reason = detail;
+    unknown.unknown_reason = unknown.error = detail;
     return unknown;
   }
   Result<model::FormationLatency> latency =
       ParsePrometheusAnswer(result.response.body, spec.dyno_label, dynos);
   if (!latency.ok()) {
     unknown.unknown_reason = where + ": " + latency.status().message();
+    // No sample or no usable value is a quiet formation; anything else is an answer that cannot
+    // be read, a query that cannot work.
+    if (latency.status().code() != Status::Code::kNotFound) unknown.error = unknown.unknown_reason;
     return unknown;
   }
   logger_.Debug("prometheus query answered",

@@ -34,6 +34,14 @@ std::map<std::string, model::FormationLatency> AllUnknown(
   return out;
 }
 
+std::map<std::string, model::FormationLatency> AllFailed(
+    const std::vector<const spec::FormationSpec*>& formations, const std::string& error) {
+  std::map<std::string, model::FormationLatency> out = AllUnknown(formations, error);
+  for (auto& [type, latency] : out)
+    latency.error = error;
+  return out;
+}
+
 std::map<std::string, model::FormationLatency> ReadFormations(
     const std::vector<const spec::FormationSpec*>& formations, const model::AppState& app,
     const FormationReader& read, std::string_view context) {

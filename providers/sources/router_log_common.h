@@ -36,6 +36,9 @@ Duration SecondsBetween(TimePoint from, TimePoint to);
 // Every formation unknown, for the same reason.
 std::map<std::string, model::FormationLatency> AllUnknown(
     const std::vector<const spec::FormationSpec*>& formations, const std::string& reason);
+// Every formation unknown because the source could not observe (FormationLatency::error).
+std::map<std::string, model::FormationLatency> AllFailed(
+    const std::vector<const spec::FormationSpec*>& formations, const std::string& error);
 
 // Reads one formation (which declares latency) over the app's dynos of its type.
 using FormationReader = std::function<model::FormationLatency(

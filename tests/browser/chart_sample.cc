@@ -143,12 +143,13 @@ chart::Table Summary() {
 // Per-dyno latency while web.3 had the noisy neighbour: samples shaped like a long-tailed
 // latency distribution, web.3 six times slower, web.6 just started and without requests yet.
 chart::BoxPlotChart PerDyno() {
-  chart::BoxPlotChart boxes{.title = "web: latency per dyno, minutes 30 to 38",
-                            .threshold = chart::Threshold{kThresholdSeconds, "latencyThreshold 2s"},
-                            .y = {.scale = chart::ScaleKind::kLog, .format = ValueFormat::kSeconds},
-                            .box_label = "p25 to p75, whiskers p5 to p99",
-                            .highlight_label = "laggard",
-                            .size = chart::kHalfWidth};
+  chart::BoxPlotChart boxes{
+      .title = "web: latency per dyno, minutes 30 to 38",
+      .threshold = chart::Threshold{kThresholdSeconds, "latencyThreshold 2s"},
+      .y = chart::YAxis{.scale = chart::ScaleKind::kLog, .format = ValueFormat::kSeconds},
+      .box_label = "p25 to p75, whiskers p5 to p99",
+      .highlight_label = "laggard",
+      .size = chart::kHalfWidth};
   for (int dyno = 1; dyno <= 6; ++dyno) {
     const std::string name = "web." + std::to_string(dyno);
     if (dyno == 6) {
@@ -172,7 +173,7 @@ chart::BoxPlotChart PerDyno() {
 
 chart::BarChart Requests() {
   chart::BarChart bars{.title = "web: requests per dyno, minutes 30 to 38",
-                       .y = {.tick_count = 4},
+                       .y = chart::YAxis{.tick_count = 4},
                        .bar_label = "requests",
                        .highlight_label = "laggard",
                        .size = chart::kHalfWidth};
@@ -211,7 +212,7 @@ ChartSample MakeChartSample() {
       .spans = Incidents(),
       .markers = Actions(),
       .threshold = chart::Threshold{kThresholdSeconds, "latencyThreshold 2s"},
-      .y = {.format = ValueFormat::kSeconds},
+      .y = chart::YAxis{.format = ValueFormat::kSeconds},
       .size = {960, 320}};
   page.AddChart(chart::RenderTimeSeries(latency));
 
@@ -231,7 +232,7 @@ ChartSample MakeChartSample() {
       .spans = Incidents(),
       .markers = Actions(),
       .threshold = chart::Threshold{kThresholdSeconds, "latencyThreshold 2s"},
-      .y = {.scale = chart::ScaleKind::kLog, .format = ValueFormat::kSeconds},
+      .y = chart::YAxis{.scale = chart::ScaleKind::kLog, .format = ValueFormat::kSeconds},
       .size = {960, 300}};
   page.AddChart(chart::RenderTimeSeries(compare));
 
@@ -246,7 +247,7 @@ ChartSample MakeChartSample() {
   chart::TimeSeriesChart size{.title = "web: dynos",
                               .series = {size_without, size_original, size_dynoherd},
                               .spans = Incidents(),
-                              .y = {.integers = true, .tick_count = 3},
+                              .y = chart::YAxis{.integers = true, .tick_count = 3},
                               .size = {960, 220}};
   page.AddChart(chart::RenderTimeSeries(size));
   page.AddChartRow({chart::RenderBoxPlot(PerDyno()), chart::RenderBarChart(Requests())});
@@ -258,7 +259,7 @@ ChartSample MakeChartSample() {
       "rather than drawing a line at zero.");
   chart::TimeSeriesChart queue{.title = "worker: time in queue",
                                .series = {{.name = "p99", .points = {{Minute(0), std::nullopt}}}},
-                               .y = {.format = ValueFormat::kSeconds},
+                               .y = chart::YAxis{.format = ValueFormat::kSeconds},
                                .size = {chart::kHalfWidth.width, 240},
                                .empty_message = "No jobs in this window"};
   chart::Series workers{
@@ -267,7 +268,7 @@ ChartSample MakeChartSample() {
     workers.points.push_back({Minute(m), m >= 60 && m < 90 ? 3.0 : 2.0});
   chart::TimeSeriesChart worker_size{.title = "worker: dynos",
                                      .series = {workers},
-                                     .y = {.integers = true, .tick_count = 3},
+                                     .y = chart::YAxis{.integers = true, .tick_count = 3},
                                      .size = {chart::kHalfWidth.width, 240}};
   page.AddChartRow({chart::RenderTimeSeries(queue), chart::RenderTimeSeries(worker_size)});
 

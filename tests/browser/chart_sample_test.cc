@@ -7,22 +7,12 @@
 
 #include <doctest/doctest.h>
 
-#include <cstdlib>
-#include <fstream>
-
 #include "tests/support/browser.h"
 #include "tests/support/png.h"
 #include "tests/support/temp_dir.h"
 
 namespace dynoherd::testing {
 namespace {
-
-void Keep(const std::string& name, const std::string& bytes) {
-  const char* dir = std::getenv("DYNOHERD_SCREENSHOT_DIR");
-  if (dir == nullptr || *dir == '\0') return;
-  std::ofstream out(std::filesystem::path(dir) / name, std::ios::binary);
-  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-}
 
 TEST_CASE("Every chart of the sample page renders in Chromium") {
   const ChartSample sample = MakeChartSample();
@@ -34,8 +24,8 @@ TEST_CASE("Every chart of the sample page renders in Chromium") {
                                 "svg.chart .series path.line", "svg.chart.timeseries .no-data"},
                       .boxes_of = "svg.chart"});
   REQUIRE_MESSAGE(page.ok(), page.status().ToString());
-  Keep("chart-sample.png", page->png);
-  Keep("chart-sample.html", sample.html);
+  KeepForPeople("chart-sample.png", page->png);
+  KeepForPeople("chart-sample.html", sample.html);
 
   CHECK(page->title == "dynoherd simulate: shop");
   CHECK(page->console_errors.empty());

@@ -28,7 +28,8 @@ def snippets(root):
 def main():
     binary, root = sys.argv[1], pathlib.Path(sys.argv[2])
     env = dict(os.environ, HEROKU_APP_NAME="shop-production", APP="shop-production",
-               PROMETHEUS_URL="http://127.0.0.1:9090")
+               PROMETHEUS_URL="http://127.0.0.1:9090",
+               REDIS_URL="rediss://:not-a-real-password@127.0.0.1:6380")
     found = failed = 0
     with tempfile.TemporaryDirectory() as tmp:
         for where, body in snippets(root):

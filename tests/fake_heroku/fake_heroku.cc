@@ -665,6 +665,9 @@ class FakeHeroku::Impl {
     }
     res.set_header("RateLimit-Remaining", std::to_string(rate_remaining_));
     if (fault && fault->kind == FaultKind::kTruncate) Truncate(res);
+    if (fault && fault->kind == FaultKind::kStall) {
+      stop_cv_.wait_for(lock, fault->delay, [&] { return stopping_; });
+    }
   }
 
   bool CheckHeaders(const httplib::Request& req, httplib::Response& res) {

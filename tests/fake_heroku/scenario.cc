@@ -84,10 +84,11 @@ FaultKind ReadFaultKind(const YAML::Node& node) {
   const std::string kind = node.as<std::string>();
   if (kind == "error") return FaultKind::kError;
   if (kind == "slow") return FaultKind::kSlow;
+  if (kind == "stall") return FaultKind::kStall;
   if (kind == "drop") return FaultKind::kDrop;
   if (kind == "truncate") return FaultKind::kTruncate;
   if (kind == "malformed-json") return FaultKind::kMalformedJson;
-  Fail(node, "unknown fault kind \"" + kind + "\" (error, slow, drop, truncate, malformed-json)");
+  Fail(node, "unknown fault kind \"" + kind + "\" (error, slow, stall, drop, truncate, malformed-json)");
 }
 
 Fault ReadFault(const YAML::Node& node, const std::string& path) {

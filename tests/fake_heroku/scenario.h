@@ -56,6 +56,8 @@ struct AppSpec {
 enum class FaultKind {
   kError,          // answer `status` with a Heroku-style JSON error (and Retry-After if set)
   kSlow,           // wait `delay` of wall time, then answer normally
+  kStall,          // apply the request at once, then wait `delay` of wall time before answering
+                   // (a write that took effect and whose answer a client gives up on)
   kDrop,           // close the connection without answering
   kTruncate,       // announce the whole body, send half, close
   kMalformedJson,  // answer 200 with a body that is not valid JSON

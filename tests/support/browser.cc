@@ -12,6 +12,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
 #include <functional>
 #include <nlohmann/json.hpp>
 
@@ -509,6 +510,13 @@ Result<BrowserPage> LoadInBrowser(const std::string& url, const BrowserOptions& 
                                "\n--- the end of the browser's log ---\n" + LogTail(log));
   }
   return page;
+}
+
+void KeepForPeople(const std::string& name, const std::string& bytes) {
+  const char* dir = std::getenv("DYNOHERD_SCREENSHOT_DIR");
+  if (dir == nullptr || *dir == '\0') return;
+  std::ofstream out(std::filesystem::path(dir) / name, std::ios::binary);
+  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
 }
 
 }  // namespace dynoherd::testing

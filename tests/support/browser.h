@@ -64,4 +64,8 @@ std::string FileUrl(const std::filesystem::path& path);
 // not load (the network error).
 Result<BrowserPage> LoadInBrowser(const std::string& url, const BrowserOptions& options = {});
 
+// Writes `bytes` to $DYNOHERD_SCREENSHOT_DIR/<name> when that is set, so a person can look at what
+// the browser tests saw (and the docs' screenshots can be made); nothing otherwise.
+void KeepForPeople(const std::string& name, const std::string& bytes);
+
 }  // namespace dynoherd::testing

@@ -74,6 +74,16 @@ Status FakeHerokuProcess::AddFault(const std::string& yaml) {
   return Status::Ok();
 }
 
+Status FakeHerokuProcess::RemoveFaults() {
+  httplib::Client client("127.0.0.1", port_);
+  auto res = client.Delete("/__admin/faults");
+  if (!res) return Status::Unavailable("DELETE /__admin/faults: no answer");
+  if (res->status / 100 != 2) {
+    return Status::Internal("DELETE /__admin/faults: " + std::to_string(res->status));
+  }
+  return Status::Ok();
+}
+
 std::optional<int> FakeHerokuProcess::Quantity(const std::string& app, const std::string& type) {
   nlohmann::json state = State();
   if (!state.contains("apps")) return std::nullopt;

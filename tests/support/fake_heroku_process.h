@@ -35,6 +35,7 @@ class FakeHerokuProcess {
   std::vector<nlohmann::json> Requests(const std::string& method = "");
   nlohmann::json State();                    // GET /__admin/state
   Status AddFault(const std::string& yaml);  // POST /__admin/faults
+  Status RemoveFaults();                     // DELETE /__admin/faults
   std::optional<int> Quantity(const std::string& app, const std::string& type);
 
  private:

@@ -1,11 +1,11 @@
-#include "providers/redis/redis_url.h"
+#include "spec/redis_url.h"
 
 #include <arpa/inet.h>
 
 #include <charconv>
 #include <optional>
 
-namespace dynoherd::providers::redis {
+namespace dynoherd::spec {
 namespace {
 
 // The credentials end at the last '@': passwords are often pasted without percent-encoding, and a
@@ -51,24 +51,6 @@ int HexValue(char c) {
   return -1;
 }
 
-std::optional<std::string> PercentDecode(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (size_t i = 0; i < text.size(); ++i) {
-    if (text[i] != '%') {
-      out += text[i];
-      continue;
-    }
-    if (i + 2 >= text.size()) return std::nullopt;
-    int high = HexValue(text[i + 1]);
-    int low = HexValue(text[i + 2]);
-    if (high < 0 || low < 0) return std::nullopt;
-    out += static_cast<char>(high * 16 + low);
-    i += 2;
-  }
-  return out;
-}
-
 bool IsHostNameChar(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
          c == '.' || c == '_';
@@ -93,7 +75,8 @@ std::string RedisEndpoint::Redacted() const {
   std::string out = tls ? "rediss://" : "redis://";
   if (!password.empty()) out += username + ":***@";
   out += HostPort();
-  if (database != 0) out += "/" + std::to_string(database);
+  // '/', not "/": GCC 12 -O3 reports a false -Wrestrict on "literal" + string.
+  if (database != 0) out += '/' + std::to_string(database);
   return out;
 }
 
@@ -194,4 +177,22 @@ Result<RedisEndpoint> ParseRedisUrl(std::string_view url) {
   return endpoint;
 }
 
-}  // namespace dynoherd::providers::redis
+std::optional<std::string> PercentDecode(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (text[i] != '%') {
+      out += text[i];
+      continue;
+    }
+    if (i + 2 >= text.size()) return std::nullopt;
+    int high = HexValue(text[i + 1]);
+    int low = HexValue(text[i + 2]);
+    if (high < 0 || low < 0) return std::nullopt;
+    out += static_cast<char>(high * 16 + low);
+    i += 2;
+  }
+  return out;
+}
+
+}  // namespace dynoherd::spec

@@ -1,9 +1,9 @@
-#include "providers/redis/redis_url.h"
+#include "spec/redis_url.h"
 
 #include <doctest/doctest.h>
 
 using namespace dynoherd;
-using namespace dynoherd::providers::redis;
+using namespace dynoherd::spec;
 
 TEST_CASE("Redis URLs in the forms clients and Heroku write them") {
   struct Row {

@@ -2,17 +2,21 @@
 //   redis://[user[:password]@]host[:port][/db]     plain TCP
 //   rediss://[user[:password]@]host[:port][/db]    TLS
 // Heroku's Key-Value Store sets REDIS_URL as rediss://:<password>@<host>:<port> (an empty user).
+// It lives in spec/ because it is the grammar of `latency.url` with `source: sidekiq`: the loader
+// checks a URL with the very parser the connection (providers/redis/) uses, so `validate` refuses
+// what a connect would.
 //
 // The password is a secret: it is kept only in RedisEndpoint::password, and neither errors nor
 // Redacted() ever contain it.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 
 #include "common/status.h"
 
-namespace dynoherd::providers::redis {
+namespace dynoherd::spec {
 
 inline constexpr int kDefaultRedisPort = 6379;
 
@@ -35,4 +39,8 @@ struct RedisEndpoint {
 // what they mean, and silently dropping e.g. a TLS option would be worse than an error.
 Result<RedisEndpoint> ParseRedisUrl(std::string_view url);
 
-}  // namespace dynoherd::providers::redis
+// The %XX escapes of a URL's user or password decoded (every latency.url's: the Prometheus source
+// uses it too); nullopt for a '%' not followed by two hex digits.
+std::optional<std::string> PercentDecode(std::string_view text);
+
+}  // namespace dynoherd::spec
