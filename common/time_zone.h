@@ -42,6 +42,8 @@ struct PosixTimeZoneRule {
     int month = 0;    // Mm.w.d only
     int week = 0;     // Mm.w.d only: 1..5, 5 = the last
     int32_t time = 7200;  // seconds after local midnight (may be negative or past 24h)
+
+    bool operator==(const Date&) const = default;
   };
   int32_t std_offset = 0;  // seconds east of UTC
   std::optional<int32_t> dst_offset;
@@ -49,6 +51,7 @@ struct PosixTimeZoneRule {
 
   // The offset in effect at `unix_seconds`.
   int32_t OffsetAt(int64_t unix_seconds) const;
+  bool operator==(const PosixTimeZoneRule&) const = default;
 };
 
 // Parses the POSIX TZ string of a TZif footer, with RFC 8536's extensions (hours up to 167).

@@ -382,9 +382,28 @@ const ObjectType& LaggardsType() {
 const ObjectType& AutoscaleType() {
   static const ObjectType type{
       "Autoscale",
-      "Add dynos during a latency event, one per alertInterval, and restore the baseline after "
-      "it. Absent: never scales.",
+      "Add dynos during a latency event (one per alertInterval, or as many as the load needs) "
+      "and restore the baseline after it. Absent: never scales.",
       {
+          Enum<&AutoscaleSpec::mode>(
+              "mode", {AutoscaleMode::kStep, AutoscaleMode::kCapacity},
+              "step: one more dyno per alertInterval while latency is high (amigo's rule); "
+              "capacity: as many as the observed load needs at targetUtilization, in one step, "
+              "and fewer only once the load says the smaller formation carries it."),
+          Scalar<&AutoscaleSpec::target_utilization>(
+              "targetUtilization", FieldKind::kNumber,
+              "capacity only: the share of the dynos' capacity the load should use; the rest "
+              "absorbs bursts and drains queues.")
+              .Above(0)
+              .Max(1),
+          Scalar<&AutoscaleSpec::concurrency>(
+              "concurrency", FieldKind::kInteger,
+              "capacity only (required there): how many requests (web) or jobs (worker) one "
+              "dyno serves at once without slowing them down: Puma's workers for CPU-bound "
+              "apps, Sidekiq's concurrency for a worker.")
+              .Min(1)
+              .Max(1000)
+              .NoDefault(""),
           Scalar<&AutoscaleSpec::latency_threshold>(
               "latencyThreshold", FieldKind::kDuration,
               "A latency event starts when the formation latency exceeds this.")
@@ -420,6 +439,61 @@ const ObjectType& AutoscaleType() {
   return type;
 }
 
+const ObjectType& ScheduleType() {
+  static const ObjectType type{
+      "Schedule",
+      "A time window with its own floor and ceiling for the formation: cron and for, or days "
+      "and hours, in a time zone.",
+      {
+          Scalar<&ScheduleSpec::name>("name", FieldKind::kString,
+                                      "Shown in plans, status and metrics.")
+              .Pattern("^[-A-Za-z0-9_ .:]{1,63}$",
+                       "1 to 63 letters, digits, spaces or any of - _ . :")
+              .NoDefault("Absent: schedules[N]."),
+          Scalar<&ScheduleSpec::cron>(
+              "cron", FieldKind::kString,
+              "When the window opens, as cron's five fields (minute hour day-of-month month "
+              "day-of-week), in the time zone; needs for.")
+              .Pattern(R"(^\s*\S+(\s+\S+){4}\s*$)", "five cron fields like \"30 7 * * 1-5\"")
+              .NoDefault(""),
+          Scalar<&ScheduleSpec::duration>("for", FieldKind::kDuration,
+                                          "cron only: how long the window stays open.")
+              .Between(1min, kMaxCronWindow)
+              .NoDefault(""),
+          Scalar<&ScheduleSpec::days>("days", FieldKind::kString,
+                                      "The days the window opens on, with hours: mon-fri, "
+                                      "sat,sun, fri-mon.")
+              .Pattern("^(sun|mon|tue|wed|thu|fri|sat)(-(sun|mon|tue|wed|thu|fri|sat))?(,(sun|mon|"
+                       "tue|wed|thu|fri|sat)(-(sun|mon|tue|wed|thu|fri|sat))?)*$",
+                       "days like mon-fri or sat,sun (three-letter lowercase names)")
+              .NoDefault(""),
+          Scalar<&ScheduleSpec::hours>(
+              "hours", FieldKind::kString,
+              "The wall-clock hours of the window on those days, with days: 07:30-10:00; an end "
+              "before the start runs past midnight, 00:00-24:00 is all day.")
+              .Pattern("^([01][0-9]|2[0-3]):[0-5][0-9]-(([01][0-9]|2[0-3]):[0-5][0-9]|24:00)$",
+                       "a range of hours like 07:30-10:00")
+              .NoDefault(""),
+          Scalar<&ScheduleSpec::timezone>(
+              "timezone", FieldKind::kString,
+              "The tz database zone the window's times are in (Europe/Paris), read from "
+              "/usr/share/zoneinfo (or $TZDIR); summer time is followed.")
+              .Pattern(R"(^[A-Za-z0-9_+.-]+(/[A-Za-z0-9_+.-]+)*$)",
+                       "a time zone name like Europe/Paris or UTC"),
+          Scalar<&ScheduleSpec::min>("min", FieldKind::kInteger,
+                                     "While open: never fewer dynos.")
+              .Min(0)
+              .Max(1000)
+              .NoDefault("Absent: the formation's min."),
+          Scalar<&ScheduleSpec::max>("max", FieldKind::kInteger,
+                                     "While open: never more dynos.")
+              .Min(0)
+              .Max(1000)
+              .NoDefault("Absent: the formation's max."),
+      }};
+  return type;
+}
+
 const ObjectType& FormationType() {
   static const ObjectType type{
       "Formation",
@@ -438,6 +512,23 @@ const ObjectType& FormationType() {
               .NoDefault(
                   "Absent: the quantity seen when a latency event starts is recorded and restored "
                   "after it."),
+          Scalar<&FormationSpec::min>(
+              "min", FieldKind::kInteger,
+              "Never fewer dynos: the floor, above the baseline when it is higher.")
+              .Min(0)
+              .Max(1000)
+              .NoDefault("Absent: no floor but the baseline."),
+          Scalar<&FormationSpec::max>(
+              "max", FieldKind::kInteger,
+              "Never more dynos: the ceiling, even when baseline + maxExtraWorkers is higher.")
+              .Min(0)
+              .Max(1000)
+              .NoDefault("Absent: baseline + maxExtraWorkers with autoscale, else none."),
+          List<&FormationSpec::schedules>(
+              "schedules", ScheduleType(),
+              "Time windows with their own min and max (a known morning peak); the first open "
+              "one applies.")
+              .Items(0, 20),
           Nested<&FormationSpec::latency>("latency", LatencyType(), LatencyType().description),
           Nested<&FormationSpec::laggards>("laggards", LaggardsType(), LaggardsType().description),
           Nested<&FormationSpec::autoscale>("autoscale", AutoscaleType(),

@@ -19,7 +19,7 @@ namespace dynoherd::spec {
 
 // The struct a field is stored into. A variant rather than void* so a table mistake fails loudly.
 using StructRef = std::variant<Policy*, FormationSpec*, LatencySpec*, LaggardSpec*, AutoscaleSpec*,
-                               SimSpec*, SimFormationSpec*, SimIncidentSpec*>;
+                               ScheduleSpec*, SimSpec*, SimFormationSpec*, SimIncidentSpec*>;
 
 enum class FieldKind {
   kString,

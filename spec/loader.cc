@@ -674,6 +674,10 @@ class DocumentLoader {
         }
       }
       if (formation.autoscale) CheckAutoscale(*formation.autoscale, path + ".autoscale");
+      CheckBounds(formation, path);
+      for (size_t k = 0; k < formation.schedules.size(); ++k) {
+        CheckSchedule(formation, formation.schedules[k], Index(path + ".schedules", k));
+      }
     }
     if (policy.sim) CheckSim(*policy.sim, "spec.sim");
   }
@@ -796,6 +800,7 @@ class DocumentLoader {
   }
 
   void CheckAutoscale(AutoscaleSpec& autoscale, const std::string& path) {
+    CheckCapacityFields(autoscale, path);
     const std::string latency_path = path + ".latencyThreshold";
     const std::string restored_path = path + ".restoredThreshold";
     if (!Present(restored_path)) {
@@ -806,6 +811,143 @@ class DocumentLoader {
             "must be <= latencyThreshold " + FormatDuration(autoscale.latency_threshold) +
                 " (got " + FormatDuration(autoscale.restored_threshold) + ")");
     }
+  }
+
+  void CheckCapacityFields(const AutoscaleSpec& autoscale, const std::string& path) {
+    const std::string mode_path = path + ".mode";
+    if (!Clean(mode_path)) return;
+    if (autoscale.mode == AutoscaleMode::kCapacity) {
+      if (!Present(path + ".concurrency")) {
+        Error(ParentAt(path), path + ".concurrency",
+              "required with mode: capacity: how many requests (web) or jobs (worker) one dyno "
+              "serves at once, which turns the observed load into dynos");
+      }
+      return;
+    }
+    for (const char* name : {"targetUtilization", "concurrency"}) {
+      const std::string field_path = Join(path, name);
+      if (Present(field_path)) {
+        Error(KeyAt(field_path), field_path,
+              "allowed only with mode: capacity (mode is " + std::string(Name(autoscale.mode)) +
+                  ")");
+      }
+    }
+  }
+
+  // min <= max, and a declared quantity between them (schedules may move both: they are checked
+  // against what they leave to the formation).
+  void CheckBounds(const FormationSpec& formation, const std::string& path) {
+    const std::string min_path = path + ".min";
+    const std::string max_path = path + ".max";
+    const bool min_ok = formation.min && Clean(min_path);
+    const bool max_ok = formation.max && Clean(max_path);
+    if (min_ok && max_ok && *formation.min > *formation.max) {
+      Error(ValueAt(min_path), min_path,
+            "must be <= max " + std::to_string(*formation.max) + " (got " +
+                std::to_string(*formation.min) + ")");
+    }
+    const std::string quantity_path = path + ".quantity";
+    if (!formation.quantity || !Clean(quantity_path)) return;
+    if (min_ok && *formation.quantity < *formation.min) {
+      Error(ValueAt(quantity_path), quantity_path,
+            "must be >= min " + std::to_string(*formation.min) + " (got " +
+                std::to_string(*formation.quantity) + "); use a schedule for a floor that "
+                "changes with the time of day");
+    } else if (max_ok && *formation.quantity > *formation.max) {
+      Error(ValueAt(quantity_path), quantity_path,
+            "must be <= max " + std::to_string(*formation.max) + " (got " +
+                std::to_string(*formation.quantity) + ")");
+    }
+  }
+
+  void CheckSchedule(const FormationSpec& formation, ScheduleSpec& schedule,
+                     const std::string& path) {
+    if (!Intact(path)) return;
+    if (!Present(path + ".name")) schedule.name = path.substr(path.rfind('.') + 1);
+    CheckScheduleWindow(schedule, path);
+    const std::string zone_path = path + ".timezone";
+    if (Clean(zone_path)) {
+      Result<TimeZone> zone = LoadTimeZone(schedule.timezone, env_);
+      if (zone.ok()) {
+        schedule.zone = std::move(zone).value();
+      } else {
+        Error(Present(zone_path) ? ValueAt(zone_path) : ParentAt(path), zone_path,
+              zone.status().message());
+      }
+    }
+    const std::string min_path = path + ".min";
+    const std::string max_path = path + ".max";
+    if (!Present(min_path) && !Present(max_path)) {
+      Error(ParentAt(path), path + ".min",
+            "a schedule needs min, max or both: the floor and ceiling it sets");
+      return;
+    }
+    // What the schedule leaves out comes from the formation: the pair must still make sense.
+    const std::optional<int> min = schedule.min ? schedule.min : formation.min;
+    const std::optional<int> max = schedule.max ? schedule.max : formation.max;
+    if (min && max && *min > *max && Clean(min_path) && Clean(max_path)) {
+      const bool own_max = schedule.max.has_value();
+      const std::string at = schedule.min ? min_path : max_path;
+      Error(ValueAt(at), at,
+            "min " + std::to_string(*min) + " is above max " + std::to_string(*max) +
+                (own_max ? "" : " (the formation's; set max in the schedule too)") +
+                (schedule.min ? "" : " (min is the formation's)"));
+    }
+  }
+
+  // cron and for, or days and hours: one form, complete.
+  void CheckScheduleWindow(ScheduleSpec& schedule, const std::string& path) {
+    const bool cron = Present(path + ".cron");
+    const bool weekly = Present(path + ".days") || Present(path + ".hours");
+    if (cron && weekly) {
+      Error(KeyAt(path + ".cron"), path + ".cron",
+            "a schedule is either cron and for, or days and hours, not both");
+      return;
+    }
+    if (!cron && !weekly) {
+      Error(ParentAt(path), path + ".days",
+            "required: days and hours (\"mon-fri\", \"07:30-10:00\"), or cron and for");
+      return;
+    }
+    if (cron) {
+      if (!Present(path + ".for")) {
+        Error(ParentAt(path), path + ".for", "required with cron: how long the window stays open");
+      }
+      const std::string cron_path = path + ".cron";
+      if (!Clean(cron_path)) return;
+      Result<CronExpression> parsed = ParseCron(schedule.cron);
+      if (parsed.ok()) {
+        schedule.parsed_cron = *parsed;
+      } else {
+        Error(ValueAt(cron_path), cron_path, parsed.status().message());
+      }
+      return;
+    }
+    if (Present(path + ".for")) {
+      Error(KeyAt(path + ".for"), path + ".for", "allowed only with cron");
+    }
+    for (const char* name : {"days", "hours"}) {
+      if (!Present(Join(path, name))) {
+        Error(ParentAt(path), Join(path, name),
+              std::string("required with ") + (name[0] == 'd' ? "hours" : "days"));
+      }
+    }
+    if (!Clean(path + ".days") || !Clean(path + ".hours") || !Present(path + ".days") ||
+        !Present(path + ".hours")) {
+      return;
+    }
+    WeeklyWindow window;
+    Result<std::bitset<7>> days = ParseDays(schedule.days);
+    if (!days.ok()) {
+      Error(ValueAt(path + ".days"), path + ".days", days.status().message());
+      return;
+    }
+    window.days = *days;
+    if (Status s = ParseHours(schedule.hours, window); !s.ok()) {
+      Error(ValueAt(path + ".hours"), path + ".hours", s.message());
+      return;
+    }
+    schedule.weekly = window;
   }
 
   static const SimFormationSpec* FindSimFormation(const SimSpec& sim, std::string_view type) {

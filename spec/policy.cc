@@ -57,6 +57,34 @@ std::string_view Name(Statistic v) {
   return "?";
 }
 
+std::string_view Name(AutoscaleMode v) {
+  switch (v) {
+    case AutoscaleMode::kStep:
+      return "step";
+    case AutoscaleMode::kCapacity:
+      return "capacity";
+  }
+  return "?";
+}
+
+bool ScheduleSpec::OpenAt(TimePoint now) const {
+  if (weekly) return weekly->Contains(zone.ToCivil(now));
+  if (parsed_cron && duration) return CronWindowOpen(*parsed_cron, *duration, zone, now);
+  return false;
+}
+
+FormationSpec::Bounds FormationSpec::BoundsAt(TimePoint now) const {
+  Bounds bounds{min, max, nullptr};
+  for (const ScheduleSpec& schedule : schedules) {
+    if (!schedule.OpenAt(now)) continue;
+    if (schedule.min) bounds.min = schedule.min;
+    if (schedule.max) bounds.max = schedule.max;
+    bounds.schedule = &schedule;
+    break;
+  }
+  return bounds;
+}
+
 std::string_view Name(LaggardMethod v) {
   switch (v) {
     case LaggardMethod::kLeaveOneOut:

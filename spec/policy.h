@@ -10,6 +10,8 @@
 #include <vector>
 
 #include "common/time.h"
+#include "common/time_zone.h"
+#include "spec/schedule.h"
 
 namespace dynoherd::spec {
 
@@ -33,6 +35,7 @@ enum class LaggardMethod { kLeaveOneOut, kPopulation, kMad };
 enum class LaggardAction { kRestart, kStop };
 enum class LaggardSelect { kWorst, kRandom };
 enum class IncidentKind { kNoisyNeighbor, kSurge };
+enum class AutoscaleMode { kStep, kCapacity };
 
 // The YAML spelling of each enum value ("router-logs", "p95", "leave-one-out", ...).
 std::string_view Name(ProviderKind v);
@@ -43,6 +46,7 @@ std::string_view Name(LaggardMethod v);
 std::string_view Name(LaggardAction v);
 std::string_view Name(LaggardSelect v);
 std::string_view Name(IncidentKind v);
+std::string_view Name(AutoscaleMode v);
 
 // An integer count or a percentage of a total, like Kubernetes' maxUnavailable ("1" or "25%").
 struct CountOrPercent {
@@ -98,7 +102,13 @@ struct LaggardSpec {
 };
 
 struct AutoscaleSpec {
-  Duration latency_threshold{0};  // latencyThreshold (required)
+  // mode: step adds one dyno per alertInterval (amigo's rule); capacity jumps to the dynos the
+  // observed load needs at targetUtilization (docs/decisions.md, "Capacity mode").
+  AutoscaleMode mode = AutoscaleMode::kStep;
+  double target_utilization = 0.75;  // targetUtilization (capacity only)
+  std::optional<int> concurrency;    // concurrency: requests or jobs a dyno serves at once
+                                     // (capacity only; required there)
+  Duration latency_threshold{0};     // latencyThreshold (required)
   Duration restored_threshold{
       0};  // restoredThreshold; the loader fills latencyThreshold when omitted
   Duration alert_interval = 2min;        // alertInterval
@@ -111,13 +121,46 @@ struct AutoscaleSpec {
   bool operator==(const AutoscaleSpec&) const = default;
 };
 
+// schedules[]: a window of time during which the formation has its own floor and ceiling. The
+// loader fills the parsed parts (cron or weekly window, zone) from what was written.
+struct ScheduleSpec {
+  std::string name;                  // name: for messages; the loader fills "schedules[i]"
+  std::string cron;                  // cron: when the window opens, with `for`
+  std::optional<Duration> duration;  // for: how long it stays open (cron only)
+  std::string days;                  // days: "mon-fri", with `hours`
+  std::string hours;                 // hours: "07:30-10:00", with `days`
+  std::string timezone = "UTC";      // timezone: a tz database name
+  std::optional<int> min;            // min: the floor while open
+  std::optional<int> max;            // max: the ceiling while open
+
+  std::optional<CronExpression> parsed_cron;  // set iff `cron` is
+  std::optional<WeeklyWindow> weekly;         // set iff `days` and `hours` are
+  TimeZone zone = TimeZone::Utc();
+
+  // Whether the window is open at `now`. Pure: the zone's rules were read at load time.
+  bool OpenAt(TimePoint now) const;
+  bool operator==(const ScheduleSpec&) const = default;
+};
+
 struct FormationSpec {
   std::string type;
   std::optional<int> quantity;         // declared baseline; nullopt = captured at event start
+  std::optional<int> min;              // min: never fewer dynos (outside schedules)
+  std::optional<int> max;              // max: never more dynos (outside schedules)
+  std::vector<ScheduleSpec> schedules;  // schedules: the first open one sets min and max
   std::optional<LatencySpec> latency;  // present whenever laggards or autoscale is
   std::optional<LaggardSpec> laggards;
   std::optional<AutoscaleSpec> autoscale;
   SourceLocation location;  // of this formation's entry
+
+  // The min and max in force at `now`: the first open schedule's, each falling back to the
+  // formation's own when the schedule leaves it out. `schedule` is the open one, or nullptr.
+  struct Bounds {
+    std::optional<int> min;
+    std::optional<int> max;
+    const ScheduleSpec* schedule = nullptr;
+  };
+  Bounds BoundsAt(TimePoint now) const;
 
   bool operator==(const FormationSpec&) const = default;
 };

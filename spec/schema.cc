@@ -184,6 +184,21 @@ ordered_json Rules(const ObjectType& type) {
             {"if", sidekiq},
             {"then", Forbid({"laggards"})}};
   }
+  if (type.name == "Autoscale") {
+    ordered_json capacity;
+    capacity["required"] = {"concurrency"};
+    return {{"if", When("mode", "capacity")},
+            {"then", capacity},
+            {"else", Forbid({"targetUtilization", "concurrency"})}};
+  }
+  if (type.name == "Schedule") {
+    ordered_json cron = Forbid({"days", "hours"});
+    cron["required"] = {"cron", "for"};
+    ordered_json weekly = Forbid({"cron", "for"});
+    weekly["required"] = {"days", "hours"};
+    return {{"oneOf", {cron, weekly}},
+            {"anyOf", {{{"required", {"min"}}}, {{"required", {"max"}}}}}};
+  }
   if (type.name == "SimFormation") {
     ordered_json web = Forbid({"jobTime", "jobsPerSecond"});
     web["required"] = {"serviceTime", "rps"};

@@ -113,7 +113,16 @@ std::vector<json> Bases() {
   sidekiq["spec"]["formations"][0].erase("laggards");
   sidekiq["spec"]["formations"][0]["latency"] = {
       {"source", "sidekiq"}, {"url", "rediss://:pw@127.0.0.1:6379"}, {"queues", {"default"}}};
-  return {heroku, prometheus, sim, sim_worker, sim_noisy, sidekiq};
+  json capacity = heroku;
+  capacity["spec"]["formations"][0]["autoscale"]["mode"] = "capacity";
+  capacity["spec"]["formations"][0]["autoscale"]["concurrency"] = 4;
+  json cron = heroku;
+  cron["spec"]["formations"][0]["schedules"] = {
+      {{"cron", "0 7 * * 1-5"}, {"for", "2h"}, {"timezone", "UTC"}, {"min", 1}}};
+  json weekly = heroku;
+  weekly["spec"]["formations"][0]["schedules"] = {
+      {{"days", "mon-fri"}, {"hours", "07:00-10:00"}, {"max", 5}}};
+  return {heroku, prometheus, sim, sim_worker, sim_noisy, sidekiq, capacity, cron, weekly};
 }
 
 LoadResult Load(const json& document) {
@@ -181,7 +190,8 @@ std::vector<json> Candidates(const Leaf& leaf) {
     for (const char* d : {"1m", "30s", "2s", "10s", "100ms", "1s"})
       out.push_back(d);
   } else if (type == "string") {
-    for (const char* v : {"shop", "web", "http://127.0.0.1:9090", "up", "web.1", "instance"}) {
+    for (const char* v : {"shop", "web", "http://127.0.0.1:9090", "up", "web.1", "instance",
+                          "0 7 * * 1-5", "mon-fri", "07:00-10:00", "UTC"}) {
       out.push_back(v);
     }
   }
@@ -250,7 +260,7 @@ TEST_CASE("the schema is draft 2020-12, closed, described and deterministic") {
     INFO(leaf.path);
     CHECK_FALSE(leaf.schema.value("description", "").empty());
   }
-  CHECK(SchemaWalk().leaves.size() == 55);
+  CHECK(SchemaWalk().leaves.size() == 68);
 }
 
 TEST_CASE("docs/formationpolicy.schema.json is the current schema") {
@@ -340,7 +350,7 @@ TEST_CASE("enums and constants: every listed value is accepted, others are not")
       CHECK_MESSAGE(Accepted(leaf, value), value.dump());
     CHECK(Rejection(leaf, "bogus-value").rfind("must be", 0) == 0);
   }
-  CHECK(enums == 11);
+  CHECK(enums == 12);
 }
 
 TEST_CASE("numeric bounds are the loader's bounds") {
@@ -400,7 +410,7 @@ TEST_CASE("duration bounds stated in the schema are the loader's bounds") {
           "must be <= " + m[2].str() + " (got " + FormatDuration(max + Duration(1)) + ")\n");
     CHECK(Rejection(leaf, 90).rfind("duration \"90\" needs a unit", 0) == 0);
   }
-  CHECK(durations == 16);
+  CHECK(durations == 17);
 }
 
 TEST_CASE("string patterns and lengths are the loader's") {
@@ -449,7 +459,7 @@ TEST_CASE("string patterns and lengths are the loader's") {
       CHECK(schema_ok == loader_ok);
     }
   }
-  CHECK(strings == 10);
+  CHECK(strings == 15);
 }
 
 TEST_CASE("${VAR} fields: the schema accepts a reference, the loader expands it") {
