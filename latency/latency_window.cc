@@ -333,6 +333,11 @@ model::FormationLatency LatencyWindow::Summarise(
   }
   latency.value = StatsOf(merged, errors).Get(statistic);
   latency.sample_count = static_cast<int64_t>(merged.count());
+  if (bucket_nanos_ > 0) {
+    // The newest bucket is on average half full: the requests read span buckets - 1/2.
+    const auto covered = std::chrono::nanoseconds(bucket_nanos_ * buckets - bucket_nanos_ / 2);
+    latency.load = model::LoadOf(latency.per_dyno, std::chrono::duration_cast<Duration>(covered));
+  }
   return latency;
 }
 

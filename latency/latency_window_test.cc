@@ -272,3 +272,19 @@ TEST_CASE("a read may cover only the last part of the window") {
   // Longer than the window: the whole window.
   CHECK(window.Formation("web", Statistic::kMax, now, 1h).sample_count == 3);
 }
+
+TEST_CASE("the formation's load: requests per second over the window and their mean time") {
+  LatencyWindow window = MakeWindow({.window = 100s, .bucket_count = 10});
+  // 190 requests of 200ms and 10 of 2s over the window, on two dynos.
+  for (int i = 0; i < 200; ++i) {
+    window.Record(i % 2 ? "web.1" : "web.2", kStart + std::chrono::milliseconds(i * 450),
+                  i % 20 ? 0.2 : 2.0);
+  }
+  model::FormationLatency web = window.Formation("web", Statistic::kP95, kStart + 90s);
+  REQUIRE(web.load.has_value());
+  // The newest bucket counts half: 9.5 buckets of 10s.
+  CHECK(web.load->arrivals_per_second == doctest::Approx(200 / 95.0));
+  CHECK(web.load->service_seconds == doctest::Approx((190 * 0.2 + 10 * 2.0) / 200));
+  CHECK(web.load->BusySlots() == doctest::Approx((190 * 0.2 + 10 * 2.0) / 95.0));
+  CHECK_FALSE(window.Formation("worker", Statistic::kP95, kStart + 90s).load.has_value());
+}

@@ -20,6 +20,20 @@ double LatencyStats::Get(spec::Statistic statistic) const {
   return p50;
 }
 
+std::optional<FormationLoad> LoadOf(const std::map<std::string, LatencyStats>& per_dyno,
+                                    Duration window) {
+  int64_t count = 0;
+  double total_seconds = 0;
+  for (const auto& entry : per_dyno) {
+    count += entry.second.count;
+    total_seconds += entry.second.mean * static_cast<double>(entry.second.count);
+  }
+  const double window_seconds = ToSeconds(window);
+  if (count == 0 || window_seconds <= 0) return std::nullopt;
+  return FormationLoad{static_cast<double>(count) / window_seconds,
+                       total_seconds / static_cast<double>(count)};
+}
+
 namespace {
 
 bool IsDigit(char c) {

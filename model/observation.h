@@ -55,6 +55,21 @@ struct QueueLatency {
 // "default 42s (17 jobs), mailers unknown (3 jobs)": how `plan` and `status` show the queues.
 std::string QueuesText(const std::vector<QueueLatency>& queues);
 
+// The work a formation carried in the window, for autoscale mode capacity (docs/decisions.md,
+// "Capacity mode"): what arrives per second and how long each unit keeps a dyno's slot busy.
+struct FormationLoad {
+  double arrivals_per_second = 0;  // requests (web) or jobs (worker)
+  double service_seconds = 0;      // mean time one request or job holds a slot
+  // Little's law: slots busy on average, queued work included when there is a backlog.
+  double BusySlots() const { return arrivals_per_second * service_seconds; }
+  bool operator==(const FormationLoad&) const = default;
+};
+
+// The load behind per-dyno stats gathered over `window`: their requests per second and mean
+// time. nullopt when no request was timed or the window is empty.
+std::optional<FormationLoad> LoadOf(const std::map<std::string, LatencyStats>& per_dyno,
+                                    Duration window);
+
 // A formation's latency as a source read it. Unknown comes in two kinds (docs/operations.md,
 // "When latency is unknown"): not enough data (a quiet app, dynos too fresh: `unknown_reason`
 // alone), and a source that could not observe at all (`error` too: a refused or failed read, a
@@ -66,6 +81,7 @@ struct FormationLatency {
   std::string unknown_reason;                    // why `value` is unknown; empty when known
   std::string error;  // why the source could not observe; empty when it could (value unknown)
   std::vector<QueueLatency> queues{};  // sidekiq: each queue of the formation, by name; else empty
+  std::optional<FormationLoad> load{};  // nullopt: the source cannot tell the load
 };
 
 // What a provider says of an app (providers::Provider::Observe).

@@ -28,6 +28,10 @@ std::string_view Name(ActionCause cause) {
       return "ceiling";
     case ActionCause::kLaggard:
       return "laggard";
+    case ActionCause::kCapacity:
+      return "capacity";
+    case ActionCause::kBounds:
+      return "bounds";
   }
   return "?";
 }

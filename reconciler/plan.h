@@ -28,8 +28,12 @@ enum class ActionCause {
   kUnrecordedScale,
   kCeiling,       // above baseline + maxExtraWorkers
   kLaggard,       // a dyno far slower than its siblings
+  // mode capacity: down to the size the observed load needs, still above the baseline
+  kCapacity,
+  kBounds,  // outside the formation's min/max or an open schedule's
 };
-// "drift", "latency-event", "restored", "unrecorded-scale", "ceiling", "laggard"
+// "drift", "latency-event", "restored", "unrecorded-scale", "ceiling", "laggard", "capacity",
+// "bounds"
 std::string_view Name(ActionCause cause);
 
 struct Action {
@@ -75,6 +79,16 @@ struct FormationPlan {
   // The source could not observe (model::FormationLatency::error): the formation is Degraded
   // (LatencySourceFailed) and the pass fails once the plan is applied.
   std::string latency_error;
+
+  // The floor and ceiling in force (the formation's min/max, or the open schedule's).
+  std::optional<int> min_quantity;
+  std::optional<int> max_quantity;
+  std::string schedule;  // the open schedule's name; empty when none is
+
+  // autoscale mode capacity: the load observed and the dynos it needs at targetUtilization;
+  // nullopt when the source cannot tell the load (the pass then steps as mode step does).
+  std::optional<model::FormationLoad> load;
+  std::optional<int> needed_quantity;
 
   // Latency event, as it stands after this pass (only with autoscale).
   bool in_event = false;

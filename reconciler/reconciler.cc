@@ -1,6 +1,8 @@
 #include "reconciler/reconciler.h"
 
 #include <algorithm>
+#include <cmath>
+#include <cstdio>
 #include <set>
 #include <utility>
 
@@ -31,6 +33,13 @@ std::string In(Duration d) {
 
 std::string Latency(spec::Statistic statistic, double seconds) {
   return std::string(spec::Name(statistic)) + " " + FormatLatency(seconds);
+}
+
+// "31.2", "0.75", "1250": three significant digits, no exponent.
+std::string Rounded(double v) {
+  char buffer[32];
+  std::snprintf(buffer, sizeof buffer, v >= 100 ? "%.0f" : "%.3g", v);
+  return buffer;
 }
 
 std::string Threshold(Duration d) {
@@ -81,6 +90,7 @@ void ReadFormationLatency(const spec::FormationSpec& spec, const FormationLatenc
   }
   plan.latency_error = latency->error;
   plan.latency_seconds = latency->error.empty() ? latency->value : std::nullopt;
+  if (plan.latency_seconds) plan.load = latency->load;
   plan.latency_samples = latency->sample_count;
   if (!plan.latency_seconds) {
     plan.latency_unknown_reason = !latency->unknown_reason.empty() ? latency->unknown_reason
@@ -102,13 +112,9 @@ class ScalePlanner {
         q_(formation.quantity) {}
 
   ScaleOutcome Run() {
+    ReadBounds();
     if (!spec_.autoscale) {
-      // A declared quantity without autoscale is a plain desired state: corrected both ways.
-      if (spec_.quantity) {
-        plan_.baseline_kind = BaselineKind::kDeclared;
-        plan_.baseline = plan_.desired_quantity = *spec_.quantity;
-        ScaleTo(*spec_.quantity, ActionCause::kDrift, DriftReason(*spec_.quantity));
-      }
+      PlanWithoutAutoscale();
       return std::move(out_);
     }
     ReadLatency();
@@ -126,11 +132,74 @@ class ScalePlanner {
  private:
   const spec::AutoscaleSpec& autoscale() const { return *spec_.autoscale; }
   bool declared() const { return spec_.quantity.has_value(); }
+  bool capacity_mode() const { return autoscale().mode == spec::AutoscaleMode::kCapacity; }
 
-  // The formation statistic, read by ReadFormationLatency before the planner runs.
+  // The floor and ceiling in force now: the formation's min/max or the open schedule's.
+  void ReadBounds() {
+    const spec::FormationSpec::Bounds bounds = spec_.BoundsAt(now_);
+    plan_.min_quantity = bounds.min;
+    plan_.max_quantity = bounds.max;
+    if (bounds.schedule) plan_.schedule = bounds.schedule->name;
+  }
+
+  // `quantity` within the floor and ceiling in force (the ceiling wins a conflict).
+  int Bounded(int quantity) const {
+    if (plan_.min_quantity) quantity = std::max(quantity, *plan_.min_quantity);
+    if (plan_.max_quantity) quantity = std::min(quantity, *plan_.max_quantity);
+    return quantity;
+  }
+
+  // "bounds: schedule morning sets min 8": why a quantity was moved into the bounds.
+  std::string BoundsReason(int to) const {
+    const bool floor = to > q_;
+    const std::optional<int>& bound = floor ? plan_.min_quantity : plan_.max_quantity;
+    return std::string("bounds: ") +
+           (plan_.schedule.empty() ? "the formation's" : "schedule " + plan_.schedule + " sets") +
+           (floor ? " min " : " max ") + std::to_string(bound.value_or(to));
+  }
+
+  // A declared quantity without autoscale is a plain desired state, corrected both ways; the
+  // bounds move it, and hold an undeclared formation inside them.
+  void PlanWithoutAutoscale() {
+    if (spec_.quantity) {
+      const int want = Bounded(*spec_.quantity);
+      plan_.baseline_kind = BaselineKind::kDeclared;
+      plan_.baseline = *spec_.quantity;
+      Desire(want);
+      ScaleTo(want, want == *spec_.quantity ? ActionCause::kDrift : ActionCause::kBounds,
+              want == *spec_.quantity ? DriftReason(want) : BoundsReason(want));
+    } else if (Bounded(q_) != q_) {
+      Desire(Bounded(q_));
+      ScaleTo(Bounded(q_), ActionCause::kBounds, BoundsReason(Bounded(q_)));
+    }
+  }
+
+  // The formation statistic, read by ReadFormationLatency before the planner runs, and in mode
+  // capacity the dynos the observed load needs.
   void ReadLatency() {
     plan_.max_depth = autoscale().max_extra_workers;
     latency_value_ = plan_.latency_seconds;
+    if (!capacity_mode() || !latency_value_ || !plan_.load) return;
+    const double per_dyno = *autoscale().concurrency * autoscale().target_utilization;
+    const double needed = std::ceil(plan_.load->BusySlots() / per_dyno - 1e-9);
+    needed_ = static_cast<int>(std::clamp(needed, 1.0, 1e6));
+    plan_.needed_quantity = needed_;
+  }
+
+  // "the load needs 9 (31.2/s x 410ms = 12.8 busy of 4 x 75% per dyno)"
+  std::string NeededText() const {
+    return "the load needs " + std::to_string(*needed_) + " (" +
+           Rounded(plan_.load->arrivals_per_second) + "/s x " +
+           FormatLatency(plan_.load->service_seconds) + " = " +
+           Rounded(plan_.load->BusySlots()) + " busy of " +
+           std::to_string(*autoscale().concurrency) + " x " +
+           Rounded(autoscale().target_utilization * 100) + "% per dyno)";
+  }
+
+  // The most dynos an event may reach: baseline + maxExtraWorkers, within the ceiling in force.
+  int Cap() const {
+    const int cap = *baseline_ + autoscale().max_extra_workers;
+    return plan_.max_quantity ? std::max(*baseline_, std::min(cap, *plan_.max_quantity)) : cap;
   }
 
   std::string LatencyNow() const { return Latency(plan_.statistic, *latency_value_); }
@@ -143,7 +212,7 @@ class ScalePlanner {
     if (previous_) {
       was_in_event_ = previous_->event.started_at.has_value();
     } else {
-      was_in_event_ = declared() && *spec_.quantity > 0 && q_ > *spec_.quantity;
+      was_in_event_ = declared() && *spec_.quantity > 0 && q_ > Bounded(*spec_.quantity);
     }
     in_event_ = was_in_event_;
     if (latency_value_) {
@@ -161,14 +230,25 @@ class ScalePlanner {
     } else if (in_event_) {
       baseline_ = q_;  // captured now, at the start of the event
     }
+    // The floor and ceiling in force move the baseline (a schedule's min raises it); the status
+    // keeps the captured one, which is restored once the schedule closes.
+    captured_baseline_ = baseline_;
+    if (baseline_ && (*baseline_ > 0 || declared())) baseline_ = Bounded(*baseline_);
     plan_.baseline = baseline_;
     plan_.baseline_kind = declared()  ? BaselineKind::kDeclared
                           : baseline_ ? BaselineKind::kCaptured
                                       : BaselineKind::kNone;
 
+    // Mode capacity: latency is back, but the load still needs more than the baseline. The event
+    // goes on, at the size the load needs, so a surge carried by the extra dynos is not restored.
+    if (was_in_event_ && !in_event_ && needed_ && baseline_ && *baseline_ > 0 && q_ > *baseline_ &&
+        *needed_ > *baseline_) {
+      in_event_ = true;
+      capacity_hold_ = true;
+    }
     // Latency is back, but the formation changed less than restoreDelay ago: the event goes on
     // until the delay is over, since the raised size may be all that keeps latency low.
-    if (was_in_event_ && !in_event_ && latency_value_ && baseline_ && *baseline_ > 0 &&
+    if (!capacity_hold_ && was_in_event_ && !in_event_ && latency_value_ && baseline_ && *baseline_ > 0 &&
         q_ > *baseline_ && RestoreWait() > Duration(0)) {
       in_event_ = true;
       restore_pending_ = true;
@@ -182,7 +262,10 @@ class ScalePlanner {
       // the event starts, so the event began no later than the last change minus the steps since.
       // Never earlier than the truth: maxDuration may be flagged late, never early.
       plan_.event_start_estimated = true;
-      const int depth = std::clamp(q_ - *baseline_, 1, std::max(autoscale().max_extra_workers, 1));
+      // Mode capacity may have made every step at once.
+      const int depth = capacity_mode() ? 1
+                                        : std::clamp(q_ - *baseline_, 1,
+                                                     std::max(autoscale().max_extra_workers, 1));
       started_at_ =
           formation_.updated_at == TimePoint{}
               ? now_
@@ -193,10 +276,16 @@ class ScalePlanner {
   }
 
   void DecideQuantity() {
-    if (!baseline_) return;  // captured mode outside an event: the size is not ours to set
+    if (!baseline_) {
+      // Captured mode outside an event: the size is not ours to set, but for the bounds.
+      if (Bounded(q_) != q_) {
+        Desire(Bounded(q_));
+        ScaleTo(Bounded(q_), ActionCause::kBounds, BoundsReason(Bounded(q_)));
+      }
+      return;
+    }
     const int b = *baseline_;
-    const int max_extra = autoscale().max_extra_workers;
-    const int cap = b + max_extra;
+    const int cap = Cap();
     if (b == 0) {
       if (!declared()) {
         if (in_event_) Note("captured baseline 0: the formation is off on purpose, never scaled");
@@ -212,7 +301,7 @@ class ScalePlanner {
       // Unknown latency never starts, ends or steps an event, nor scales down.
       int hold = declared() ? std::max(q_, b) : q_;
       Desire(hold);
-      if (hold != q_) ScaleTo(hold, ActionCause::kDrift, DriftReason(hold));
+      if (hold != q_) ToBaseline(hold);
       return;
     }
     if (in_event_) {
@@ -221,6 +310,8 @@ class ScalePlanner {
         ScaleTo(cap, ActionCause::kCeiling, CeilingReason(b, cap));
       } else if (above_) {
         PlanStep(b, cap);
+      } else if (capacity_hold_) {
+        PlanCapacityDown(b);
       } else if (restore_pending_) {
         Desire(q_);
         Note(RestorePendingText() + "; last change " + Ago(Elapsed(LastChangeAt(), now_)) + " ago");
@@ -229,7 +320,7 @@ class ScalePlanner {
         Note(LatencyNow() + " is above restoredThreshold " +
              Threshold(autoscale().restored_threshold) + ": holding " + std::to_string(q_) +
              " until it is at or below");
-        if (q_ < b) ScaleTo(b, ActionCause::kDrift, DriftReason(b));
+        if (q_ < b) ToBaseline(b);
       }
       return;
     }
@@ -285,19 +376,19 @@ class ScalePlanner {
               "restoring the captured baseline " + std::to_string(b) +
                   " (the latency event ended earlier)");
     } else {
-      ScaleTo(b, ActionCause::kDrift, DriftReason(b));
+      ToBaseline(b);
     }
   }
 
   // In an event, latency above the threshold: the first step at once, then one per alertInterval.
+  // Mode capacity with a known load steps to what the load needs, in one go.
   void PlanStep(int b, int cap) {
     const int max_extra = autoscale().max_extra_workers;
     const int depth = std::max(0, q_ - b);
-    if (depth >= max_extra) {
+    if (q_ >= cap) {
       Desire(std::max(q_, b));
-      Note("at the ceiling: " + std::to_string(cap) + " = baseline " + std::to_string(b) +
-           " + maxExtraWorkers " + std::to_string(max_extra));
-      if (q_ < b) ScaleTo(b, ActionCause::kDrift, DriftReason(b));
+      Note("at the ceiling: " + CeilingText(b, cap));
+      if (q_ < b) ToBaseline(b);
       return;
     }
     const Duration since = Elapsed(LastChangeAt(), now_);
@@ -307,12 +398,68 @@ class ScalePlanner {
            FormatDuration(autoscale().alert_interval) + ")");
       return;
     }
-    const int to = b + depth + 1;
+    if (needed_) {
+      PlanCapacityStep(b, cap, depth, since);
+      return;
+    }
+    const int to = std::max(b, q_) + 1;
     Desire(to);
     stepped_ = true;
     ScaleTo(to, ActionCause::kLatencyEvent,
             "latency event: " + LatencyNow() + " > " + Threshold(autoscale().latency_threshold) +
-                " (step " + std::to_string(depth + 1) + " of " + std::to_string(max_extra) + ")");
+                " (step " + std::to_string(depth + 1) + " of " + std::to_string(max_extra) + ")" +
+                (capacity_mode() ? "; load unknown, one dyno at a time" : ""));
+  }
+
+  // Mode capacity, latency above the threshold: up to what the load needs. When the formation
+  // already has that many, latency is left a full window to follow (its window still holds
+  // requests from before the last step); still high after that, the estimate is wrong and one
+  // more dyno is added, as mode step would.
+  void PlanCapacityStep(int b, int cap, int depth, Duration since) {
+    const std::string why =
+        "latency event: " + LatencyNow() + " > " + Threshold(autoscale().latency_threshold);
+    if (*needed_ > q_) {
+      const int to = std::min(std::max(*needed_, std::max(b, q_) + 1), cap);
+      Desire(to);
+      stepped_ = true;
+      ScaleTo(to, ActionCause::kLatencyEvent,
+              why + "; " + NeededText() + (to < *needed_ ? ", capped at " + CeilingText(b, cap)
+                                                         : ""));
+      return;
+    }
+    const Duration settle = std::max(autoscale().alert_interval, spec_.latency->window);
+    if (depth > 0 && since < settle) {
+      Desire(q_);
+      Note(NeededText() + ", no more than the " + std::to_string(q_) +
+           " there are: waiting " + In(settle - since) +
+           " for latency to follow before one more step");
+      return;
+    }
+    const int to = std::max(b, q_) + 1;
+    Desire(to);
+    stepped_ = true;
+    ScaleTo(to, ActionCause::kLatencyEvent,
+            why + "; " + NeededText() + " but latency says more: one more dyno");
+  }
+
+  // Mode capacity, latency back at or below restoredThreshold while the load still needs more
+  // than the baseline: down to what it needs once the formation has been stable restoreDelay.
+  void PlanCapacityDown(int b) {
+    const int to = std::clamp(*needed_, b, q_);
+    Desire(q_);
+    if (to == q_) {
+      Note(NeededText() + ": holding " + std::to_string(q_));
+      return;
+    }
+    if (RestoreWait() > Duration(0)) {
+      Note(NeededText() + ": down to " + std::to_string(to) + " in " + In(RestoreWait()) +
+           " (restoreDelay " + FormatDuration(autoscale().restore_delay) + ")");
+      return;
+    }
+    Desire(to);
+    ScaleTo(to, ActionCause::kCapacity,
+            "capacity: " + NeededText() + "; " + LatencyNow() + " <= restoredThreshold " +
+                Threshold(autoscale().restored_threshold));
   }
 
   EventStatus EventAfter(int quantity, bool stepped) const {
@@ -328,7 +475,7 @@ class ScalePlanner {
     }
     // A captured baseline is kept through the event, and after it until the formation is back.
     if (!declared() && baseline_ && (in_event_ || (*baseline_ > 0 && quantity != *baseline_))) {
-      e.captured_baseline = baseline_;
+      e.captured_baseline = captured_baseline_;
     }
     return e;
   }
@@ -363,6 +510,9 @@ class ScalePlanner {
       where = "latency unknown (" + plan_.latency_unknown_reason + "), the event continues";
     } else if (above_) {
       where = LatencyNow() + " > latencyThreshold " + Threshold(autoscale().latency_threshold);
+    } else if (capacity_hold_) {
+      where = LatencyNow() + " <= restoredThreshold " +
+              Threshold(autoscale().restored_threshold) + ", and " + NeededText();
     } else if (restore_pending_) {
       where = RestorePendingText();
     } else {
@@ -383,6 +533,9 @@ class ScalePlanner {
                   FormatDuration(*autoscale().max_duration) + ": " + where;
     } else if (restore_pending_) {
       c.reason = "RestorePending";
+      c.message = where;
+    } else if (capacity_hold_) {
+      c.reason = "LoadHigh";
       c.message = where;
     } else {
       c.reason = "LatencyHigh";
@@ -430,6 +583,15 @@ class ScalePlanner {
     out_.action = std::move(a);
   }
 
+  // Back to the baseline `b`: the declared one (drift), or the one the bounds in force move it to.
+  void ToBaseline(int b) {
+    if (declared() && b != *spec_.quantity) {
+      ScaleTo(b, ActionCause::kBounds, BoundsReason(b));
+    } else {
+      ScaleTo(b, ActionCause::kDrift, DriftReason(b));
+    }
+  }
+
   std::string DriftReason(int baseline) const {
     if (baseline == 0) {
       // Legal and declarative, but the one drift that takes a whole formation down: said loudly.
@@ -438,9 +600,16 @@ class ScalePlanner {
     }
     return "drift: the spec declares " + std::to_string(baseline);
   }
-  std::string CeilingReason(int b, int cap) const {
-    return "ceiling: at most " + std::to_string(cap) + " = baseline " + std::to_string(b) +
-           " + maxExtraWorkers " + std::to_string(autoscale().max_extra_workers);
+  std::string CeilingReason(int b, int cap) const { return "ceiling: at most " + CeilingText(b, cap); }
+  // "8 = baseline 6 + maxExtraWorkers 2", or "7 (max 7)" when the ceiling in force is lower.
+  std::string CeilingText(int b, int cap) const {
+    if (cap < b + autoscale().max_extra_workers) {
+      return std::to_string(cap) + " (" +
+             (plan_.schedule.empty() ? "max " : "schedule " + plan_.schedule + " sets max ") +
+             std::to_string(cap) + ")";
+    }
+    return std::to_string(cap) + " = baseline " + std::to_string(b) + " + maxExtraWorkers " +
+           std::to_string(autoscale().max_extra_workers);
   }
 
   const spec::FormationSpec& spec_;
@@ -455,7 +624,10 @@ class ScalePlanner {
   bool was_in_event_ = false;
   bool in_event_ = false;
   bool restore_pending_ = false;  // latency is back, restoreDelay is not over: the event goes on
-  std::optional<int> baseline_;
+  std::optional<int> baseline_;           // within the bounds in force
+  std::optional<int> captured_baseline_;  // as recorded, before the bounds
+  std::optional<int> needed_;             // mode capacity: dynos the load needs; nullopt: unknown
+  bool capacity_hold_ = false;  // latency is back, the load still needs more than the baseline
   TimePoint started_at_{};
   bool stepped_ = false;
   ScaleOutcome out_;
