@@ -194,6 +194,12 @@ void RuntimeFactory::SetSourceMaker(spec::LatencySourceKind kind, SourceMaker ma
   source_makers_[kind] = std::move(maker);
 }
 
+SourceMaker RuntimeFactory::SourceMakerOf(spec::LatencySourceKind kind) {
+  std::lock_guard lock(mu_);
+  auto it = source_makers_.find(kind);
+  return it == source_makers_.end() ? SourceMaker{} : it->second;
+}
+
 Result<providers::heroku::HerokuClient*> RuntimeFactory::HerokuClient() {
   // REQUIRES: mu_ held.
   if (heroku_) return heroku_.get();

@@ -87,6 +87,8 @@ class RuntimeFactory {
   // (router-logs and prometheus are); an empty maker makes the kind unavailable.
   void SetProviderMaker(spec::ProviderKind kind, ProviderMaker maker);
   void SetSourceMaker(spec::LatencySourceKind kind, SourceMaker maker);
+  // The maker of a latency source kind (empty when none), so another platform can wrap it.
+  SourceMaker SourceMakerOf(spec::LatencySourceKind kind);
 
   // The runtime for `policy`. Heroku policies share a client per token. Errors: a kind with no
   // maker, or what its maker says (no Heroku token, an invalid spec).

@@ -44,7 +44,7 @@ struct SimulateArgs {
   std::string report;  // an HTML file to write; empty: none
 };
 
-// Adds variant=NAME to every line, so the three runs of --compare can be told apart in the log.
+// Adds variant=NAME to every line, so the runs of --compare can be told apart in the log.
 class VariantLogger final : public Logger {
  public:
   VariantLogger(std::unique_ptr<Logger> inner, std::string variant)
@@ -189,9 +189,10 @@ void AddSimulateCommand(CLI::App& app, int& exit_code) {
   auto args = std::make_shared<SimulateArgs>();
   AddPolicyFilesOption(*command, args->files);
   command->add_flag("--compare", args->compare,
-                    "Play the same traffic three times: with dynoherd as declared, without it "
-                    "(plans, never acts) and with laggards.method population; print them side by "
-                    "side");
+                    "Play the same traffic six times: with dynoherd as declared, without it "
+                    "(plans, never acts), with laggards.method population, in autoscale mode "
+                    "step, in mode capacity and with Heroku's own autoscaling rule; print them "
+                    "side by side");
   command->add_option("-o,--output", args->output, "Output format")
       ->check(CLI::IsMember({"text", "json"}))
       ->default_str("text");

@@ -333,12 +333,31 @@ model::FormationLatency LatencyWindow::Summarise(
   }
   latency.value = StatsOf(merged, errors).Get(statistic);
   latency.sample_count = static_cast<int64_t>(merged.count());
-  if (bucket_nanos_ > 0) {
-    // The newest bucket is on average half full: the requests read span buckets - 1/2.
+  latency.load = LoadOf(now_index, members);
+  if (latency.load && buckets > BucketsFor(model::kLoadSpan)) {
     const auto covered = std::chrono::nanoseconds(bucket_nanos_ * buckets - bucket_nanos_ / 2);
-    latency.load = model::LoadOf(latency.per_dyno, std::chrono::duration_cast<Duration>(covered));
+    if (std::optional<model::FormationLoad> whole = model::LoadOf(
+            latency.per_dyno, std::chrono::duration_cast<Duration>(covered))) {
+      latency.load->window_busy_slots = whole->BusySlots();
+    }
   }
   return latency;
+}
+
+std::optional<model::FormationLoad> LatencyWindow::LoadOf(
+    int64_t now_index, const std::vector<std::pair<std::string, const Series*>>& members) const {
+  if (bucket_nanos_ == 0) return std::nullopt;  // an unbounded window has no rate
+  const int buckets = BucketsFor(model::kLoadSpan);
+  std::map<std::string, model::LatencyStats> per_dyno;
+  for (const auto& [name, series] : members) {
+    if (series == nullptr) continue;
+    LatencyHistogram histogram;
+    Collect(*series, now_index, buckets, histogram, nullptr);
+    per_dyno[name] = {.count = static_cast<int64_t>(histogram.count()), .mean = histogram.Mean()};
+  }
+  // The newest bucket is on average half full: the requests read span buckets - 1/2.
+  const auto covered = std::chrono::nanoseconds(bucket_nanos_ * buckets - bucket_nanos_ / 2);
+  return model::LoadOf(per_dyno, std::chrono::duration_cast<Duration>(covered));
 }
 
 std::vector<std::string> LatencyWindow::FormationTypes(TimePoint now) const {

@@ -129,6 +129,10 @@ class LatencyWindow {
   }
   // How many of the newest buckets cover `span` (zero: all of them).
   int BucketsFor(Duration span) const;
+  // The load over the newest model::kLoadSpan of the window: a rate, so the estimate follows a
+  // surge within a minute rather than the window's length.
+  std::optional<model::FormationLoad> LoadOf(
+      int64_t now_index, const std::vector<std::pair<std::string, const Series*>>& members) const;
   // Merges the series' buckets among the newest `buckets` into `histogram`; returns its errors.
   int64_t Collect(const Series& series, int64_t now_index, int buckets, LatencyHistogram& histogram,
                   std::vector<std::pair<uint64_t, int64_t>>* errors_by_code) const;

@@ -273,18 +273,22 @@ TEST_CASE("a read may cover only the last part of the window") {
   CHECK(window.Formation("web", Statistic::kMax, now, 1h).sample_count == 3);
 }
 
-TEST_CASE("the formation's load: requests per second over the window and their mean time") {
+TEST_CASE("the formation's load: requests per second over the newest minute and their mean time") {
   LatencyWindow window = MakeWindow({.window = 100s, .bucket_count = 10});
-  // 190 requests of 200ms and 10 of 2s over the window, on two dynos.
-  for (int i = 0; i < 200; ++i) {
-    window.Record(i % 2 ? "web.1" : "web.2", kStart + std::chrono::milliseconds(i * 450),
-                  i % 20 ? 0.2 : 2.0);
+  // 400 requests over 90s on two dynos: 300 before the last minute, then 100 (of which 10 take
+  // 2s and 90 take 200ms).
+  for (int i = 0; i < 300; ++i)
+    window.Record(i % 2 ? "web.1" : "web.2", kStart + std::chrono::milliseconds(i * 100), 0.1);
+  for (int i = 0; i < 100; ++i) {
+    window.Record(i % 2 ? "web.1" : "web.2", kStart + 40s + std::chrono::milliseconds(i * 500),
+                  i % 10 ? 0.2 : 2.0);
   }
   model::FormationLatency web = window.Formation("web", Statistic::kP95, kStart + 90s);
   REQUIRE(web.load.has_value());
-  // The newest bucket counts half: 9.5 buckets of 10s.
-  CHECK(web.load->arrivals_per_second == doctest::Approx(200 / 95.0));
-  CHECK(web.load->service_seconds == doctest::Approx((190 * 0.2 + 10 * 2.0) / 200));
-  CHECK(web.load->BusySlots() == doctest::Approx((190 * 0.2 + 10 * 2.0) / 95.0));
+  // The minute is 6 buckets of 10s ([40s, 100s)), the newest counted half full: 55s.
+  CHECK(web.load->arrivals_per_second == doctest::Approx(100 / 55.0));
+  CHECK(web.load->service_seconds == doctest::Approx((90 * 0.2 + 10 * 2.0) / 100));
+  CHECK(web.load->BusySlots() == doctest::Approx((90 * 0.2 + 10 * 2.0) / 55.0));
+  CHECK(web.sample_count == 400);
   CHECK_FALSE(window.Formation("worker", Statistic::kP95, kStart + 90s).load.has_value());
 }

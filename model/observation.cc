@@ -31,7 +31,7 @@ std::optional<FormationLoad> LoadOf(const std::map<std::string, LatencyStats>& p
   const double window_seconds = ToSeconds(window);
   if (count == 0 || window_seconds <= 0) return std::nullopt;
   return FormationLoad{static_cast<double>(count) / window_seconds,
-                       total_seconds / static_cast<double>(count)};
+                       total_seconds / static_cast<double>(count), std::nullopt};
 }
 
 namespace {

@@ -58,12 +58,25 @@ std::string QueuesText(const std::vector<QueueLatency>& queues);
 // The work a formation carried in the window, for autoscale mode capacity (docs/decisions.md,
 // "Capacity mode"): what arrives per second and how long each unit keeps a dyno's slot busy.
 struct FormationLoad {
-  double arrivals_per_second = 0;  // requests (web) or jobs (worker)
-  double service_seconds = 0;      // mean time one request or job holds a slot
+  double arrivals_per_second = 0;  // requests (web) or jobs (worker), over the newest minute
+  double service_seconds = 0;      // mean time one request or job holds a slot, the same minute
+  // The same product over the source's whole window, when it has a longer one: steadier, for
+  // deciding that fewer dynos will do (one quiet minute must not shrink the formation).
+  std::optional<double> window_busy_slots;
+
   // Little's law: slots busy on average, queued work included when there is a backlog.
   double BusySlots() const { return arrivals_per_second * service_seconds; }
+  // What a smaller formation would have to carry: the busier of the minute and the window.
+  double SustainedBusySlots() const {
+    return window_busy_slots && *window_busy_slots > BusySlots() ? *window_busy_slots
+                                                                 : BusySlots();
+  }
   bool operator==(const FormationLoad&) const = default;
 };
+
+// Sources measure the load over the newest minute of their window: a rate that follows a surge as
+// it starts (HPA's metrics are per-minute rates too), while latency keeps its longer window.
+inline constexpr Duration kLoadSpan = std::chrono::minutes(1);
 
 // The load behind per-dyno stats gathered over `window`: their requests per second and mean
 // time. nullopt when no request was timed or the window is empty.

@@ -59,7 +59,7 @@ struct Driven {
     l.value = latency_seconds;
     l.sample_count = 1000;
     l.load.reset();
-    if (per_second) l.load = FormationLoad{*per_second, service_seconds};
+    if (per_second) l.load = FormationLoad{*per_second, service_seconds, std::nullopt};
   }
   Plan Pass(TimePoint now) {
     Plan plan = Reconcile(policy, observation, status ? &*status : nullptr, now, rng);

@@ -180,19 +180,29 @@ class ScalePlanner {
     plan_.max_depth = autoscale().max_extra_workers;
     latency_value_ = plan_.latency_seconds;
     if (!capacity_mode() || !latency_value_ || !plan_.load) return;
-    const double per_dyno = *autoscale().concurrency * autoscale().target_utilization;
-    const double needed = std::ceil(plan_.load->BusySlots() / per_dyno - 1e-9);
-    needed_ = static_cast<int>(std::clamp(needed, 1.0, 1e6));
+    needed_ = DynosFor(plan_.load->BusySlots());
+    sustained_needed_ = DynosFor(plan_.load->SustainedBusySlots());
     plan_.needed_quantity = needed_;
   }
 
-  // "the load needs 9 (31.2/s x 410ms = 12.8 busy of 4 x 75% per dyno)"
-  std::string NeededText() const {
-    return "the load needs " + std::to_string(*needed_) + " (" +
-           Rounded(plan_.load->arrivals_per_second) + "/s x " +
-           FormatLatency(plan_.load->service_seconds) + " = " +
-           Rounded(plan_.load->BusySlots()) + " busy of " +
-           std::to_string(*autoscale().concurrency) + " x " +
+  // The dynos that carry `busy_slots` at targetUtilization.
+  int DynosFor(double busy_slots) const {
+    const double per_dyno = *autoscale().concurrency * autoscale().target_utilization;
+    return static_cast<int>(std::clamp(std::ceil(busy_slots / per_dyno - 1e-9), 1.0, 1e6));
+  }
+
+  // "the load needs 9 (31.2/s x 410ms = 12.8 busy of 2 x 75% per dyno)"; sustained: what a
+  // scale-down reads, the busier of the newest minute and the window.
+  std::string NeededText(bool sustained = false) const {
+    const model::FormationLoad& load = *plan_.load;
+    const bool window = sustained && load.SustainedBusySlots() > load.BusySlots();
+    const std::string busy =
+        window ? Rounded(load.SustainedBusySlots()) + " busy over the window"
+               : Rounded(load.arrivals_per_second) + "/s x " +
+                     FormatLatency(load.service_seconds) + " = " + Rounded(load.BusySlots()) +
+                     " busy";
+    return "the load needs " + std::to_string(sustained ? *sustained_needed_ : *needed_) + " (" +
+           busy + " of " + std::to_string(*autoscale().concurrency) + " x " +
            Rounded(autoscale().target_utilization * 100) + "% per dyno)";
   }
 
@@ -242,7 +252,7 @@ class ScalePlanner {
     // Mode capacity: latency is back, but the load still needs more than the baseline. The event
     // goes on, at the size the load needs, so a surge carried by the extra dynos is not restored.
     if (was_in_event_ && !in_event_ && needed_ && baseline_ && *baseline_ > 0 && q_ > *baseline_ &&
-        *needed_ > *baseline_) {
+        *sustained_needed_ > *baseline_) {
       in_event_ = true;
       capacity_hold_ = true;
     }
@@ -312,6 +322,10 @@ class ScalePlanner {
         PlanStep(b, cap);
       } else if (capacity_hold_) {
         PlanCapacityDown(b);
+      } else if (needed_ && *sustained_needed_ < q_ && q_ > b + 1) {
+        // Between the thresholds: fewer dynos may do, but the baseline waits for
+        // restoredThreshold.
+        PlanCapacityDown(b + 1);
       } else if (restore_pending_) {
         Desire(q_);
         Note(RestorePendingText() + "; last change " + Ago(Elapsed(LastChangeAt(), now_)) + " ago");
@@ -442,24 +456,25 @@ class ScalePlanner {
             why + "; " + NeededText() + " but latency says more: one more dyno");
   }
 
-  // Mode capacity, latency back at or below restoredThreshold while the load still needs more
-  // than the baseline: down to what it needs once the formation has been stable restoreDelay.
-  void PlanCapacityDown(int b) {
-    const int to = std::clamp(*needed_, b, q_);
+  // Mode capacity, latency not above latencyThreshold and the load needing fewer dynos than
+  // there are: down to what it needs, never below `floor`, once the formation has been stable
+  // restoreDelay (the stabilisation window).
+  void PlanCapacityDown(int floor) {
+    const int to = std::clamp(*sustained_needed_, floor, q_);
     Desire(q_);
     if (to == q_) {
-      Note(NeededText() + ": holding " + std::to_string(q_));
+      Note(NeededText(true) + ": holding " + std::to_string(q_));
       return;
     }
     if (RestoreWait() > Duration(0)) {
-      Note(NeededText() + ": down to " + std::to_string(to) + " in " + In(RestoreWait()) +
+      Note(NeededText(true) + ": down to " + std::to_string(to) + " in " + In(RestoreWait()) +
            " (restoreDelay " + FormatDuration(autoscale().restore_delay) + ")");
       return;
     }
     Desire(to);
     ScaleTo(to, ActionCause::kCapacity,
-            "capacity: " + NeededText() + "; " + LatencyNow() + " <= restoredThreshold " +
-                Threshold(autoscale().restored_threshold));
+            "capacity: " + NeededText(true) + "; " + LatencyNow() + " <= latencyThreshold " +
+                Threshold(autoscale().latency_threshold));
   }
 
   EventStatus EventAfter(int quantity, bool stepped) const {
@@ -512,7 +527,7 @@ class ScalePlanner {
       where = LatencyNow() + " > latencyThreshold " + Threshold(autoscale().latency_threshold);
     } else if (capacity_hold_) {
       where = LatencyNow() + " <= restoredThreshold " +
-              Threshold(autoscale().restored_threshold) + ", and " + NeededText();
+              Threshold(autoscale().restored_threshold) + ", and " + NeededText(true);
     } else if (restore_pending_) {
       where = RestorePendingText();
     } else {
@@ -627,6 +642,7 @@ class ScalePlanner {
   std::optional<int> baseline_;           // within the bounds in force
   std::optional<int> captured_baseline_;  // as recorded, before the bounds
   std::optional<int> needed_;             // mode capacity: dynos the load needs; nullopt: unknown
+  std::optional<int> sustained_needed_;   // the same from the sustained load, for scale-downs
   bool capacity_hold_ = false;  // latency is back, the load still needs more than the baseline
   TimePoint started_at_{};
   bool stepped_ = false;

@@ -115,6 +115,49 @@ void FormationModel::Step(int64_t step, double load_factor) {
     ++recent_first_step_;
   }
   if (recent_.empty()) recent_first_step_ = std::max(recent_first_step_, keep_from);
+  while (!recent_arrivals_.empty() && recent_arrivals_.front().first < keep_from) {
+    recent_arrivals_.pop_front();
+  }
+}
+
+std::optional<model::FormationLoad> FormationModel::LoadAt(int64_t now_step,
+                                                           int64_t window_steps) const {
+  std::optional<model::FormationLoad> load =
+      LoadOver(now_step, std::min(window_steps, timeline_.StepsCeil(model::kLoadSpan)));
+  if (load && window_steps > timeline_.StepsCeil(model::kLoadSpan)) {
+    if (std::optional<model::FormationLoad> whole = LoadOver(now_step, window_steps)) {
+      load->window_busy_slots = whole->BusySlots();
+    }
+  }
+  return load;
+}
+
+std::optional<model::FormationLoad> FormationModel::LoadOver(int64_t now_step,
+                                                             int64_t span) const {
+  const int64_t from = std::max(now_step - span, recent_first_step_);
+  int64_t count = 0;
+  double busy_seconds = 0;
+  for (int64_t step = from; step < now_step; ++step) {
+    const auto index = static_cast<size_t>(step - recent_first_step_);
+    if (index >= recent_.size()) break;
+    for (const Sample& sample : recent_[index]) {
+      ++count;
+      busy_seconds += sample.seconds;
+    }
+  }
+  if (count == 0) return std::nullopt;
+  const double span_seconds = timeline_.Seconds(now_step - from);  // less at the very start
+  model::FormationLoad load{static_cast<double>(count) / span_seconds,
+                            busy_seconds / static_cast<double>(count), std::nullopt};
+  if (!is_web()) {
+    // What Sidekiq's queues tell: jobs pushed per second, whatever the workers kept up with.
+    int64_t arrived = 0;
+    for (const auto& [step, n] : recent_arrivals_) {
+      if (step >= from && step < now_step) arrived += n;
+    }
+    load.arrivals_per_second = static_cast<double>(arrived) / span_seconds;
+  }
+  return load;
 }
 
 void FormationModel::StepWeb(int64_t step, double rate) {
@@ -172,6 +215,7 @@ void FormationModel::StepWorker(int64_t step, double rate) {
     queue_.push_back({step, arrived, 0});
     jobs_waiting_ += arrived;
   }
+  recent_arrivals_.push_back({step, arrived});
   struct Slot {
     Dyno* dyno;
     double* free_at;
@@ -290,6 +334,7 @@ model::FormationLatency FormationModel::Latency(int64_t now_step, int64_t window
     latency.per_dyno[DynoName(number)] = StatsOf(seconds, errors[number]);
   }
   const std::string window = FormatDuration(timeline_.step * window_steps);
+  latency.load = LoadAt(now_step, window_steps);
   if (!is_web()) {
     latency.value = QueueLatencyAt(now_step);
     latency.sample_count = static_cast<int64_t>(all.size()) + jobs_waiting_;
@@ -339,6 +384,7 @@ size_t FormationModel::MemoryBytes() const {
   for (const TruthPeriod& p : truth_)
     bytes += sizeof(TruthPeriod) + p.latency.MemoryBytes();
   bytes += queue_.size() * sizeof(JobChunk);
+  bytes += recent_arrivals_.size() * sizeof(recent_arrivals_.front());
   return bytes;
 }
 

@@ -8,6 +8,7 @@
 #include <deque>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "common/time.h"
@@ -96,6 +97,10 @@ class FormationModel {
   TruthSummary Truth(double from_seconds, double to_seconds,
                      std::optional<double> threshold_seconds) const;
   double QueueLatencyAt(int64_t step) const;  // 0 for web formations
+  // The load of the newest model::kLoadSpan before now_step (at most window_steps): web,
+  // requests answered and their mean time; worker, jobs pushed and the mean run time of those
+  // started. nullopt when nothing was answered or started.
+  std::optional<model::FormationLoad> LoadAt(int64_t now_step, int64_t window_steps) const;
   int64_t jobs_waiting() const { return jobs_waiting_; }
   size_t MemoryBytes() const;
 
@@ -136,6 +141,7 @@ class FormationModel {
   void ForEachArrival(int64_t step, double rate, OnArrival&& on_arrival);
   double ServiceSeconds(double median_seconds, double slowdown);
   double HeadJobArrival() const;
+  std::optional<model::FormationLoad> LoadOver(int64_t now_step, int64_t span) const;
   void Record(double at_seconds, int dyno, double seconds, bool error);
   TruthPeriod& PeriodAt(double seconds);
   std::string DynoName(int number) const { return spec_.type + "." + std::to_string(number); }
@@ -157,6 +163,7 @@ class FormationModel {
   double work_to_next_arrival_;  // unit-rate exponential left before the next arrival
 
   std::deque<JobChunk> queue_;  // worker: jobs waiting, oldest first
+  std::deque<std::pair<int64_t, int64_t>> recent_arrivals_;  // worker: (step, jobs pushed)
   int64_t jobs_waiting_ = 0;
 
   // Recent samples bucketed by step (web: the step the request completes in, up to the router

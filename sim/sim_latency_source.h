@@ -1,4 +1,5 @@
-// `latency.source: sim`: the simulator's own per-request latencies, read like router logs.
+// `latency.source: sim`: the simulator's own per-request latencies, read like router logs. With
+// `latency.source: sidekiq` in a sim policy, the simulated worker's queue, read as Sidekiq's.
 #pragma once
 
 #include "providers/latency_source.h"

@@ -53,6 +53,20 @@ void RegisterSimulator(app::RuntimeFactory& factory, std::shared_ptr<SimWorlds> 
         return std::shared_ptr<providers::LatencySource>(
             std::make_shared<SimLatencySource>(*world));
       });
+  // A sim policy's sidekiq formations read the simulated queue; any other policy's go to Redis.
+  factory.SetSourceMaker(
+      spec::LatencySourceKind::kSidekiq,
+      [worlds, redis = factory.SourceMakerOf(spec::LatencySourceKind::kSidekiq)](
+          const app::SourceContext& ctx) -> Result<std::shared_ptr<providers::LatencySource>> {
+        if (ctx.policy.provider != spec::ProviderKind::kSim) {
+          if (!redis) return Status::FailedPrecondition("latency.source sidekiq is unavailable");
+          return redis(ctx);
+        }
+        SimWorld* world = worlds->Find(ctx.policy.name);
+        if (!world) return Status::FailedPrecondition("provider sim: no simulated world");
+        return std::shared_ptr<providers::LatencySource>(
+            std::make_shared<SimLatencySource>(*world));
+      });
 }
 
 }  // namespace dynoherd::sim

@@ -165,6 +165,10 @@ Status AddFormations(SimWorld& world, const spec::Policy& policy, const SimRunRe
     fs.type = f.type;
     fs.web = f.rps.has_value();
     fs.threshold = ThresholdOf(policy, f.type);
+    if (const spec::FormationSpec* declared = policy.FindFormation(f.type);
+        declared && declared->latency) {
+      fs.statistic = declared->latency->statistic;
+    }
     Result<TruthSummary> truth = world.Truth(f.type, s.start, end, fs.threshold);
     if (!truth.ok()) return truth.status();
     fs.truth = *truth;

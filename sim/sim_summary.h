@@ -108,6 +108,7 @@ struct SimFormationSummary {
   // The policy's autoscale latencyThreshold for this formation, which `slower_than_threshold`
   // counts against; nullopt when the policy does not autoscale it.
   std::optional<Duration> threshold;
+  spec::Statistic statistic = spec::Statistic::kP95;  // the policy's latency.statistic for it
   TruthSummary truth;         // the whole run
   int64_t queued_at_end = 0;  // worker: jobs still waiting when the run ended, not in `truth`
   int start_quantity = 0;     // as declared in spec.sim

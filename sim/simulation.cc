@@ -21,6 +21,12 @@ std::string_view Name(SimVariant variant) {
       return "without";
     case SimVariant::kPopulation:
       return "population";
+    case SimVariant::kStep:
+      return "step";
+    case SimVariant::kCapacity:
+      return "capacity";
+    case SimVariant::kHeroku:
+      return "heroku";
   }
   return "?";
 }
@@ -33,9 +39,49 @@ std::string_view Describe(SimVariant variant) {
       return "passes plan but never act: the formations as if nobody managed them";
     case SimVariant::kPopulation:
       return "laggards.method population: the original slayer's rule";
+    case SimVariant::kStep:
+      return "autoscale mode step: one dyno per alertInterval (amigo's rule)";
+    case SimVariant::kCapacity:
+      return "autoscale mode capacity: the dynos the load needs, in one step";
+    case SimVariant::kHeroku:
+      return "autoscaling as Heroku's: web only, p95 target, one dyno at a time";
   }
   return "?";
 }
+
+namespace {
+
+void SetMode(spec::AutoscaleSpec& autoscale, SimVariant variant) {
+  if (variant == SimVariant::kStep) {
+    autoscale.mode = spec::AutoscaleMode::kStep;
+    return;
+  }
+  autoscale.mode = spec::AutoscaleMode::kCapacity;
+  // The simulator knows how much work its dynos do at once.
+  if (!autoscale.concurrency) autoscale.concurrency = SimOptions{}.concurrency;
+}
+
+bool SimulatedAsWeb(const spec::Policy& policy, const std::string& type) {
+  for (const auto& f : policy.sim->formations) {
+    if (f.type == type) return f.rps.has_value();
+  }
+  return false;
+}
+
+// Heroku's autoscaling as its users know it: web dynos only, a p95 response-time target, one
+// dyno at a time. Laggards stay as declared, so the comparison is of the autoscaling alone.
+void PlayHerokuAutoscaling(const spec::Policy& policy, spec::FormationSpec& formation) {
+  if (!formation.autoscale) return;
+  if (!SimulatedAsWeb(policy, formation.type)) {
+    formation.autoscale.reset();
+    return;
+  }
+  formation.autoscale->mode = spec::AutoscaleMode::kStep;
+  formation.autoscale->restored_threshold = formation.autoscale->latency_threshold;
+  formation.latency->statistic = spec::Statistic::kP95;
+}
+
+}  // namespace
 
 spec::Policy PolicyFor(const spec::Policy& policy, SimVariant variant) {
   spec::Policy copy = policy;
@@ -49,6 +95,15 @@ spec::Policy PolicyFor(const spec::Policy& policy, SimVariant variant) {
       for (auto& f : copy.formations) {
         if (f.laggards) f.laggards->method = spec::LaggardMethod::kPopulation;
       }
+      break;
+    case SimVariant::kStep:
+    case SimVariant::kCapacity:
+      for (auto& f : copy.formations) {
+        if (f.autoscale) SetMode(*f.autoscale, variant);
+      }
+      break;
+    case SimVariant::kHeroku:
+      for (auto& f : copy.formations) PlayHerokuAutoscaling(copy, f);
       break;
   }
   return copy;
@@ -101,8 +156,8 @@ Result<SimulationRun> RunSimulation(const spec::Policy& policy, const Simulation
 Result<SimComparison> CompareSimulation(const spec::Policy& policy,
                                         const SimulationOptions& options) {
   SimComparison comparison;
-  for (SimVariant variant :
-       {SimVariant::kDeclared, SimVariant::kUnmanaged, SimVariant::kPopulation}) {
+  for (SimVariant variant : {SimVariant::kDeclared, SimVariant::kUnmanaged, SimVariant::kPopulation,
+                             SimVariant::kStep, SimVariant::kCapacity, SimVariant::kHeroku}) {
     SimulationOptions variant_options = options;
     variant_options.variant = variant;
     Result<SimulationRun> run = RunSimulation(policy, variant_options);
@@ -147,6 +202,56 @@ std::string ActionCounts(const SimRunSummary& s) {
   return fmt::format("{} ({})", s.actions.size(), fmt::join(parts, ", "));
 }
 
+// The first surge on `formation` in the run, if any.
+const SimIncident* FirstSurge(const SimRunSummary& run, const std::string& formation) {
+  for (const SimIncident& incident : run.incidents) {
+    if (incident.formation == formation && incident.name.starts_with("surge")) return &incident;
+  }
+  return nullptr;
+}
+
+// How long after the surge started its formation's latency, as the policy measures it (its
+// statistic), stayed above the threshold minute by minute: the start of the surge to the end of
+// its last slow minute. "never" when the surge's last minute
+// is still slow; "-" without a surge.
+std::string SurgeAbsorbedIn(const SimRunSummary& run, const SimFormationSummary& s) {
+  const SimIncident* surge = FirstSurge(run, s.type);
+  if (!surge || !s.threshold) return "-";
+  const double threshold = ToSeconds(*s.threshold);
+  std::optional<TimePoint> last_slow_end;
+  bool last_minute_slow = false;
+  for (const SimMinute& minute : s.minutes) {
+    if (minute.from < surge->from || minute.from >= surge->to) continue;
+    last_minute_slow = minute.latency.count > 0 && minute.latency.Get(s.statistic) > threshold;
+    if (last_minute_slow) last_slow_end = minute.from + std::chrono::minutes(1);
+  }
+  if (last_minute_slow) return "never";
+  if (!last_slow_end) return "0s";
+  return FormatDuration(
+      std::chrono::duration_cast<Duration>(*last_slow_end - surge->from));
+}
+
+// Restores of the formation's baseline while a surge on it was in progress: back into the
+// overload. A capacity scale-down that keeps what the load needs is not one.
+int RestoresMidSurge(const SimRunSummary& run, const std::string& formation) {
+  int restores = 0;
+  for (const SimActionSummary& a : run.actions) {
+    if (a.action.formation != formation || a.action.kind != reconciler::ActionKind::kScale ||
+        a.action.cause != reconciler::Name(reconciler::ActionCause::kRestored) ||
+        !a.action.error.empty()) {
+      continue;
+    }
+    for (const SimIncident& incident : run.incidents) {
+      if (incident.formation == formation && incident.name.starts_with("surge") &&
+          a.action.at >= incident.from && a.action.at < incident.to) {
+        ++restores;
+        break;
+      }
+    }
+  }
+  return restores;
+}
+
 }  // namespace
 
 std::vector<VariantRow> DescribeVariants(const SimComparison& c) {
@@ -187,8 +292,24 @@ std::vector<FormationComparison> CompareFormations(const SimComparison& c) {
     if (head.threshold) {
       row("slower than " + FormatLatency(ToSeconds(*head.threshold)),
           [](const SimFormationSummary& s) {
-            return std::to_string(s.truth.slower_than_threshold);
+            // A variant that does not autoscale the formation has no threshold to count against.
+            return s.threshold ? std::to_string(s.truth.slower_than_threshold) : "-";
           });
+      row("  share", [](const SimFormationSummary& s) {
+        if (s.truth.latency.count == 0 || !s.threshold) return std::string("-");
+        return fmt::format("{:.1f}%", 100.0 * static_cast<double>(s.truth.slower_than_threshold) /
+                                          static_cast<double>(s.truth.latency.count));
+      });
+    }
+    if (FirstSurge(first, head.type)) {
+      ComparisonRow absorbed{"surge absorbed in", {}};
+      ComparisonRow restores{"restores mid-surge", {}};
+      for (const auto& run : c.runs) {
+        absorbed.cells.push_back(SurgeAbsorbedIn(run.summary, run.summary.formations[f]));
+        restores.cells.push_back(std::to_string(RestoresMidSurge(run.summary, head.type)));
+      }
+      table.rows.push_back(std::move(absorbed));
+      table.rows.push_back(std::move(restores));
     }
     if (head.web) {
       row("H12 (30s timeouts)",

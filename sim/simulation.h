@@ -26,12 +26,19 @@ enum class SimVariant {
   kDeclared,    // the policy as declared
   kUnmanaged,   // passes plan but never act: the formation as if nobody managed it
   kPopulation,  // laggards.method: population, the original slayer's rule
+  kStep,        // every autoscale block in mode step (amigo's rule)
+  kCapacity,    // every autoscale block in mode capacity
+  kHeroku,      // Heroku's own autoscaling: web only, a p95 target, one dyno at a time
 };
-std::string_view Name(SimVariant variant);      // "dynoherd", "without", "population"
+// "dynoherd", "without", "population", "step", "capacity", "heroku"
+std::string_view Name(SimVariant variant);
 std::string_view Describe(SimVariant variant);  // one line for people
 
 // The policy a variant plays: a copy of the validated `policy`, changed as the variant says
-// (kUnmanaged: paused; kPopulation: every laggards block uses method population).
+// (kUnmanaged: paused; kPopulation: every laggards block uses method population; kStep and
+// kCapacity: every autoscale block in that mode, capacity with the simulated dynos' concurrency
+// when the policy declares none; kHeroku: workers not autoscaled, web formations in mode step on
+// p95 with restoredThreshold = latencyThreshold).
 spec::Policy PolicyFor(const spec::Policy& policy, SimVariant variant);
 
 struct SimulationOptions {
@@ -59,7 +66,8 @@ struct SimulationRun {
 Result<SimulationRun> RunSimulation(const spec::Policy& policy, const SimulationOptions& options);
 
 struct SimComparison {
-  std::vector<SimulationRun> runs;  // kDeclared, kUnmanaged, kPopulation, in that order
+  // kDeclared, kUnmanaged, kPopulation, kStep, kCapacity, kHeroku, in that order
+  std::vector<SimulationRun> runs;
   // kPopulation plays exactly the declared policy (no laggards, or method population already).
   bool population_same_as_declared = false;
 };

@@ -166,10 +166,13 @@ TEST_CASE(
   spec::Policy policy = LoadFile("examples/scenarios/laggard-3-dynos.yaml");
   Result<SimComparison> c = CompareSimulation(policy, {});
   REQUIRE(c.ok());
-  REQUIRE(c->runs.size() == 3);
+  REQUIRE(c->runs.size() == 6);
   CHECK(c->runs[0].variant == SimVariant::kDeclared);
   CHECK(c->runs[1].variant == SimVariant::kUnmanaged);
   CHECK(c->runs[2].variant == SimVariant::kPopulation);
+  CHECK(c->runs[3].variant == SimVariant::kStep);
+  CHECK(c->runs[4].variant == SimVariant::kCapacity);
+  CHECK(c->runs[5].variant == SimVariant::kHeroku);
   CHECK_FALSE(c->population_same_as_declared);
   const SimFormationSummary& with = Formation(c->runs[0].summary, "web");
   const SimFormationSummary& without = Formation(c->runs[1].summary, "web");
@@ -195,7 +198,7 @@ TEST_CASE(
     CHECK_MESSAGE(text.find(expected) != std::string::npos, expected);
   }
   nlohmann::json j = ToJson(*c);
-  REQUIRE(j["variants"].size() == 3);
+  REQUIRE(j["variants"].size() == 6);
   CHECK(j["variants"][1]["name"] == "without");
   CHECK(j["variants"][1]["summary"]["actions"].empty());
 }
@@ -258,7 +261,8 @@ TEST_CASE("the passes' logs carry simulated times and the variant") {
   };
   REQUIRE(CompareSimulation(demo, options).ok());
   CHECK(made_for == std::vector<SimVariant>{SimVariant::kDeclared, SimVariant::kUnmanaged,
-                                            SimVariant::kPopulation});
+                                            SimVariant::kPopulation, SimVariant::kStep,
+                                            SimVariant::kCapacity, SimVariant::kHeroku});
   CHECK(capturing->Contains(LogLevel::kWarn, "restarting laggard dyno"));
   CHECK(capturing->Contains(LogLevel::kInfo, "action planned, not applied"));
 }
@@ -269,4 +273,24 @@ TEST_CASE("only sim policies can be simulated") {
   REQUIRE_FALSE(run.ok());
   CHECK(run.status().message() ==
         "policy shop-web uses provider heroku; simulate needs provider: sim and a spec.sim block");
+}
+
+TEST_CASE("the autoscaling variants: step, capacity with the simulator's concurrency, Heroku's") {
+  spec::Policy demo = LoadFile("examples/demo.yaml");
+  spec::Policy step = PolicyFor(demo, SimVariant::kStep);
+  spec::Policy capacity = PolicyFor(demo, SimVariant::kCapacity);
+  spec::Policy heroku = PolicyFor(demo, SimVariant::kHeroku);
+  for (size_t i = 0; i < demo.formations.size(); ++i) {
+    INFO(demo.formations[i].type);
+    CHECK(step.formations[i].autoscale->mode == spec::AutoscaleMode::kStep);
+    CHECK(capacity.formations[i].autoscale->mode == spec::AutoscaleMode::kCapacity);
+    CHECK(capacity.formations[i].autoscale->concurrency == SimOptions{}.concurrency);
+  }
+  // Heroku autoscales web dynos only, on p95, without hysteresis; laggards stay as declared.
+  const spec::FormationSpec& web = *heroku.FindFormation("web");
+  CHECK(web.autoscale->mode == spec::AutoscaleMode::kStep);
+  CHECK(web.latency->statistic == spec::Statistic::kP95);
+  CHECK(web.autoscale->restored_threshold == web.autoscale->latency_threshold);
+  CHECK(web.laggards == demo.FindFormation("web")->laggards);
+  CHECK_FALSE(heroku.FindFormation("worker")->autoscale.has_value());
 }

@@ -671,6 +671,7 @@ class DocumentLoader {
         CheckLatency(*formation.latency, path + ".latency", policy.provider);
         if (formation.latency->source == LatencySourceKind::kSidekiq) {
           CheckSidekiqFormation(path);
+          if (sim_provider) CheckSimulatedSidekiq(policy, formation, path);
         }
       }
       if (formation.autoscale) CheckAutoscale(*formation.autoscale, path + ".autoscale");
@@ -686,13 +687,15 @@ class DocumentLoader {
     const std::string source_path = path + ".source";
     if (!Clean(source_path)) return;
     const std::string source(Name(latency.source));
-    if (provider == ProviderKind::kSim && latency.source != LatencySourceKind::kSim) {
+    // The simulator plays Sidekiq's Redis too: a sidekiq worker formation can be simulated.
+    if (provider == ProviderKind::kSim && latency.source != LatencySourceKind::kSim &&
+        latency.source != LatencySourceKind::kSidekiq) {
       if (Present(source_path)) {
         Error(ValueAt(source_path), source_path,
-              "must be sim with provider: sim (got " + source + ")");
+              "must be sim or sidekiq with provider: sim (got " + source + ")");
       } else {
         Error(ParentAt(path), source_path,
-              "must be sim with provider: sim (the default is " + source + ")");
+              "must be sim or sidekiq with provider: sim (the default is " + source + ")");
       }
     }
     if (provider != ProviderKind::kSim && latency.source == LatencySourceKind::kSim) {
@@ -714,7 +717,7 @@ class DocumentLoader {
       CheckUrlScheme(latency.url, path + ".url", {"http://", "https://"},
                      "an http:// or https:// URL with source: prometheus");
     }
-    if (sidekiq) CheckSidekiqLatency(latency, path);
+    if (sidekiq) CheckSidekiqLatency(latency, path, provider);
   }
 
   // Each of `names` under `path` is an error unless `allowed` (the source is one of `sources`).
@@ -739,9 +742,9 @@ class DocumentLoader {
     Error(ValueAt(url_path), url_path, "must be " + what);
   }
 
-  void CheckSidekiqLatency(LatencySpec& latency, const std::string& path) {
+  void CheckSidekiqLatency(LatencySpec& latency, const std::string& path, ProviderKind provider) {
     const std::string url_path = path + ".url";
-    if (!Present(url_path)) {
+    if (!Present(url_path) && provider != ProviderKind::kSim) {
       Error(ParentAt(path), url_path, "required with source: sidekiq (Sidekiq's Redis)");
     }
     CheckUrlScheme(latency.url, url_path, {"redis://", "rediss://"},
@@ -948,6 +951,19 @@ class DocumentLoader {
       return;
     }
     schedule.weekly = window;
+  }
+
+  // provider sim, source sidekiq: the simulated formation must be a worker, whose queue it reads.
+  void CheckSimulatedSidekiq(const Policy& policy, const FormationSpec& formation,
+                             const std::string& path) {
+    if (!policy.sim || !Intact("spec.sim.formations")) return;
+    const SimFormationSpec* simulated = FindSimFormation(*policy.sim, formation.type);
+    if (simulated && simulated->rps) {
+      const std::string source_path = path + ".latency.source";
+      Error(ValueAt(source_path), source_path,
+            "sidekiq needs a simulated worker formation (jobTime and jobsPerSecond); " +
+                formation.type + " is simulated as web");
+    }
   }
 
   static const SimFormationSpec* FindSimFormation(const SimSpec& sim, std::string_view type) {

@@ -763,8 +763,29 @@ TEST_CASE("sidekiq: what belongs to other sources, and what a queue latency cann
 )")
                    .replace(Sim("").find("{source: sim}"), 13,
                             "{source: sidekiq, url: redis://h, queues: [a]}"))
-            .find("spec.formations[0].latency.source: must be sim with provider: sim (got "
-                  "sidekiq)") != std::string::npos);
+            .find("spec.formations[0].latency.source: sidekiq needs a simulated worker "
+                  "formation (jobTime and jobsPerSecond); web is simulated as web") !=
+        std::string::npos);
+  CHECK(Errors(Sim(R"(
+    formations:
+      web: {serviceTime: 100ms, rps: 10, quantity: 3}
+)")
+                   .replace(Sim("").find("{source: sim}"), 13, "{source: prometheus}"))
+            .find("spec.formations[0].latency.source: must be sim or sidekiq with provider: sim "
+                  "(got prometheus)") != std::string::npos);
+}
+
+TEST_CASE("provider sim: a sidekiq worker formation reads the simulated queue, no url needed") {
+  std::string doc = Sim(R"(
+    formations:
+      worker: {jobTime: 1s, jobsPerSecond: 2, quantity: 2}
+)");
+  doc.replace(doc.find("- type: web"), 11, "- type: worker");
+  doc.replace(doc.find("{source: sim}"), 13, "{source: sidekiq, queues: [default, mailers]}");
+  Policy p = LoadOne(doc);
+  CHECK(p.formations[0].latency->source == LatencySourceKind::kSidekiq);
+  CHECK(p.formations[0].latency->url.empty());
+  CHECK(p.formations[0].latency->statistic == Statistic::kMax);
 }
 
 TEST_CASE("prometheus needs url and query; they belong to prometheus only") {
@@ -847,13 +868,13 @@ TEST_CASE("provider sim <=> spec.sim <=> latency.source sim") {
   std::string router_logs = Sim(kWebSim);
   router_logs.replace(router_logs.find("{source: sim}"), 13, "{source: router-logs}");
   CHECK(Errors(router_logs) ==
-        "t.yaml:10:25: spec.formations[0].latency.source: must be sim "
-        "with provider: sim (got router-logs)\n");
+        "t.yaml:10:25: spec.formations[0].latency.source: must be sim or sidekiq with "
+        "provider: sim (got router-logs)\n");
 
   std::string defaulted = Sim(kWebSim);
   defaulted.replace(defaulted.find("{source: sim}"), 13, "{}");
   CHECK(Errors(defaulted) ==
-        "t.yaml:10:7: spec.formations[0].latency.source: must be sim with "
+        "t.yaml:10:7: spec.formations[0].latency.source: must be sim or sidekiq with "
         "provider: sim (the default is router-logs)\n");
 }
 

@@ -19,7 +19,7 @@ bool Has(const std::string& text, const std::string& part) {
   return text.find(part) != std::string::npos;
 }
 
-TEST_CASE("simulate --compare on the demo: three variants side by side, the same every time") {
+TEST_CASE("simulate --compare on the demo: six variants side by side, the same every time") {
   ProcessResult r = RunDynoherd({"simulate", "-f", "examples/demo.yaml", "--compare"});
   INFO(r.err);
   REQUIRE(r.exit_code == 0);
@@ -32,13 +32,17 @@ TEST_CASE("simulate --compare on the demo: three variants side by side, the same
   std::string header_line = r.out.substr(header, r.out.find('\n', header) - header);
   CHECK(header_line.find("dynoherd") < header_line.find("without"));
   CHECK(header_line.find("without") < header_line.find("population"));
+  CHECK(header_line.find("population") < header_line.find("step"));
+  CHECK(header_line.find("step") < header_line.find("capacity"));
+  CHECK(header_line.find("capacity") < header_line.find("heroku"));
   for (const char* row :
        {"\n  requests ", "\n  p50 ", "\n  p95 ", "\n  p99 ", "\n  slower than 500ms ",
         "\n  H12 (30s timeouts) ", "\n  unserved (H14) ", "\n  dyno-minutes ", "\n  jobs ",
-        "\n  peak queue latency ", "VARIANT", "ACTIONS SENT"}) {
+        "\n  peak queue latency ", "\n    share ", "\n  surge absorbed in ",
+        "\n  restores mid-surge ", "VARIANT", "ACTIONS SENT"}) {
     CHECK_MESSAGE(Has(r.out, row), row);
   }
-  CHECK(Has(r.err, "simulated 30m 3 times in "));
+  CHECK(Has(r.err, "simulated 30m 6 times in "));
 
   ProcessResult again = RunDynoherd({"simulate", "-f", "examples/demo.yaml", "--compare"});
   CHECK(again.exit_code == 0);
@@ -55,7 +59,7 @@ TEST_CASE("simulate --compare -o json parses and holds every variant's summary")
   CHECK(j["name"] == "demo");
   CHECK(j["seed"] == 42);
   CHECK(j["simulatedSeconds"] == 1800.0);
-  REQUIRE(j["variants"].size() == 3);
+  REQUIRE(j["variants"].size() == 6);
   std::vector<std::string> names;
   for (const auto& v : j["variants"]) {
     names.push_back(v["name"]);
@@ -63,7 +67,8 @@ TEST_CASE("simulate --compare -o json parses and holds every variant's summary")
     CHECK(v["summary"]["formations"][0]["truth"]["p99"].is_number());
     CHECK(v["summary"]["phases"].size() >= 3);
   }
-  CHECK(names == std::vector<std::string>{"dynoherd", "without", "population"});
+  CHECK(names == std::vector<std::string>{"dynoherd", "without", "population", "step",
+                                          "capacity", "heroku"});
   CHECK(j["variants"][1]["summary"]["actions"].empty());
   bool restarted_web3 = false;
   for (const auto& a : j["variants"][0]["summary"]["actions"])
@@ -113,8 +118,8 @@ TEST_CASE("simulate picks its policy: --policy among several, errors say what to
   CHECK(several.exit_code == 1);
   CHECK(several.out == "");
   CHECK(several.err ==
-        "dynoherd simulate: 2 sim policies loaded (laggard-3-dynos, long-surge); choose one "
-        "with --policy\n");
+        "dynoherd simulate: 3 sim policies loaded (capacity-surge, laggard-3-dynos, long-surge); "
+        "choose one with --policy\n");
 
   ProcessResult chosen =
       RunDynoherd({"simulate", "-f", "examples/scenarios/", "--policy", "laggard-3-dynos"});
@@ -125,7 +130,7 @@ TEST_CASE("simulate picks its policy: --policy among several, errors say what to
       RunDynoherd({"simulate", "-f", "examples/scenarios/", "--policy", "nope"});
   CHECK(unknown.exit_code == 1);
   CHECK(Has(unknown.err,
-            "no policy named \"nope\" (sim policies loaded: laggard-3-dynos, "
+            "no policy named \"nope\" (sim policies loaded: capacity-surge, laggard-3-dynos, "
             "long-surge)"));
 
   ProcessResult heroku = RunDynoherd({"simulate", "-f", "examples/shop-web.yaml"});

@@ -1,0 +1,225 @@
+// End-to-end tests of issue 19 through build/dynoherd: autoscale mode capacity on the shipped
+// surge scenario (simulate --compare), a schedule raising the floor at a simulated time, and
+// `validate` on bad schedules and capacity fields. The simulator runs on a simulated clock.
+#include <doctest/doctest.h>
+
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "tests/support/subprocess.h"
+#include "tests/support/temp_dir.h"
+
+namespace dynoherd::testing {
+namespace {
+
+using json = nlohmann::json;
+
+constexpr double kSurgeFrom = 600;   // examples/scenarios/capacity-surge.yaml: at 10m
+constexpr double kSurgeTo = 2400;    // for 30m
+constexpr double kInterval = 30;
+
+json CompareJson(const std::vector<std::string>& files) {
+  std::vector<std::string> args = {"simulate", "--compare", "-o", "json"};
+  for (const std::string& f : files) {
+    args.push_back("-f");
+    args.push_back(f);
+  }
+  ProcessResult r = RunDynoherd(args);
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  json j = json::parse(r.out, nullptr, /*allow_exceptions=*/false);
+  REQUIRE_FALSE(j.is_discarded());
+  return j;
+}
+
+const json& Variant(const json& comparison, const std::string& name) {
+  for (const json& v : comparison["variants"]) {
+    if (v["name"] == name) return v["summary"];
+  }
+  FAIL("no variant " << name);
+  return comparison;
+}
+
+const json& FormationOf(const json& summary, const std::string& type) {
+  for (const json& f : summary["formations"]) {
+    if (f["type"] == type) return f;
+  }
+  FAIL("no formation " << type);
+  return summary;
+}
+
+// The formation's p99 over the phase of the run named after its surge.
+double SurgeP99(const json& summary, const std::string& type) {
+  for (const json& phase : summary["phases"]) {
+    if (phase["name"].get<std::string>().find("surge " + type) != std::string::npos) {
+      return phase["formations"][type]["p99"].get<double>();
+    }
+  }
+  FAIL("no surge phase for " << type);
+  return 0;
+}
+
+std::vector<json> ScalesOf(const json& summary, const std::string& type) {
+  std::vector<json> out;
+  for (const json& a : summary["actions"]) {
+    if (a["formation"] == type && a["kind"] == "scale") out.push_back(a);
+  }
+  return out;
+}
+
+int RestoresDuringSurge(const json& summary, const std::string& type) {
+  int n = 0;
+  for (const json& a : ScalesOf(summary, type)) {
+    const double at = a["atSeconds"];
+    n += a["cause"] == "restored" && at >= kSurgeFrom && at < kSurgeTo;
+  }
+  return n;
+}
+
+TEST_CASE("capacity on a x3 surge: one step within 2 passes, no restore in it, p99 cut 2x, "
+          "at most 15% more dyno-minutes (web and a sidekiq worker)") {
+  const json c = CompareJson({"examples/scenarios/capacity-surge.yaml"});
+  const json& capacity = Variant(c, "capacity");
+  const json& step = Variant(c, "step");
+  for (const char* type : {"web", "worker"}) {
+    INFO(type);
+    const std::vector<json> scales = ScalesOf(capacity, type);
+    REQUIRE_FALSE(scales.empty());
+    // The first step comes within two passes of the surge and is the whole jump: the formation
+    // never grows again during the surge.
+    CHECK(scales[0]["atSeconds"].get<double>() <= kSurgeFrom + 2 * kInterval);
+    CHECK(scales[0]["cause"] == "latency-event");
+    for (size_t i = 1; i < scales.size(); ++i)
+      CHECK(scales[i]["to"].get<int>() < scales[i]["from"].get<int>());
+    CHECK(RestoresDuringSurge(capacity, type) == 0);
+    CHECK(RestoresDuringSurge(step, type) >= 1);  // what mode step does on the same traffic
+    CHECK(FormationOf(capacity, type)["truth"]["dynoMinutes"].get<double>() <=
+          1.15 * FormationOf(step, type)["truth"]["dynoMinutes"].get<double>());
+  }
+  CHECK(SurgeP99(capacity, "web") * 2 <= SurgeP99(step, "web"));
+  // Every variant ends back at the baseline.
+  for (const json& v : c["variants"]) {
+    CHECK(FormationOf(v["summary"], "web")["endQuantity"] == 6);
+  }
+}
+
+TEST_CASE("capacity in a calm scenario never scales") {
+  TempDir dir;
+  std::string calm = ReadFile("examples/scenarios/capacity-surge.yaml");
+  calm = calm.substr(0, calm.find("    incidents:"));
+  const json c = CompareJson({dir.Write("calm.yaml", calm)});
+  for (const char* variant : {"capacity", "step", "heroku"}) {
+    INFO(variant);
+    CHECK(Variant(c, variant)["actions"].empty());
+  }
+}
+
+TEST_CASE("the text comparison shows the surge rows and the sidekiq worker's queue latency") {
+  ProcessResult r =
+      RunDynoherd({"simulate", "-f", "examples/scenarios/capacity-surge.yaml", "--compare"});
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  CHECK(r.out.find("\nworker (latencyThreshold 10s): jobs, by their time waiting in the queue\n") !=
+        std::string::npos);
+  for (const char* row : {"\n  surge absorbed in ", "\n  restores mid-surge ", "\n    share "}) {
+    CHECK_MESSAGE(r.out.find(row) != std::string::npos, row);
+  }
+  ProcessResult plan = RunDynoherd({"plan", "-f", "examples/scenarios/capacity-surge.yaml"});
+  CHECK(plan.out.find("worker  queues: default 0ms (0 jobs), mailers 0ms (0 jobs)") !=
+        std::string::npos);
+}
+
+// The simulation starts on Thursday 2026-01-01 at 00:00 UTC.
+constexpr const char* kScheduledPolicy = R"(apiVersion: dynoherd/v1
+kind: FormationPolicy
+metadata: {name: morning}
+spec:
+  app: shop
+  provider: sim
+  interval: 30s
+  formations:
+    - type: web
+      quantity: 2
+      schedules:
+        - name: opening
+          days: thu
+          hours: "00:10-00:20"
+          timezone: UTC
+          min: 4
+        - cron: "30 1 * * 4"
+          for: 5m
+          timezone: Europe/Paris   # 01:30 in Paris is 00:30 UTC in winter
+          min: 3
+  sim:
+    duration: 40m
+    formations:
+      web: {quantity: 2, serviceTime: 100ms, rps: 10}
+)";
+
+TEST_CASE("schedules raise the floor at their simulated time and let go after") {
+  TempDir dir;
+  const std::string path = dir.Write("morning.yaml", kScheduledPolicy);
+  ProcessResult r = RunDynoherd({"simulate", "-f", path, "-o", "json"});
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  json j = json::parse(r.out);
+  std::vector<std::string> scales;
+  for (const json& a : ScalesOf(j, "web")) {
+    scales.push_back(std::to_string(static_cast<int>(a["atSeconds"].get<double>())) + " " +
+                     a["summary"].get<std::string>() + " " + a["cause"].get<std::string>());
+  }
+  // Opens at 10m (min 4), closes at 20m (back to the declared 2); the cron window in Paris time
+  // opens at 30m UTC (min 3) for 5 minutes.
+  CHECK(scales == std::vector<std::string>{"600 scale 2 -> 4 bounds", "1200 scale 4 -> 2 drift",
+                                           "1800 scale 2 -> 3 bounds",
+                                           "2100 scale 3 -> 2 drift"});
+}
+
+TEST_CASE("validate: bad schedules and capacity fields are located errors") {
+  TempDir dir;
+  const std::string path = dir.Write("bad.yaml", R"(apiVersion: dynoherd/v1
+kind: FormationPolicy
+metadata: {name: shop}
+spec:
+  app: shop
+  formations:
+    - type: web
+      quantity: 2
+      min: 3
+      schedules:
+        - cron: "0 25 * * *"
+          for: 2h
+          timezone: Mars/Olympus
+          min: 4
+        - days: mon-fri
+        - days: mon-fri
+          hours: "07:00-10:00"
+          cron: "0 7 * * *"
+          max: 1
+      latency: {}
+      autoscale: {latencyThreshold: 2s, mode: capacity, targetUtilization: 1.5}
+    - type: worker
+      latency: {}
+      autoscale: {latencyThreshold: 2s, concurrency: 4}
+)");
+  ProcessResult r = RunDynoherd({"validate", "-f", path});
+  CHECK(r.exit_code == 1);
+  const std::string f = path + ":";
+  for (const std::string& line : {
+           f + "8:17: spec.formations[0].quantity: must be >= min 3 (got 2); use a schedule for "
+               "a floor that changes with the time of day",
+           f + "11:17: spec.formations[0].schedules[0].cron: hour \"25\": must be 0 to 23",
+           f + "13:21: spec.formations[0].schedules[0].timezone: no time zone \"Mars/Olympus\"",
+           f + "15:11: spec.formations[0].schedules[1].hours: required with days",
+           f + "18:11: spec.formations[0].schedules[2].cron: a schedule is either cron and for, "
+               "or days and hours, not both",
+           f + "21:76: spec.formations[0].autoscale.targetUtilization: must be <= 1 (got 1.5)",
+           f + "24:41: spec.formations[1].autoscale.concurrency: allowed only with mode: "
+               "capacity (mode is step)",
+       }) {
+    CHECK_MESSAGE(r.err.find(line) != std::string::npos, line << "\n" << r.err);
+  }
+}
+
+}  // namespace
+}  // namespace dynoherd::testing
