@@ -72,3 +72,28 @@ TEST_CASE("a dyno added while the world runs takes no traffic until it is up") {
   RunSteps(model, 80, 120);
   CHECK(model.Latency(120, 40, spec::Statistic::kP50).per_dyno.at("web.3").count > 100);
 }
+
+TEST_CASE("the load: web requests answered and their time; worker jobs pushed, kept up or not") {
+  FormationModel web(Web("web", 4, 200ms, 20), 42, 0, SimOptions{}, OneSecondSteps());
+  RunSteps(web, 0, 600);
+  std::optional<model::FormationLoad> load = web.LoadAt(600, 300);
+  REQUIRE(load);
+  CHECK(load->arrivals_per_second == doctest::Approx(20).epsilon(0.1));  // the newest minute
+  // A lognormal of median 200ms and sigma 0.5 has mean 200ms x e^(0.125), plus a little wait.
+  CHECK(load->service_seconds == doctest::Approx(0.2 * std::exp(0.125)).epsilon(0.15));
+  REQUIRE(load->window_busy_slots);
+  CHECK(*load->window_busy_slots == doctest::Approx(load->BusySlots()).epsilon(0.15));
+
+  // 3 jobs/s of 2s on 2 dynos of 2 slots: 6 busy slots needed, 4 there; the queue grows, and the
+  // load still says 3 jobs/s arrive.
+  FormationModel worker(Worker("worker", 2, 2s, 3), 42, 1, SimOptions{}, OneSecondSteps());
+  RunSteps(worker, 0, 300);
+  load = worker.LoadAt(300, 300);
+  REQUIRE(load);
+  CHECK(load->arrivals_per_second == doctest::Approx(3).epsilon(0.15));
+  CHECK(load->service_seconds == doctest::Approx(2 * std::exp(0.125)).epsilon(0.15));
+  CHECK(worker.jobs_waiting() > 100);
+
+  FormationModel idle(Web("web", 2, 100ms, 5), 42, 0, SimOptions{}, OneSecondSteps());
+  CHECK_FALSE(idle.LoadAt(0, 300).has_value());
+}
