@@ -353,7 +353,9 @@ std::optional<model::FormationLoad> LatencyWindow::LoadOf(
     if (series == nullptr) continue;
     LatencyHistogram histogram;
     Collect(*series, now_index, buckets, histogram, nullptr);
-    per_dyno[name] = {.count = static_cast<int64_t>(histogram.count()), .mean = histogram.Mean()};
+    model::LatencyStats& stats = per_dyno[name];
+    stats.count = static_cast<int64_t>(histogram.count());
+    stats.mean = histogram.Mean();
   }
   // The newest bucket is on average half full: the requests read span buckets - 1/2.
   const auto covered = std::chrono::nanoseconds(bucket_nanos_ * buckets - bucket_nanos_ / 2);

@@ -65,11 +65,11 @@ TEST_CASE("cron: errors name the field and the part") {
       {"*/0 7 * * *", "minute \"*/0\": the step after '/' must be 1 to 59"},
       {"0 7 * * mon-", "day-of-week \"mon-\": not a number or name"},
   };
-  for (const auto& [text, message] : cases) {
-    INFO(text);
-    Result<CronExpression> cron = ParseCron(text);
+  for (const auto& c : cases) {
+    INFO(c.first);  // INFO cannot take a structured binding on Clang 14
+    Result<CronExpression> cron = ParseCron(c.first);
     REQUIRE(!cron.ok());
-    CHECK(cron.status().message() == message);
+    CHECK(cron.status().message() == c.second);
   }
 }
 

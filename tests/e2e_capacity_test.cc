@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "tests/support/fake_heroku_process.h"
 #include "tests/support/subprocess.h"
 #include "tests/support/temp_dir.h"
 
@@ -219,6 +220,82 @@ spec:
        }) {
     CHECK_MESSAGE(r.err.find(line) != std::string::npos, line << "\n" << r.err);
   }
+}
+
+// --- against build/fake-heroku, the load read from its router log sessions
+
+constexpr const char* kToken = "HRKU-e2e-capacity-secret-token";
+
+// shop: 2 web dynos answering in about 1.5s, 700 requests each over the 5-minute window.
+std::string SlowShop() {
+  return std::string("token: ") + kToken + R"(
+seed: 19
+apps:
+  - name: shop
+    formations:
+      - {type: web, quantity: 2}
+    logs:
+      window: 5m
+      default: {medianMs: 1500, count: 700, spread: 0.2}
+)";
+}
+
+std::string CapacityPolicy(const std::string& mode) {
+  return R"(apiVersion: dynoherd/v1
+kind: FormationPolicy
+metadata: {name: shop-web}
+spec:
+  app: shop
+  formations:
+    - type: web
+      quantity: 2
+      latency: {source: router-logs}
+      autoscale:
+        mode: )" +
+         mode + (mode == "capacity" ? "\n        concurrency: 2" : "") + R"(
+        latencyThreshold: 1s
+        maxExtraWorkers: 8
+)";
+}
+
+TEST_CASE("plan and reconcile against Heroku: capacity reads the load from the router logs and "
+          "jumps, step adds one") {
+  auto started = FakeHerokuProcess::Start(SlowShop());
+  REQUIRE_MESSAGE(started.ok(), started.status().message());
+  std::unique_ptr<FakeHerokuProcess> fake = std::move(started).value();
+  TempDir dir;
+  const std::string state = (dir.path() / "state.json").string();
+  auto run = [&](const std::vector<std::string>& args) {
+    std::vector<std::string> full = args;
+    full.push_back("--state");
+    full.push_back(state);
+    return RunDynoherd(full, {.env = fake->Env(kToken)});
+  };
+
+  ProcessResult step = run({"plan", "-f", dir.Write("step.yaml", CapacityPolicy("step"))});
+  INFO(step.err);
+  CHECK(step.exit_code == 2);
+  CHECK(step.out.find("scale 2 -> 3") != std::string::npos);
+
+  const std::string capacity = dir.Write("capacity.yaml", CapacityPolicy("capacity"));
+  ProcessResult plan = run({"plan", "-f", capacity, "-o", "json"});
+  INFO(plan.err);
+  REQUIRE(plan.exit_code == 2);
+  json j = json::parse(plan.out);
+  const json& action = j["policies"][0]["actions"][0];
+  INFO(action.dump());
+  // 1400 lines over 5m of about 1.5s each: 7.2 requests in progress, 5 dynos of 2 at 75%.
+  CHECK(action["summary"] == "scale 2 -> 5");
+  CHECK(action["reason"].get<std::string>().find("; the load needs 5 (4.68/s x 1.53s") !=
+        std::string::npos);
+  CHECK(fake->Requests("PATCH").empty());  // plan changes nothing
+
+  ProcessResult reconcile = run({"reconcile", "-f", capacity});
+  INFO(reconcile.err);
+  CHECK(reconcile.exit_code == 0);
+  const std::vector<json> patches = fake->Requests("PATCH");
+  REQUIRE(patches.size() == 1);
+  CHECK(patches[0]["path"] == "/apps/shop/formation");
 }
 
 }  // namespace

@@ -73,6 +73,12 @@ std::map<std::string, model::FormationLatency> LogSessionSource::Read(
         if (!latency.value && !dynos.empty()) {
           latency.unknown_reason += " in the last " + FormatDuration(f.latency->window);
         }
+        if (latency.value && oldest) {
+          // The session's lines reach back to `oldest` (Heroku keeps the newest 1500): the
+          // load is their rate over what they cover.
+          latency.load = model::LoadOf(
+              latency.per_dyno, std::min(f.latency->window, SecondsBetween(*oldest, now)));
+        }
         return latency;
       },
       context);
