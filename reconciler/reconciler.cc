@@ -322,13 +322,13 @@ class ScalePlanner {
         PlanStep(b, cap);
       } else if (capacity_hold_) {
         PlanCapacityDown(b);
+      } else if (restore_pending_) {
+        Desire(q_);
+        Note(RestorePendingText() + "; last change " + Ago(Elapsed(LastChangeAt(), now_)) + " ago");
       } else if (needed_ && *sustained_needed_ < q_ && q_ > b + 1) {
         // Between the thresholds: fewer dynos may do, but the baseline waits for
         // restoredThreshold.
         PlanCapacityDown(b + 1);
-      } else if (restore_pending_) {
-        Desire(q_);
-        Note(RestorePendingText() + "; last change " + Ago(Elapsed(LastChangeAt(), now_)) + " ago");
       } else {
         Desire(std::max(q_, b));
         Note(LatencyNow() + " is above restoredThreshold " +

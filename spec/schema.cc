@@ -139,16 +139,19 @@ ordered_json Forbid(std::initializer_list<std::string_view> names) {
 // formations and incidents name simulated formations and dynos that exist, incident times.
 ordered_json Rules(const ObjectType& type) {
   if (type.name == "Spec") {
-    // provider: sim needs spec.sim and every latency.source sim; otherwise neither.
+    // provider: sim needs spec.sim and every latency.source sim (or sidekiq, which the simulator
+    // plays without a url); otherwise neither, and sidekiq needs its Redis url.
     ordered_json then;
     then["required"] = {"sim"};
     ordered_json& sim_latency = then["properties"]["formations"]["items"]["properties"]["latency"];
-    sim_latency["properties"]["source"] = {{"const", "sim"}};
+    sim_latency["properties"]["source"] = {{"enum", {"sim", "sidekiq"}}};
     sim_latency["required"] = {"source"};
     ordered_json otherwise;
     otherwise["properties"]["sim"] = false;
-    otherwise["properties"]["formations"]["items"]["properties"]["latency"]["properties"]
-             ["source"] = {{"not", {{"const", "sim"}}}};
+    ordered_json& latency = otherwise["properties"]["formations"]["items"]["properties"]["latency"];
+    latency["properties"]["source"] = {{"not", {{"const", "sim"}}}};
+    latency["if"] = When("source", "sidekiq");
+    latency["then"] = {{"required", {"url"}}};
     return {{"if", When("provider", "sim")}, {"then", then}, {"else", otherwise}};
   }
   if (type.name == "Latency") {
@@ -158,7 +161,7 @@ ordered_json Rules(const ObjectType& type) {
     ordered_json sidekiq = Forbid({"window"});
     sidekiq["properties"]["statistic"] = {{"const", "max"}};
     sidekiq["properties"]["url"] = {{"pattern", WithVariables("^rediss?://")}};
-    sidekiq["required"] = {"url", "queues"};
+    sidekiq["required"] = {"queues"};  // and url, but with provider sim (the Spec rule)
     ordered_json named_source =
         ordered_json::array({When("source", "prometheus"), When("source", "sidekiq")});
     ordered_json no_url = {{"not", {{"anyOf", named_source}}}};

@@ -535,12 +535,14 @@ TEST_CASE("sim: a fresh world has served no request; --sim-at shows the demo's i
 
   ProcessResult fresh = run({"plan"});
   CHECK(fresh.exit_code == 0);
-  CHECK(Contains(fresh.out, "  web  latency unknown (no requests in the last 2m): holding 6"));
+  CHECK(Contains(fresh.out, "  web     latency unknown (no requests in the last 2m): holding 6"));
+  // The demo's worker is a Sidekiq formation: the simulator shows its queues.
+  CHECK(Contains(fresh.out, "  worker  queues: default 0ms (0 jobs), mailers 0ms (0 jobs)"));
 
   // 3m: web.3 gets a noisy neighbour; by 6m it is far slower than the others.
   ProcessResult laggard = run({"plan", "--sim-at", "6m"});
   CHECK(laggard.exit_code == 2);
-  CHECK(Contains(laggard.out, "  web  restart web.3       laggard: p50 "));
+  CHECK(Contains(laggard.out, "  web     restart web.3       laggard: p50 "));
   CHECK(Contains(laggard.out, "Plan: 1 restart.\n"));
 
   ProcessResult restarted = run({"reconcile", "--sim-at", "6m"});

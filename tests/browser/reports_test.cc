@@ -61,7 +61,7 @@ TEST_CASE("simulate --compare --report: a chart per variant and formation, every
   }
   const size_t variants = summary["variants"].size();
   const size_t formations = summary["variants"][0]["summary"]["formations"].size();
-  REQUIRE(variants == 3);
+  REQUIRE(variants == 6);
   REQUIRE(formations == 2);
   REQUIRE(marked.size() >= 5);  // the demo restarts web.3 and scales web up and back down
 
@@ -78,8 +78,8 @@ TEST_CASE("simulate --compare --report: a chart per variant and formation, every
   CHECK(page->counts.at("svg.chart") == static_cast<int>(formations * (variants + 1)));
   CHECK(page->counts.at("svg.chart.timeseries g.marker") == static_cast<int>(marked.size()));
   CHECK(page->counts.at("g.marker title") == static_cast<int>(marked.size()));
-  // The noisy neighbour and the surge, on web's three latency charts and its dynos chart.
-  CHECK(page->counts.at("g.span") == 2 * 4);
+  // The noisy neighbour and the surge, on web's latency chart of each variant and its dynos chart.
+  CHECK(page->counts.at("g.span") == static_cast<int>(2 * (variants + 1)));
   CHECK(page->counts.at("table") == static_cast<int>(1 + formations));
   // Each action's reason is on its marker.
   for (const json& action : summary["variants"][0]["summary"]["actions"]) {
