@@ -311,8 +311,9 @@ Result<TimeZone> TimeZone::FromTzif(std::string name, std::string_view bytes) {
   }
   zone.initial_offset_ = type_offsets[0];
   for (uint32_t i = 0; i < c.time; ++i) {
-    const int64_t when = time_bytes == 8 ? ReadBig64(bytes, at + 8 * size_t{i})
-                                         : static_cast<int32_t>(ReadBig32(bytes, at + 4 * size_t{i}));
+    const int64_t when = time_bytes == 8
+                             ? ReadBig64(bytes, at + 8 * size_t{i})
+                             : static_cast<int32_t>(ReadBig32(bytes, at + 4 * size_t{i}));
     const auto type = static_cast<unsigned char>(bytes[types_at + i]);
     if (type >= c.type || (!zone.transitions_.empty() && when <= zone.transitions_.back())) {
       return fail(Status::InvalidArgument("TZif transitions are out of order or untyped"));
@@ -340,8 +341,7 @@ Result<TimeZone> TimeZone::FromTzif(std::string name, std::string_view bytes) {
 }
 
 std::chrono::seconds TimeZone::OffsetAt(TimePoint t) const {
-  const int64_t s =
-      std::chrono::floor<std::chrono::seconds>(t.time_since_epoch()).count();
+  const int64_t s = std::chrono::floor<std::chrono::seconds>(t.time_since_epoch()).count();
   if (transitions_.empty() || s < transitions_.front()) {
     if (transitions_.empty() && rule_) return std::chrono::seconds(rule_->OffsetAt(s));
     return std::chrono::seconds(initial_offset_);
@@ -352,8 +352,7 @@ std::chrono::seconds TimeZone::OffsetAt(TimePoint t) const {
 }
 
 CivilTime TimeZone::ToCivil(TimePoint t) const {
-  const int64_t s =
-      std::chrono::floor<std::chrono::seconds>(t.time_since_epoch()).count();
+  const int64_t s = std::chrono::floor<std::chrono::seconds>(t.time_since_epoch()).count();
   return CivilFromUnixSeconds(s + OffsetAt(t).count());
 }
 

@@ -38,9 +38,9 @@ CivilTime CivilFromUnixSeconds(int64_t seconds);
 struct PosixTimeZoneRule {
   struct Date {
     enum class Kind { kJulianNoLeap, kZeroBasedDay, kMonthWeekDay } kind = Kind::kMonthWeekDay;
-    int day = 0;      // Jn: 1..365; n: 0..365; Mm.w.d: the weekday d (0 = Sunday)
-    int month = 0;    // Mm.w.d only
-    int week = 0;     // Mm.w.d only: 1..5, 5 = the last
+    int day = 0;          // Jn: 1..365; n: 0..365; Mm.w.d: the weekday d (0 = Sunday)
+    int month = 0;        // Mm.w.d only
+    int week = 0;         // Mm.w.d only: 1..5, 5 = the last
     int32_t time = 7200;  // seconds after local midnight (may be negative or past 24h)
 
     bool operator==(const Date&) const = default;
@@ -74,9 +74,9 @@ class TimeZone {
 
  private:
   std::string name_;
-  std::vector<int64_t> transitions_;  // UTC seconds, ascending
-  std::vector<int32_t> offsets_;      // offsets_[i] is in effect from transitions_[i] on
-  int32_t initial_offset_ = 0;        // before the first transition
+  std::vector<int64_t> transitions_;       // UTC seconds, ascending
+  std::vector<int32_t> offsets_;           // offsets_[i] is in effect from transitions_[i] on
+  int32_t initial_offset_ = 0;             // before the first transition
   std::optional<PosixTimeZoneRule> rule_;  // after the last transition
 };
 

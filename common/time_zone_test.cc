@@ -54,9 +54,8 @@ struct GlibcZone {
 };
 
 // Builds a TZif file from parts, for the cases the system's files do not show.
-std::string Tzif(char version, const std::vector<int64_t>& times,
-                 const std::vector<uint8_t>& types, const std::vector<int32_t>& offsets,
-                 const std::string& footer) {
+std::string Tzif(char version, const std::vector<int64_t>& times, const std::vector<uint8_t>& types,
+                 const std::vector<int32_t>& offsets, const std::string& footer) {
   auto big = [](std::string& out, uint64_t v, int bytes) {
     for (int i = bytes - 1; i >= 0; --i)
       out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
@@ -133,9 +132,9 @@ TEST_CASE("POSIX TZ strings: offsets west of Greenwich, rules by month, week and
   CHECK(quoted->std_offset == -10800);
   CHECK(quoted->dst_start.time == -7200);
 
-  for (const char* bad : {"", "C-1", "CET", "CET-1CEST", "CET-1CEST,M13.1.0,M10.5.0",
-                          "CET-1CEST,M3.6.0,M10.5.0", "CET-1CEST,M3.5.7,M10.5.0", "CET-99",
-                          "CET-1 trailing", "<AB>1", "CET-1CEST,J0,J365"}) {
+  for (const char* bad :
+       {"", "C-1", "CET", "CET-1CEST", "CET-1CEST,M13.1.0,M10.5.0", "CET-1CEST,M3.6.0,M10.5.0",
+        "CET-1CEST,M3.5.7,M10.5.0", "CET-99", "CET-1 trailing", "<AB>1", "CET-1CEST,J0,J365"}) {
     INFO(bad);
     CHECK(!ParsePosixTimeZone(bad).ok());
   }
@@ -147,9 +146,9 @@ TEST_CASE("the system's zones read as glibc reads them, 1900 to 2100") {
   // summer time in the data (Dublin), no summer time at all (Kolkata), a zone that moved across
   // the date line (Apia).
   const std::vector<std::string> zones = {
-      "Europe/Paris", "America/New_York",  "America/Sao_Paulo", "Australia/Sydney",
-      "Australia/Lord_Howe", "Pacific/Chatham", "Asia/Kathmandu", "Europe/Dublin",
-      "Asia/Kolkata", "Pacific/Apia",      "America/St_Johns", "UTC"};
+      "Europe/Paris",        "America/New_York", "America/Sao_Paulo", "Australia/Sydney",
+      "Australia/Lord_Howe", "Pacific/Chatham",  "Asia/Kathmandu",    "Europe/Dublin",
+      "Asia/Kolkata",        "Pacific/Apia",     "America/St_Johns",  "UTC"};
   std::mt19937_64 rng(19);
   const int64_t from = DaysFromCivil(1900, 1, 1) * 86400;
   const int64_t to = DaysFromCivil(2100, 1, 1) * 86400;
@@ -209,8 +208,8 @@ TEST_CASE("TZif: version 1 files, footer-only files, and broken files") {
 
   const std::string good = Tzif('2', {1000, 2000}, {1, 0}, {0, 3600}, "UTC0");
   REQUIRE(TimeZone::FromTzif("Test/Good", good).ok());
-  for (size_t cut : {size_t{0}, size_t{10}, size_t{44}, size_t{60}, good.size() - 8,
-                     good.size() - 1}) {
+  for (size_t cut :
+       {size_t{0}, size_t{10}, size_t{44}, size_t{60}, good.size() - 8, good.size() - 1}) {
     INFO(cut);
     Result<TimeZone> broken = TimeZone::FromTzif("Test/Cut", good.substr(0, cut));
     REQUIRE(!broken.ok());

@@ -336,8 +336,8 @@ model::FormationLatency LatencyWindow::Summarise(
   latency.load = LoadOf(now_index, members);
   if (latency.load && buckets > BucketsFor(model::kLoadSpan)) {
     const auto covered = std::chrono::nanoseconds(bucket_nanos_ * buckets - bucket_nanos_ / 2);
-    if (std::optional<model::FormationLoad> whole = model::LoadOf(
-            latency.per_dyno, std::chrono::duration_cast<Duration>(covered))) {
+    if (std::optional<model::FormationLoad> whole =
+            model::LoadOf(latency.per_dyno, std::chrono::duration_cast<Duration>(covered))) {
       latency.load->window_busy_slots = whole->BusySlots();
     }
   }

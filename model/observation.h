@@ -68,8 +68,7 @@ struct FormationLoad {
   double BusySlots() const { return arrivals_per_second * service_seconds; }
   // What a smaller formation would have to carry: the busier of the minute and the window.
   double SustainedBusySlots() const {
-    return window_busy_slots && *window_busy_slots > BusySlots() ? *window_busy_slots
-                                                                 : BusySlots();
+    return window_busy_slots && *window_busy_slots > BusySlots() ? *window_busy_slots : BusySlots();
   }
   bool operator==(const FormationLoad&) const = default;
 };

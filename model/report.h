@@ -91,7 +91,7 @@ struct FormationReport {
 struct ActionReport {
   std::string kind;   // scale | restart | stop
   std::string cause;  // drift | latency-event | restored | unrecorded-scale | ceiling | laggard |
-                     // capacity | bounds
+                      // capacity | bounds
   std::string formation;
   std::optional<int> from;          // scale
   std::optional<int> to;            // scale

@@ -49,7 +49,8 @@ struct Driven {
     policy.name = "shop";
     policy.app = "shop";
     policy.formations = {std::move(spec)};
-    observation.formations.push_back({policy.formations[0].type, quantity, "standard-1x", At(-3600)});
+    observation.formations.push_back(
+        {policy.formations[0].type, quantity, "standard-1x", At(-3600)});
   }
   int quantity() const { return observation.formations[0].quantity; }
   // The formation's latency and, when `per_second` is given, its load.
@@ -182,8 +183,9 @@ TEST_CASE("capacity: unknown load falls back to one dyno per alertInterval") {
   CHECK(OnlyAction(web.Pass(At(60))) == "scale 5 -> 6");
 }
 
-TEST_CASE("capacity: latency still high once the formation carries the load: one more after a "
-          "window") {
+TEST_CASE(
+    "capacity: latency still high once the formation carries the load: one more after a "
+    "window") {
   Driven web(CapacityWeb(), 4);
   web.Observe(3.5, 30);
   CHECK(OnlyAction(web.Pass(At(0))) == "scale 4 -> 8");

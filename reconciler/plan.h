@@ -26,8 +26,8 @@ enum class ActionCause {
   // Above the declared baseline with no latency event recorded (a scale by hand, another tool,
   // or an event whose status was lost): back to the baseline once latency allows.
   kUnrecordedScale,
-  kCeiling,       // above baseline + maxExtraWorkers
-  kLaggard,       // a dyno far slower than its siblings
+  kCeiling,  // above baseline + maxExtraWorkers
+  kLaggard,  // a dyno far slower than its siblings
   // mode capacity: down to the size the observed load needs, still above the baseline
   kCapacity,
   kBounds,  // outside the formation's min/max or an open schedule's

@@ -196,11 +196,10 @@ class ScalePlanner {
   std::string NeededText(bool sustained = false) const {
     const model::FormationLoad& load = *plan_.load;
     const bool window = sustained && load.SustainedBusySlots() > load.BusySlots();
-    const std::string busy =
-        window ? Rounded(load.SustainedBusySlots()) + " busy over the window"
-               : Rounded(load.arrivals_per_second) + "/s x " +
-                     FormatLatency(load.service_seconds) + " = " + Rounded(load.BusySlots()) +
-                     " busy";
+    const std::string busy = window ? Rounded(load.SustainedBusySlots()) + " busy over the window"
+                                    : Rounded(load.arrivals_per_second) + "/s x " +
+                                          FormatLatency(load.service_seconds) + " = " +
+                                          Rounded(load.BusySlots()) + " busy";
     return "the load needs " + std::to_string(sustained ? *sustained_needed_ : *needed_) + " (" +
            busy + " of " + std::to_string(*autoscale().concurrency) + " x " +
            Rounded(autoscale().target_utilization * 100) + "% per dyno)";
@@ -258,8 +257,8 @@ class ScalePlanner {
     }
     // Latency is back, but the formation changed less than restoreDelay ago: the event goes on
     // until the delay is over, since the raised size may be all that keeps latency low.
-    if (!capacity_hold_ && was_in_event_ && !in_event_ && latency_value_ && baseline_ && *baseline_ > 0 &&
-        q_ > *baseline_ && RestoreWait() > Duration(0)) {
+    if (!capacity_hold_ && was_in_event_ && !in_event_ && latency_value_ && baseline_ &&
+        *baseline_ > 0 && q_ > *baseline_ && RestoreWait() > Duration(0)) {
       in_event_ = true;
       restore_pending_ = true;
     }
@@ -436,17 +435,16 @@ class ScalePlanner {
       const int to = std::min(std::max(*needed_, std::max(b, q_) + 1), cap);
       Desire(to);
       stepped_ = true;
-      ScaleTo(to, ActionCause::kLatencyEvent,
-              why + "; " + NeededText() + (to < *needed_ ? ", capped at " + CeilingText(b, cap)
-                                                         : ""));
+      ScaleTo(
+          to, ActionCause::kLatencyEvent,
+          why + "; " + NeededText() + (to < *needed_ ? ", capped at " + CeilingText(b, cap) : ""));
       return;
     }
     const Duration settle = std::max(autoscale().alert_interval, spec_.latency->window);
     if (depth > 0 && since < settle) {
       Desire(q_);
-      Note(NeededText() + ", no more than the " + std::to_string(q_) +
-           " there are: waiting " + In(settle - since) +
-           " for latency to follow before one more step");
+      Note(NeededText() + ", no more than the " + std::to_string(q_) + " there are: waiting " +
+           In(settle - since) + " for latency to follow before one more step");
       return;
     }
     const int to = std::max(b, q_) + 1;
@@ -526,8 +524,8 @@ class ScalePlanner {
     } else if (above_) {
       where = LatencyNow() + " > latencyThreshold " + Threshold(autoscale().latency_threshold);
     } else if (capacity_hold_) {
-      where = LatencyNow() + " <= restoredThreshold " +
-              Threshold(autoscale().restored_threshold) + ", and " + NeededText(true);
+      where = LatencyNow() + " <= restoredThreshold " + Threshold(autoscale().restored_threshold) +
+              ", and " + NeededText(true);
     } else if (restore_pending_) {
       where = RestorePendingText();
     } else {
@@ -615,7 +613,9 @@ class ScalePlanner {
     }
     return "drift: the spec declares " + std::to_string(baseline);
   }
-  std::string CeilingReason(int b, int cap) const { return "ceiling: at most " + CeilingText(b, cap); }
+  std::string CeilingReason(int b, int cap) const {
+    return "ceiling: at most " + CeilingText(b, cap);
+  }
   // "8 = baseline 6 + maxExtraWorkers 2", or "7 (max 7)" when the ceiling in force is lower.
   std::string CeilingText(int b, int cap) const {
     if (cap < b + autoscale().max_extra_workers) {
@@ -639,7 +639,7 @@ class ScalePlanner {
   bool was_in_event_ = false;
   bool in_event_ = false;
   bool restore_pending_ = false;  // latency is back, restoreDelay is not over: the event goes on
-  std::optional<int> baseline_;           // within the bounds in force
+  std::optional<int> baseline_;   // within the bounds in force
   std::optional<int> captured_baseline_;  // as recorded, before the bounds
   std::optional<int> needed_;             // mode capacity: dynos the load needs; nullopt: unknown
   std::optional<int> sustained_needed_;   // the same from the sustained load, for scale-downs

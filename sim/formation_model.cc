@@ -132,8 +132,7 @@ std::optional<model::FormationLoad> FormationModel::LoadAt(int64_t now_step,
   return load;
 }
 
-std::optional<model::FormationLoad> FormationModel::LoadOver(int64_t now_step,
-                                                             int64_t span) const {
+std::optional<model::FormationLoad> FormationModel::LoadOver(int64_t now_step, int64_t span) const {
   const int64_t from = std::max(now_step - span, recent_first_step_);
   int64_t count = 0;
   double busy_seconds = 0;

@@ -103,7 +103,8 @@ spec::Policy PolicyFor(const spec::Policy& policy, SimVariant variant) {
       }
       break;
     case SimVariant::kHeroku:
-      for (auto& f : copy.formations) PlayHerokuAutoscaling(copy, f);
+      for (auto& f : copy.formations)
+        PlayHerokuAutoscaling(copy, f);
       break;
   }
   return copy;
@@ -227,8 +228,7 @@ std::string SurgeAbsorbedIn(const SimRunSummary& run, const SimFormationSummary&
   }
   if (last_minute_slow) return "never";
   if (!last_slow_end) return "0s";
-  return FormatDuration(
-      std::chrono::duration_cast<Duration>(*last_slow_end - surge->from));
+  return FormatDuration(std::chrono::duration_cast<Duration>(*last_slow_end - surge->from));
 }
 
 // Restores of the formation's baseline while a surge on it was in progress: back into the

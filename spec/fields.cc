@@ -480,13 +480,11 @@ const ObjectType& ScheduleType() {
               "/usr/share/zoneinfo (or $TZDIR); summer time is followed.")
               .Pattern(R"(^[A-Za-z0-9_+.-]+(/[A-Za-z0-9_+.-]+)*$)",
                        "a time zone name like Europe/Paris or UTC"),
-          Scalar<&ScheduleSpec::min>("min", FieldKind::kInteger,
-                                     "While open: never fewer dynos.")
+          Scalar<&ScheduleSpec::min>("min", FieldKind::kInteger, "While open: never fewer dynos.")
               .Min(0)
               .Max(1000)
               .NoDefault("Absent: the formation's min."),
-          Scalar<&ScheduleSpec::max>("max", FieldKind::kInteger,
-                                     "While open: never more dynos.")
+          Scalar<&ScheduleSpec::max>("max", FieldKind::kInteger, "While open: never more dynos.")
               .Min(0)
               .Max(1000)
               .NoDefault("Absent: the formation's max."),

@@ -830,9 +830,9 @@ class DocumentLoader {
     for (const char* name : {"targetUtilization", "concurrency"}) {
       const std::string field_path = Join(path, name);
       if (Present(field_path)) {
-        Error(KeyAt(field_path), field_path,
-              "allowed only with mode: capacity (mode is " + std::string(Name(autoscale.mode)) +
-                  ")");
+        Error(
+            KeyAt(field_path), field_path,
+            "allowed only with mode: capacity (mode is " + std::string(Name(autoscale.mode)) + ")");
       }
     }
   }
@@ -854,7 +854,8 @@ class DocumentLoader {
     if (min_ok && *formation.quantity < *formation.min) {
       Error(ValueAt(quantity_path), quantity_path,
             "must be >= min " + std::to_string(*formation.min) + " (got " +
-                std::to_string(*formation.quantity) + "); use a schedule for a floor that "
+                std::to_string(*formation.quantity) +
+                "); use a schedule for a floor that "
                 "changes with the time of day");
     } else if (max_ok && *formation.quantity > *formation.max) {
       Error(ValueAt(quantity_path), quantity_path,

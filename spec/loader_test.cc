@@ -281,7 +281,8 @@ TEST_CASE("an unknown field is located at its key, with a did-you-mean for near 
         foo: 1
       latency: {}
 )")) == "t.yaml:11:9: spec.formations[0].autoscale.foo: unknown field \"foo\" (allowed here: "
-        "mode, targetUtilization, concurrency, latencyThreshold, restoredThreshold, alertInterval, maxExtraWorkers, maxDuration, "
+        "mode, targetUtilization, concurrency, latencyThreshold, restoredThreshold, alertInterval, "
+        "maxExtraWorkers, maxDuration, "
         "restoreDelay)\n");
 }
 

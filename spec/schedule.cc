@@ -11,8 +11,8 @@ namespace {
 
 constexpr std::array<std::string_view, 7> kDayNames = {"sun", "mon", "tue", "wed",
                                                        "thu", "fri", "sat"};
-constexpr std::array<std::string_view, 12> kMonthNames = {
-    "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"};
+constexpr std::array<std::string_view, 12> kMonthNames = {"jan", "feb", "mar", "apr", "may", "jun",
+                                                          "jul", "aug", "sep", "oct", "nov", "dec"};
 
 std::vector<std::string_view> Split(std::string_view text, char separator) {
   std::vector<std::string_view> parts;
@@ -81,7 +81,8 @@ Status ParseCronField(const CronField& field, std::string_view text, std::vector
       const size_t dash = span.find('-');
       std::optional<int> a = CronValue(field, span.substr(0, dash));
       // "a/n" runs from a to the field's end, as in Vixie cron.
-      std::optional<int> b = dash != std::string_view::npos ? CronValue(field, span.substr(dash + 1))
+      std::optional<int> b = dash != std::string_view::npos
+                                 ? CronValue(field, span.substr(dash + 1))
                              : slash != std::string_view::npos ? std::optional<int>(field.max)
                                                                : a;
       if (!a || !b) return fail(item, "not a number" + std::string(field.names ? " or name" : ""));
@@ -175,8 +176,9 @@ Result<std::bitset<7>> ParseDays(std::string_view text) {
     std::optional<int> last = dash == std::string_view::npos ? first : day(item.substr(dash + 1));
     if (!first || !last) {
       return Status::InvalidArgument(
-          QuotedPart(item) + " is not a day or a range of days (mon, tue, wed, thu, fri, sat, sun; "
-                        "mon-fri; sat,sun)");
+          QuotedPart(item) +
+          " is not a day or a range of days (mon, tue, wed, thu, fri, sat, sun; "
+          "mon-fri; sat,sun)");
     }
     for (int d = *first;; d = (d + 1) % 7) {  // fri-mon wraps over the weekend
       days[static_cast<size_t>(d)] = true;

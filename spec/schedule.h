@@ -40,9 +40,9 @@ Result<CronExpression> ParseCron(std::string_view text);
 // Days of the week and a range of wall-clock minutes; a range that ends before it starts runs
 // past midnight and belongs to the day it starts on ("fri 22:00-06:00" covers Saturday morning).
 struct WeeklyWindow {
-  std::bitset<7> days;    // 0 = Sunday
-  int start_minute = 0;   // minutes after midnight, 0..1439
-  int end_minute = 0;     // 1..1440; never equal to start_minute
+  std::bitset<7> days;   // 0 = Sunday
+  int start_minute = 0;  // minutes after midnight, 0..1439
+  int end_minute = 0;    // 1..1440; never equal to start_minute
 
   bool Contains(const CivilTime& local) const;
   bool operator==(const WeeklyWindow&) const = default;

@@ -17,8 +17,8 @@ EnvLookup NoEnv() {
 
 // An instant given as UTC wall-clock time.
 TimePoint Utc(int year, int month, int day, int hour, int minute) {
-  return TimePoint{} + std::chrono::seconds(DaysFromCivil(year, month, day) * 86400 +
-                                            hour * 3600 + minute * 60);
+  return TimePoint{} +
+         std::chrono::seconds(DaysFromCivil(year, month, day) * 86400 + hour * 3600 + minute * 60);
 }
 
 CivilTime Local(int weekday, int hour, int minute) {
@@ -175,9 +175,8 @@ TEST_CASE("cron windows: open for `for` after each start, in the zone's wall-clo
 }
 
 TEST_CASE("time zones: UTC needs no file, names are checked, TZDIR is followed") {
-  Result<TimeZone> utc = LoadTimeZone("UTC", [](const std::string&) {
-    return std::optional<std::string>("/nonexistent");
-  });
+  Result<TimeZone> utc = LoadTimeZone(
+      "UTC", [](const std::string&) { return std::optional<std::string>("/nonexistent"); });
   REQUIRE(utc.ok());
   CHECK(utc->name() == "UTC");
   Result<TimeZone> missing = LoadTimeZone("Mars/Olympus", NoEnv());

@@ -15,8 +15,8 @@ namespace {
 
 using json = nlohmann::json;
 
-constexpr double kSurgeFrom = 600;   // examples/scenarios/capacity-surge.yaml: at 10m
-constexpr double kSurgeTo = 2400;    // for 30m
+constexpr double kSurgeFrom = 600;  // examples/scenarios/capacity-surge.yaml: at 10m
+constexpr double kSurgeTo = 2400;   // for 30m
 constexpr double kInterval = 30;
 
 json CompareJson(const std::vector<std::string>& files) {
@@ -77,8 +77,9 @@ int RestoresDuringSurge(const json& summary, const std::string& type) {
   return n;
 }
 
-TEST_CASE("capacity on a x3 surge: one step within 2 passes, no restore in it, p99 cut 2x, "
-          "at most 15% more dyno-minutes (web and a sidekiq worker)") {
+TEST_CASE(
+    "capacity on a x3 surge: one step within 2 passes, no restore in it, p99 cut 2x, "
+    "at most 15% more dyno-minutes (web and a sidekiq worker)") {
   const json c = CompareJson({"examples/scenarios/capacity-surge.yaml"});
   const json& capacity = Variant(c, "capacity");
   const json& step = Variant(c, "step");
@@ -172,8 +173,7 @@ TEST_CASE("schedules raise the floor at their simulated time and let go after") 
   // Opens at 10m (min 4), closes at 20m (back to the declared 2); the cron window in Paris time
   // opens at 30m UTC (min 3) for 5 minutes.
   CHECK(scales == std::vector<std::string>{"600 scale 2 -> 4 bounds", "1200 scale 4 -> 2 drift",
-                                           "1800 scale 2 -> 3 bounds",
-                                           "2100 scale 3 -> 2 drift"});
+                                           "1800 scale 2 -> 3 bounds", "2100 scale 3 -> 2 drift"});
 }
 
 TEST_CASE("validate: bad schedules and capacity fields are located errors") {
@@ -258,8 +258,9 @@ spec:
 )";
 }
 
-TEST_CASE("plan and reconcile against Heroku: capacity reads the load from the router logs and "
-          "jumps, step adds one") {
+TEST_CASE(
+    "plan and reconcile against Heroku: capacity reads the load from the router logs and "
+    "jumps, step adds one") {
   auto started = FakeHerokuProcess::Start(SlowShop());
   REQUIRE_MESSAGE(started.ok(), started.status().message());
   std::unique_ptr<FakeHerokuProcess> fake = std::move(started).value();

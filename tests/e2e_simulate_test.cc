@@ -67,8 +67,8 @@ TEST_CASE("simulate --compare -o json parses and holds every variant's summary")
     CHECK(v["summary"]["formations"][0]["truth"]["p99"].is_number());
     CHECK(v["summary"]["phases"].size() >= 3);
   }
-  CHECK(names == std::vector<std::string>{"dynoherd", "without", "population", "step",
-                                          "capacity", "heroku"});
+  CHECK(names == std::vector<std::string>{"dynoherd", "without", "population", "step", "capacity",
+                                          "heroku"});
   CHECK(j["variants"][1]["summary"]["actions"].empty());
   bool restarted_web3 = false;
   for (const auto& a : j["variants"][0]["summary"]["actions"])

@@ -76,8 +76,8 @@ std::map<std::string, model::FormationLatency> LogSessionSource::Read(
         if (latency.value && oldest) {
           // The session's lines reach back to `oldest` (Heroku keeps the newest 1500): the
           // load is their rate over what they cover.
-          latency.load = model::LoadOf(
-              latency.per_dyno, std::min(f.latency->window, SecondsBetween(*oldest, now)));
+          latency.load = model::LoadOf(latency.per_dyno,
+                                       std::min(f.latency->window, SecondsBetween(*oldest, now)));
         }
         return latency;
       },
