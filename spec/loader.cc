@@ -297,7 +297,8 @@ class DocumentLoader {
   // non-string and duplicate keys. A duplicate also marks the first one's path as broken, so
   // rules between fields leave it alone: which of the two was meant is anyone's guess.
   template <typename Visit>
-  void ForEachEntry(const YAML::Node& node, const std::string& path, Visit visit) {
+  void ForEachEntry(const YAML::Node& node, const std::string& path, Visit visit,
+                    std::string (*child_path)(const std::string&, std::string_view) = Join) {
     std::map<std::string, SourceLocation> seen;
     for (auto it = node.begin(); it != node.end(); ++it) {
       // Copies: the iterator hands out a temporary pair (Nodes are cheap handles).
@@ -309,7 +310,7 @@ class DocumentLoader {
         continue;
       }
       const std::string& name = key.Scalar();
-      std::string child = Join(path, name);
+      std::string child = child_path(path, name);
       if (auto first = seen.find(name); first != seen.end()) {
         Error(key_at, child,
               "duplicate key " + Quote(name) + "; first set at line " +
@@ -420,11 +421,51 @@ class DocumentLoader {
                        LoadObject(value, *field.object, element, child);
                      });
         return;
+      case FieldKind::kStringMap:
+        if (!node.IsMap()) return TypeError(path, "a mapping of strings", node);
+        LoadStringMap(node, field, target, path);
+        return;
       default:
         if (std::optional<FieldValue> value = ReadScalar(node, field, path)) {
           field.store(target, *value);
         }
         return;
+    }
+  }
+
+  // metadata.labels["app.kubernetes.io/name"]: keys hold '.' and '/', so they are quoted.
+  static std::string KeyPath(const std::string& path, std::string_view key) {
+    return path + "[" + Quote(key) + "]";
+  }
+
+  void LoadStringMap(const YAML::Node& node, const Field& field, StructRef target,
+                     const std::string& path) {
+    size_t total_bytes = 0;
+    ForEachEntry(
+        node, path,
+        [&](const std::string& key, const YAML::Node& value, const std::string& child,
+            const Place& place) {
+          places_[child] = place;
+          total_bytes += key.size();
+          const bool too_long = key.size() > static_cast<size_t>(field.key_max_length);
+          std::string problem = too_long
+                                    ? "must be at most " + std::to_string(field.key_max_length) +
+                                          " characters (got " + std::to_string(key.size()) + ")"
+                                    : field.key_problem(key);
+          if (!problem.empty()) {
+            Error(place.key, child, "invalid key: " + std::move(problem));
+            return;
+          }
+          if (std::optional<FieldValue> text = ReadScalar(value, field, child)) {
+            total_bytes += std::get<std::string>(*text).size();
+            field.store_entry(target, key, std::get<std::string>(std::move(*text)));
+          }
+        },
+        KeyPath);
+    if (field.max_total_bytes > 0 && total_bytes > field.max_total_bytes) {
+      Error(ValueAt(path), path,
+            "keys and values must total at most " + std::to_string(field.max_total_bytes) +
+                " bytes (got " + std::to_string(total_bytes) + ")");
     }
   }
 
@@ -469,6 +510,7 @@ class DocumentLoader {
     switch (field.kind) {
       case FieldKind::kString:
       case FieldKind::kStringList:  // one item
+      case FieldKind::kStringMap:   // one value
         return ReadString(s);
       case FieldKind::kInteger:
         return ReadInteger(s);
@@ -493,6 +535,7 @@ class DocumentLoader {
     switch (field.kind) {
       case FieldKind::kString:
       case FieldKind::kStringList:
+      case FieldKind::kStringMap:
         return "a string";
       case FieldKind::kInteger:
         return "an integer";
