@@ -31,6 +31,7 @@
 #include "common/logging.h"
 #include "metrics/metrics.h"
 #include "model/status.h"
+#include "providers/policy_watcher.h"
 #include "providers/state_store.h"
 
 namespace dynoherd::cli {
@@ -44,6 +45,7 @@ struct RunArgs {
   OperatorArgs common;
   std::string listen = "127.0.0.1:9790";
   std::string shutdown_grace = "8s";  // DaemonOptions::shutdown_grace
+  bool watch = true;                  // reload the -f paths when they change on disk
 };
 
 // SIGTERM, SIGINT and SIGHUP are blocked in every thread and taken by one thread with sigwait, so
@@ -180,6 +182,24 @@ app::DaemonHooks MakeHooks(const RunArgs& args, const app::RunEnvironment& run,
   return hooks;
 }
 
+// Reloads the -f paths when their contents change on disk (a ConfigMap synced by Argo CD or
+// Flux, a file edited in place) through the daemon's one reload path, as SIGHUP does.
+std::unique_ptr<providers::PolicyWatcher> WatchPolicyFiles(const RunArgs& args, Daemon& daemon,
+                                                           Logger& logger) {
+  if (!args.watch || ReadsStdin(args.common.files)) return nullptr;
+  auto watcher = providers::PolicyWatcher::Start(
+      args.common.files.paths, {}, [&daemon, &logger](const std::string& changed) {
+        logger.Info("policy files changed on disk; reloading", {{"paths", changed}});
+        daemon.RequestReload();
+      });
+  if (!watcher.ok()) {
+    logger.Warn("policy files are not watched; reload them with SIGHUP",
+                {{"error", watcher.status().message()}});
+    return nullptr;
+  }
+  return std::move(watcher).value();
+}
+
 // The listener on --listen, or on a free port when that is taken and the environment allows it.
 // `state_path` is what /status shows as the state file (nullopt: a temporary one).
 Result<std::unique_ptr<app::Listener>> StartListener(const std::string& listen,
@@ -279,6 +299,7 @@ int RunDaemon(const RunArgs& args) {
   (*listener)->SetDrainHandler(factory.MakeDrainHandler());
 
   signals.Watch(daemon);
+  const std::unique_ptr<providers::PolicyWatcher> watcher = WatchPolicyFiles(args, daemon, logger);
   LogRunning(args, run, (*listener)->address(), *state_path, policy_count);
 
   app::RunOutcome outcome = daemon.Run();
@@ -319,10 +340,14 @@ void AddRunCommand(CLI::App& app, int& exit_code) {
                    "before they are abandoned (default 8s)")
       ->type_name("DURATION")
       ->check(DurationValidator(/*allow_zero=*/true));
+  command->add_flag("--watch,!--no-watch", args->watch,
+                    "Reload the -f paths when their contents change on disk, ConfigMap volumes "
+                    "included (default: on; --no-watch: only on SIGHUP)");
   command->footer(
       "Signals: SIGTERM or SIGINT stop after the passes in progress (at most --shutdown-grace),\n"
-      "saving every status; a second one stops at once. SIGHUP reloads the -f paths: an invalid\n"
-      "set is rejected with an ERROR line and the running one goes on.\n"
+      "saving every status; a second one stops at once. SIGHUP reloads the -f paths, as does a\n"
+      "change of their contents on disk (unless --no-watch): an invalid set is rejected with an\n"
+      "ERROR line and the running one goes on.\n"
       "\n"
       "Policies with provider: sim run on simulated time at their sim.speed and the run ends by\n"
       "itself after sim.duration with a summary on stdout.\n"

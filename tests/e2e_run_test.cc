@@ -266,6 +266,66 @@ TEST_CASE(
   CheckNoSecrets(r.out + r.err);
 }
 
+TEST_CASE("run: a policy file edited in place is applied without a signal; a broken one rejected") {
+  TempDir dir;
+  auto fake = StartFake();
+  const std::string policy = dir.Write("shop.yaml", HerokuPolicy(3));
+  // The state file sits beside the policy: its writes at every pass must not count as a change.
+  Daemon run(
+      {"-f", policy, "--state", (dir.path() / "state.json").string(), "--listen", "127.0.0.1:0"},
+      fake->url());
+  run.WaitRunning();
+  REQUIRE(run.WaitLog("to=3 cause=drift"));
+
+  dir.Write("shop.yaml", HerokuPolicy(4));
+  REQUIRE(run.WaitLog("msg=\"policy files changed on disk; reloading\" paths=" + policy));
+  REQUIRE(run.WaitLog("msg=\"policies reloaded\" policies=1 added=\"\" changed=shop removed=\"\""));
+  REQUIRE(run.WaitLog("to=4 cause=drift"));
+  CHECK(fake->Quantity("shop", "web") == 4);
+
+  dir.Write("shop.yaml", HerokuPolicy(5, "5s"));
+  REQUIRE(run.WaitLog("level=error msg=\"reload rejected; the previous policies keep running\" "
+                      "error=\"" +
+                      policy + ":6:13: spec.interval: must be >= 10s (got 5s)\""));
+  auto metrics = run.Get("/metrics");
+  REQUIRE(metrics);
+  CHECK(metrics->body.find("dynoherd_spec_reload_errors_total ") != std::string::npos);
+  CHECK(metrics->body.find("dynoherd_spec_reload_errors_total 0") == std::string::npos);
+  ScaleByHand(*fake, "web", 2);
+  REQUIRE(run.WaitLog("from=2 to=4 cause=drift"));  // the policy in force is still the 4
+
+  ProcessResult r = run.Stop(SIGTERM);
+  CHECK(r.exit_code == 0);
+}
+
+TEST_CASE("run: a ConfigMap volume updated through its ..data symlink is applied") {
+  TempDir dir;
+  auto fake = StartFake();
+  const std::string volume = dir.UpdateLikeConfigMap("policies", {{"shop.yaml", HerokuPolicy(3)}});
+  Daemon run(
+      {"-f", volume, "--state", (dir.path() / "state.json").string(), "--listen", "127.0.0.1:0"},
+      fake->url());
+  run.WaitRunning();
+  REQUIRE(run.WaitLog("to=3 cause=drift"));
+
+  dir.UpdateLikeConfigMap("policies", {{"shop.yaml", HerokuPolicy(4)}});
+  REQUIRE(run.WaitLog("msg=\"policy files changed on disk; reloading\" paths=" + volume));
+  REQUIRE(run.WaitLog("to=4 cause=drift"));
+  CHECK(fake->Quantity("shop", "web") == 4);
+
+  // A second sync: the first swap removed the directory the file resolved to.
+  dir.UpdateLikeConfigMap("policies", {{"shop.yaml", HerokuPolicy(5, "5s")}});
+  REQUIRE(run.WaitLog("level=error msg=\"reload rejected; the previous policies keep running\" "
+                      "error=\"" +
+                      volume + "/shop.yaml:6:13: spec.interval: must be >= 10s (got 5s)\""));
+  dir.UpdateLikeConfigMap("policies", {{"shop.yaml", HerokuPolicy(5)}});
+  REQUIRE(run.WaitLog("to=5 cause=drift"));
+  CHECK(fake->Quantity("shop", "web") == 5);
+
+  ProcessResult r = run.Stop(SIGTERM);
+  CHECK(r.exit_code == 0);
+}
+
 TEST_CASE("run holds the state file: a reconcile or a second run on it exits 1") {
   TempDir dir;
   std::string policy = dir.Write("demo.yaml", SimPolicy("1h", 1));
