@@ -229,8 +229,9 @@ struct LoadedDocument {
 // Reads one YAML document by the field table, then applies the cross-field rules.
 class DocumentLoader {
  public:
-  DocumentLoader(const std::string& file, const EnvLookup& env, std::vector<LoadError>& errors)
-      : file_(file), env_(env), errors_(errors), first_error_(errors.size()) {}
+  DocumentLoader(const std::string& file, const EnvLookup& env, const LoadOptions& options,
+                 std::vector<LoadError>& errors)
+      : file_(file), env_(env), options_(options), errors_(errors), first_error_(errors.size()) {}
 
   LoadedDocument Load(const YAML::Node& root) {
     LoadedDocument doc;
@@ -572,14 +573,18 @@ class DocumentLoader {
     }
     const Field& field = s.field;
     std::string value = s.text;
-    if (field.expands_env) {
+    std::string from;  // where the value came from, when it is not what was written
+    if (s.path == "spec.app" && options_.app) {
+      value = *options_.app;
+      from = "-a";
+    } else if (field.expands_env) {
       Result<std::string> expanded = ExpandVariables(s.text, env_);
       if (!expanded.ok()) return Fail(s, expanded.status().message());
       value = std::move(*expanded);
+      if (value != s.text) from = Quote(s.text);
     }
-    const bool expanded = value != s.text;
     std::string shown = field.secret ? "" : " (got " + Quote(value) + ")";
-    if (!field.secret && expanded) shown = " (got " + Quote(value) + " from " + Quote(s.text) + ")";
+    if (!field.secret && !from.empty()) shown = " (got " + Quote(value) + " from " + from + ")";
     // Every string is bounded before a pattern reads it (std::regex recurses per character).
     const size_t longest = field.max_length > 0 ? static_cast<size_t>(field.max_length)
                                                 : kLongestString;
@@ -952,6 +957,7 @@ class DocumentLoader {
 
   const std::string& file_;
   const EnvLookup& env_;
+  const LoadOptions& options_;
   std::vector<LoadError>& errors_;
   const size_t first_error_;  // this document's errors are errors_[first_error_..]
   std::map<std::string, Place> places_;
@@ -1001,7 +1007,8 @@ std::optional<YAML::Mark> StuckParserAt(const std::string& text) {
 // Accumulates policies from several inputs and checks what spans them (unique names).
 class PolicySetBuilder {
  public:
-  explicit PolicySetBuilder(const EnvLookup& env) : env_(env) {}
+  PolicySetBuilder(const EnvLookup& env, const LoadOptions& options)
+      : env_(env), options_(options) {}
 
   void AddError(LoadError error) { errors_.push_back(std::move(error)); }
 
@@ -1026,7 +1033,7 @@ class PolicySetBuilder {
       if (document.IsNull()) continue;  // "---" with nothing after it
       ++loaded;
       try {
-        DocumentLoader loader(filename, env_, errors_);
+        DocumentLoader loader(filename, env_, options_, errors_);
         LoadedDocument doc = loader.Load(document);
         if (CheckUniqueName(doc) && doc.ok) CheckFormationsUnclaimed(doc.policy);
         if (doc.ok) policies_.push_back(std::move(doc.policy));
@@ -1084,6 +1091,7 @@ class PolicySetBuilder {
   }
 
   const EnvLookup& env_;
+  const LoadOptions& options_;
   std::vector<Policy> policies_;
   std::vector<LoadError> errors_;
   std::map<std::string, SourceLocation> names_;
@@ -1134,15 +1142,16 @@ std::string LoadResult::ErrorText() const {
   return out;
 }
 
-LoadResult ParsePolicies(std::string_view text, const std::string& filename, const EnvLookup& env) {
-  PolicySetBuilder set(env);
+LoadResult ParsePolicies(std::string_view text, const std::string& filename, const EnvLookup& env,
+                         const LoadOptions& options) {
+  PolicySetBuilder set(env, options);
   set.AddText(text, filename);
   return std::move(set).Finish();
 }
 
 LoadResult LoadPolicies(const std::vector<std::string>& paths, const EnvLookup& env,
-                        std::istream& stdin_stream) {
-  PolicySetBuilder set(env);
+                        std::istream& stdin_stream, const LoadOptions& options) {
+  PolicySetBuilder set(env, options);
   std::set<fs::path> read;  // canonical paths, so a file named twice is read once
   bool stdin_read = false;
 
