@@ -30,6 +30,7 @@
 #include "common/env.h"
 #include "common/logging.h"
 #include "metrics/metrics.h"
+#include "metrics/process_metrics.h"
 #include "model/status.h"
 #include "providers/policy_watcher.h"
 #include "providers/state_store.h"
@@ -208,7 +209,10 @@ Result<std::unique_ptr<app::Listener>> StartListener(const std::string& listen,
                                                      const metrics::Metrics& metrics,
                                                      std::optional<std::string> state_path) {
   app::ListenerSources sources;
-  sources.metrics_text = [&metrics] { return metrics.Serialize(); };
+  // The process_* families only here: a one-shot's (reconcile --metrics-file) would be noise.
+  sources.metrics_text = [&metrics, process = metrics::ProcessMetrics()] {
+    return metrics.Serialize() + process.Serialize();
+  };
   sources.readiness = [&daemon] { return daemon.Ready(); };
   sources.status_json = [&daemon, state_path] {
     return app::StatusJson(daemon.Snapshot(), state_path, daemon.Now());
