@@ -590,6 +590,18 @@ TEST_CASE("annotations total at most 256 KiB, like Kubernetes") {
   CHECK(LoadOne(WithMetadata("  annotations:\n    a: " + big + "\n")).annotations.at("a") == big);
 }
 
+TEST_CASE("-a replaces spec.app without expanding what is written, and is checked like it") {
+  const std::string yaml =
+      "apiVersion: dynoherd/v1\nkind: FormationPolicy\nmetadata: {name: a}\n"
+      "spec: {app: '${UNSET}', formations: [{type: web}]}\n";
+  LoadResult moved = ParsePolicies(yaml, "t.yaml", Env(), {.app = "shop-staging"});
+  REQUIRE(moved.ok());
+  CHECK(moved.policies[0].app == "shop-staging");
+  CHECK(ParsePolicies(yaml, "t.yaml", Env(), {.app = "Shop"}).ErrorText() ==
+        "t.yaml:4:13: spec.app: must be a Heroku app name (3 to 30 characters: a-z, 0-9 and '-', "
+        "starting with a letter) or an app id (UUID) (got \"Shop\" from -a)\n");
+}
+
 TEST_CASE("policy names are lowercase DNS labels of at most 63 characters") {
   auto named = [](std::string name) {
     return "apiVersion: dynoherd/v1\nkind: FormationPolicy\nmetadata:\n  name: " + name +

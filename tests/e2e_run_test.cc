@@ -144,6 +144,12 @@ class Daemon {
   int port_ = 0;
 };
 
+// The arguments of `run` on `policies`, with a state file in `dir`, on a free port.
+std::vector<std::string> RunArgs(const std::string& policies, const TempDir& dir) {
+  const std::string state = (dir.path() / "state.json").string();
+  return {"-f", policies, "--state", state, "--listen", "127.0.0.1:0"};
+}
+
 void CheckNoSecrets(const std::string& text) {
   CHECK(text.find(kToken) == std::string::npos);
   CHECK(text.find(kDrainSecret) == std::string::npos);
@@ -229,9 +235,7 @@ TEST_CASE(
   TempDir dir;
   auto fake = StartFake();
   std::string policy = dir.Write("shop.yaml", HerokuPolicy(3));
-  Daemon run(
-      {"-f", policy, "--state", (dir.path() / "state.json").string(), "--listen", "127.0.0.1:0"},
-      fake->url());
+  Daemon run(RunArgs(policy, dir), fake->url());
   run.WaitRunning();
   REQUIRE(run.WaitLog("to=3 cause=drift"));
 
@@ -271,9 +275,7 @@ TEST_CASE("run: a policy file edited in place is applied without a signal; a bro
   auto fake = StartFake();
   const std::string policy = dir.Write("shop.yaml", HerokuPolicy(3));
   // The state file sits beside the policy: its writes at every pass must not count as a change.
-  Daemon run(
-      {"-f", policy, "--state", (dir.path() / "state.json").string(), "--listen", "127.0.0.1:0"},
-      fake->url());
+  Daemon run(RunArgs(policy, dir), fake->url());
   run.WaitRunning();
   REQUIRE(run.WaitLog("to=3 cause=drift"));
 
@@ -302,9 +304,7 @@ TEST_CASE("run: a ConfigMap volume updated through its ..data symlink is applied
   TempDir dir;
   auto fake = StartFake();
   const std::string volume = dir.UpdateLikeConfigMap("policies", {{"shop.yaml", HerokuPolicy(3)}});
-  Daemon run(
-      {"-f", volume, "--state", (dir.path() / "state.json").string(), "--listen", "127.0.0.1:0"},
-      fake->url());
+  Daemon run(RunArgs(volume, dir), fake->url());
   run.WaitRunning();
   REQUIRE(run.WaitLog("to=3 cause=drift"));
 
