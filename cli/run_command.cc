@@ -46,7 +46,7 @@ struct RunArgs {
   OperatorArgs common;
   std::string listen = "127.0.0.1:9790";
   std::string shutdown_grace = "8s";  // DaemonOptions::shutdown_grace
-  bool watch = true;                  // reload the -f paths when they change on disk
+  bool no_watch = false;              // reload the -f paths only on SIGHUP, not on a change
 };
 
 // SIGTERM, SIGINT and SIGHUP are blocked in every thread and taken by one thread with sigwait, so
@@ -187,7 +187,7 @@ app::DaemonHooks MakeHooks(const RunArgs& args, const app::RunEnvironment& run,
 // Flux, a file edited in place) through the daemon's one reload path, as SIGHUP does.
 std::unique_ptr<providers::PolicyWatcher> WatchPolicyFiles(const RunArgs& args, Daemon& daemon,
                                                            Logger& logger) {
-  if (!args.watch || ReadsStdin(args.common.files)) return nullptr;
+  if (args.no_watch || ReadsStdin(args.common.files)) return nullptr;
   auto watcher = providers::PolicyWatcher::Start(
       args.common.files.paths, {}, [&daemon, &logger](const std::string& changed) {
         logger.Info("policy files changed on disk; reloading", {{"paths", changed}});
@@ -344,9 +344,9 @@ void AddRunCommand(CLI::App& app, int& exit_code) {
                    "before they are abandoned (default 8s)")
       ->type_name("DURATION")
       ->check(DurationValidator(/*allow_zero=*/true));
-  command->add_flag("--watch,!--no-watch", args->watch,
-                    "Reload the -f paths when their contents change on disk, ConfigMap volumes "
-                    "included (default: on; --no-watch: only on SIGHUP)");
+  command->add_flag("--no-watch", args->no_watch,
+                    "Reload the -f paths only on SIGHUP; by default a change of their contents "
+                    "on disk, ConfigMap volumes included, reloads them too");
   command->footer(
       "Signals: SIGTERM or SIGINT stop after the passes in progress (at most --shutdown-grace),\n"
       "saving every status; a second one stops at once. SIGHUP reloads the -f paths, as does a\n"

@@ -7,9 +7,11 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <set>
 
 namespace dynoherd::providers {
@@ -170,10 +172,13 @@ void PolicyWatcher::Compare() {
 }
 
 void PolicyWatcher::Loop() {
+  using Clock = std::chrono::steady_clock;
   pollfd fds[2] = {{stop_fd_, POLLIN, 0}, {inotify_fd_, POLLIN, 0}};
-  bool pending = false;  // events seen, waiting for them to settle
+  // Events seen and not compared yet: compare after a quiet `debounce`, or at the latest after
+  // `rescan` (a file written without pause beside the policies would otherwise starve them).
+  std::optional<Clock::time_point> pending_since;
   for (;;) {
-    const auto wait = pending ? options_.debounce : options_.rescan;
+    const auto wait = pending_since ? options_.debounce : options_.rescan;
     const int ready = poll(fds, 2, static_cast<int>(wait.count()));
     if (ready < 0) {
       if (errno == EINTR) continue;
@@ -181,10 +186,10 @@ void PolicyWatcher::Loop() {
     }
     if (fds[0].revents != 0) return;
     if (ready > 0 && DrainEvents()) {
-      pending = true;  // wait for quiet: the atomic writer and editors touch several entries
-      continue;
+      if (!pending_since) pending_since = Clock::now();
+      if (Clock::now() - *pending_since < options_.rescan) continue;
     }
-    pending = false;
+    pending_since.reset();
     Compare();
   }
 }

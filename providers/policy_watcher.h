@@ -11,7 +11,7 @@
 //   atomic writer's target directory is new each time.
 // - After a burst of events settles (`debounce`) the files' contents are compared with the last
 //   ones: a change is reported once; a touch, an editor's swap file or the state file written
-//   beside the policies is not.
+//   beside the policies is not. Events that never settle are compared every `rescan`.
 // - Every `rescan` the contents are compared even without an event: inotify sees nothing on
 //   network file systems, and a directory that did not exist at start cannot be watched.
 //
