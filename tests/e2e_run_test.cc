@@ -293,8 +293,9 @@ TEST_CASE("run: a policy file edited in place is applied without a signal; a bro
   REQUIRE(metrics);
   CHECK(metrics->body.find("dynoherd_spec_reload_errors_total ") != std::string::npos);
   CHECK(metrics->body.find("dynoherd_spec_reload_errors_total 0") == std::string::npos);
+  // The policy in force is still the 4: shown by its next pass, one interval (10s) away.
   ScaleByHand(*fake, "web", 2);
-  REQUIRE(run.WaitLog("from=2 to=4 cause=drift"));  // the policy in force is still the 4
+  REQUIRE(run.WaitLog("from=2 to=4 cause=drift"));
 
   ProcessResult r = run.Stop(SIGTERM);
   CHECK(r.exit_code == 0);
