@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "app/daemon.h"
+#include "app/leased_passes.h"
 #include "app/listener.h"
 #include "app/live_page.h"
 #include "app/pass.h"
@@ -27,6 +28,7 @@
 #include "cli/operator_options.h"
 #include "cli/policy_files.h"
 #include "cli/simulator.h"
+#include "cli/store_options.h"
 #include "common/env.h"
 #include "common/logging.h"
 #include "metrics/metrics.h"
@@ -44,6 +46,7 @@ struct RunArgs {
   OperatorArgs common;
   std::string listen = "127.0.0.1:9790";
   std::string shutdown_grace = "8s";  // DaemonOptions::shutdown_grace
+  StoreArgs store;
 };
 
 // SIGTERM, SIGINT and SIGHUP are blocked in every thread and taken by one thread with sigwait, so
@@ -186,12 +189,16 @@ Result<std::unique_ptr<app::Listener>> StartListener(const std::string& listen,
                                                      const app::RunEnvironment& run,
                                                      app::Daemon& daemon,
                                                      const metrics::Metrics& metrics,
-                                                     std::optional<std::string> state_path) {
+                                                     std::optional<std::string> state_path,
+                                                     const app::LeaseKeeper* keeper) {
   app::ListenerSources sources;
   sources.metrics_text = [&metrics] { return metrics.Serialize(); };
-  sources.readiness = [&daemon] { return daemon.Ready(); };
-  sources.status_json = [&daemon, state_path] {
-    return app::StatusJson(daemon.Snapshot(), state_path, daemon.Now());
+  sources.readiness = [&daemon, keeper] {
+    return keeper ? app::LeaseReadiness(daemon.Ready(), *keeper) : daemon.Ready();
+  };
+  sources.status_json = [&daemon, state_path, keeper] {
+    std::string json = app::StatusJson(daemon.Snapshot(), state_path, daemon.Now());
+    return keeper ? app::StatusJsonWithLeases(json, *keeper) : json;
   };
   sources.live_page = [&daemon] { return app::RenderLivePage(daemon.Snapshot(), daemon.Now()); };
   app::ListenerOptions options;
@@ -248,15 +255,37 @@ int RunDaemon(const RunArgs& args) {
     return fail("invalid flag", shutdown_grace.status().WithContext("--shutdown-grace"));
   }
 
+  metrics::Metrics metrics(DYNOHERD_VERSION);
+  Result<std::optional<RedisStore>> redis = ConnectRedisStore(args.store, session);
+  if (!redis.ok()) return fail("invalid flag", redis.status());
+  std::unique_ptr<ReplicaLeases> leases;
+  if (*redis) {
+    Result<std::unique_ptr<ReplicaLeases>> made =
+        MakeLeases(args.store, **redis, /*fair_share=*/true, logger, metrics.registry().get());
+    if (!made.ok()) return fail("invalid flag", made.status());
+    leases = std::move(made).value();
+    std::vector<std::string> names;
+    for (const spec::Policy& p : *policies)
+      names.push_back(p.name);
+    leases->keeper->SetPolicies(std::move(names));
+    runtime_options->user_agent =
+        std::string("dynoherd/") + DYNOHERD_VERSION + " (replica " + leases->keeper->token() + ")";
+  }
+
   TemporaryStateDir temporary_state;
-  Result<std::string> state_path = run.fresh_world && args.common.state_path.empty()
-                                       ? temporary_state.Create()
-                                       : StatePath(args.common);
+  Result<std::string> state_path =
+      *redis ? Result<std::string>((*redis)->where)
+             : (run.fresh_world && args.common.state_path.empty() ? temporary_state.Create()
+                                                                  : StatePath(args.common));
   if (!state_path.ok()) return fail("no state file", state_path.status());
-  Result<std::unique_ptr<providers::StateStore>> store = OpenRunState(*state_path, run, *policies);
+  Result<std::unique_ptr<providers::StateStore>> store =
+      leases ? OpenStore(args.common, *redis, /*read_only=*/false,
+                         [keeper = leases->keeper.get()](std::string_view policy) {
+                           return keeper->TokenFor(policy);
+                         })
+             : OpenRunState(*state_path, run, *policies);
   if (!store.ok()) return fail("cannot open the state file", store.status());
 
-  metrics::Metrics metrics(DYNOHERD_VERSION);
   app::RuntimeFactory factory(std::move(runtime_options).value(), *run.clock, *run.sleeper, logger,
                               &metrics);
   if (run.register_makers) run.register_makers(factory);
@@ -264,14 +293,16 @@ int RunDaemon(const RunArgs& args) {
   app::DaemonOptions daemon_options;
   daemon_options.first_pass_after_interval = run.first_pass_after_interval;
   daemon_options.shutdown_grace = *shutdown_grace;
-  Daemon daemon(daemon_options, *run.clock, MakeHooks(args, run, runner, factory), logger, &metrics,
-                store->get());
+  app::DaemonHooks hooks = MakeHooks(args, run, runner, factory);
+  if (leases) app::UseLeases(hooks, *leases->keeper, **store);
+  Daemon daemon(daemon_options, *run.clock, std::move(hooks), logger, &metrics, store->get());
   const auto policy_count = static_cast<int64_t>(policies->size());
   if (Status s = daemon.Start(std::move(*policies)); !s.ok()) return fail("cannot start", s);
   const bool state_is_temporary = args.common.state_path.empty() && run.fresh_world;
-  auto listener = StartListener(args.listen, run, daemon, metrics,
-                                state_is_temporary ? std::nullopt
-                                                : std::optional<std::string>(*state_path));
+  auto listener = StartListener(
+      args.listen, run, daemon, metrics,
+      state_is_temporary ? std::nullopt : std::optional<std::string>(*state_path),
+      leases ? leases->keeper.get() : nullptr);
   if (!listener.ok()) return fail("cannot listen", listener.status());
   // One handler for the daemon's life: it reads the factory's drain inboxes, which reloads keep
   // (a policy kept by a reload keeps its window) and drop with the policy (401 from then on, as
@@ -280,8 +311,23 @@ int RunDaemon(const RunArgs& args) {
 
   signals.Watch(daemon);
   LogRunning(args, run, (*listener)->address(), *state_path, policy_count);
+  // After the daemon started: a lease taken makes its policy due at once.
+  if (leases) {
+    const app::LeaseOptions& lease = leases->keeper->options();
+    logger.Info("sharing the policies through the store",
+                {{"replica", leases->keeper->token()},
+                 {"store", *state_path},
+                 {"leaseTtl", FormatDuration(lease.ttl)},
+                 {"leaseRenew", FormatDuration(lease.renew_interval)}});
+    leases->keeper->Start([&daemon](const std::string& policy) { daemon.PassSoon(policy); });
+  }
 
   app::RunOutcome outcome = daemon.Run();
+  if (leases) {
+    leases->keeper->Stop();
+    // A pass abandoned in flight keeps its lease until it expires: nobody else acts meanwhile.
+    if (outcome.abandoned.empty()) leases->keeper->ReleaseAll();
+  }
   (*listener)->Stop();
   if (run.closing_report) PrintRedacted(session, run.closing_report(daemon.Snapshot()));
   const auto wall_elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -308,6 +354,8 @@ void AddRunCommand(CLI::App& app, int& exit_code) {
   auto args = std::make_shared<RunArgs>();
   AddCommonOptions(*command, args->common, "info");
   AddPlatformOptions(*command, args->common);
+  AddStoreOptions(*command, args->store);
+  AddLeaseOptions(*command, args->store);
   command
       ->add_option("--listen", args->listen,
                    "Address for /metrics, /healthz, /readyz, /status and log drains (default "
@@ -326,6 +374,10 @@ void AddRunCommand(CLI::App& app, int& exit_code) {
       "\n"
       "Policies with provider: sim run on simulated time at their sim.speed and the run ends by\n"
       "itself after sim.duration with a summary on stdout.\n"
+      "\n"
+      "Several replicas: with --store redis://... each policy is acted on by the replica that\n"
+      "holds its lease; replicas share the policies fairly and take over a dead one's within\n"
+      "--lease-ttl. /readyz answers 503 on a replica that holds no lease.\n"
       "\n"
       "Examples:\n"
       "  dynoherd run -f policies/\n"
