@@ -1,9 +1,15 @@
 // The lease keeper against a real redis-server, on a ManualClock: who acts, when a lease stops
-// being trusted, takeover, fair shares, and an unreachable store.
+// being trusted, takeover, fair shares, an unreachable store; and the daemon's side of it.
 #include "app/lease_keeper.h"
 
 #include <doctest/doctest.h>
 
+#include <condition_variable>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include "app/daemon.h"
 #include "app/leased_passes.h"
 #include "tests/support/redis_server.h"
 
@@ -87,6 +93,32 @@ TEST_CASE("one holder per policy; the other sees who holds it and never acts") {
   CHECK(b->Held().empty());
   CHECK(a->live_replicas() == 1);  // a's heartbeat came before b's
   CHECK(b->live_replicas() == 2);
+}
+
+TEST_CASE("replicas started at the same instant: each policy has exactly one holder") {
+  Cluster cluster;
+  std::vector<std::string> policies{"p1", "p2", "p3"};
+  std::vector<std::unique_ptr<LeaseKeeper>> keepers;
+  for (const char* token : {"a", "b", "c"})
+    keepers.push_back(cluster.Keeper(token, policies));
+  for (int round = 0; round < 3; ++round) {
+    std::vector<std::thread> threads;
+    for (auto& keeper : keepers)
+      threads.emplace_back([&keeper] { keeper->Tick(); });
+    for (auto& thread : threads)
+      thread.join();
+    for (const std::string& policy : policies) {
+      int holders = 0;
+      for (const auto& keeper : keepers)
+        holders += keeper->Holds(policy) ? 1 : 0;
+      CHECK(holders <= 1);
+    }
+  }
+  // Three rounds: every replica has seen the other two, so each holds its share of one.
+  for (const auto& keeper : keepers) {
+    CHECK(keeper->live_replicas() == 3);
+    CHECK(keeper->Held().size() == 1);
+  }
 }
 
 TEST_CASE("a lease is trusted until ttl minus the margin after its renewal was sent") {
@@ -195,4 +227,67 @@ TEST_CASE("the fenced provider sends no write without the lease") {
   CHECK_FALSE(fenced.Stop("shop", "web.1").ok());
   CHECK(fenced.Observe("shop").ok());
   CHECK(inner->writes == 2);
+}
+
+TEST_CASE("the daemon passes only the policies it acts on; a lease taken makes one due at once") {
+  ManualClock clock(TimePoint(std::chrono::seconds(1'795'352'400)));
+  NullLogger logger;
+  std::mutex mu;
+  std::condition_variable cv;
+  std::vector<std::string> passed;
+  std::set<std::string> acting{"a"};
+  DaemonHooks hooks;
+  hooks.pass = [&](const spec::Policy& policy, PolicyRuntime&, const model::PolicyStatus*,
+                   std::mt19937_64&, const SaveStatus&) {
+    std::lock_guard lock(mu);
+    passed.push_back(policy.name);
+    cv.notify_all();
+    PassResult result;
+    result.policy = policy.name;
+    result.app = policy.app;
+    return result;
+  };
+  size_t recorded = 0;
+  hooks.on_pass = [&](const PassResult&) {
+    std::lock_guard lock(mu);
+    ++recorded;
+    cv.notify_all();
+  };
+  hooks.build_runtime = [](const spec::Policy&) -> Result<std::shared_ptr<PolicyRuntime>> {
+    return std::make_shared<PolicyRuntime>();
+  };
+  hooks.acts_on = [&](const std::string& policy) {
+    std::lock_guard lock(mu);
+    return acting.contains(policy);
+  };
+  Daemon daemon({}, clock, hooks, logger, nullptr, nullptr);
+  std::vector<spec::Policy> policies(2);
+  policies[0].name = "a";
+  policies[1].name = "b";
+  for (spec::Policy& p : policies) {
+    p.app = "shop";
+    p.interval = 30s;
+  }
+  REQUIRE(daemon.Start(policies).ok());
+  std::thread loop([&] { daemon.Run(); });
+  auto wait_recorded = [&](size_t n) {
+    std::unique_lock lock(mu);
+    return cv.wait_for(lock, 10s, [&] { return recorded >= n; });
+  };
+  REQUIRE(wait_recorded(1));
+  // Ready once the policies it acts on had their first pass; b is another replica's.
+  CHECK(daemon.Ready().ready);
+  {
+    std::lock_guard lock(mu);
+    CHECK(passed == std::vector<std::string>{"a"});
+    acting.insert("b");
+  }
+  daemon.PassSoon("b");  // the clock has not moved: only PassSoon makes b due now
+  REQUIRE(wait_recorded(2));
+  {
+    std::lock_guard lock(mu);
+    CHECK(passed == std::vector<std::string>{"a", "b"});
+  }
+  daemon.RequestStop("test");
+  loop.join();
 }
