@@ -149,6 +149,35 @@ Result<std::unique_ptr<providers::StateStore>> OpenRunState(
   return store;
 }
 
+// With --store: the leases of the policies, and the replica's token in the Platform API's
+// User-Agent (Heroku's logs, and the fake's records in tests, tell the replicas apart).
+Result<std::unique_ptr<ReplicaLeases>> RunLeases(const RunArgs& args, const RedisStore& redis,
+                                                 const std::vector<spec::Policy>& policies,
+                                                 Logger& logger, metrics::Metrics& metrics,
+                                                 app::RuntimeOptions& runtime_options) {
+  Result<std::unique_ptr<ReplicaLeases>> leases =
+      MakeLeases(args.store, redis, /*fair_share=*/true, logger, metrics.registry().get());
+  if (!leases.ok()) return leases;
+  std::vector<std::string> names;
+  for (const spec::Policy& p : policies)
+    names.push_back(p.name);
+  (*leases)->keeper->SetPolicies(std::move(names));
+  runtime_options.user_agent =
+      std::string("dynoherd/") + DYNOHERD_VERSION + " (replica " + (*leases)->keeper->token() + ")";
+  return leases;
+}
+
+// The lease rounds, once the daemon started: a lease taken makes its policy due at once.
+void StartLeases(app::LeaseKeeper& keeper, Daemon& daemon, const std::string& store,
+                 Logger& logger) {
+  logger.Info("sharing the policies through the store",
+              {{"replica", keeper.token()},
+               {"store", store},
+               {"leaseTtl", FormatDuration(keeper.options().ttl)},
+               {"leaseRenew", FormatDuration(keeper.options().renew_interval)}});
+  keeper.Start([&daemon](const std::string& policy) { daemon.PassSoon(policy); });
+}
+
 // What the daemon calls: the pass, the runtimes, reloads of the same -f paths (which the
 // environment may refuse), and the environment's own hooks.
 app::DaemonHooks MakeHooks(const RunArgs& args, const app::RunEnvironment& run,
@@ -261,15 +290,9 @@ int RunDaemon(const RunArgs& args) {
   std::unique_ptr<ReplicaLeases> leases;
   if (*redis) {
     Result<std::unique_ptr<ReplicaLeases>> made =
-        MakeLeases(args.store, **redis, /*fair_share=*/true, logger, metrics.registry().get());
+        RunLeases(args, **redis, *policies, logger, metrics, *runtime_options);
     if (!made.ok()) return fail("invalid flag", made.status());
     leases = std::move(made).value();
-    std::vector<std::string> names;
-    for (const spec::Policy& p : *policies)
-      names.push_back(p.name);
-    leases->keeper->SetPolicies(std::move(names));
-    runtime_options->user_agent =
-        std::string("dynoherd/") + DYNOHERD_VERSION + " (replica " + leases->keeper->token() + ")";
   }
 
   TemporaryStateDir temporary_state;
@@ -311,16 +334,7 @@ int RunDaemon(const RunArgs& args) {
 
   signals.Watch(daemon);
   LogRunning(args, run, (*listener)->address(), *state_path, policy_count);
-  // After the daemon started: a lease taken makes its policy due at once.
-  if (leases) {
-    const app::LeaseOptions& lease = leases->keeper->options();
-    logger.Info("sharing the policies through the store",
-                {{"replica", leases->keeper->token()},
-                 {"store", *state_path},
-                 {"leaseTtl", FormatDuration(lease.ttl)},
-                 {"leaseRenew", FormatDuration(lease.renew_interval)}});
-    leases->keeper->Start([&daemon](const std::string& policy) { daemon.PassSoon(policy); });
-  }
+  if (leases) StartLeases(*leases->keeper, daemon, *state_path, logger);
 
   app::RunOutcome outcome = daemon.Run();
   if (leases) {
