@@ -1,3 +1,7 @@
+// Where each policy's PolicyStatus lives between passes: StateStore, the interface the passes and
+// the daemon use; FileStateStore, the default, below; the Redis store shared by replicas in
+// providers/redis/redis_state_store.h.
+//
 // The status file: every policy's PolicyStatus in one versioned JSON file (`--state PATH`).
 // Written atomically (temporary file in the same directory, fsync, rename, fsync of the directory)
 // and locked (flock on PATH.lock) for as long as a process holds the store, so two dynoherds never

@@ -10,7 +10,8 @@
 //
 // Values read back are checked as the state file's are (a JSON status for the key's own policy);
 // the pass then checks every formation's status against its spec (model/status_validation.h).
-// Thread-safe. Errors name the server without its password ("redis://10.0.0.5:6379").
+// Thread-safe; a pointer Find or FindLastPass returns stays valid until that policy's next Put,
+// Remove or Refresh. Errors name the server without its password ("redis://10.0.0.5:6379").
 #pragma once
 
 #include <functional>
