@@ -44,6 +44,7 @@ struct RunArgs {
   OperatorArgs common;
   std::string listen = "127.0.0.1:9790";
   std::string shutdown_grace = "8s";  // DaemonOptions::shutdown_grace
+  std::string request_timeout = "10s";  // ListenerOptions::request_deadline
 };
 
 // SIGTERM, SIGINT and SIGHUP are blocked in every thread and taken by one thread with sigwait, so
@@ -182,7 +183,7 @@ app::DaemonHooks MakeHooks(const RunArgs& args, const app::RunEnvironment& run,
 
 // The listener on --listen, or on a free port when that is taken and the environment allows it.
 // `state_path` is what /status shows as the state file (nullopt: a temporary one).
-Result<std::unique_ptr<app::Listener>> StartListener(const std::string& listen,
+Result<std::unique_ptr<app::Listener>> StartListener(app::ListenerOptions options,
                                                      const app::RunEnvironment& run,
                                                      app::Daemon& daemon,
                                                      const metrics::Metrics& metrics,
@@ -194,8 +195,7 @@ Result<std::unique_ptr<app::Listener>> StartListener(const std::string& listen,
     return app::StatusJson(daemon.Snapshot(), state_path, daemon.Now());
   };
   sources.live_page = [&daemon] { return app::RenderLivePage(daemon.Snapshot(), daemon.Now()); };
-  app::ListenerOptions options;
-  options.address = listen;
+  const std::string listen = options.address;
   auto listener = app::Listener::Start(options, sources, *run.logger);
   if (!listener.ok() && listener.status().code() == Status::Code::kUnavailable &&
       run.if_port_taken) {
@@ -247,6 +247,14 @@ int RunDaemon(const RunArgs& args) {
   if (!shutdown_grace.ok()) {
     return fail("invalid flag", shutdown_grace.status().WithContext("--shutdown-grace"));
   }
+  Result<Duration> request_timeout = ParseDuration(args.request_timeout);
+  if (!request_timeout.ok()) {
+    return fail("invalid flag", request_timeout.status().WithContext("--request-timeout"));
+  }
+  app::ListenerOptions listener_options;
+  listener_options.address = args.listen;
+  listener_options.request_deadline =
+      std::chrono::duration_cast<std::chrono::milliseconds>(*request_timeout);
 
   TemporaryStateDir temporary_state;
   Result<std::string> state_path = run.fresh_world && args.common.state_path.empty()
@@ -269,7 +277,7 @@ int RunDaemon(const RunArgs& args) {
   const auto policy_count = static_cast<int64_t>(policies->size());
   if (Status s = daemon.Start(std::move(*policies)); !s.ok()) return fail("cannot start", s);
   const bool state_is_temporary = args.common.state_path.empty() && run.fresh_world;
-  auto listener = StartListener(args.listen, run, daemon, metrics,
+  auto listener = StartListener(listener_options, run, daemon, metrics,
                                 state_is_temporary ? std::nullopt
                                                 : std::optional<std::string>(*state_path));
   if (!listener.ok()) return fail("cannot listen", listener.status());
@@ -319,6 +327,12 @@ void AddRunCommand(CLI::App& app, int& exit_code) {
                    "before they are abandoned (default 8s)")
       ->type_name("DURATION")
       ->check(DurationValidator(/*allow_zero=*/true));
+  command
+      ->add_option("--request-timeout", args->request_timeout,
+                   "The longest a client of --listen may take to send a whole request, headers "
+                   "and body, before its connection is cut (default 10s)")
+      ->type_name("DURATION")
+      ->check(DurationValidator(/*allow_zero=*/false));
   command->footer(
       "Signals: SIGTERM or SIGINT stop after the passes in progress (at most --shutdown-grace),\n"
       "saving every status; a second one stops at once. SIGHUP reloads the -f paths: an invalid\n"
