@@ -240,13 +240,13 @@ TEST_CASE("slowloris clients are cut at --request-timeout; /healthz and /metrics
   const int port = ListenPort(run->err());
   // Twelve clients (three times what once held every listener thread), each sending one header
   // line every 100 ms: every read is quick, only the whole-request deadline can end them.
+  const auto started = std::chrono::steady_clock::now();  // before their first bytes leave
   std::vector<std::unique_ptr<RawConnection>> slow;
   for (int i = 0; i < 12; ++i) {
     slow.push_back(std::make_unique<RawConnection>(port));
     REQUIRE(slow.back()->ok());
     REQUIRE(slow.back()->Send("GET /metrics HTTP/1.1\r\nHost: x\r\n"));
   }
-  const auto started = std::chrono::steady_clock::now();
   httplib::Client client("127.0.0.1", port);
   client.set_connection_timeout(2);
   client.set_read_timeout(2);
