@@ -318,6 +318,11 @@ class GuardedServer final : public httplib::Server {
       : options_(options),
         count_(options.max_connections, options.max_connections_per_client) {}
 
+  // httplib listens with a backlog of 5: in a burst of connections (trickling clients and a
+  // probe at once) the kernel drops the rest's SYNs, and they wait a second to retry. Once bound,
+  // listening again widens the queue (Linux).
+  void WidenBacklog() { ::listen(svr_sock_, SOMAXCONN); }
+
  private:
   bool process_and_close_socket(socket_t sock) override {
     std::string client;  // the address without the port: "127.0.0.1", "::1"
@@ -511,6 +516,7 @@ Result<std::unique_ptr<Listener>> Listener::Start(const ListenerOptions& options
                                       (error ? std::strerror(error) : "cannot bind the address"));
   }
 
+  impl->server.WidenBacklog();
   Impl* raw = impl.get();
   impl->thread = std::thread([raw] { raw->server.listen_after_bind(); });
   // httplib's stop() does nothing until its accept loop runs; wait for it so Stop() always works.
