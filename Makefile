@@ -2,6 +2,7 @@
 BUILD       ?= build
 ASAN_BUILD  ?= build-asan
 CLANG_BUILD ?= build-clang
+RELEASE_BUILD ?= build-release
 PACKAGE_BUILD ?= build-package
 JOBS        ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_FLAGS ?=
@@ -12,7 +13,8 @@ TEST_FLAGS  := -DDYNOHERD_BUILD_TESTS=ON -DDYNOHERD_WERROR=ON
 # debug info: -g1 compiles about 28% faster than -g (docs/benchmarks.md, build times).
 TEST_OPTIMISED := '-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O2 -g1 -DNDEBUG'
 
-.PHONY: all deps deps-test deps-package build build-all test test-asan build-clang package run fuzz \
+.PHONY: all deps deps-test deps-package build build-all test test-release test-asan test-optimised \
+        build-clang package run fuzz \
         bench format clean
 
 all: build
@@ -40,16 +42,29 @@ build-all: deps-test
 	  $(TEST_OPTIMISED) $(CMAKE_FLAGS)
 	cmake --build $(BUILD) -j $(JOBS)
 
-# Every test, then the same tests built with AddressSanitizer and UndefinedBehaviorSanitizer.
-test: build-all
-	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
-	$(MAKE) --no-print-directory test-asan
+# Every test once, under AddressSanitizer and UndefinedBehaviorSanitizer; and the shipped binary,
+# optimised, warnings as errors, packaged, installed and run. The suite on the optimised build
+# (test-optimised) runs in CI, after this: running it here too took most of the time of
+# `make test` (docs/benchmarks.md, build times).
+test: test-release test-asan
+
+# The Release binary as `make package` builds it, warnings as errors (some GCC warnings appear only
+# when it optimises), its man page, and the tests of what ships: the Debian package and the man
+# page (label `release`; the other tests of this tree are not built).
+test-release: deps-test
+	cmake -S . -B $(RELEASE_BUILD) $(GENERATOR) -DCMAKE_BUILD_TYPE=Release $(TEST_FLAGS) $(CMAKE_FLAGS)
+	cmake --build $(RELEASE_BUILD) -j $(JOBS) --target dynoherd dynoherd_man
+	cd $(RELEASE_BUILD) && ctest --output-on-failure -L release
 
 test-asan: deps-test
 	cmake -S . -B $(ASAN_BUILD) $(GENERATOR) -DCMAKE_BUILD_TYPE=Debug -DDYNOHERD_SANITIZE=ON $(TEST_FLAGS) $(CMAKE_FLAGS)
 	cmake --build $(ASAN_BUILD) -j $(JOBS)
 	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure -j $(JOBS)
+
+# Every test on the optimised build (CI runs it after `make test`).
+test-optimised: build-all
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
 # The binary compiled by Clang, warnings as errors (CI runs it after `make test`).
 build-clang: deps-test
@@ -88,4 +103,4 @@ format:
 	clang-format -i $$(git ls-files '*.h' '*.cc')
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) $(CLANG_BUILD) $(PACKAGE_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(CLANG_BUILD) $(PACKAGE_BUILD) $(RELEASE_BUILD)

@@ -27,7 +27,7 @@ chart::Svg LatencyBoxes(const FormationAnalysis& result, const latency::LatencyW
   chart::BoxPlotChart boxes{
       .title = result.type + ": latency per dyno",
       .threshold = MinLatencyLine(rules),
-      .y = {.scale = chart::ScaleKind::kLog, .format = ValueFormat::kSeconds},
+      .y = chart::YAxis{.scale = chart::ScaleKind::kLog, .format = ValueFormat::kSeconds},
       .box_label = "p25 to p75, whiskers p5 to p95",
       .highlight_label = "laggard",
       .size = {960, 320}};

@@ -80,7 +80,7 @@ std::vector<chart::Svg> FormationCharts(const PolicySnapshot& p, size_t index, T
       .title = spec.type + ": " + statistic + " latency per pass",
       .series = {std::move(series.latency)},
       .markers = ActionMarkers(p.history, spec.type),
-      .y = {.scale = chart::ScaleKind::kLog, .format = ValueFormat::kSeconds},
+      .y = chart::YAxis{.scale = chart::ScaleKind::kLog, .format = ValueFormat::kSeconds},
       .from = from,
       .to = now,
       .size = chart::kHalfWidth,
@@ -92,7 +92,7 @@ std::vector<chart::Svg> FormationCharts(const PolicySnapshot& p, size_t index, T
   }
   chart::TimeSeriesChart size{.title = spec.type + ": dynos",
                               .series = {std::move(series.size)},
-                              .y = {.integers = true},
+                              .y = chart::YAxis{.integers = true},
                               .from = from,
                               .to = now,
                               .size = chart::kHalfWidth,

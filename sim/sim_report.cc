@@ -15,8 +15,10 @@ using chart::ValueFormat;
 
 // "03:30 restart web.3 (laggard): web.3 p50 480ms is 4.1x ..."; failed ones say so.
 std::string ActionTooltip(const SimActionSummary& a) {
-  std::string text = "+" + FormatDuration(std::chrono::floor<std::chrono::seconds>(a.offset)) +
-                     " " + a.action.action + " (" + a.action.cause + "): " + a.action.reason;
+  // Appended piece by piece: GCC 12 reports a false -Wrestrict on `"+" + std::string` at -O3.
+  std::string text = "+";
+  text += FormatDuration(std::chrono::floor<std::chrono::seconds>(a.offset));
+  text += " " + a.action.action + " (" + a.action.cause + "): " + a.action.reason;
   if (!a.action.error.empty()) text += " -- FAILED: " + a.action.error;
   return text;
 }
@@ -70,7 +72,7 @@ chart::Svg LatencyChart(const SimRunSummary& run, size_t f, SimVariant variant) 
       .spans = IncidentSpans(run, formation.type),
       .markers = ActionMarkers(run, formation.type),
       .threshold = ThresholdLine(formation),
-      .y = {.scale = chart::ScaleKind::kLog, .format = ValueFormat::kSeconds},
+      .y = chart::YAxis{.scale = chart::ScaleKind::kLog, .format = ValueFormat::kSeconds},
       .from = run.start,
       .to = end,
       .size = {960, 260}};
@@ -99,7 +101,7 @@ chart::Svg SizeChart(const SimComparison& c, size_t f) {
   chart::TimeSeriesChart chart{
       .title = first.formations[f].type + ": dynos",
       .spans = IncidentSpans(first, first.formations[f].type),
-      .y = {.label = "dynos", .integers = true},
+      .y = chart::YAxis{.label = "dynos", .integers = true},
       .from = first.start,
       .to = first.start + first.simulated,
       .size = {960, 200}};
