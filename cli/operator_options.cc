@@ -20,7 +20,7 @@ CLI::Validator DurationValidator(bool allow_zero) {
 }
 
 void AddCommonOptions(CLI::App& command, OperatorArgs& args, const std::string& default_log_level) {
-  AddPolicyFilesOption(command, args.files);
+  AddAppOption(command, args.files, AddPolicyFilesOption(command, args.files));
   command
       .add_option("--state", args.state_path,
                   "The state file: what each pass leaves for the next (default "

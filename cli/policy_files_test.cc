@@ -36,7 +36,9 @@ TEST_CASE("LoadPoliciesOrReport returns the policies read from stdin") {
       "apiVersion: dynoherd/v1\nkind: FormationPolicy\nmetadata: {name: a}\n"
       "spec: {app: shop, formations: [{type: web}]}\n");
   std::ostringstream err;
-  auto policies = LoadPoliciesOrReport(PolicyFileArgs{{"-"}}, err, in, NoEnv());
+  PolicyFileArgs files;
+  files.paths = {"-"};
+  auto policies = LoadPoliciesOrReport(files, err, in, NoEnv());
   REQUIRE(policies.has_value());
   REQUIRE(policies->size() == 1);
   CHECK((*policies)[0].name == "a");
@@ -48,7 +50,9 @@ TEST_CASE("LoadPoliciesOrReport writes every located error and returns nothing")
       "apiVersion: dynoherd/v1\nkind: FormationPolicy\nmetadata: {name: a}\n"
       "spec: {app: '${APP}', formations: [{type: web, quantity: -1}]}\n");
   std::ostringstream err;
-  auto policies = LoadPoliciesOrReport(PolicyFileArgs{{"-", "missing.yaml"}}, err, in, NoEnv());
+  PolicyFileArgs files;
+  files.paths = {"-", "missing.yaml"};
+  auto policies = LoadPoliciesOrReport(files, err, in, NoEnv());
   CHECK_FALSE(policies.has_value());
   CHECK(err.str() ==
         "<stdin>:4:13: spec.app: environment variable APP is not set\n"

@@ -30,7 +30,9 @@
 #include "common/env.h"
 #include "common/logging.h"
 #include "metrics/metrics.h"
+#include "metrics/process_metrics.h"
 #include "model/status.h"
+#include "providers/policy_watcher.h"
 #include "providers/state_store.h"
 
 namespace dynoherd::cli {
@@ -45,6 +47,7 @@ struct RunArgs {
   std::string listen = "127.0.0.1:9790";
   std::string shutdown_grace = "8s";  // DaemonOptions::shutdown_grace
   std::string request_timeout = "10s";  // ListenerOptions::request_deadline
+  bool no_watch = false;                // reload the -f paths only on SIGHUP, not on a change
 };
 
 // SIGTERM, SIGINT and SIGHUP are blocked in every thread and taken by one thread with sigwait, so
@@ -181,6 +184,24 @@ app::DaemonHooks MakeHooks(const RunArgs& args, const app::RunEnvironment& run,
   return hooks;
 }
 
+// Reloads the -f paths when their contents change on disk (a ConfigMap synced by Argo CD or
+// Flux, a file edited in place) through the daemon's one reload path, as SIGHUP does.
+std::unique_ptr<providers::PolicyWatcher> WatchPolicyFiles(const RunArgs& args, Daemon& daemon,
+                                                           Logger& logger) {
+  if (args.no_watch || ReadsStdin(args.common.files)) return nullptr;
+  auto watcher = providers::PolicyWatcher::Start(
+      args.common.files.paths, {}, [&daemon, &logger](const std::string& changed) {
+        logger.Info("policy files changed on disk; reloading", {{"paths", changed}});
+        daemon.RequestReload();
+      });
+  if (!watcher.ok()) {
+    logger.Warn("policy files are not watched; reload them with SIGHUP",
+                {{"error", watcher.status().message()}});
+    return nullptr;
+  }
+  return std::move(watcher).value();
+}
+
 // The listener on --listen, or on a free port when that is taken and the environment allows it.
 // `state_path` is what /status shows as the state file (nullopt: a temporary one).
 Result<std::unique_ptr<app::Listener>> StartListener(app::ListenerOptions options,
@@ -189,7 +210,10 @@ Result<std::unique_ptr<app::Listener>> StartListener(app::ListenerOptions option
                                                      const metrics::Metrics& metrics,
                                                      std::optional<std::string> state_path) {
   app::ListenerSources sources;
-  sources.metrics_text = [&metrics] { return metrics.Serialize(); };
+  // The process_* families only here: a one-shot's (reconcile --metrics-file) would be noise.
+  sources.metrics_text = [&metrics, process = metrics::ProcessMetrics()] {
+    return metrics.Serialize() + process.Serialize();
+  };
   sources.readiness = [&daemon] { return daemon.Ready(); };
   sources.status_json = [&daemon, state_path] {
     return app::StatusJson(daemon.Snapshot(), state_path, daemon.Now());
@@ -287,6 +311,7 @@ int RunDaemon(const RunArgs& args) {
   (*listener)->SetDrainHandler(factory.MakeDrainHandler());
 
   signals.Watch(daemon);
+  const std::unique_ptr<providers::PolicyWatcher> watcher = WatchPolicyFiles(args, daemon, logger);
   LogRunning(args, run, (*listener)->address(), *state_path, policy_count);
 
   app::RunOutcome outcome = daemon.Run();
@@ -333,10 +358,14 @@ void AddRunCommand(CLI::App& app, int& exit_code) {
                    "and body, before its connection is cut (default 10s)")
       ->type_name("DURATION")
       ->check(DurationValidator(/*allow_zero=*/false));
+  command->add_flag("--no-watch", args->no_watch,
+                    "Reload the -f paths only on SIGHUP; by default a change of their contents "
+                    "on disk, ConfigMap volumes included, reloads them too");
   command->footer(
       "Signals: SIGTERM or SIGINT stop after the passes in progress (at most --shutdown-grace),\n"
-      "saving every status; a second one stops at once. SIGHUP reloads the -f paths: an invalid\n"
-      "set is rejected with an ERROR line and the running one goes on.\n"
+      "saving every status; a second one stops at once. SIGHUP reloads the -f paths, as does a\n"
+      "change of their contents on disk (unless --no-watch): an invalid set is rejected with an\n"
+      "ERROR line and the running one goes on.\n"
       "\n"
       "Policies with provider: sim run on simulated time at their sim.speed and the run ends by\n"
       "itself after sim.duration with a summary on stdout.\n"

@@ -29,7 +29,7 @@ void AddValidateCommand(CLI::App& app, int& exit_code) {
   CLI::App* command = app.add_subcommand(
       "validate", "Check FormationPolicy files offline: syntax, fields, types, ranges, rules");
   auto files = std::make_shared<PolicyFileArgs>();
-  AddPolicyFilesOption(*command, *files);
+  AddAppOption(*command, *files, AddPolicyFilesOption(*command, *files));
   command->footer(
       "Checks everything dynoherd would check before acting, contacting nothing.\n"
       "Prints \"N policies valid\" and exits 0, or prints every error as\n"
@@ -39,6 +39,7 @@ void AddValidateCommand(CLI::App& app, int& exit_code) {
       "  dynoherd validate -f policies/\n"
       "  dynoherd validate -f shop-web.yaml -f shop-worker.yaml\n"
       "  git show main:policies/shop.yaml | dynoherd validate -f -\n"
+      "  dynoherd validate -f shop-web.yaml -a shop-staging\n"
       "\n"
       "Fields and rules: docs/spec.md");
   command->callback([files, &exit_code] {

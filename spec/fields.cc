@@ -92,6 +92,10 @@ struct FieldBuilder {
     field.max_items = maximum;
     return std::move(*this);
   }
+  FieldBuilder&& MaxTotalBytes(size_t bytes) && {
+    field.max_total_bytes = bytes;
+    return std::move(*this);
+  }
   FieldBuilder&& ExpandsEnv() && {
     field.expands_env = true;
     return std::move(*this);
@@ -207,6 +211,20 @@ FieldBuilder Map(std::string name, const ObjectType& type, std::string descripti
   return b;
 }
 
+// A mapping of strings (std::map<std::string, std::string> member) with keys Kubernetes would take.
+template <auto M>
+FieldBuilder StringMap(std::string name, std::string description) {
+  using S = typename MemberTraits<decltype(M)>::Struct;
+  FieldBuilder b = Named(std::move(name), FieldKind::kStringMap, std::move(description));
+  b.field.key_problem = QualifiedNameProblem;
+  b.field.key_pattern = std::string(QualifiedNamePattern());
+  b.field.key_max_length = 253 + 1 + 63;
+  b.field.store_entry = [](StructRef ref, const std::string& key, std::string value) {
+    (std::get<S*>(ref)->*M)[key] = std::move(value);
+  };
+  return b;
+}
+
 constexpr std::string_view kProcessTypePattern = "^[-A-Za-z0-9_]{1,128}$";
 constexpr std::string_view kProcessTypeHint =
     "a Heroku process type: 1 to 128 letters, digits, '_' or '-'";
@@ -224,6 +242,20 @@ const ObjectType& MetadataType() {
                        "a lowercase DNS label: a-z, 0-9 and '-', starting and ending with a "
                        "letter or digit")
               .MaxLength(63),
+          StringMap<&Policy::labels>(
+              "labels",
+              "Labels, as tools like Kustomize and Argo CD add them; dynoherd checks them as "
+              "Kubernetes does and otherwise ignores them.")
+              .Pattern(std::string(LabelValuePattern()),
+                       "a label value: empty, or letters, digits, '-', '_' or '.', starting and "
+                       "ending with a letter or digit")
+              .MaxLength(63),
+          StringMap<&Policy::annotations>(
+              "annotations",
+              "Annotations, as tools like Argo CD and Flux add them; dynoherd checks them as "
+              "Kubernetes does and otherwise ignores them. Values are any string.")
+              .MaxLength(256 << 10)
+              .MaxTotalBytes(256 << 10),
       }};
   return type;
 }
@@ -651,6 +683,75 @@ std::string_view DurationPattern() {
   return pattern;
 }
 
+namespace {
+
+bool IsAlphanumeric(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+
+// A DNS-1123 label: a-z, 0-9 and '-', starting and ending with a letter or digit.
+bool IsDnsLabel(std::string_view label) {
+  if (label.empty() || !IsAlphanumeric(label.front()) || !IsAlphanumeric(label.back())) {
+    return false;
+  }
+  for (char c : label) {
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-')) return false;
+  }
+  return true;
+}
+
+std::string DnsSubdomainProblem(std::string_view prefix) {
+  if (prefix.size() > 253) {
+    return "the prefix must be at most 253 characters (got " + std::to_string(prefix.size()) + ")";
+  }
+  for (size_t start = 0;;) {
+    size_t dot = prefix.find('.', start);
+    if (!IsDnsLabel(prefix.substr(start, dot - start))) {
+      return "the prefix must be a DNS subdomain: lowercase labels of a-z, 0-9 and '-', each "
+             "starting and ending with a letter or digit, joined by '.'";
+    }
+    if (dot == std::string_view::npos) return "";
+    start = dot + 1;
+  }
+}
+
+}  // namespace
+
+std::string QualifiedNameProblem(std::string_view key) {
+  std::string_view name = key;
+  if (size_t slash = key.find('/'); slash != std::string_view::npos) {
+    if (std::string problem = DnsSubdomainProblem(key.substr(0, slash)); !problem.empty()) {
+      return problem;
+    }
+    name = key.substr(slash + 1);
+  }
+  if (name.empty()) return "the name must not be empty";
+  if (name.size() > 63) {
+    return "the name must be at most 63 characters (got " + std::to_string(name.size()) + ")";
+  }
+  for (char c : name) {
+    if (!IsAlphanumeric(c) && c != '-' && c != '_' && c != '.') {
+      return "the name may hold only letters, digits, '-', '_' and '.'" +
+             std::string(c == '/' ? " (one '/' after a prefix)" : "");
+    }
+  }
+  if (!IsAlphanumeric(name.front()) || !IsAlphanumeric(name.back())) {
+    return "the name must start and end with a letter or digit";
+  }
+  return "";
+}
+
+std::string_view QualifiedNamePattern() {
+  // The lookaheads bound the prefix to 253 characters and the name to 63.
+  return "^(?:(?=[^/]{1,253}/)[a-z0-9](?:[-a-z0-9]*[a-z0-9])?"
+         "(?:\\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*/)?"
+         "(?=[^/]{1,63}$)[A-Za-z0-9](?:[-A-Za-z0-9_.]*[A-Za-z0-9])?$";
+}
+
+std::string_view LabelValuePattern() {
+  return "^(?:[A-Za-z0-9](?:[-A-Za-z0-9_.]*[A-Za-z0-9])?)?$";
+}
+
 std::string FormatNumber(double value) {
   char buf[40];
   if (value == std::floor(value) && std::fabs(value) < 1e16) {
@@ -692,6 +793,20 @@ std::string Field::Constraints() const {
       if (!pattern_hint.empty()) {
         text = "Must be " + pattern_hint;
         if (max_length > 0) text += ", at most " + std::to_string(max_length) + " characters";
+      }
+      break;
+    case FieldKind::kStringMap:
+      text =
+          "Keys: an optional DNS subdomain prefix and '/', then a name of at most 63 "
+          "characters: letters, digits, '-', '_' or '.', starting and ending with a letter or "
+          "digit";
+      if (!pattern_hint.empty()) text += "; values: " + pattern_hint;
+      if (max_length > 0 && max_total_bytes == 0) {
+        text += ", at most " + std::to_string(max_length) + " characters";
+      }
+      if (max_total_bytes > 0) {
+        text += "; at most " + std::to_string(max_total_bytes / 1024) +
+                " KiB of keys and values together";
       }
       break;
     case FieldKind::kList:

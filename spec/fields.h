@@ -33,6 +33,8 @@ enum class FieldKind {
   kList,            // a sequence of `object`s
   kStringList,      // a sequence of strings, each checked as a kString and appended by `store`
   kMap,             // a mapping from a name (matching `pattern`) to an `object`
+  kStringMap,       // a mapping from a key (checked by `key_problem`) to a string (checked as a
+                    // kString), stored by `store_entry`: metadata.labels, metadata.annotations
 };
 
 // A scalar after its checks, ready to store. Enums are carried as their underlying integer.
@@ -65,6 +67,12 @@ struct Field {
   std::vector<EnumValue> enum_values;  // kEnum
   bool expands_env = false;            // kString: ${VAR} is replaced from the environment
   bool secret = false;                 // kString: may hold credentials; never echoed in messages
+  // kStringMap: what is wrong with a key ("" when nothing), and the same rule as an anchored
+  // ECMAScript regex for the JSON Schema (a test checks they agree), with its longest key.
+  std::string (*key_problem)(std::string_view key) = nullptr;
+  std::string key_pattern;
+  int key_max_length = 0;
+  size_t max_total_bytes = 0;  // kStringMap: of every key and value together; 0 = no limit
 
   // The default, read from the default-constructed struct; nullopt when there is none.
   std::optional<FieldValue> default_value;
@@ -75,13 +83,16 @@ struct Field {
 
   // Scalar kinds: stores a checked value into the struct; kStringList: appends one item.
   std::function<void(StructRef, const FieldValue&)> store;
+  // kStringMap: stores one checked entry.
+  std::function<void(StructRef, const std::string& key, std::string value)> store_entry;
   // kObject: returns the nested struct (creating it). kList / kMap: appends a new element and
   // returns it; `key` is the map key (kMap) and empty otherwise.
   std::function<StructRef(StructRef, std::string_view key)> enter;
 
   bool IsScalar() const {
     return kind != FieldKind::kObject && kind != FieldKind::kList &&
-           kind != FieldKind::kStringList && kind != FieldKind::kMap;
+           kind != FieldKind::kStringList && kind != FieldKind::kMap &&
+           kind != FieldKind::kStringMap;
   }
   // The constraints in words ("Between 30s and 1h."), generated so they cannot disagree with
   // the checks; empty when there are none worth saying.
@@ -112,6 +123,14 @@ std::string_view DurationPattern();
 
 // A maxUnavailable percentage, "1%" to "100%", as an anchored ECMAScript regex.
 std::string_view PercentPattern();
+
+// Kubernetes' rules for metadata: a label or annotation key is a qualified name (an optional DNS
+// subdomain prefix and '/', then a name of at most 63 characters: letters, digits, '-', '_', '.',
+// starting and ending with a letter or digit); a label value is empty or such a name.
+// What is wrong with `key` as a qualified name, or "" when nothing is.
+std::string QualifiedNameProblem(std::string_view key);
+std::string_view QualifiedNamePattern();
+std::string_view LabelValuePattern();
 
 // A number as people write it: "0", "1.5", "9007199254740991".
 std::string FormatNumber(double value);

@@ -229,8 +229,9 @@ struct LoadedDocument {
 // Reads one YAML document by the field table, then applies the cross-field rules.
 class DocumentLoader {
  public:
-  DocumentLoader(const std::string& file, const EnvLookup& env, std::vector<LoadError>& errors)
-      : file_(file), env_(env), errors_(errors), first_error_(errors.size()) {}
+  DocumentLoader(const std::string& file, const EnvLookup& env, const LoadOptions& options,
+                 std::vector<LoadError>& errors)
+      : file_(file), env_(env), options_(options), errors_(errors), first_error_(errors.size()) {}
 
   LoadedDocument Load(const YAML::Node& root) {
     LoadedDocument doc;
@@ -297,7 +298,8 @@ class DocumentLoader {
   // non-string and duplicate keys. A duplicate also marks the first one's path as broken, so
   // rules between fields leave it alone: which of the two was meant is anyone's guess.
   template <typename Visit>
-  void ForEachEntry(const YAML::Node& node, const std::string& path, Visit visit) {
+  void ForEachEntry(const YAML::Node& node, const std::string& path, Visit visit,
+                    std::string (*child_path)(const std::string&, std::string_view) = Join) {
     std::map<std::string, SourceLocation> seen;
     for (auto it = node.begin(); it != node.end(); ++it) {
       // Copies: the iterator hands out a temporary pair (Nodes are cheap handles).
@@ -309,7 +311,7 @@ class DocumentLoader {
         continue;
       }
       const std::string& name = key.Scalar();
-      std::string child = Join(path, name);
+      std::string child = child_path(path, name);
       if (auto first = seen.find(name); first != seen.end()) {
         Error(key_at, child,
               "duplicate key " + Quote(name) + "; first set at line " +
@@ -420,11 +422,51 @@ class DocumentLoader {
                        LoadObject(value, *field.object, element, child);
                      });
         return;
+      case FieldKind::kStringMap:
+        if (!node.IsMap()) return TypeError(path, "a mapping of strings", node);
+        LoadStringMap(node, field, target, path);
+        return;
       default:
         if (std::optional<FieldValue> value = ReadScalar(node, field, path)) {
           field.store(target, *value);
         }
         return;
+    }
+  }
+
+  // metadata.labels["app.kubernetes.io/name"]: keys hold '.' and '/', so they are quoted.
+  static std::string KeyPath(const std::string& path, std::string_view key) {
+    return path + "[" + Quote(key) + "]";
+  }
+
+  void LoadStringMap(const YAML::Node& node, const Field& field, StructRef target,
+                     const std::string& path) {
+    size_t total_bytes = 0;
+    ForEachEntry(
+        node, path,
+        [&](const std::string& key, const YAML::Node& value, const std::string& child,
+            const Place& place) {
+          places_[child] = place;
+          total_bytes += key.size();
+          const bool too_long = key.size() > static_cast<size_t>(field.key_max_length);
+          std::string problem = too_long
+                                    ? "must be at most " + std::to_string(field.key_max_length) +
+                                          " characters (got " + std::to_string(key.size()) + ")"
+                                    : field.key_problem(key);
+          if (!problem.empty()) {
+            Error(place.key, child, "invalid key: " + std::move(problem));
+            return;
+          }
+          if (std::optional<FieldValue> text = ReadScalar(value, field, child)) {
+            total_bytes += std::get<std::string>(*text).size();
+            field.store_entry(target, key, std::get<std::string>(std::move(*text)));
+          }
+        },
+        KeyPath);
+    if (field.max_total_bytes > 0 && total_bytes > field.max_total_bytes) {
+      Error(ValueAt(path), path,
+            "keys and values must total at most " + std::to_string(field.max_total_bytes) +
+                " bytes (got " + std::to_string(total_bytes) + ")");
     }
   }
 
@@ -469,6 +511,7 @@ class DocumentLoader {
     switch (field.kind) {
       case FieldKind::kString:
       case FieldKind::kStringList:  // one item
+      case FieldKind::kStringMap:   // one value
         return ReadString(s);
       case FieldKind::kInteger:
         return ReadInteger(s);
@@ -493,6 +536,7 @@ class DocumentLoader {
     switch (field.kind) {
       case FieldKind::kString:
       case FieldKind::kStringList:
+      case FieldKind::kStringMap:
         return "a string";
       case FieldKind::kInteger:
         return "an integer";
@@ -529,14 +573,18 @@ class DocumentLoader {
     }
     const Field& field = s.field;
     std::string value = s.text;
-    if (field.expands_env) {
+    std::string from;  // where the value came from, when it is not what was written
+    if (s.path == "spec.app" && options_.app) {
+      value = *options_.app;
+      from = "-a";
+    } else if (field.expands_env) {
       Result<std::string> expanded = ExpandVariables(s.text, env_);
       if (!expanded.ok()) return Fail(s, expanded.status().message());
       value = std::move(*expanded);
+      if (value != s.text) from = Quote(s.text);
     }
-    const bool expanded = value != s.text;
     std::string shown = field.secret ? "" : " (got " + Quote(value) + ")";
-    if (!field.secret && expanded) shown = " (got " + Quote(value) + " from " + Quote(s.text) + ")";
+    if (!field.secret && !from.empty()) shown = " (got " + Quote(value) + " from " + from + ")";
     // Every string is bounded before a pattern reads it (std::regex recurses per character).
     const size_t longest = field.max_length > 0 ? static_cast<size_t>(field.max_length)
                                                 : kLongestString;
@@ -909,6 +957,7 @@ class DocumentLoader {
 
   const std::string& file_;
   const EnvLookup& env_;
+  const LoadOptions& options_;
   std::vector<LoadError>& errors_;
   const size_t first_error_;  // this document's errors are errors_[first_error_..]
   std::map<std::string, Place> places_;
@@ -958,7 +1007,8 @@ std::optional<YAML::Mark> StuckParserAt(const std::string& text) {
 // Accumulates policies from several inputs and checks what spans them (unique names).
 class PolicySetBuilder {
  public:
-  explicit PolicySetBuilder(const EnvLookup& env) : env_(env) {}
+  PolicySetBuilder(const EnvLookup& env, const LoadOptions& options)
+      : env_(env), options_(options) {}
 
   void AddError(LoadError error) { errors_.push_back(std::move(error)); }
 
@@ -983,7 +1033,7 @@ class PolicySetBuilder {
       if (document.IsNull()) continue;  // "---" with nothing after it
       ++loaded;
       try {
-        DocumentLoader loader(filename, env_, errors_);
+        DocumentLoader loader(filename, env_, options_, errors_);
         LoadedDocument doc = loader.Load(document);
         if (CheckUniqueName(doc) && doc.ok) CheckFormationsUnclaimed(doc.policy);
         if (doc.ok) policies_.push_back(std::move(doc.policy));
@@ -1041,6 +1091,7 @@ class PolicySetBuilder {
   }
 
   const EnvLookup& env_;
+  const LoadOptions& options_;
   std::vector<Policy> policies_;
   std::vector<LoadError> errors_;
   std::map<std::string, SourceLocation> names_;
@@ -1091,15 +1142,16 @@ std::string LoadResult::ErrorText() const {
   return out;
 }
 
-LoadResult ParsePolicies(std::string_view text, const std::string& filename, const EnvLookup& env) {
-  PolicySetBuilder set(env);
+LoadResult ParsePolicies(std::string_view text, const std::string& filename, const EnvLookup& env,
+                         const LoadOptions& options) {
+  PolicySetBuilder set(env, options);
   set.AddText(text, filename);
   return std::move(set).Finish();
 }
 
 LoadResult LoadPolicies(const std::vector<std::string>& paths, const EnvLookup& env,
-                        std::istream& stdin_stream) {
-  PolicySetBuilder set(env);
+                        std::istream& stdin_stream, const LoadOptions& options) {
+  PolicySetBuilder set(env, options);
   std::set<fs::path> read;  // canonical paths, so a file named twice is read once
   bool stdin_read = false;
 

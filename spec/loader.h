@@ -8,6 +8,7 @@
 #pragma once
 
 #include <istream>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -43,10 +44,18 @@ struct LoadResult {
 // "<stdin>"). Files may hold several "---" documents; empty documents are skipped. A file that
 // appears twice (directly and through its directory) is read once. Policy names must be unique
 // across everything loaded.
+// What the command line changes in every document loaded.
+struct LoadOptions {
+  // -a/--app: every policy's spec.app, instead of the value written (which is then not
+  // expanded). Checked as a written one would be, and errors say it came from -a.
+  std::optional<std::string> app;
+};
+
 LoadResult LoadPolicies(const std::vector<std::string>& paths, const EnvLookup& env,
-                        std::istream& stdin_stream);
+                        std::istream& stdin_stream, const LoadOptions& options = {});
 
 // Parses one input's text; `filename` is what error locations name.
-LoadResult ParsePolicies(std::string_view text, const std::string& filename, const EnvLookup& env);
+LoadResult ParsePolicies(std::string_view text, const std::string& filename, const EnvLookup& env,
+                         const LoadOptions& options = {});
 
 }  // namespace dynoherd::spec

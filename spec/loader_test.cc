@@ -529,6 +529,79 @@ TEST_CASE("maxUnavailable is a count >= 1 or a percentage 1%..100%") {
 
 // --- Names
 
+// --- Labels and annotations
+
+std::string WithMetadata(std::string_view metadata_lines) {
+  return "apiVersion: dynoherd/v1\nkind: FormationPolicy\nmetadata:\n  name: shop\n" +
+         std::string(metadata_lines) + "spec: {app: shop, formations: [{type: web}]}\n";
+}
+
+TEST_CASE("labels and annotations as Kustomize and Argo CD write them are kept") {
+  Policy policy =
+      LoadOne(WithMetadata("  labels:\n"
+                           "    app.kubernetes.io/name: dynoherd\n"
+                           "    app.kubernetes.io/part-of: shop\n"
+                           "    argocd.argoproj.io/instance: shop-prod\n"
+                           "    empty: \"\"\n"
+                           "  annotations:\n"
+                           "    argocd.argoproj.io/sync-wave: \"2\"\n"
+                           "    config.kubernetes.io/origin: |\n"
+                           "      path: base/policy.yaml\n"));
+  CHECK(policy.labels ==
+        std::map<std::string, std::string>{{"app.kubernetes.io/name", "dynoherd"},
+                                           {"app.kubernetes.io/part-of", "shop"},
+                                           {"argocd.argoproj.io/instance", "shop-prod"},
+                                           {"empty", ""}});
+  CHECK(policy.annotations.at("argocd.argoproj.io/sync-wave") == "2");
+  CHECK(policy.annotations.at("config.kubernetes.io/origin") == "path: base/policy.yaml\n");
+}
+
+TEST_CASE("label and annotation keys and values are checked as Kubernetes does, each located") {
+  CHECK(Errors(WithMetadata("  labels:\n    Example.com/x: a\n")) ==
+        "t.yaml:6:5: metadata.labels[\"Example.com/x\"]: invalid key: the prefix must be a DNS "
+        "subdomain: lowercase labels of a-z, 0-9 and '-', each starting and ending with a letter "
+        "or digit, joined by '.'\n");
+  CHECK(Errors(WithMetadata("  labels:\n    team: -core\n")) ==
+        "t.yaml:6:11: metadata.labels[\"team\"]: must be a label value: empty, or letters, "
+        "digits, '-', '_' or '.', starting and ending with a letter or digit (got \"-core\")\n");
+  CHECK(Errors(WithMetadata("  labels:\n    version: 2\n")) ==
+        "t.yaml:6:14: metadata.labels[\"version\"]: must be a string (got the number 2; quote "
+        "it: \"2\")\n");
+  CHECK(Errors(WithMetadata("  labels:\n    x: " + std::string(64, 'v') + "\n")) ==
+        "t.yaml:6:8: metadata.labels[\"x\"]: must be at most 63 characters (got 64)\n");
+  CHECK(Errors(WithMetadata("  annotations:\n    " + std::string(64, 'k') + ": v\n")) ==
+        "t.yaml:6:5: metadata.annotations[\"" + std::string(64, 'k') +
+            "\"]: invalid key: the name must be at most 63 characters (got 64)\n");
+  CHECK(Errors(WithMetadata("  annotations:\n    a/b/c: v\n")) ==
+        "t.yaml:6:5: metadata.annotations[\"a/b/c\"]: invalid key: the name may hold only letters, "
+        "digits, '-', '_' and '.' (one '/' after a prefix)\n");
+  CHECK(Errors(WithMetadata("  labels: [a]\n")) ==
+        "t.yaml:5:11: metadata.labels: must be a mapping of strings (got a list)\n");
+  CHECK(Errors(WithMetadata("  labels:\n    a: x\n    a: y\n")) ==
+        "t.yaml:7:5: metadata.labels[\"a\"]: duplicate key \"a\"; first set at line 6\n");
+}
+
+TEST_CASE("annotations total at most 256 KiB, like Kubernetes") {
+  const std::string big(130 << 10, 'x');
+  std::string two = "  annotations:\n    a: " + big + "\n    b: " + big + "\n";
+  CHECK(Errors(WithMetadata(two)) ==
+        "t.yaml:6:5: metadata.annotations: keys and values must total at most 262144 bytes (got " +
+            std::to_string(2 * big.size() + 2) + ")\n");
+  CHECK(LoadOne(WithMetadata("  annotations:\n    a: " + big + "\n")).annotations.at("a") == big);
+}
+
+TEST_CASE("-a replaces spec.app without expanding what is written, and is checked like it") {
+  const std::string yaml =
+      "apiVersion: dynoherd/v1\nkind: FormationPolicy\nmetadata: {name: a}\n"
+      "spec: {app: '${UNSET}', formations: [{type: web}]}\n";
+  LoadResult moved = ParsePolicies(yaml, "t.yaml", Env(), {.app = "shop-staging"});
+  REQUIRE(moved.ok());
+  CHECK(moved.policies[0].app == "shop-staging");
+  CHECK(ParsePolicies(yaml, "t.yaml", Env(), {.app = "Shop"}).ErrorText() ==
+        "t.yaml:4:13: spec.app: must be a Heroku app name (3 to 30 characters: a-z, 0-9 and '-', "
+        "starting with a letter) or an app id (UUID) (got \"Shop\" from -a)\n");
+}
+
 TEST_CASE("policy names are lowercase DNS labels of at most 63 characters") {
   auto named = [](std::string name) {
     return "apiVersion: dynoherd/v1\nkind: FormationPolicy\nmetadata:\n  name: " + name +

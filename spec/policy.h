@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -159,6 +160,10 @@ struct SimSpec {
 
 struct Policy {
   std::string name;  // metadata.name
+  // metadata.labels and metadata.annotations: kept for the tools that add them (Kustomize, Argo
+  // CD, Flux); dynoherd only validates them, as Kubernetes does.
+  std::map<std::string, std::string> labels;
+  std::map<std::string, std::string> annotations;
   std::string app;   // spec.app, after ${VAR} expansion
   ProviderKind provider = ProviderKind::kHeroku;
   bool paused = false;

@@ -110,6 +110,16 @@ ordered_json Property(const Field& field) {
       if (field.max_items > 0) p["maxItems"] = field.max_items;
       break;
     }
+    case FieldKind::kStringMap: {
+      ordered_json value = {{"type", "string"}};
+      if (!field.pattern.empty()) value["pattern"] = field.pattern;
+      if (field.max_length > 0) value["maxLength"] = field.max_length;
+      p["type"] = "object";
+      p["propertyNames"] = {{"pattern", field.key_pattern}, {"maxLength", field.key_max_length}};
+      // The loader also bounds the total size (max_total_bytes), which JSON Schema cannot say.
+      p["additionalProperties"] = value;
+      break;
+    }
     case FieldKind::kMap:
       p["type"] = "object";
       if (!field.pattern.empty()) p["propertyNames"] = {{"pattern", field.pattern}};

@@ -63,7 +63,7 @@ std::string Join(const std::string& path, const std::string& name) {
   return path.empty() ? name : path + "." + name;
 }
 
-// Collects every scalar property or list of strings (leaf) and every object of the schema. Lists
+// Collects every scalar property, list of strings or map of strings (leaf) and every object of the schema. Lists
 // of objects are entered at index 0 and maps at key "web", the shapes the base documents below
 // have.
 void Walk(const json& object, const std::string& path, const Pointer& pointer,
@@ -77,11 +77,14 @@ void Walk(const json& object, const std::string& path, const Pointer& pointer,
     std::string child = Join(path, name);
     const bool strings =
         property.value("type", "") == "array" && property["items"].value("type", "") == "string";
+    const bool string_map = property.value("type", "") == "object" &&
+                            property["additionalProperties"].is_object() &&
+                            property["additionalProperties"].value("type", "") == "string";
     if (property.contains("properties")) {
       Walk(property, child, pointer / name, leaves, objects);
     } else if (property.value("type", "") == "array" && !strings) {
       Walk(Resolve(property["items"]), child + "[0]", pointer / name / 0, leaves, objects);
-    } else if (property.value("type", "") == "object") {
+    } else if (property.value("type", "") == "object" && !string_map) {
       Walk(Resolve(property["additionalProperties"]), child + ".web", pointer / name / "web",
            leaves, objects);
     } else {
@@ -177,6 +180,7 @@ std::vector<json> Candidates(const Leaf& leaf) {
   }
   if (type == "boolean") out.push_back(true);
   if (type == "array") out.push_back(json::array({"default"}));
+  if (type == "object") out.push_back({{"app.kubernetes.io/name", "dynoherd"}});
   if (IsDuration(s)) {
     for (const char* d : {"1m", "30s", "2s", "10s", "100ms", "1s"})
       out.push_back(d);
@@ -250,7 +254,7 @@ TEST_CASE("the schema is draft 2020-12, closed, described and deterministic") {
     INFO(leaf.path);
     CHECK_FALSE(leaf.schema.value("description", "").empty());
   }
-  CHECK(SchemaWalk().leaves.size() == 55);
+  CHECK(SchemaWalk().leaves.size() == 57);
 }
 
 TEST_CASE("docs/formationpolicy.schema.json is the current schema") {
@@ -316,6 +320,7 @@ TEST_CASE("the loader rejects the types the schema rejects") {
     if (type == "boolean") wrong.insert(wrong.end(), {"true", 1});
     if (leaf.schema.contains("oneOf")) wrong.insert(wrong.end(), {"5", true, 1.5});
     if (type == "array") wrong = {json::object(), nullptr, "default", 5};
+    if (type == "object") wrong = {json::array(), nullptr, "default", 5};
     for (const json& value : wrong) {
       INFO(value.dump());
       std::string errors = Rejection(leaf, value);
@@ -464,6 +469,31 @@ TEST_CASE("${VAR} fields: the schema accepts a reference, the loader expands it"
   }
 }
 
+TEST_CASE("labels and annotations: the schema's keys and values are the loader's") {
+  const json base = Bases()[0];
+  const std::vector<std::string> samples = {"app",   "app.kubernetes.io/name", "Example.com/x",
+                                            "",      "a b",                    "-a",
+                                            "a/b/c", std::string(63, 'v'),     std::string(64, 'v'),
+                                            "v1.2",  "x/" + std::string(63, 'n')};
+  for (const char* name : {"labels", "annotations"}) {
+    const json map = Schema()["$defs"]["Metadata"]["properties"][name];
+    const std::regex key_pattern(map["propertyNames"]["pattern"].get<std::string>());
+    const json value_schema = map["additionalProperties"];
+    const std::regex value_pattern(value_schema.value("pattern", std::string(".*")));
+    for (const auto& sample : samples) {
+      INFO(name << " " << sample);
+      const bool key_ok = std::regex_search(sample, key_pattern) &&
+                          sample.size() <= map["propertyNames"]["maxLength"];
+      const json as_key = With(base, Pointer("/metadata") / name, {{sample, "v"}});
+      CHECK(Load(as_key).ok() == key_ok);
+      const bool value_ok = std::regex_search(sample, value_pattern) &&
+                            sample.size() <= value_schema["maxLength"];
+      const json as_value = With(base, Pointer("/metadata") / name, {{"k", sample}});
+      CHECK(Load(as_value).ok() == value_ok);
+    }
+  }
+}
+
 TEST_CASE("map keys follow propertyNames") {
   json base = Bases()[2];
   json entry = base["spec"]["sim"]["formations"]["web"];
@@ -541,6 +571,10 @@ TEST_CASE("every field of the loader's table is in the schema with the same shap
         case FieldKind::kMap:
           CHECK(property["type"] == "object");
           break;
+        case FieldKind::kStringMap:
+          CHECK(property["type"] == "object");
+          CHECK(property["additionalProperties"]["type"] == "string");
+          break;
       }
     }
   }
@@ -573,6 +607,50 @@ TEST_CASE("docs/spec.md lists every field of every object with its default") {
           section.find("\n| `" + field.name + "` | " + expected + " |") != std::string::npos,
           field.name << " should read: | `" << field.name << "` | " << expected);
     }
+  }
+}
+
+TEST_CASE("QualifiedNamePattern accepts exactly what QualifiedNameProblem accepts") {
+  const std::regex pattern{std::string(QualifiedNamePattern())};
+  const std::string name63(63, 'a');
+  const std::string prefix253 = std::string(126, 'a') + "." + std::string(126, 'b');
+  for (const std::string& key : {std::string("app"),
+                                 std::string("app.kubernetes.io/name"),
+                                 std::string("argocd.argoproj.io/instance"),
+                                 std::string("kustomize.toolkit.fluxcd.io/x"),
+                                 std::string("A_b.C-9"),
+                                 std::string("x"),
+                                 name63,
+                                 name63 + "a",
+                                 prefix253 + "/" + name63,
+                                 prefix253 + "b/x",
+                                 std::string(""),
+                                 std::string("/x"),
+                                 std::string("a/"),
+                                 std::string("-a"),
+                                 std::string("a-"),
+                                 std::string("a b"),
+                                 std::string("a/b/c"),
+                                 std::string("Example.com/x"),
+                                 std::string("a..b/x"),
+                                 std::string("-a.b/x"),
+                                 std::string("a.b-/x"),
+                                 std::string("ünïcode"),
+                                 std::string("a_b/x")}) {
+    INFO(key);
+    CHECK(std::regex_match(key, pattern) == QualifiedNameProblem(key).empty());
+  }
+}
+
+TEST_CASE("LabelValuePattern takes Kubernetes' label values") {
+  const std::regex pattern{std::string(LabelValuePattern())};
+  for (const char* ok : {"", "a", "v1.2.3", "my_app-01", "Z"}) {
+    INFO(ok);
+    CHECK(std::regex_match(std::string(ok), pattern));
+  }
+  for (const char* bad : {"-a", "a-", ".a", "a b", "a/b", "ü"}) {
+    INFO(bad);
+    CHECK_FALSE(std::regex_match(std::string(bad), pattern));
   }
 }
 

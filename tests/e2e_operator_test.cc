@@ -136,6 +136,44 @@ TEST_CASE("plan: exit 0 when converged, 2 with actions planned, 1 on error; it c
   CHECK_FALSE(fs::exists(w.state));  // read if present, never written
 }
 
+TEST_CASE("-a/--app: the same policy file planned and reconciled against another app") {
+  World w;
+  // Written for production; -a points it at blog (web x2) as `heroku ps -a blog` would.
+  const std::string policy = w.Policy("shop.yaml", DriftPolicy("web", "${HEROKU_APP_NAME}", 3));
+
+  ProcessResult plan = w.Run({"plan", "-f", policy, "-a", "blog"});
+  CHECK(plan.exit_code == 2);
+  CHECK(plan.out ==
+        "web (app blog)\n"
+        "  web  scale 2 -> 3        drift: the spec declares 3\n"
+        "\n"
+        "Plan: 1 scale.\n");
+
+  ProcessResult reconcile = w.Run({"reconcile", "-f", policy, "--app", "blog"});
+  CHECK(reconcile.exit_code == 0);
+  CHECK(w.fake->Quantity("blog", "web") == 3);
+  CHECK(w.fake->Quantity("shop", "web") == 5);  // the app the policy did not name is untouched
+  ProcessResult status = w.Run({"status", "-f", policy, "-a", "blog", "-o", "json"});
+  CHECK(status.exit_code == 0);
+  CHECK(json::parse(status.out)["policies"][0]["app"] == "blog");
+
+  // A bad name is located at spec.app and says where it came from; -a needs -f.
+  ProcessResult bad = w.Run({"plan", "-f", policy, "-a", "Blog_App"});
+  CHECK(bad.exit_code == 1);
+  CHECK(Contains(bad.err, policy + ":5:8: spec.app: must be a Heroku app name (3 to 30 "
+                                   "characters: a-z, 0-9 and '-', starting with a letter) or "
+                                   "an app id (UUID) (got \"Blog_App\" from -a)"));
+  ProcessResult alone = w.Run({"status", "-a", "blog"});
+  CHECK(alone.exit_code == 1);
+  CHECK(Contains(alone.err, "--app requires --filename"));
+
+  // Two policies of two apps in one set, both moved to blog, would fight over blog's web.
+  const std::string other = w.Policy("other.yaml", DriftPolicy("other", "shop", 5));
+  ProcessResult both = RunDynoherd({"validate", "-f", policy, "-f", other, "-a", "blog"});
+  CHECK(both.exit_code == 1);
+  CHECK(Contains(both.err, "formation \"web\" of app \"blog\" is already managed by policy"));
+}
+
 TEST_CASE("plan --output json: one object with the policies, actions, formations and a summary") {
   World w;
   const std::string drifted = w.Policy("drifted.yaml", DriftPolicy("shop-web", "shop", 6));

@@ -144,6 +144,12 @@ class Daemon {
   int port_ = 0;
 };
 
+// The arguments of `run` on `policies`, with a state file in `dir`, on a free port.
+std::vector<std::string> RunArgs(const std::string& policies, const TempDir& dir) {
+  const std::string state = (dir.path() / "state.json").string();
+  return {"-f", policies, "--state", state, "--listen", "127.0.0.1:0"};
+}
+
 void CheckNoSecrets(const std::string& text) {
   CHECK(text.find(kToken) == std::string::npos);
   CHECK(text.find(kDrainSecret) == std::string::npos);
@@ -229,9 +235,7 @@ TEST_CASE(
   TempDir dir;
   auto fake = StartFake();
   std::string policy = dir.Write("shop.yaml", HerokuPolicy(3));
-  Daemon run(
-      {"-f", policy, "--state", (dir.path() / "state.json").string(), "--listen", "127.0.0.1:0"},
-      fake->url());
+  Daemon run(RunArgs(policy, dir), fake->url());
   run.WaitRunning();
   REQUIRE(run.WaitLog("to=3 cause=drift"));
 
@@ -264,6 +268,63 @@ TEST_CASE(
   ProcessResult r = run.Stop(SIGTERM);
   CHECK(r.exit_code == 0);
   CheckNoSecrets(r.out + r.err);
+}
+
+TEST_CASE("run: a policy file edited in place is applied without a signal; a broken one rejected") {
+  TempDir dir;
+  auto fake = StartFake();
+  const std::string policy = dir.Write("shop.yaml", HerokuPolicy(3));
+  // The state file sits beside the policy: its writes at every pass must not count as a change.
+  Daemon run(RunArgs(policy, dir), fake->url());
+  run.WaitRunning();
+  REQUIRE(run.WaitLog("to=3 cause=drift"));
+
+  dir.Write("shop.yaml", HerokuPolicy(4));
+  REQUIRE(run.WaitLog("msg=\"policy files changed on disk; reloading\" paths=" + policy));
+  REQUIRE(run.WaitLog("msg=\"policies reloaded\" policies=1 added=\"\" changed=shop removed=\"\""));
+  REQUIRE(run.WaitLog("to=4 cause=drift"));
+  CHECK(fake->Quantity("shop", "web") == 4);
+
+  dir.Write("shop.yaml", HerokuPolicy(5, "5s"));
+  REQUIRE(run.WaitLog("level=error msg=\"reload rejected; the previous policies keep running\" "
+                      "error=\"" +
+                      policy + ":6:13: spec.interval: must be >= 10s (got 5s)\""));
+  auto metrics = run.Get("/metrics");
+  REQUIRE(metrics);
+  CHECK(metrics->body.find("dynoherd_spec_reload_errors_total ") != std::string::npos);
+  CHECK(metrics->body.find("dynoherd_spec_reload_errors_total 0") == std::string::npos);
+  // The policy in force is still the 4: shown by its next pass, one interval (10s) away.
+  ScaleByHand(*fake, "web", 2);
+  REQUIRE(run.WaitLog("from=2 to=4 cause=drift"));
+
+  ProcessResult r = run.Stop(SIGTERM);
+  CHECK(r.exit_code == 0);
+}
+
+TEST_CASE("run: a ConfigMap volume updated through its ..data symlink is applied") {
+  TempDir dir;
+  auto fake = StartFake();
+  const std::string volume = dir.UpdateLikeConfigMap("policies", {{"shop.yaml", HerokuPolicy(3)}});
+  Daemon run(RunArgs(volume, dir), fake->url());
+  run.WaitRunning();
+  REQUIRE(run.WaitLog("to=3 cause=drift"));
+
+  dir.UpdateLikeConfigMap("policies", {{"shop.yaml", HerokuPolicy(4)}});
+  REQUIRE(run.WaitLog("msg=\"policy files changed on disk; reloading\" paths=" + volume));
+  REQUIRE(run.WaitLog("to=4 cause=drift"));
+  CHECK(fake->Quantity("shop", "web") == 4);
+
+  // A second sync: the first swap removed the directory the file resolved to.
+  dir.UpdateLikeConfigMap("policies", {{"shop.yaml", HerokuPolicy(5, "5s")}});
+  REQUIRE(run.WaitLog("level=error msg=\"reload rejected; the previous policies keep running\" "
+                      "error=\"" +
+                      volume + "/shop.yaml:6:13: spec.interval: must be >= 10s (got 5s)\""));
+  dir.UpdateLikeConfigMap("policies", {{"shop.yaml", HerokuPolicy(5)}});
+  REQUIRE(run.WaitLog("to=5 cause=drift"));
+  CHECK(fake->Quantity("shop", "web") == 5);
+
+  ProcessResult r = run.Stop(SIGTERM);
+  CHECK(r.exit_code == 0);
 }
 
 TEST_CASE("run holds the state file: a reconcile or a second run on it exits 1") {

@@ -5,6 +5,7 @@
 #include <httplib.h>
 #include <signal.h>
 
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <regex>
 #include <thread>
@@ -132,6 +133,56 @@ httplib::Result PostDrain(int port, const std::string& policy, const std::string
   return client.Post("/drains/" + policy, headers, body, "application/logplex-1");
 }
 
+// A Prometheus /api/v1/query on 127.0.0.1 that answers one value per web dyno (web.1 to web.5,
+// web.3 the slowest) and records the queries. Basic auth in url() is accepted, never checked.
+class FakePrometheus {
+ public:
+  static constexpr const char* kPassword = "pr0m-pass";
+
+  FakePrometheus() {
+    server_.Get("/api/v1/query", [this](const httplib::Request& req, httplib::Response& res) {
+      {
+        std::lock_guard lock(mu_);
+        queries_.push_back(req.get_param_value("query"));
+      }
+      json result = json::array();
+      for (int i = 1; i <= 5; ++i) {
+        const std::string dyno = "web." + std::to_string(i);
+        result.push_back({{"metric", {{"dyno", dyno}}},
+                          {"value", {1795352400, i == 3 ? "0.900" : "0.1" + std::to_string(i)}}});
+      }
+      res.set_content(
+          json{{"status", "success"}, {"data", {{"resultType", "vector"}, {"result", result}}}}
+              .dump(),
+          "application/json");
+    });
+    server_.set_keep_alive_max_count(1);
+    port_ = server_.bind_to_any_port("127.0.0.1");
+    serving_ = std::thread([this] { server_.listen_after_bind(); });
+    for (int i = 0; i < 5000 && !server_.is_running(); ++i)
+      std::this_thread::sleep_for(1ms);  // bounded: until the server thread listens
+  }
+  ~FakePrometheus() {
+    server_.stop();
+    serving_.join();
+  }
+
+  std::string url() const {
+    return std::string("http://reader:") + kPassword + "@127.0.0.1:" + std::to_string(port_);
+  }
+  std::vector<std::string> queries() {
+    std::lock_guard lock(mu_);
+    return queries_;
+  }
+
+ private:
+  httplib::Server server_;
+  int port_ = 0;
+  std::thread serving_;
+  std::mutex mu_;
+  std::vector<std::string> queries_;
+};
+
 std::string Metrics(int port) {
   httplib::Client client("127.0.0.1", port);
   auto r = client.Get("/metrics");
@@ -192,9 +243,9 @@ TEST_CASE("run with router logs via drain: batches in, the laggard restarted, ac
 }
 
 // The metric names of docs/metrics.md that `run` exports once a pass of `policy_file` (named
-// `policy`) is recorded.
+// `policy`) is recorded, or once `wait_for` is logged.
 std::string MetricsAfterFirstPass(const World& w, const std::string& policy_file,
-                                  const std::string& policy) {
+                                  const std::string& policy, std::string wait_for = "") {
   auto started = Subprocess::Start(
       DynoherdBinary(), {.args = {"run", "-f", policy_file, "--state", w.state, "--listen",
                                   "127.0.0.1:0", "--log-level", "debug"},
@@ -203,8 +254,8 @@ std::string MetricsAfterFirstPass(const World& w, const std::string& policy_file
   Subprocess& run = *started;
   REQUIRE_MESSAGE(run.WaitForOutput("msg=\"dynoherd is running\"", 20s), run.err());
   const int port = ListenPort(run);
-  REQUIRE_MESSAGE(run.WaitForOutput("msg=\"next pass scheduled\" policy=" + policy, 20s),
-                  run.err());
+  if (wait_for.empty()) wait_for = "msg=\"next pass scheduled\" policy=" + policy;
+  REQUIRE_MESSAGE(run.WaitForOutput(wait_for, 20s), run.err());
   const std::string metrics = Metrics(port);
   ProcessResult promtool =
       RunProcess("/usr/bin/promtool", {.args = {"check", "metrics"}, .stdin_data = metrics});
@@ -220,16 +271,57 @@ bool HasWebSeries(const std::string& metrics, const std::string& name, const std
   return std::regex_search(metrics, series);
 }
 
+// Checks that `metrics` holds every name of `names` (each with the character that follows it,
+// "{" or " ") and, for each name of `web_names`, a series of the web formation of `policy`.
+void CheckExported(const std::string& metrics, const std::vector<std::string>& names,
+                   const std::vector<std::string>& web_names, const std::string& policy) {
+  for (const auto& name : names)
+    CHECK_MESSAGE(Contains(metrics, name), name);
+  for (const auto& name : web_names)
+    CHECK_MESSAGE(HasWebSeries(metrics, name, policy), name);
+}
+
 TEST_CASE("run exports every metric of docs/metrics.md its policy configures") {
-  const std::vector<std::string> always = {
-      "dynoherd_build_info{", "dynoherd_reconcile_total{", "dynoherd_reconcile_duration_seconds_count{",
-      "dynoherd_last_reconcile_timestamp_seconds{", "dynoherd_reconcile_interval_seconds{",
-      "dynoherd_heroku_requests_total{", "dynoherd_heroku_ratelimit_remaining ",
-      "dynoherd_router_lines_total{", "dynoherd_spec_reload_errors_total "};
+  // Whatever the policy: the passes, the reloads and the process (docs/metrics.md).
+  const std::vector<std::string> always = {"dynoherd_build_info{",
+                                           "dynoherd_reconcile_total{",
+                                           "dynoherd_reconcile_duration_seconds_count{",
+                                           "dynoherd_last_reconcile_timestamp_seconds{",
+                                           "dynoherd_reconcile_interval_seconds{",
+                                           "dynoherd_spec_reload_errors_total ",
+                                           "process_cpu_seconds_total ",
+                                           "process_resident_memory_bytes ",
+                                           "process_virtual_memory_bytes ",
+                                           "process_open_fds ",
+                                           "process_max_fds ",
+                                           "process_start_time_seconds "};
+  // A Heroku policy: the Platform API and the router-log lines (0 until lines are read).
+  std::vector<std::string> heroku = always;
+  for (const char* name :
+       {"dynoherd_heroku_requests_total{", "dynoherd_heroku_ratelimit_remaining ",
+        "dynoherd_router_lines_total{"}) {
+    heroku.push_back(name);
+  }
   const std::vector<std::string> every_formation = {
       "dynoherd_formation_quantity", "dynoherd_formation_desired_quantity",
       "dynoherd_formation_latency_seconds", "dynoherd_dyno_latency_seconds",
       "dynoherd_dyno_restarts_total", "dynoherd_scale_changes_total", "dynoherd_condition"};
+  std::vector<std::string> with_laggards = every_formation;
+  with_laggards.push_back("dynoherd_dyno_zscore");
+  const std::vector<std::string> autoscale_only = {"dynoherd_latency_event_active",
+                                                   "dynoherd_latency_event_depth",
+                                                   "dynoherd_formation_baseline_quantity",
+                                                   "dynoherd_formation_max_quantity",
+                                                   "dynoherd_formation_latency_threshold_seconds",
+                                                   "dynoherd_latency_event_duration_seconds",
+                                                   "dynoherd_latency_event_max_duration_seconds"};
+  std::vector<std::string> both = with_laggards;
+  both.insert(both.end(), autoscale_only.begin(), autoscale_only.end());
+  std::vector<std::string> with_autoscale = every_formation;
+  with_autoscale.insert(with_autoscale.end(), autoscale_only.begin(), autoscale_only.end());
+  const std::string autoscale =
+      "{latencyThreshold: 2s, restoredThreshold: 1s, alertInterval: 2m, maxExtraWorkers: 2, "
+      "maxDuration: 1h}";
 
   SUBCASE("laggards only") {
     World w;
@@ -237,11 +329,7 @@ TEST_CASE("run exports every metric of docs/metrics.md its policy configures") {
         w.dir.Write("shop.yaml", Policy("shop-web", "{source: router-logs}", "{minSamples: 20}"));
     const std::string metrics = MetricsAfterFirstPass(w, file, "shop-web");
     INFO(metrics);
-    for (const auto& name : always)
-      CHECK_MESSAGE(Contains(metrics, name), name);
-    for (const auto& name : every_formation)
-      CHECK_MESSAGE(HasWebSeries(metrics, name, "shop-web"), name);
-    CHECK(HasWebSeries(metrics, "dynoherd_dyno_zscore", "shop-web"));
+    CheckExported(metrics, heroku, with_laggards, "shop-web");
     CHECK(Contains(metrics, "dynoherd_condition{app=\"shop\",formation=\"web\",policy=\"shop-web\","
                             "status=\"True\",type=\"Degraded\"} "));
     CHECK(Contains(metrics, "dynoherd_formation_latency_seconds{app=\"shop\",formation=\"web\","
@@ -254,23 +342,58 @@ TEST_CASE("run exports every metric of docs/metrics.md its policy configures") {
         "apiVersion: dynoherd/v1\nkind: FormationPolicy\nmetadata: {name: shop-scale}\nspec:\n"
         "  app: shop\n  formations:\n    - type: web\n      quantity: 5\n"
         "      latency: {source: router-logs, statistic: p50}\n"
-        "      autoscale: {latencyThreshold: 2s, restoredThreshold: 1s, alertInterval: 2m,\n"
-        "                  maxExtraWorkers: 2, maxDuration: 1h}\n");
+        "      autoscale: " +
+            autoscale + "\n");
     const std::string metrics = MetricsAfterFirstPass(w, file, "shop-scale");
     INFO(metrics);
-    for (const auto& name : always)
-      CHECK_MESSAGE(Contains(metrics, name), name);
-    for (const auto& name : every_formation)
-      CHECK_MESSAGE(HasWebSeries(metrics, name, "shop-scale"), name);
-    for (const std::string name :
-         {"dynoherd_latency_event_active", "dynoherd_latency_event_depth",
-          "dynoherd_formation_baseline_quantity", "dynoherd_formation_max_quantity",
-          "dynoherd_formation_latency_threshold_seconds", "dynoherd_latency_event_duration_seconds",
-          "dynoherd_latency_event_max_duration_seconds"}) {
-      CHECK_MESSAGE(HasWebSeries(metrics, name, "shop-scale"), name);
-    }
+    CheckExported(metrics, heroku, with_autoscale, "shop-scale");
     CHECK(Contains(metrics, "dynoherd_formation_latency_seconds{app=\"shop\",formation=\"web\","
                             "policy=\"shop-scale\",statistic=\"p50\"} "));
+  }
+  SUBCASE("laggards and autoscale") {
+    World w;
+    const std::string file =
+        w.dir.Write("shop.yaml", Policy("shop-both", "{source: router-logs}", "{minSamples: 20}") +
+                                     "      quantity: 5\n      autoscale: " + autoscale + "\n");
+    const std::string metrics = MetricsAfterFirstPass(w, file, "shop-both");
+    INFO(metrics);
+    CheckExported(metrics, heroku, both, "shop-both");
+  }
+  SUBCASE("Prometheus source") {
+    World w;
+    FakePrometheus prometheus;
+    const std::string file =
+        w.dir.Write("shop.yaml", Policy("shop-prom",
+                                        "{source: prometheus, url: '" + prometheus.url() +
+                                            "', query: 'my_p50_seconds', statistic: p50}",
+                                        "{minSamples: 1}") +
+                                     "      quantity: 5\n      autoscale: " + autoscale + "\n");
+    const std::string metrics = MetricsAfterFirstPass(w, file, "shop-prom");
+    INFO(metrics);
+    CheckExported(metrics, heroku, both, "shop-prom");
+    CHECK(HasWebSeries(metrics, "dynoherd_dyno_zscore", "shop-prom"));
+    CHECK_FALSE(Contains(metrics, FakePrometheus::kPassword));
+  }
+  SUBCASE("the simulator") {
+    World w;
+    const std::string file =
+        w.dir.Write("demo.yaml",
+                    "apiVersion: dynoherd/v1\nkind: FormationPolicy\nmetadata: {name: demo}\n"
+                    "spec:\n  app: demo-shop\n  provider: sim\n  interval: 10s\n  formations:\n"
+                    "    - type: web\n      quantity: 4\n"
+                    "      latency: {source: sim, window: 1m, statistic: p50}\n"
+                    "      laggards: {sigma: 2.0, minSamples: 20}\n"
+                    "      autoscale: " +
+                        autoscale +
+                        "\n"
+                        "  sim:\n    seed: 7\n    speed: 60\n    duration: 1h\n    formations:\n"
+                        "      web: {quantity: 4, serviceTime: 100ms, rps: 20}\n");
+    // Laggards are judged once the 1m window holds only the formation's current size: the
+    // first passes of a world that starts with the run cannot (1m lasts 1s at speed 60).
+    const std::string metrics =
+        MetricsAfterFirstPass(w, file, "demo", "msg=\"next pass scheduled\" simTime=2m");
+    INFO(metrics);
+    CheckExported(metrics, always, both, "demo");
   }
 }
 
@@ -358,34 +481,9 @@ TEST_CASE("plan with a drain policy: latency unknown, and the log says it needs 
 
 TEST_CASE("plan with Prometheus per-dyno values: minSamples 1 lets laggards judge them") {
   World w;
-  std::mutex mu;
-  std::vector<std::string> queries;
-  httplib::Server prometheus;
-  prometheus.Get("/api/v1/query", [&](const httplib::Request& req, httplib::Response& res) {
-    {
-      std::lock_guard lock(mu);
-      queries.push_back(req.get_param_value("query"));
-    }
-    json result = json::array();
-    for (int i = 1; i <= 5; ++i) {
-      const std::string dyno = "web." + std::to_string(i);
-      result.push_back({{"metric", {{"dyno", dyno}}},
-                        {"value", {1795352400, i == 3 ? "0.900" : "0.1" + std::to_string(i)}}});
-    }
-    res.set_content(
-        json{{"status", "success"}, {"data", {{"resultType", "vector"}, {"result", result}}}}
-            .dump(),
-        "application/json");
-  });
-  prometheus.set_keep_alive_max_count(1);
-  const int port = prometheus.bind_to_any_port("127.0.0.1");
-  std::thread serving([&] { prometheus.listen_after_bind(); });
-  for (int i = 0; i < 5000 && !prometheus.is_running(); ++i)
-    std::this_thread::sleep_for(1ms);
-
-  const std::string url = "http://reader:pr0m-pass@127.0.0.1:" + std::to_string(port);
-  const std::string latency =
-      "{source: prometheus, url: '" + url + "', query: 'my_p50_seconds{app=\"shop\"}'}";
+  FakePrometheus prometheus;
+  const std::string latency = "{source: prometheus, url: '" + prometheus.url() +
+                              "', query: 'my_p50_seconds{app=\"shop\"}'}";
   const std::string counted = w.dir.Write("prom.yaml", Policy("shop-prom", latency));
   const std::string judged =
       w.dir.Write("prom1.yaml", Policy("shop-prom", latency, "{minSamples: 1}"));
@@ -396,14 +494,10 @@ TEST_CASE("plan with Prometheus per-dyno values: minSamples 1 lets laggards judg
   INFO(with_one.err);
   CHECK(with_one.exit_code == 2);
   CHECK(Contains(with_one.out, "restart web.3"));
-  CHECK_FALSE(Contains(with_one.out + with_one.err, "pr0m-pass"));
-  {
-    std::lock_guard lock(mu);
-    REQUIRE(queries.size() == 2);
-    CHECK(queries[0] == "my_p50_seconds{app=\"shop\"}");
-  }
-  prometheus.stop();
-  serving.join();
+  CHECK_FALSE(Contains(with_one.out + with_one.err, FakePrometheus::kPassword));
+  std::vector<std::string> queries = prometheus.queries();
+  REQUIRE(queries.size() == 2);
+  CHECK(queries[0] == "my_p50_seconds{app=\"shop\"}");
 }
 
 TEST_CASE("run with router logs via session: one tail, the laggard restarted, a clean stop") {

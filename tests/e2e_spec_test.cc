@@ -95,6 +95,41 @@ TEST_CASE("validate takes several -f: files, directories and stdin together") {
   CHECK(r.exit_code == 0);
 }
 
+TEST_CASE(
+    "validate takes the labels and annotations Kustomize and Argo CD add; a bad one is located") {
+  auto labelled = [](const std::string& team) {
+    return "apiVersion: dynoherd/v1\nkind: FormationPolicy\n"
+           "metadata:\n"
+           "  name: shop\n"
+           "  labels:\n"
+           "    app.kubernetes.io/name: dynoherd\n"
+           "    app.kubernetes.io/managed-by: kustomize\n"
+           "    argocd.argoproj.io/instance: shop-production\n"
+           "    team: " +
+           team +
+           "\n"
+           "  annotations:\n"
+           "    argocd.argoproj.io/sync-wave: \"2\"\n"
+           "    config.kubernetes.io/origin: |\n"
+           "      path: base/shop.yaml\n"
+           "spec: {app: shop, formations: [{type: web}]}\n";
+  };
+  TempDir dir;
+  const std::string good = dir.Write("good.yaml", labelled("core"));
+  ProcessResult ok = RunDynoherd({"validate", "-f", good});
+  CHECK(ok.exit_code == 0);
+  CHECK(ok.out == "1 policy valid\n");
+  CHECK(ok.err == "");
+
+  const std::string bad = dir.Write("bad.yaml", labelled("core team"));
+  ProcessResult r = RunDynoherd({"validate", "-f", bad});
+  CHECK(r.exit_code == 1);
+  CHECK(r.err == bad +
+                     ":9:11: metadata.labels[\"team\"]: must be a label value: empty, or "
+                     "letters, digits, '-', '_' or '.', starting and ending with a letter or digit "
+                     "(got \"core team\")\n");
+}
+
 TEST_CASE("validate without -f is a usage error") {
   ProcessResult r = RunDynoherd({"validate"});
   CHECK(r.exit_code != 0);
@@ -206,6 +241,21 @@ std::vector<Case> Corpus() {
   p = HerokuPolicy();
   p["spec"]["formations"][0].erase("latency");
   both("laggards-without-latency", p, false);
+  p = HerokuPolicy();
+  p["metadata"]["labels"] = {{"app.kubernetes.io/name", "dynoherd"}, {"empty", ""}};
+  p["metadata"]["annotations"] = {{"argocd.argoproj.io/sync-wave", "2"}};
+  both("labels-and-annotations", p, true);
+  p["metadata"]["labels"] = {{"Example.com/x", "a"}};
+  both("label-key-with-uppercase-prefix", p, false);
+  p["metadata"]["labels"] = {{std::string(64, 'k'), "a"}};
+  both("label-key-name-too-long", p, false);
+  p["metadata"]["labels"] = {{"team", "-core"}};
+  both("label-value-starting-with-dash", p, false);
+  p["metadata"]["labels"] = {{"version", 2}};
+  both("label-value-not-a-string", p, false);
+  p["metadata"]["labels"] = json::object();
+  p["metadata"]["annotations"] = {{"a/b/c", "x"}};
+  both("annotation-key-with-two-slashes", p, false);
   p = SimPolicy();
   p["spec"]["sim"]["formations"]["web"]["jobTime"] = "1s";
   both("sim-formation-mixed", p, false);

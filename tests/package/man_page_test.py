@@ -76,7 +76,7 @@ class ManPage(unittest.TestCase):
 
     def test_the_comparison_sees_options(self):
         self.assertIn("--pushgateway-instance", page_flags(page_sections()["reconcile"]))
-        self.assertEqual(help_flags("validate"), {"-f", "--filename"})
+        self.assertEqual(help_flags("validate"), {"-f", "--filename", "-a", "--app"})
         self.assertNotIn("--listen", page_flags(page_sections()["plan"]))
 
     def test_global_options(self):

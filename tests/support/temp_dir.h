@@ -4,6 +4,8 @@
 #include <filesystem>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 namespace dynoherd::testing {
 
@@ -18,6 +20,13 @@ class TempDir {
 
   // Writes `content` to path()/relative, creating parent directories; returns the full path.
   std::string Write(const std::string& relative, std::string_view content) const;
+
+  // Writes `files` (name, content) into path()/relative as the kubelet updates a ConfigMap volume
+  // (its atomic writer): a new timestamped directory, a `..data` symlink to it renamed over the
+  // old one, which is then removed, and `name -> ..data/name` symlinks. Returns the volume's path.
+  std::string UpdateLikeConfigMap(
+      const std::string& relative,
+      const std::vector<std::pair<std::string, std::string>>& files) const;
 
  private:
   std::filesystem::path path_;
