@@ -105,6 +105,19 @@ void Daemon::RequestReload() {
   cv_.notify_all();
 }
 
+void Daemon::PassSoon(const std::string& name) {
+  {
+    std::lock_guard lock(mu_);
+    if (!started_ || !entries_.contains(name)) return;
+    std::vector<ScheduledPolicy> schedule;
+    for (const auto& [other, entry] : entries_)
+      schedule.push_back({other, entry.policy->interval, other == name, Duration{0}});
+    scheduler_.SetPolicies(schedule, clock_.Now());
+    woken_ = true;
+  }
+  cv_.notify_all();
+}
+
 void Daemon::Wake() {
   {
     std::lock_guard lock(mu_);
@@ -168,7 +181,7 @@ RunOutcome Daemon::Run() {
   if (store_) {
     if (Status s = store_->Write(); !s.ok()) {
       logger_.Error("saving the status failed",
-                    {{"state", store_->path()}, {"error", s.message()}});
+                    {{"state", store_->where()}, {"error", s.message()}});
     }
   }
   closed_ = true;
@@ -194,6 +207,10 @@ void Daemon::StartDueLocked(TimePoint now) {
   size_t busy = in_flight_.size();
   if (busy >= threads) return;
   for (const std::string& name : scheduler_.TakeDue(now, threads - busy)) {
+    if (!ActsOnLocked(name)) {
+      scheduler_.Finished(name, true, now);  // another replica's now; looked at again next time
+      continue;
+    }
     const Entry& entry = entries_.at(name);
     Task task{entry.policy, entry.runtime, entry.rng, std::nullopt};
     if (auto it = statuses_.find(name); it != statuses_.end()) task.previous = it->second;
@@ -260,7 +277,7 @@ void Daemon::RecordLocked(const Task& task, const PassResult& result) {
   if (store_) {
     if (Status s = SavePass(*store_, result, record); !s.ok()) {
       logger_.Error("saving the status failed",
-                    {{"policy", name}, {"state", store_->path()}, {"error", s.message()}});
+                    {{"policy", name}, {"state", store_->where()}, {"error", s.message()}});
     }
   }
   if (it == entries_.end()) {
@@ -348,7 +365,7 @@ Readiness Daemon::Ready() const {
   if (stopping_ || stop_requested_) return {false, "shutting down"};
   std::vector<std::string> waiting;
   for (const auto& [name, entry] : entries_) {
-    if (!passed_once_.contains(name)) waiting.push_back(name);
+    if (!passed_once_.contains(name) && ActsOnLocked(name)) waiting.push_back(name);
   }
   if (!waiting.empty()) return {false, "waiting for the first pass of " + JoinNames(waiting)};
   return {true, std::to_string(entries_.size()) + (entries_.size() == 1 ? " policy" : " policies") +

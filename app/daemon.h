@@ -86,6 +86,10 @@ struct DaemonHooks {
   // The seed of a policy's random numbers (laggards with select: random), at Start and when a
   // reload changes the policy. Empty: a fresh seed per process, as a real formation wants.
   std::function<uint64_t(const spec::Policy&)> seed;
+  // Whether this process acts on the policy now (replicas sharing a store: it holds the lease).
+  // A due policy it does not act on is skipped until its next interval, and /readyz does not wait
+  // for its first pass. Called with the daemon's lock held. Empty: every policy.
+  std::function<bool(const std::string& policy)> acts_on;
 };
 
 struct RunOutcome {
@@ -128,6 +132,8 @@ class Daemon {
   void RequestStop(std::string reason);
   void RequestReload();
   void Wake();  // look at the clock again (tests, after moving a ManualClock)
+  // Makes the policy due now (this replica just took its lease). Unknown names are ignored.
+  void PassSoon(const std::string& name);
 
   Readiness Ready() const;
   std::vector<PolicySnapshot> Snapshot() const;
@@ -153,6 +159,7 @@ class Daemon {
 
   std::shared_ptr<std::mt19937_64> NewRng(const spec::Policy& policy) const;
   Duration FirstDelay(const spec::Policy& policy) const;
+  bool ActsOnLocked(const std::string& name) const { return !hooks_.acts_on || hooks_.acts_on(name); }
   Result<std::map<std::string, Entry>> BuildEntries(std::vector<spec::Policy> policies);
   // The last-pass record the state file holds for `name`; nullopt without one it can read.
   std::optional<model::PassRecord> StoredRecord(const std::string& name) const;

@@ -8,7 +8,8 @@ namespace dynoherd::app {
 
 std::vector<PassResult> RunPasses(const std::vector<spec::Policy>& policies,
                                   RuntimeFactory& factory, providers::StateStore& store, bool apply,
-                                  const Clock& clock, Logger& logger, metrics::Metrics* metrics) {
+                                  const Clock& clock, Logger& logger, metrics::Metrics* metrics,
+                                  const RuntimeWrapper& wrap) {
   PassRunner runner(clock, logger, metrics);
   std::random_device seed;
   std::mt19937_64 rng((static_cast<uint64_t>(seed()) << 32) | seed());
@@ -26,6 +27,7 @@ std::vector<PassResult> RunPasses(const std::vector<spec::Policy>& policies,
           {{"policy", policy.name}, {"app", policy.app}, {"error", runtime.status().message()}});
       if (metrics) metrics->RecordPass(policy.name, false, 0, result.finished_at);
     } else {
+      if (wrap) runtime = wrap(policy, *runtime);
       result = runner.Run(policy, **runtime, store.Find(policy.name), rng,
                           {.apply = apply, .save_first = [&store](const model::PolicyStatus& s) {
                              return store.Save(s);

@@ -203,6 +203,7 @@ Result<providers::heroku::HerokuClient*> RuntimeFactory::HerokuClient() {
   options->api_reserve = options_.api_reserve;
   options->transport.connect_timeout = options_.connect_timeout;
   options->transport.total_timeout = options_.request_timeout;
+  if (!options_.user_agent.empty()) options->transport.user_agent = options_.user_agent;
   options->on_response = observer_.heroku_response;
   Result<std::unique_ptr<providers::heroku::HerokuClient>> client =
       providers::heroku::HerokuClient::Create(std::move(options).value(), clock_, &sleeper_,

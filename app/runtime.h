@@ -65,6 +65,9 @@ struct RuntimeOptions {
   // DYNOHERD_PROMETHEUS_TOKEN
   EnvLookup env = ProcessEnvironment();
   int api_reserve = 300;  // --api-reserve
+  // The Platform API's User-Agent; empty: the client's ("dynoherd/<version>"). Replicas sharing
+  // a store add their lease token, so Heroku's logs say which replica sent a write.
+  std::string user_agent;
   Duration connect_timeout = 5s;
   Duration request_timeout = 30s;
   // The log tails of `run` (router-logs via session): backoff and bounds. Their window is the

@@ -14,6 +14,9 @@ enum ExitCode : int {
   // `reconcile`: no policy failed, but a change was sent and never answered (it may have taken
   // effect; the next pass observes whether it did).
   kExitOutcomeUnknown = 3,
+  // `reconcile --store`: no policy failed, but another dynoherd held the lease of a policy, which
+  // was therefore not reconciled (it is in good hands; a CI job may treat this as success).
+  kExitLeaseHeld = 4,
 };
 
 // `validate -f PATH...`: checks policy files (cli/validate_command.cc).

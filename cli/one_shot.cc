@@ -1,7 +1,9 @@
 #include "cli/one_shot.h"
 
 #include <cstdio>
+#include <map>
 
+#include "app/leased_passes.h"
 #include "app/one_shot.h"
 #include "app/report.h"
 #include "cli/commands.h"
@@ -98,21 +100,56 @@ std::optional<Duration> SimAt(const OneShotArgs& args, const std::vector<spec::P
   return *sim_at;
 }
 
-// The state file; `plan` only looks, so it may run while a reconcile or the daemon holds the lock.
-std::unique_ptr<providers::StateStore> OpenState(const OneShotArgs& args, Logger& log) {
-  Result<std::string> state_path = StatePath(args.common);
-  if (!state_path.ok()) {
-    log.Error("no state file", {{"error", state_path.status().message()}});
-    return nullptr;
-  }
-  Result<std::unique_ptr<providers::StateStore>> store =
-      args.apply ? providers::StateStore::Open(*state_path)
-                 : providers::StateStore::OpenReadOnly(*state_path);
+// The store; `plan` only looks, so it may run while a reconcile or the daemon holds the lock.
+std::unique_ptr<providers::StateStore> OpenState(
+    const OneShotArgs& args, const std::optional<RedisStore>& redis, const ReplicaLeases* leases,
+    Logger& log) {
+  Result<std::unique_ptr<providers::StateStore>> store = OpenStore(
+      args.common, redis, !args.apply,
+      leases ? [keeper = leases->keeper.get()](std::string_view p) { return keeper->TokenFor(p); }
+             : std::function<std::optional<std::string>(std::string_view)>());
   if (!store.ok()) {
     log.Error("cannot open the state file", {{"error", store.status().message()}});
     return nullptr;
   }
   return std::move(store).value();
+}
+
+// Takes the lease of every policy (reconcile with --store) and keeps renewing them. Removes from
+// `policies` those another dynoherd holds, each logged; `held_elsewhere` counts them. Null after
+// logging an error.
+std::unique_ptr<ReplicaLeases> TakeLeases(const OneShotArgs& args, const RedisStore& redis,
+                                          std::vector<spec::Policy>& policies,
+                                          int& held_elsewhere, Logger& log) {
+  Result<std::unique_ptr<ReplicaLeases>> leases =
+      MakeLeases(args.store, redis, /*fair_share=*/false, log, nullptr);
+  if (!leases.ok()) {
+    log.Error("invalid flag", {{"error", leases.status().message()}});
+    return nullptr;
+  }
+  app::LeaseKeeper& keeper = *(*leases)->keeper;
+  std::vector<std::string> names;
+  for (const spec::Policy& p : policies)
+    names.push_back(p.name);
+  keeper.SetPolicies(names);
+  app::LeaseKeeper::TickOutcome taken = keeper.Tick();
+  if (!taken.error.ok()) {
+    log.Error("cannot take the leases", {{"store", redis.where}, {"error", taken.error.message()}});
+    keeper.ReleaseAll();
+    return nullptr;
+  }
+  std::map<std::string, std::string> holders;
+  for (const app::LeaseView& view : keeper.Views())
+    holders[view.policy] = view.holder;
+  std::erase_if(policies, [&](const spec::Policy& p) {
+    if (keeper.Holds(p.name)) return false;
+    ++held_elsewhere;
+    log.Error("another dynoherd holds the lease of the policy: not reconciled",
+              {{"policy", p.name}, {"holder", holders[p.name]}});
+    return true;
+  });
+  keeper.Start({});
+  return std::move(leases).value();
 }
 
 }  // namespace
@@ -133,7 +170,18 @@ int RunOneShot(const OneShotArgs& args, const EnvLookup& env) {
   if (!CheckPushgateway(args, session)) return kExitError;
   std::optional<std::vector<spec::Policy>> policies = LoadPolicies(args.common.files, session);
   if (!policies) return kExitError;
-  std::unique_ptr<providers::StateStore> store = OpenState(args, log);
+  Result<std::optional<RedisStore>> redis = ConnectRedisStore(args.store, session);
+  if (!redis.ok()) {
+    log.Error("invalid flag", {{"error", redis.status().message()}});
+    return kExitError;
+  }
+  int held_elsewhere = 0;
+  std::unique_ptr<ReplicaLeases> leases;
+  if (*redis && args.apply) {
+    leases = TakeLeases(args, **redis, *policies, held_elsewhere, log);
+    if (!leases) return kExitError;
+  }
+  std::unique_ptr<providers::StateStore> store = OpenState(args, *redis, leases.get(), log);
   if (!store) return kExitError;
   Result<app::RuntimeOptions> runtime_options = RuntimeOptionsOf(args.common, env);
   if (!runtime_options.ok()) {
@@ -158,8 +206,19 @@ int RunOneShot(const OneShotArgs& args, const EnvLookup& env) {
       (void)factory.Build(policy);
     clock.Shift(*sim_at);
   }
+  app::RuntimeWrapper fence;
+  if (leases) {
+    fence = [keeper = leases->keeper.get()](const spec::Policy& policy,
+                                            const std::shared_ptr<app::PolicyRuntime>& runtime) {
+      return app::FencedRuntime(*runtime, *keeper, policy.name);
+    };
+  }
   std::vector<app::PassResult> results =
-      app::RunPasses(*policies, factory, *store, args.apply, clock, log, metrics_ptr);
+      app::RunPasses(*policies, factory, *store, args.apply, clock, log, metrics_ptr, fence);
+  if (leases) {
+    leases->keeper->Stop();
+    leases->keeper->ReleaseAll();
+  }
 
   const std::string out = args.common.output == "json"
                               ? app::PassResultsJson(results, *policies, !args.apply).dump(2) + "\n"
@@ -170,6 +229,7 @@ int RunOneShot(const OneShotArgs& args, const EnvLookup& env) {
 
   const app::PassTotals totals = app::Totals(results);
   if (totals.failed_policies > 0 || !printed) return kExitError;
+  if (held_elsewhere > 0) return kExitLeaseHeld;
   if (!args.apply && totals.planned > 0) return kExitChanges;
   if (totals.unknown_policies > 0) return kExitOutcomeUnknown;
   return kExitOk;

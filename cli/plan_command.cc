@@ -13,6 +13,7 @@ void AddPlanCommand(CLI::App& app, int& exit_code) {
   args->apply = false;
   AddCommonOptions(*command, args->common, "warn");
   AddPlatformOptions(*command, args->common);
+  AddStoreOptions(*command, args->store);
   AddOutputOption(*command, args->common, {"text", "json"});
   AddSimAtOption(*command, *args);
   command->footer(

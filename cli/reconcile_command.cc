@@ -12,6 +12,8 @@ void AddReconcileCommand(CLI::App& app, int& exit_code) {
   auto args = std::make_shared<OneShotArgs>();
   AddCommonOptions(*command, args->common, "info");
   AddPlatformOptions(*command, args->common);
+  AddStoreOptions(*command, args->store);
+  AddLeaseOptions(*command, args->store);
   AddOutputOption(*command, args->common, {"text", "json"});
   AddSimAtOption(*command, *args);
   command->add_flag_callback(
@@ -42,11 +44,15 @@ void AddReconcileCommand(CLI::App& app, int& exit_code) {
       "Runs the policies one after the other; a policy that fails does not stop the others.\n"
       "Takes the state file's lock for the whole run: a second dynoherd on the same state\n"
       "exits 1 with \"another dynoherd holds STATEFILE\". Each policy's status is saved\n"
-      "after its pass.\n"
+      "after its pass. With --store redis://... it takes each policy's lease instead (held\n"
+      "for the run, renewed every --lease-renew): a policy whose lease another dynoherd holds\n"
+      "is not reconciled, and the run says so and exits 4.\n"
       "\n"
       "Exit status: 0 every policy reconciled (acted or not); 1 any policy failed (the\n"
-      "summary says which and why), or bad files or flags. Failing to write or push the\n"
-      "metrics is logged as an error but does not change the exit status.\n"
+      "summary says which and why), or bad files or flags; 3 a change was sent and never\n"
+      "answered; 4 (--store) another dynoherd held a policy's lease, which was skipped.\n"
+      "Failing to write or push the metrics is logged as an error but does not change the\n"
+      "exit status.\n"
       "\n"
       "Examples:\n"
       "  */5 * * * *  dynoherd reconcile -f /etc/dynoherd/ \\\n"

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "app/daemon.h"
+#include "app/leased_passes.h"
 #include "app/listener.h"
 #include "app/live_page.h"
 #include "app/pass.h"
@@ -27,6 +28,7 @@
 #include "cli/operator_options.h"
 #include "cli/policy_files.h"
 #include "cli/simulator.h"
+#include "cli/store_options.h"
 #include "common/env.h"
 #include "common/logging.h"
 #include "metrics/metrics.h"
@@ -48,6 +50,7 @@ struct RunArgs {
   std::string shutdown_grace = "8s";  // DaemonOptions::shutdown_grace
   std::string request_timeout = "10s";  // ListenerOptions::request_deadline
   bool no_watch = false;                // reload the -f paths only on SIGHUP, not on a change
+  StoreArgs store;
 };
 
 // SIGTERM, SIGINT and SIGHUP are blocked in every thread and taken by one thread with sigwait, so
@@ -150,6 +153,35 @@ Result<std::unique_ptr<providers::StateStore>> OpenRunState(
   return store;
 }
 
+// With --store: the leases of the policies, and the replica's token in the Platform API's
+// User-Agent (Heroku's logs, and the fake's records in tests, tell the replicas apart).
+Result<std::unique_ptr<ReplicaLeases>> RunLeases(const RunArgs& args, const RedisStore& redis,
+                                                 const std::vector<spec::Policy>& policies,
+                                                 Logger& logger, metrics::Metrics& metrics,
+                                                 app::RuntimeOptions& runtime_options) {
+  Result<std::unique_ptr<ReplicaLeases>> leases =
+      MakeLeases(args.store, redis, /*fair_share=*/true, logger, metrics.registry().get());
+  if (!leases.ok()) return leases;
+  std::vector<std::string> names;
+  for (const spec::Policy& p : policies)
+    names.push_back(p.name);
+  (*leases)->keeper->SetPolicies(std::move(names));
+  runtime_options.user_agent =
+      std::string("dynoherd/") + DYNOHERD_VERSION + " (replica " + (*leases)->keeper->token() + ")";
+  return leases;
+}
+
+// The lease rounds, once the daemon started: a lease taken makes its policy due at once.
+void StartLeases(app::LeaseKeeper& keeper, Daemon& daemon, const std::string& store,
+                 Logger& logger) {
+  logger.Info("sharing the policies through the store",
+              {{"replica", keeper.token()},
+               {"store", store},
+               {"leaseTtl", FormatDuration(keeper.options().ttl)},
+               {"leaseRenew", FormatDuration(keeper.options().renew_interval)}});
+  keeper.Start([&daemon](const std::string& policy) { daemon.PassSoon(policy); });
+}
+
 // What the daemon calls: the pass, the runtimes, reloads of the same -f paths (which the
 // environment may refuse), and the environment's own hooks.
 app::DaemonHooks MakeHooks(const RunArgs& args, const app::RunEnvironment& run,
@@ -208,15 +240,19 @@ Result<std::unique_ptr<app::Listener>> StartListener(app::ListenerOptions option
                                                      const app::RunEnvironment& run,
                                                      app::Daemon& daemon,
                                                      const metrics::Metrics& metrics,
-                                                     std::optional<std::string> state_path) {
+                                                     std::optional<std::string> state_path,
+                                                     const app::LeaseKeeper* keeper) {
   app::ListenerSources sources;
   // The process_* families only here: a one-shot's (reconcile --metrics-file) would be noise.
   sources.metrics_text = [&metrics, process = metrics::ProcessMetrics()] {
     return metrics.Serialize() + process.Serialize();
   };
-  sources.readiness = [&daemon] { return daemon.Ready(); };
-  sources.status_json = [&daemon, state_path] {
-    return app::StatusJson(daemon.Snapshot(), state_path, daemon.Now());
+  sources.readiness = [&daemon, keeper] {
+    return keeper ? app::LeaseReadiness(daemon.Ready(), *keeper) : daemon.Ready();
+  };
+  sources.status_json = [&daemon, state_path, keeper] {
+    std::string json = app::StatusJson(daemon.Snapshot(), state_path, daemon.Now());
+    return keeper ? app::StatusJsonWithLeases(json, *keeper) : json;
   };
   sources.live_page = [&daemon] { return app::RenderLivePage(daemon.Snapshot(), daemon.Now()); };
   const std::string listen = options.address;
@@ -280,15 +316,31 @@ int RunDaemon(const RunArgs& args) {
   listener_options.request_deadline =
       std::chrono::duration_cast<std::chrono::milliseconds>(*request_timeout);
 
+  metrics::Metrics metrics(DYNOHERD_VERSION);
+  Result<std::optional<RedisStore>> redis = ConnectRedisStore(args.store, session);
+  if (!redis.ok()) return fail("invalid flag", redis.status());
+  std::unique_ptr<ReplicaLeases> leases;
+  if (*redis) {
+    Result<std::unique_ptr<ReplicaLeases>> made =
+        RunLeases(args, **redis, *policies, logger, metrics, *runtime_options);
+    if (!made.ok()) return fail("invalid flag", made.status());
+    leases = std::move(made).value();
+  }
+
   TemporaryStateDir temporary_state;
-  Result<std::string> state_path = run.fresh_world && args.common.state_path.empty()
-                                       ? temporary_state.Create()
-                                       : StatePath(args.common);
+  Result<std::string> state_path =
+      *redis ? Result<std::string>((*redis)->where)
+             : (run.fresh_world && args.common.state_path.empty() ? temporary_state.Create()
+                                                                  : StatePath(args.common));
   if (!state_path.ok()) return fail("no state file", state_path.status());
-  Result<std::unique_ptr<providers::StateStore>> store = OpenRunState(*state_path, run, *policies);
+  Result<std::unique_ptr<providers::StateStore>> store =
+      leases ? OpenStore(args.common, *redis, /*read_only=*/false,
+                         [keeper = leases->keeper.get()](std::string_view policy) {
+                           return keeper->TokenFor(policy);
+                         })
+             : OpenRunState(*state_path, run, *policies);
   if (!store.ok()) return fail("cannot open the state file", store.status());
 
-  metrics::Metrics metrics(DYNOHERD_VERSION);
   app::RuntimeFactory factory(std::move(runtime_options).value(), *run.clock, *run.sleeper, logger,
                               &metrics);
   if (run.register_makers) run.register_makers(factory);
@@ -296,14 +348,16 @@ int RunDaemon(const RunArgs& args) {
   app::DaemonOptions daemon_options;
   daemon_options.first_pass_after_interval = run.first_pass_after_interval;
   daemon_options.shutdown_grace = *shutdown_grace;
-  Daemon daemon(daemon_options, *run.clock, MakeHooks(args, run, runner, factory), logger, &metrics,
-                store->get());
+  app::DaemonHooks hooks = MakeHooks(args, run, runner, factory);
+  if (leases) app::UseLeases(hooks, *leases->keeper, **store);
+  Daemon daemon(daemon_options, *run.clock, std::move(hooks), logger, &metrics, store->get());
   const auto policy_count = static_cast<int64_t>(policies->size());
   if (Status s = daemon.Start(std::move(*policies)); !s.ok()) return fail("cannot start", s);
   const bool state_is_temporary = args.common.state_path.empty() && run.fresh_world;
-  auto listener = StartListener(listener_options, run, daemon, metrics,
-                                state_is_temporary ? std::nullopt
-                                                : std::optional<std::string>(*state_path));
+  auto listener = StartListener(
+      listener_options, run, daemon, metrics,
+      state_is_temporary ? std::nullopt : std::optional<std::string>(*state_path),
+      leases ? leases->keeper.get() : nullptr);
   if (!listener.ok()) return fail("cannot listen", listener.status());
   // One handler for the daemon's life: it reads the factory's drain inboxes, which reloads keep
   // (a policy kept by a reload keeps its window) and drop with the policy (401 from then on, as
@@ -313,8 +367,14 @@ int RunDaemon(const RunArgs& args) {
   signals.Watch(daemon);
   const std::unique_ptr<providers::PolicyWatcher> watcher = WatchPolicyFiles(args, daemon, logger);
   LogRunning(args, run, (*listener)->address(), *state_path, policy_count);
+  if (leases) StartLeases(*leases->keeper, daemon, *state_path, logger);
 
   app::RunOutcome outcome = daemon.Run();
+  if (leases) {
+    leases->keeper->Stop();
+    // A pass abandoned in flight keeps its lease until it expires: nobody else acts meanwhile.
+    if (outcome.abandoned.empty()) leases->keeper->ReleaseAll();
+  }
   (*listener)->Stop();
   if (run.closing_report) PrintRedacted(session, run.closing_report(daemon.Snapshot()));
   const auto wall_elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -341,6 +401,8 @@ void AddRunCommand(CLI::App& app, int& exit_code) {
   auto args = std::make_shared<RunArgs>();
   AddCommonOptions(*command, args->common, "info");
   AddPlatformOptions(*command, args->common);
+  AddStoreOptions(*command, args->store);
+  AddLeaseOptions(*command, args->store);
   command
       ->add_option("--listen", args->listen,
                    "Address for /metrics, /healthz, /readyz, /status and log drains (default "
@@ -369,6 +431,10 @@ void AddRunCommand(CLI::App& app, int& exit_code) {
       "\n"
       "Policies with provider: sim run on simulated time at their sim.speed and the run ends by\n"
       "itself after sim.duration with a summary on stdout.\n"
+      "\n"
+      "Several replicas: with --store redis://... each policy is acted on by the replica that\n"
+      "holds its lease; replicas share the policies fairly and take over a dead one's within\n"
+      "--lease-ttl. /readyz answers 503 on a replica that holds no lease.\n"
       "\n"
       "Examples:\n"
       "  dynoherd run -f policies/\n"

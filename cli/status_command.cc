@@ -6,25 +6,37 @@
 #include "app/status_report.h"
 #include "cli/commands.h"
 #include "cli/operator_options.h"
+#include "cli/store_options.h"
 
 namespace dynoherd::cli {
 
 namespace {
 
-int RunStatus(const OperatorArgs& args) {
+struct StatusArgs {
+  OperatorArgs common;
+  StoreArgs store;
+};
+
+int RunStatus(const StatusArgs& status_args) {
+  const OperatorArgs& args = status_args.common;
   Session session(args, ProcessEnvironment());
   std::optional<std::vector<spec::Policy>> policies;
   if (!args.files.paths.empty()) {
     policies = LoadPolicies(args.files, session);
     if (!policies) return kExitError;
   }
-  Result<std::string> state_path = StatePath(args);
+  Result<std::optional<RedisStore>> redis = ConnectRedisStore(status_args.store, session);
+  if (!redis.ok()) {
+    session.logger().Error("invalid flag", {{"error", redis.status().message()}});
+    return kExitError;
+  }
+  Result<std::string> state_path = *redis ? Result<std::string>((*redis)->where) : StatePath(args);
   if (!state_path.ok()) {
     session.logger().Error("no state file", {{"error", state_path.status().message()}});
     return kExitError;
   }
   Result<std::unique_ptr<providers::StateStore>> store =
-      providers::StateStore::OpenReadOnly(*state_path);
+      OpenStore(args, *redis, /*read_only=*/true);
   if (!store.ok()) {
     session.logger().Error("cannot open the state file", {{"error", store.status().message()}});
     return kExitError;
@@ -49,14 +61,15 @@ int RunStatus(const OperatorArgs& args) {
 void AddStatusCommand(CLI::App& app, int& exit_code) {
   CLI::App* command = app.add_subcommand(
       "status", "Show the last known status of each policy, from the state file");
-  auto args = std::make_shared<OperatorArgs>();
-  AddCommonOptions(*command, *args, "warn");
+  auto args = std::make_shared<StatusArgs>();
+  AddCommonOptions(*command, args->common, "warn");
+  AddStoreOptions(*command, args->store);
   command->get_option("--filename")
       ->required(false)
       ->description(
           "Show these policies, in this order (default: every policy in the state "
           "file). FormationPolicy file, directory or -. Repeatable.");
-  AddOutputOption(*command, *args, {"text", "json", "yaml"});
+  AddOutputOption(*command, args->common, {"text", "json", "yaml"});
   command->footer(
       "Reads the state file that `reconcile` and `run` write, without its lock (it works\n"
       "while they run) and without contacting Heroku: what it shows is as old as the last\n"

@@ -55,7 +55,7 @@ Result<std::string> DefaultStatePath() {
   return DefaultStatePath(xdg ? xdg : "", home ? home : "");
 }
 
-Result<std::unique_ptr<StateStore>> StateStore::Open(const std::string& path) {
+Result<std::unique_ptr<FileStateStore>> FileStateStore::Open(const std::string& path) {
   if (Status s = EnsureDirectory(path); !s.ok()) return s;
   // The lock lives in its own file: the state file is replaced by rename on every write, and a
   // lock on the replaced inode would protect nothing.
@@ -71,22 +71,22 @@ Result<std::unique_ptr<StateStore>> StateStore::Open(const std::string& path) {
     if (error == EWOULDBLOCK) return Status::FailedPrecondition("another dynoherd holds " + path);
     return Status::FailedPrecondition("cannot lock " + lock_path + ": " + std::strerror(error));
   }
-  std::unique_ptr<StateStore> store(new StateStore(path, fd));
+  std::unique_ptr<FileStateStore> store(new FileStateStore(path, fd));
   if (Status s = store->Read(); !s.ok()) return s;
   return store;
 }
 
-Result<std::unique_ptr<StateStore>> StateStore::OpenReadOnly(const std::string& path) {
-  std::unique_ptr<StateStore> store(new StateStore(path, -1));
+Result<std::unique_ptr<FileStateStore>> FileStateStore::OpenReadOnly(const std::string& path) {
+  std::unique_ptr<FileStateStore> store(new FileStateStore(path, -1));
   if (Status s = store->Read(); !s.ok()) return s;
   return store;
 }
 
-StateStore::~StateStore() {
+FileStateStore::~FileStateStore() {
   if (lock_fd_ >= 0) ::close(lock_fd_);  // releases the flock
 }
 
-Status StateStore::Read() {
+Status FileStateStore::Read() {
   int fd = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
     if (errno == ENOENT) return Status::Ok();  // never written: an empty state
@@ -154,47 +154,45 @@ Status StateStore::Read() {
   return Status::Ok();
 }
 
-const model::PolicyStatus* StateStore::Find(std::string_view policy) const {
+const model::PolicyStatus* FileStateStore::Find(std::string_view policy) const {
   auto it = statuses_.find(policy);
   return it == statuses_.end() ? nullptr : &it->second;
 }
 
-std::vector<std::string> StateStore::Policies() const {
+std::vector<std::string> FileStateStore::Policies() const {
   std::vector<std::string> out;
   for (const auto& [name, status] : statuses_)
     out.push_back(name);
   return out;
 }
 
-const nlohmann::json* StateStore::FindLastPass(std::string_view policy) const {
+const nlohmann::json* FileStateStore::FindLastPass(std::string_view policy) const {
   auto it = last_passes_.find(policy);
   return it == last_passes_.end() ? nullptr : &it->second;
 }
 
-void StateStore::PutLastPass(const std::string& policy, nlohmann::json record) {
+void FileStateStore::PutLastPass(const std::string& policy, nlohmann::json record) {
   last_passes_.insert_or_assign(policy, std::move(record));
 }
 
-std::vector<std::string> StateStore::ReportedPolicies() const {
-  std::vector<std::string> out = Policies();
-  for (const auto& [name, record] : last_passes_) {
-    if (!statuses_.count(name)) out.push_back(name);
-  }
-  std::sort(out.begin(), out.end());
+std::vector<std::string> FileStateStore::LastPassPolicies() const {
+  std::vector<std::string> out;
+  for (const auto& [name, record] : last_passes_)
+    out.push_back(name);
   return out;
 }
 
-void StateStore::Put(model::PolicyStatus status) {
+void FileStateStore::Put(model::PolicyStatus status) {
   std::string name = status.policy;
   statuses_.insert_or_assign(std::move(name), std::move(status));
 }
 
-void StateStore::Remove(std::string_view policy) {
+void FileStateStore::Remove(std::string_view policy) {
   if (auto it = statuses_.find(policy); it != statuses_.end()) statuses_.erase(it);
   if (auto it = last_passes_.find(policy); it != last_passes_.end()) last_passes_.erase(it);
 }
 
-Status StateStore::Write() {
+Status FileStateStore::Write() {
   if (lock_fd_ < 0) {
     return Status::FailedPrecondition("state file " + path_ + " was opened read-only");
   }
@@ -211,6 +209,27 @@ Status StateStore::Write() {
   const std::string text = doc.dump(2) + "\n";
 
   return WriteFileAtomically(path_, text, 0600, "state file");
+}
+
+Result<std::unique_ptr<StateStore>> StateStore::Open(const std::string& path) {
+  Result<std::unique_ptr<FileStateStore>> store = FileStateStore::Open(path);
+  if (!store.ok()) return store.status();
+  return std::unique_ptr<StateStore>(std::move(store).value());
+}
+
+Result<std::unique_ptr<StateStore>> StateStore::OpenReadOnly(const std::string& path) {
+  Result<std::unique_ptr<FileStateStore>> store = FileStateStore::OpenReadOnly(path);
+  if (!store.ok()) return store.status();
+  return std::unique_ptr<StateStore>(std::move(store).value());
+}
+
+std::vector<std::string> StateStore::ReportedPolicies() const {
+  std::vector<std::string> out = Policies();
+  for (const std::string& name : LastPassPolicies()) {
+    if (!Find(name)) out.push_back(name);
+  }
+  std::sort(out.begin(), out.end());
+  return out;
 }
 
 Status StateStore::Save(model::PolicyStatus status) {

@@ -91,7 +91,7 @@ TEST_CASE("a missing file is an empty state; saves read back after reopening") {
   CHECK(*(*store)->Find("blog") == Sample("blog", 2));
 
   const auto doc = nlohmann::json::parse(ReadFile(path));
-  CHECK(doc["version"] == StateStore::kVersion);
+  CHECK(doc["version"] == FileStateStore::kVersion);
   CHECK(doc["policies"]["shop"]["formations"][0]["event"]["depth"] == 2);
   CHECK((fs::status(path).permissions() & fs::perms::others_read) == fs::perms::none);
 

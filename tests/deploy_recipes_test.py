@@ -666,6 +666,33 @@ class KubernetesRecipe(unittest.TestCase):
         self.assertEqual(monitor["spec"]["endpoints"][0]["path"], "/metrics")
 
 
+class KubernetesReplicasRecipe(unittest.TestCase):
+    OVERLAY = KUBERNETES / "replicas"
+
+    def test_overlay_runs_two_replicas_on_the_secret_store(self):
+        kustomization = load_yaml(self.OVERLAY / "kustomization.yaml")
+        self.assertEqual(kustomization["resources"], [".."])
+        patch_paths = [p["path"] for p in kustomization["patches"]]
+        self.assertEqual(patch_paths, ["deployment-patch.yaml"])
+        patch = load_yaml(self.OVERLAY / "deployment-patch.yaml")
+        base = load_yaml(KUBERNETES / "deployment.yaml")
+        self.assertEqual(patch["metadata"]["name"], base["metadata"]["name"])
+        self.assertEqual(patch["spec"]["replicas"], 2)
+        self.assertEqual(patch["spec"]["strategy"]["type"], "RollingUpdate")
+        container = patch["spec"]["template"]["spec"]["containers"][0]
+        self.assertEqual(container["name"], base["spec"]["template"]["spec"]["containers"][0]["name"])
+        store = [e for e in container["env"] if e["name"] == "DYNOHERD_STORE"][0]
+        self.assertEqual(store["valueFrom"]["secretKeyRef"]["name"], "dynoherd")
+        # A standby answers 503 on /readyz: a rollout gated on it would never finish.
+        self.assertEqual(container["readinessProbe"]["httpGet"]["path"], "/healthz")
+
+    def test_the_binary_reads_the_store_from_the_environment(self):
+        text = dynoherd("run", "--help").stdout
+        self.assertIn("--store", text)
+        self.assertIn("DYNOHERD_STORE", text)
+        self.assertIn("DYNOHERD_STORE", (SYSTEMD / "README.md").read_text())
+
+
 class SystemdRecipe(unittest.TestCase):
     UNIT = SYSTEMD / "dynoherd.service"
 
