@@ -1,17 +1,21 @@
 #include "app/listener.h"
 
 #include <arpa/inet.h>
+#include <poll.h>
 #include <httplib.h>
 #include <netdb.h>
 #include <strings.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <condition_variable>
 #include <cstring>
 #include <deque>
+#include <map>
+#include <optional>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -99,11 +103,10 @@ Result<ListenAddress> ParseListenAddress(std::string_view text) {
   return out;
 }
 
-// httplib serves a connection on one pool thread for as long as it stays open, and its read
-// timeout is per read: a client trickling a header line every few seconds holds a thread without
-// end. Four fixed threads were starved by six such clients, and the liveness probe with them.
-// This pool adds a thread whenever every thread is busy, up to `max_threads`: a probe finds a
-// free thread unless that many connections are open at once.
+// httplib serves a connection on one pool thread for as long as it stays open: four fixed threads
+// were starved by six trickling clients, and the liveness probe with them. This pool adds a
+// thread whenever every thread is busy, up to `max_threads`; the connection bounds and the
+// request deadline (GuardedServer) limit how long and how many of them one client can hold.
 class ElasticPool : public httplib::TaskQueue {
  public:
   explicit ElasticPool(size_t max_threads) : max_threads_(std::max<size_t>(1, max_threads)) {}
@@ -154,12 +157,218 @@ class ElasticPool : public httplib::TaskQueue {
   bool stopping_ = false;
 };
 
+// How many connections are open, in total and per client address, and whether one more may be.
+class ConnectionCount {
+ public:
+  ConnectionCount(size_t total, size_t per_client) : total_(total), per_client_(per_client) {}
+
+  // Counts the connection of `client` (its address, without the port) in, or says why not.
+  std::optional<std::string> Admit(const std::string& client) {
+    std::lock_guard lock(mu_);
+    if (open_ >= total_) return "too many connections";
+    if (by_client_[client] >= per_client_) return "too many connections from this client";
+    ++open_;
+    ++by_client_[client];
+    return std::nullopt;
+  }
+
+  void Release(const std::string& client) {
+    std::lock_guard lock(mu_);
+    --open_;
+    if (--by_client_[client] == 0) by_client_.erase(client);
+  }
+
+ private:
+  const size_t total_;
+  const size_t per_client_;
+  std::mutex mu_;
+  size_t open_ = 0;
+  std::map<std::string, size_t> by_client_;
+};
+
+// The address of the connection's peer, or its own.
+void AddressOf(int fd, bool peer, std::string& ip, int& port) {
+  sockaddr_storage addr{};
+  socklen_t len = sizeof addr;
+  ip.clear();
+  port = 0;
+  auto* a = reinterpret_cast<sockaddr*>(&addr);
+  if ((peer ? ::getpeername(fd, a, &len) : ::getsockname(fd, a, &len)) != 0) return;
+  char host[INET6_ADDRSTRLEN] = {0};
+  if (addr.ss_family == AF_INET) {
+    auto* in = reinterpret_cast<sockaddr_in*>(&addr);
+    inet_ntop(AF_INET, &in->sin_addr, host, sizeof host);
+    port = ntohs(in->sin_port);
+  } else if (addr.ss_family == AF_INET6) {
+    auto* in6 = reinterpret_cast<sockaddr_in6*>(&addr);
+    inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof host);
+    port = ntohs(in6->sin6_port);
+  }
+  ip = host;
+}
+
+// One connection as httplib reads and writes it, with the deadline cpp-httplib 0.11 lacks: its
+// own read timeout is per read, so a client trickling a header line every few seconds keeps its
+// connection, and a listener thread, for as long as it likes; and it has no hook between reading
+// a request and its own socket reads. So the listener serves each connection on this stream
+// (GuardedServer below): every read of a request waits at most until the request's deadline,
+// which starts at its first byte. A read that fails (the deadline, the read timeout, the client
+// gone) ends the connection: nothing more is written (httplib would answer 400 and read on).
+class DeadlineStream final : public httplib::Stream {
+ public:
+  using SteadyClock = std::chrono::steady_clock;
+
+  DeadlineStream(int fd, const ListenerOptions& options) : fd_(fd), options_(options) {}
+
+  // Waits for the first byte of the next request, at most the keep-alive timeout, in short
+  // slices so that a stopping server (`stopped` true) ends the wait. Its deadline starts then.
+  bool NextRequest(const std::function<bool()>& stopped) {
+    const auto give_up = SteadyClock::now() + options_.keep_alive_timeout;
+    while (next_ == end_) {
+      if (failed_ || stopped() || SteadyClock::now() >= give_up) return false;
+      if (Poll(POLLIN, 100ms) && !Fill()) return false;
+    }
+    deadline_ = SteadyClock::now() + options_.request_deadline;
+    return true;
+  }
+
+  bool is_readable() const override { return next_ != end_ || Poll(POLLIN, ReadWait()); }
+
+  bool is_writable() const override {
+    return !failed_ && Poll(POLLOUT, options_.write_timeout);
+  }
+
+  ssize_t read(char* ptr, size_t size) override {
+    if (next_ == end_) {
+      if (failed_ || !Poll(POLLIN, ReadWait()) || !Fill()) {
+        failed_ = true;
+        return -1;
+      }
+    }
+    const size_t n = std::min(size, end_ - next_);
+    std::memcpy(ptr, buffer_ + next_, n);
+    next_ += n;
+    return static_cast<ssize_t>(n);
+  }
+
+  ssize_t write(const char* ptr, size_t size) override {
+    size_t sent = 0;
+    while (sent < size) {
+      if (failed_ || !Poll(POLLOUT, options_.write_timeout)) return -1;
+      const ssize_t n = ::send(fd_, ptr + sent, size - sent, MSG_NOSIGNAL);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) return -1;
+      sent += static_cast<size_t>(n);
+    }
+    return static_cast<ssize_t>(size);
+  }
+
+  void get_remote_ip_and_port(std::string& ip, int& port) const override {
+    AddressOf(fd_, /*peer=*/true, ip, port);
+  }
+  void get_local_ip_and_port(std::string& ip, int& port) const override {
+    AddressOf(fd_, /*peer=*/false, ip, port);
+  }
+  socket_t socket() const override { return fd_; }
+
+ private:
+  // How long the next read may wait: the read timeout, cut short by the request's deadline.
+  std::chrono::milliseconds ReadWait() const {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline_ - SteadyClock::now());
+    return std::min<std::chrono::milliseconds>(options_.read_timeout, left);
+  }
+
+  bool Poll(short events, std::chrono::milliseconds wait) const {
+    if (wait <= 0ms) return false;
+    pollfd p{fd_, events, 0};
+    for (;;) {
+      const int r = ::poll(&p, 1, static_cast<int>(wait.count()));
+      if (r < 0 && errno == EINTR) continue;
+      return r > 0;
+    }
+  }
+
+  // Reads what has arrived into the empty buffer; false at the end of the stream or an error.
+  bool Fill() {
+    for (;;) {
+      const ssize_t n = ::recv(fd_, buffer_, sizeof buffer_, 0);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) return false;
+      next_ = 0;
+      end_ = static_cast<size_t>(n);
+      return true;
+    }
+  }
+
+  const int fd_;
+  const ListenerOptions& options_;
+  SteadyClock::time_point deadline_ = SteadyClock::now();
+  bool failed_ = false;  // a read failed: the connection is over
+  char buffer_[4096];
+  size_t next_ = 0;
+  size_t end_ = 0;
+};
+
+// httplib's server with our own connection loop: each connection is admitted (a bound in total
+// and per client address, the rest answered 503 at once) and served on a DeadlineStream.
+class GuardedServer final : public httplib::Server {
+ public:
+  explicit GuardedServer(const ListenerOptions& options)
+      : options_(options),
+        count_(options.max_connections, options.max_connections_per_client) {}
+
+  // httplib listens with a backlog of 5: in a burst of connections (trickling clients and a
+  // probe at once) the kernel drops the rest's SYNs, and they wait a second to retry. Once bound,
+  // listening again widens the queue (Linux).
+  void WidenBacklog() { ::listen(svr_sock_, SOMAXCONN); }
+
+ private:
+  bool process_and_close_socket(socket_t sock) override {
+    std::string client;  // the address without the port: "127.0.0.1", "::1"
+    int port = 0;
+    AddressOf(sock, /*peer=*/true, client, port);
+    if (std::optional<std::string> refusal = count_.Admit(client)) {
+      Refuse(sock, *refusal);
+      return false;
+    }
+    DeadlineStream stream(sock, options_);
+    auto stopped = [this] { return svr_sock_ == INVALID_SOCKET; };
+    for (size_t served = 0; served < options_.keep_alive_max_requests;) {
+      if (!stream.NextRequest(stopped)) break;
+      const bool last = ++served == options_.keep_alive_max_requests;
+      bool closed = false;
+      if (!process_request(stream, last, closed, {}) || closed) break;
+    }
+    count_.Release(client);
+    ::shutdown(sock, SHUT_RDWR);
+    ::close(sock);
+    return true;
+  }
+
+  // A short 503 without reading the request: refused connections hold no thread for long.
+  static void Refuse(int sock, const std::string& why) {
+    const std::string body = why + "\n";
+    const std::string answer = "HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\n"
+                               "Content-Type: text/plain; charset=utf-8\r\nContent-Length: " +
+                               std::to_string(body.size()) + "\r\n\r\n" + body;
+    [[maybe_unused]] const ssize_t sent =
+        ::send(sock, answer.data(), answer.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+    ::shutdown(sock, SHUT_RDWR);
+    ::close(sock);
+  }
+
+  const ListenerOptions options_;
+  ConnectionCount count_;
+};
+
 struct Listener::Impl {
-  Impl(ListenerSources s, Logger& l) : sources(std::move(s)), logger(l) {}
+  Impl(ListenerSources s, Logger& l, const ListenerOptions& options)
+      : sources(std::move(s)), logger(l), server(options) {}
 
   ListenerSources sources;
   Logger& logger;
-  httplib::Server server;
+  GuardedServer server;
   std::thread thread;
   std::mutex drain_mu;
   DrainHandler drain;
@@ -273,15 +482,13 @@ Result<std::unique_ptr<Listener>> Listener::Start(const ListenerOptions& options
   Result<ListenAddress> address = ParseListenAddress(options.address);
   if (!address.ok()) return address.status();
 
-  auto impl = std::make_unique<Impl>(std::move(sources), logger);
+  auto impl = std::make_unique<Impl>(std::move(sources), logger, options);
   httplib::Server& server = impl->server;
-  const size_t connections = options.max_connections;
-  server.new_task_queue = [connections] { return new ElasticPool(connections); };
+  // A few threads beyond the bound answer the connections it refuses, at once.
+  const size_t threads = options.max_connections + 4;
+  server.new_task_queue = [threads] { return new ElasticPool(threads); };
   server.set_payload_max_length(options.max_body_bytes);
-  server.set_read_timeout(options.read_timeout);
-  server.set_write_timeout(options.write_timeout);
-  server.set_keep_alive_timeout(options.keep_alive_timeout.count());
-  server.set_keep_alive_max_count(options.keep_alive_max_requests);
+  // Timeouts and keep-alive are the DeadlineStream's and GuardedServer's, from `options`.
   // SO_REUSEADDR only: httplib's default also sets SO_REUSEPORT, which would let a second
   // dynoherd bind the same port and share the traffic instead of failing.
   server.set_socket_options([](int sock) {
@@ -309,6 +516,7 @@ Result<std::unique_ptr<Listener>> Listener::Start(const ListenerOptions& options
                                       (error ? std::strerror(error) : "cannot bind the address"));
   }
 
+  impl->server.WidenBacklog();
   Impl* raw = impl.get();
   impl->thread = std::thread([raw] { raw->server.listen_after_bind(); });
   // httplib's stop() does nothing until its accept loop runs; wait for it so Stop() always works.

@@ -2,7 +2,8 @@
 // POST /drains/<policy> for Heroku HTTPS log drains. It knows nothing of the daemon: it serves
 // what its ListenerSources return, so tests serve canned answers.
 //
-// Bounded: a fixed thread pool, a request body limit, read/write and keep-alive timeouts.
+// Bounded: connections in total and per client, a deadline for reading each whole request
+// (headers and body), a request body limit, write and keep-alive timeouts.
 #pragma once
 
 #include <chrono>
@@ -63,8 +64,14 @@ struct ListenerOptions {
   // Connections served at once, each on its own thread (started when needed); more wait. Slow
   // or trickling clients hold only their own thread, so probes answer beside them.
   size_t max_connections = 64;
+  // Connections open at once from one client address; more are answered 503 and closed, so one
+  // client cannot take every connection.
+  size_t max_connections_per_client = 16;
+  // The longest a client may take to send one whole request, headers and body, counted from the
+  // connection's accept or the end of the previous answer; then the connection is cut.
+  std::chrono::milliseconds request_deadline = 10s;
   size_t max_body_bytes = 1u << 20;  // logplex batches are far smaller; larger bodies get 413
-  std::chrono::seconds read_timeout = 10s;
+  std::chrono::seconds read_timeout = 10s;  // per read; request_deadline bounds the whole
   std::chrono::seconds write_timeout = 10s;
   std::chrono::seconds keep_alive_timeout = 5s;
   size_t keep_alive_max_requests = 100;

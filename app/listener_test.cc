@@ -5,9 +5,15 @@
 #include <httplib.h>
 
 #include <atomic>
+#include <memory>
+#include <vector>
+
+#include "tests/support/raw_connection.h"
 
 using namespace dynoherd;
 using namespace dynoherd::app;
+using dynoherd::testing::RawConnection;
+using namespace std::chrono_literals;
 
 namespace {
 
@@ -213,4 +219,64 @@ TEST_CASE("Stop ends serving and is idempotent") {
   httplib::Client client("127.0.0.1", port);
   client.set_connection_timeout(2);
   CHECK_FALSE(client.Get("/healthz"));
+}
+
+namespace {
+
+// Opens `count` connections that send nothing, and says how many the listener answered with a
+// 503 and closed within `wait` (the others it keeps, waiting for their requests).
+int RefusedOf(int port, int count, std::chrono::milliseconds wait) {
+  std::vector<std::unique_ptr<RawConnection>> open;
+  for (int i = 0; i < count; ++i) {
+    open.push_back(std::make_unique<RawConnection>(port));
+    REQUIRE(open.back()->ok());
+  }
+  int refused = 0;
+  for (auto& c : open) {
+    if (c->ClosedByServer(wait) &&
+        c->received().rfind("HTTP/1.1 503 Service Unavailable", 0) == 0) {
+      ++refused;
+    }
+    wait = 50ms;  // the first wait covered the others' too
+  }
+  return refused;
+}
+
+}  // namespace
+
+TEST_CASE("connections beyond the bound per client, or in total, are answered 503 at once") {
+  Served served;
+  CapturingLogger log;
+  SUBCASE("per client") {
+    auto listener = StartOnFreePort(served, log, {.max_connections_per_client = 3});
+    CHECK(RefusedOf(listener->address().port, 5, 2s) == 2);
+  }
+  SUBCASE("in total") {
+    auto listener = StartOnFreePort(served, log, {.max_connections = 2});
+    CHECK(RefusedOf(listener->address().port, 4, 2s) == 2);
+  }
+}
+
+TEST_CASE("a request trickled a header line at a time is cut at the whole-request deadline") {
+  Served served;
+  CapturingLogger log;
+  auto listener = StartOnFreePort(served, log, {.request_deadline = 300ms});
+  const auto started = std::chrono::steady_clock::now();  // before the first byte leaves
+  RawConnection slow(listener->address().port);
+  REQUIRE(slow.Send("GET /metrics HTTP/1.1\r\nHost: x\r\n"));
+  // A line every 50 ms: each read is quick, so only the deadline can end it. Bounded: 10 s.
+  bool cut = false;
+  for (int line = 0; line < 200 && !cut; ++line) {
+    cut = slow.ClosedByServer(50ms) || !slow.Send("X-Slow: 1\r\n");
+  }
+  const auto took = std::chrono::steady_clock::now() - started;
+  CHECK(cut);
+  CHECK(took >= 290ms);  // the listener's waits are whole milliseconds, rounded down
+  CHECK(slow.received().empty());  // cut, not answered
+
+  // A request sent whole is answered, and the connection kept for the next one.
+  httplib::Client client = ClientFor(*listener);
+  auto health = client.Get("/healthz");
+  REQUIRE(health);
+  CHECK(health->status == 200);
 }

@@ -5,6 +5,7 @@
 #include <optional>
 #include <set>
 
+#include "common/crash_point.h"
 #include "model/status_validation.h"
 
 namespace dynoherd::app {
@@ -92,6 +93,7 @@ PassResult PassRunner::Run(const spec::Policy& policy, PolicyRuntime& runtime,
 
   Observe(policy, runtime, result);
   if (result.observed) {
+    CrashPoint(kCrashAfterObserve);
     std::vector<std::string> ignored;
     std::optional<model::PolicyStatus> usable;
     if (previous) {
@@ -248,6 +250,7 @@ void PassRunner::Apply(const spec::Policy& policy, PolicyRuntime& runtime, PassR
       result.status = FailedActions(plan);
       return;
     }
+    CrashPoint(kCrashAfterIntent);
   }
   result.applied = true;
   ApplyScales(policy, runtime, result.observation, plan);
@@ -382,10 +385,12 @@ void PassRunner::Record(const spec::Policy& policy, const PassResult& result) {
     logger_.Warn("pass finished; a change's outcome is unknown", fields);
   } else if (!result.status.ok()) {
     fields.push_back({"error", result.status.message()});
-    // A pass held back by the API budget reserve is expected back-pressure, not a failure to fix.
-    bool budget = result.status.code() == Status::Code::kResourceExhausted;
-    logger_.Log(budget ? LogLevel::kWarn : LogLevel::kError,
-                budget ? "pass skipped" : "pass failed", fields);
+    // Rate limited (Heroku's 429 past the retry budget, or the --api-reserve): the pass failed
+    // like any other (exit 1, result="error"), but it is back-pressure that ends by itself as the
+    // budget refills, not a fault to fix: a warning, not an error.
+    bool rate_limited = result.status.code() == Status::Code::kResourceExhausted;
+    logger_.Log(rate_limited ? LogLevel::kWarn : LogLevel::kError,
+                rate_limited ? "pass failed: rate limited" : "pass failed", fields);
   } else {
     fields.push_back({"actions", result.ActionCount()});
     fields.push_back({"durationMs", Milliseconds(duration)});

@@ -48,7 +48,8 @@ struct RunArgs {
   OperatorArgs common;
   std::string listen = "127.0.0.1:9790";
   std::string shutdown_grace = "8s";  // DaemonOptions::shutdown_grace
-  bool no_watch = false;              // reload the -f paths only on SIGHUP, not on a change
+  std::string request_timeout = "10s";  // ListenerOptions::request_deadline
+  bool no_watch = false;                // reload the -f paths only on SIGHUP, not on a change
   StoreArgs store;
 };
 
@@ -235,7 +236,7 @@ std::unique_ptr<providers::PolicyWatcher> WatchPolicyFiles(const RunArgs& args, 
 
 // The listener on --listen, or on a free port when that is taken and the environment allows it.
 // `state_path` is what /status shows as the state file (nullopt: a temporary one).
-Result<std::unique_ptr<app::Listener>> StartListener(const std::string& listen,
+Result<std::unique_ptr<app::Listener>> StartListener(app::ListenerOptions options,
                                                      const app::RunEnvironment& run,
                                                      app::Daemon& daemon,
                                                      const metrics::Metrics& metrics,
@@ -254,8 +255,7 @@ Result<std::unique_ptr<app::Listener>> StartListener(const std::string& listen,
     return keeper ? app::StatusJsonWithLeases(json, *keeper) : json;
   };
   sources.live_page = [&daemon] { return app::RenderLivePage(daemon.Snapshot(), daemon.Now()); };
-  app::ListenerOptions options;
-  options.address = listen;
+  const std::string listen = options.address;
   auto listener = app::Listener::Start(options, sources, *run.logger);
   if (!listener.ok() && listener.status().code() == Status::Code::kUnavailable &&
       run.if_port_taken) {
@@ -307,6 +307,14 @@ int RunDaemon(const RunArgs& args) {
   if (!shutdown_grace.ok()) {
     return fail("invalid flag", shutdown_grace.status().WithContext("--shutdown-grace"));
   }
+  Result<Duration> request_timeout = ParseDuration(args.request_timeout);
+  if (!request_timeout.ok()) {
+    return fail("invalid flag", request_timeout.status().WithContext("--request-timeout"));
+  }
+  app::ListenerOptions listener_options;
+  listener_options.address = args.listen;
+  listener_options.request_deadline =
+      std::chrono::duration_cast<std::chrono::milliseconds>(*request_timeout);
 
   metrics::Metrics metrics(DYNOHERD_VERSION);
   Result<std::optional<RedisStore>> redis = ConnectRedisStore(args.store, session);
@@ -347,7 +355,7 @@ int RunDaemon(const RunArgs& args) {
   if (Status s = daemon.Start(std::move(*policies)); !s.ok()) return fail("cannot start", s);
   const bool state_is_temporary = args.common.state_path.empty() && run.fresh_world;
   auto listener = StartListener(
-      args.listen, run, daemon, metrics,
+      listener_options, run, daemon, metrics,
       state_is_temporary ? std::nullopt : std::optional<std::string>(*state_path),
       leases ? leases->keeper.get() : nullptr);
   if (!listener.ok()) return fail("cannot listen", listener.status());
@@ -406,6 +414,12 @@ void AddRunCommand(CLI::App& app, int& exit_code) {
                    "before they are abandoned (default 8s)")
       ->type_name("DURATION")
       ->check(DurationValidator(/*allow_zero=*/true));
+  command
+      ->add_option("--request-timeout", args->request_timeout,
+                   "The longest a client of --listen may take to send a whole request, headers "
+                   "and body, before its connection is cut (default 10s)")
+      ->type_name("DURATION")
+      ->check(DurationValidator(/*allow_zero=*/false));
   command->add_flag("--no-watch", args->no_watch,
                     "Reload the -f paths only on SIGHUP; by default a change of their contents "
                     "on disk, ConfigMap volumes included, reloads them too");

@@ -8,6 +8,8 @@
 #include <cstring>
 #include <filesystem>
 
+#include "common/crash_point.h"
+
 namespace dynoherd::providers {
 
 std::string ErrnoText() { return std::strerror(errno); }
@@ -56,6 +58,7 @@ Status WriteFileAtomically(const std::string& path, std::string_view content, mo
     return fail("close");
   }
   fd = -1;
+  CrashPoint(kCrashBeforeRename);
   if (::rename(temp.c_str(), path.c_str()) != 0) return fail("rename");
   // The rename is durable only once the directory entry is on disk.
   int dir_fd = ::open(directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -66,6 +69,7 @@ Status WriteFileAtomically(const std::string& path, std::string_view content, mo
   const std::string error = synced ? "" : ErrnoText();
   ::close(dir_fd);
   if (!synced) return Status::Unavailable("cannot sync the directory " + directory + ": " + error);
+  CrashPoint(kCrashAfterRename);
   return Status::Ok();
 }
 

@@ -6,6 +6,7 @@
 #include <cstring>
 #include <mutex>
 
+#include "common/crash_point.h"
 #include "common/logging.h"
 
 namespace dynoherd::providers {
@@ -97,6 +98,7 @@ struct Exchange {
   size_t max_body_bytes = 0;
   bool too_large = false;
   bool request_started = false;  // libcurl began sending the request headers
+  std::string_view method;       // for the crash points of the request
 
   // Streaming only.
   CURL* handle = nullptr;
@@ -118,6 +120,7 @@ size_t OnHeaderLine(char* data, size_t size, size_t count, void* user) {
   // A new status line starts a new header block (after "100 Continue", or a proxy's CONNECT
   // answer).
   if (line.substr(0, 5) == "HTTP/") {
+    RequestCrashPoint(kCrashMidRequest, ex->method);
     ex->headers.Clear();
   } else if (size_t colon = line.find(':'); colon != std::string_view::npos && colon > 0) {
     ex->headers.Add(std::string(Trim(line.substr(0, colon))),
@@ -408,6 +411,7 @@ HttpResult HttpTransport::Send(const HttpRequest& request) const {
   const Duration total_timeout = request.total_timeout.value_or(options_.total_timeout);
   Exchange ex;
   ex.max_body_bytes = options_.max_body_bytes;
+  ex.method = request.method;
   Configured cfg;
   Configure(curl, request, options_, total_timeout, ex, cfg);
   curl_easy_setopt(curl, CURLOPT_ACCEPT_ENCODING, "");  // whatever libcurl can decode
@@ -415,6 +419,7 @@ HttpResult HttpTransport::Send(const HttpRequest& request) const {
   curl_easy_setopt(curl, CURLOPT_WRITEDATA, &ex);
 
   CURLcode code = curl_easy_perform(curl);
+  RequestCrashPoint(kCrashAfterRequest, request.method);
   if (code != CURLE_OK) {
     auto [status, failure] =
         DescribeFailure(code, curl, ex, request, options_, total_timeout, cfg.error_buffer);

@@ -1,123 +1,26 @@
 // End-to-end tests of crash and fault safety (docs/operations.md, "Crash points and guarantees"):
-// the real binary against build/fake-heroku and a Prometheus answered in this process, killed with
-// SIGKILL mid-write, fed a forged status file, and told nothing back about a write it sent. Every
+// the real binary against build/fake-heroku and a Prometheus answered in this process, killed at
+// every crash point and with SIGKILL mid-write, fed a forged status file, told nothing back about
+// a write it sent, and trickled requests by slowloris clients. Every
 // wait is bounded and polls observable state (the fake's formation, the state file, log lines).
 #include <doctest/doctest.h>
 #include <httplib.h>
-#include <netinet/in.h>
 #include <signal.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
-#include <atomic>
 #include <chrono>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <thread>
+#include <vector>
 
-#include "tests/support/fake_heroku_process.h"
-#include "tests/support/subprocess.h"
-#include "tests/support/temp_dir.h"
+#include "tests/support/raw_connection.h"
+#include "tests/support/shop_world.h"
 
 namespace dynoherd::testing {
 namespace {
 
 using json = nlohmann::json;
 using namespace std::chrono_literals;
-
-constexpr const char* kToken = "HRKU-e2e-crash-0000-secret";
-
-// shop: 2 workers; the policy declares no quantity, so an event captures 2 as its baseline.
-std::string Scenario() {
-  return std::string("token: ") + kToken +
-         "\napps:\n  - name: shop\n    formations:\n      - {type: worker, quantity: 2}\n";
-}
-
-// One queue latency for the formation, in seconds, that the test sets (Prometheus's answer).
-class FakePrometheus {
- public:
-  FakePrometheus() {
-    server_.Get("/api/v1/query", [this](const httplib::Request&, httplib::Response& res) {
-      json sample = {{"metric", json::object()},
-                     {"value", {1795352400, std::to_string(seconds_.load())}}};
-      res.set_content(json{{"status", "success"},
-                           {"data", {{"resultType", "vector"}, {"result", {sample}}}}}
-                          .dump(),
-                      "application/json");
-    });
-    port_ = server_.bind_to_any_port("127.0.0.1");
-    serving_ = std::thread([this] { server_.listen_after_bind(); });
-    for (int i = 0; i < 5000 && !server_.is_running(); ++i)
-      std::this_thread::sleep_for(1ms);
-  }
-  ~FakePrometheus() {
-    server_.stop();
-    serving_.join();
-  }
-
-  void Set(double seconds) { seconds_ = seconds; }
-  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
-
- private:
-  httplib::Server server_;
-  std::atomic<double> seconds_{10.0};
-  int port_ = 0;
-  std::thread serving_;
-};
-
-// Queue latency above 5s starts an event (one more worker per 10s, at most 3); below 2s it ends
-// and the captured baseline is restored at once.
-std::string Policy(const std::string& prometheus_url) {
-  return "apiVersion: dynoherd/v1\nkind: FormationPolicy\nmetadata: {name: shop-worker}\n"
-         "spec:\n  app: shop\n  interval: 10s\n  formations:\n    - type: worker\n"
-         "      latency: {source: prometheus, url: '" +
-         prometheus_url +
-         "', query: 'queue_latency_seconds', window: 1m, statistic: max}\n"
-         "      autoscale: {latencyThreshold: 5s, restoredThreshold: 2s, alertInterval: 10s,\n"
-         "                  maxExtraWorkers: 3, restoreDelay: 0s}\n";
-}
-
-struct World {
-  World() {
-    auto started = FakeHerokuProcess::Start(Scenario());
-    REQUIRE_MESSAGE(started.ok(), started.status().message());
-    fake = std::move(started).value();
-    state = (dir.path() / "state.json").string();
-    policy = dir.Write("shop-worker.yaml", Policy(prometheus.url()));
-  }
-
-  ProcessOptions Options(std::vector<std::string> args) const {
-    args.insert(args.end(), {"-f", policy, "--state", state});
-    return {.args = std::move(args), .env = fake->Env(kToken)};
-  }
-
-  // Polls the fake's formation until it is `quantity`, for at most `timeout`.
-  bool WaitQuantity(int quantity, std::chrono::milliseconds timeout = 20s) {
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (std::chrono::steady_clock::now() < deadline) {
-      if (fake->Quantity("shop", "worker") == quantity) return true;
-      std::this_thread::sleep_for(20ms);
-    }
-    return false;
-  }
-
-  json SavedFormation() const {
-    std::string text = ReadFile(state);
-    if (text.empty()) return nullptr;
-    json saved = json::parse(text, nullptr, false);
-    if (saved.is_discarded() || !saved["policies"].contains("shop-worker")) return nullptr;
-    return saved["policies"]["shop-worker"]["formations"][0];
-  }
-
-  TempDir dir;
-  FakePrometheus prometheus;
-  std::unique_ptr<FakeHerokuProcess> fake;
-  std::string state;
-  std::string policy;
-};
-
-bool Contains(const std::string& haystack, const std::string& needle) {
-  return haystack.find(needle) != std::string::npos;
-}
 
 // The port of `listen=http://127.0.0.1:PORT` in the daemon's start line.
 int ListenPort(const std::string& err) {
@@ -127,32 +30,58 @@ int ListenPort(const std::string& err) {
   return std::stoi(err.substr(at + prefix.size()));
 }
 
-// A connection that sends the start of a request and never finishes it (a slowloris client).
-class HalfRequest {
- public:
-  explicit HalfRequest(int port) : fd_(socket(AF_INET, SOCK_STREAM, 0)) {
-    REQUIRE(fd_ >= 0);
-    sockaddr_in to{};
-    to.sin_family = AF_INET;
-    to.sin_port = htons(static_cast<uint16_t>(port));
-    to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    REQUIRE(connect(fd_, reinterpret_cast<sockaddr*>(&to), sizeof to) == 0);
-    const std::string start = "GET /metrics HTTP/1.1\r\nHost: x\r\nX-Slow: 1\r\n";
-    REQUIRE(send(fd_, start.data(), start.size(), MSG_NOSIGNAL) ==
-            static_cast<ssize_t>(start.size()));
-  }
-  ~HalfRequest() { close(fd_); }
-  HalfRequest(const HalfRequest&) = delete;
-  HalfRequest& operator=(const HalfRequest&) = delete;
-
- private:
-  int fd_;
-};
-
 }  // namespace
 
+// Each named crash point of docs/operations.md in turn: the first pass of a latency event (scale
+// 2 -> 3) with a laggard (restart web.3) dies there with SIGKILL; the binary is started again on
+// the same state file for one more pass during the event and, once the queue drains, until the
+// formation is back. About 1 s per point: real processes, the fake's logs and Prometheus.
+TEST_CASE("a crash at any point of a pass loses nothing: baseline back, no double action") {
+  // A restart whose intent was saved counts as done, sent or not: its cooldown runs from the
+  // planned time, so a crash between the intent and the DELETE leaves the laggard for one
+  // cooldown rather than risk a second restart (docs/operations.md).
+  struct CrashCase {
+    std::string point;
+    size_t restarts;  // DELETE requests for web.3 over every pass
+  };
+  const std::vector<CrashCase> cases = {
+      {"after-observe", 1},  {"before-rename", 1},  {"after-rename", 0},   {"after-intent", 0},
+      {"mid-patch", 0},      {"after-patch", 0},    {"mid-delete", 1},     {"after-delete", 1},
+      {"before-rename:2", 1}, {"after-rename:2", 1}};
+  for (const CrashCase& c : cases) {
+    const std::string& point = c.point;
+    CAPTURE(point);
+    ShopWorld w(/*laggards=*/true);
+    ProcessOptions crashing = w.Options({"reconcile"});
+    crashing.env["DYNOHERD_CRASH_AT"] = point;
+    ProcessResult crashed = RunProcess(DynoherdBinary(), crashing);
+    INFO(crashed.err);
+    REQUIRE(crashed.term_signal == SIGKILL);
+    CHECK(Contains(crashed.err, "crash point " + point.substr(0, point.find(':')) + " reached"));
+    ProcessResult readable = RunProcess(DynoherdBinary(), {.args = {"status", "--state", w.state}});
+    CHECK_MESSAGE(readable.exit_code == 0, readable.err);
+
+    ProcessResult during = RunProcess(DynoherdBinary(), w.Options({"reconcile"}));
+    INFO(during.err);
+    CHECK(during.exit_code == 0);
+    CHECK(w.fake->Quantity("shop", "worker") == 3);
+    w.prometheus.Set(0.5);
+    ProcessResult after = RunProcess(DynoherdBinary(), w.Options({"reconcile"}));
+    INFO(after.err);
+    CHECK(after.exit_code == 0);
+    CHECK(w.fake->Quantity("shop", "worker") == 2);  // the captured baseline, restored
+
+    CHECK(w.PatchedQuantities() == std::vector<int>{3, 2});
+    CHECK(w.Deleted() == std::vector<std::string>(c.restarts, "/apps/shop/dynos/web.3"));
+    json saved = w.SavedFormation();
+    REQUIRE(saved.is_object());
+    CHECK(saved["event"]["capturedBaseline"].is_null());
+    CHECK(saved["intents"].empty());
+  }
+}
+
 TEST_CASE("kill -9 while a scale-up is in flight: the restarted daemon restores the baseline") {
-  World w;
+  ShopWorld w;
   // Heroku applies the first PATCH at once and answers it only a minute later: the daemon is
   // killed while it waits, as if it died with the request on the wire.
   REQUIRE(w.fake->AddFault("{kind: stall, delay: 60s, method: PATCH}").ok());
@@ -191,7 +120,7 @@ TEST_CASE("kill -9 while a scale-up is in flight: the restarted daemon restores 
 TEST_CASE("a saved baseline out of range is reported, located, and never acted on") {
   for (const std::string baseline : {"-3", "2000000000"}) {
     CAPTURE(baseline);
-    World w;
+    ShopWorld w;
     w.prometheus.Set(0.5);  // the event is over: a trusted baseline would be restored now
     const std::string forged =
         R"({"version": 1, "policies": {"shop-worker": {"policy": "shop-worker", "app": "shop",
@@ -215,7 +144,7 @@ TEST_CASE("a saved baseline out of range is reported, located, and never acted o
 }
 
 TEST_CASE("a scale whose answer never came is reported unknown, not failed; the next pass sees") {
-  World w;
+  ShopWorld w;
   // Every PATCH is applied and answered after the client's timeout, retries included. A --timeout
   // of 1 s leaves the reads room on a loaded machine, and an absolute scale is tried 4 times: this
   // case takes about 6 s.
@@ -259,7 +188,7 @@ TEST_CASE("a scale whose answer never came is reported unknown, not failed; the 
 }
 
 TEST_CASE("drains: every policy name gets the same 401 without the secret") {
-  World w;
+  ShopWorld w;
   constexpr const char* kSecret = "drain-secret-e2e-crash-0000";
   const std::string drained = w.dir.Write(
       "shop-web.yaml",
@@ -268,7 +197,7 @@ TEST_CASE("drains: every policy name gets the same 401 without the secret") {
       "      latency: {source: router-logs, via: drain}\n");
   ProcessOptions options = {.args = {"run", "-f", drained, "--state", w.state, "--listen",
                                      "127.0.0.1:0"},
-                            .env = w.fake->Env(kToken)};
+                            .env = w.fake->Env(kShopToken)};
   options.env["DYNOHERD_DRAIN_SECRET"] = kSecret;
   auto run = Subprocess::Start(DynoherdBinary(), options);
   REQUIRE(run.ok());
@@ -301,29 +230,49 @@ TEST_CASE("drains: every policy name gets the same 401 without the secret") {
   CHECK(run->Wait(20s).exit_code == 0);
 }
 
-TEST_CASE("clients that never finish their request do not starve /healthz and /metrics") {
-  World w;
+TEST_CASE("slowloris clients are cut at --request-timeout; /healthz and /metrics answer meanwhile") {
+  ShopWorld w;
   w.prometheus.Set(0.5);
-  auto run = Subprocess::Start(DynoherdBinary(), w.Options({"run", "--listen", "127.0.0.1:0"}));
+  auto run = Subprocess::Start(
+      DynoherdBinary(), w.Options({"run", "--listen", "127.0.0.1:0", "--request-timeout", "2s"}));
   REQUIRE(run.ok());
   REQUIRE_MESSAGE(run->WaitForOutput("msg=\"dynoherd is running\"", 20s), run->err());
   const int port = ListenPort(run->err());
-  // Three times what once held every listener thread until its 10 s read timeout.
-  std::vector<std::unique_ptr<HalfRequest>> slow;
-  for (int i = 0; i < 12; ++i)
-    slow.push_back(std::make_unique<HalfRequest>(port));
+  // Twelve clients (three times what once held every listener thread), each sending one header
+  // line every 100 ms: every read is quick, only the whole-request deadline can end them.
+  const auto started = std::chrono::steady_clock::now();  // before their first bytes leave
+  std::vector<std::unique_ptr<RawConnection>> slow;
+  for (int i = 0; i < 12; ++i) {
+    slow.push_back(std::make_unique<RawConnection>(port));
+    REQUIRE(slow.back()->ok());
+    REQUIRE(slow.back()->Send("GET /metrics HTTP/1.1\r\nHost: x\r\n"));
+  }
   httplib::Client client("127.0.0.1", port);
   client.set_connection_timeout(2);
-  client.set_read_timeout(2);  // well within the 10 s the slow ones may hold their threads
-  for (int i = 0; i < 3; ++i) {
-    auto health = client.Get("/healthz");
-    REQUIRE(health);
-    CHECK(health->status == 200);
-    auto metrics = client.Get("/metrics");
-    REQUIRE(metrics);
-    CHECK(metrics->status == 200);
+  client.set_read_timeout(2);
+  size_t cut = 0;
+  int probes_beside_all = 0;  // answered while all twelve trickled
+  for (int round = 0; round < 150 && cut < slow.size(); ++round) {  // 15 s at most
+    cut = 0;
+    for (auto& c : slow) {
+      if (c->ClosedByServer() || !c->Send("X-Slow: 1\r\n")) ++cut;
+    }
+    if (cut == 0) {
+      ++probes_beside_all;
+      auto health = client.Get("/healthz");
+      REQUIRE(health);
+      CHECK(health->status == 200);
+      auto metrics = client.Get("/metrics");
+      REQUIRE(metrics);
+      CHECK(metrics->status == 200);
+    }
+    std::this_thread::sleep_for(100ms);  // the slow clients' pace, not a wait for an outcome
   }
-  slow.clear();
+  CHECK(cut == slow.size());
+  CHECK(std::chrono::steady_clock::now() - started >= 2s);
+  CHECK(probes_beside_all >= 1);
+  for (auto& c : slow)
+    CHECK(c->received().empty());  // cut, never answered
   REQUIRE(run->Signal(SIGTERM).ok());
   CHECK(run->Wait(20s).exit_code == 0);
 }

@@ -26,11 +26,12 @@ fi
 COMMON=(common/time.cc common/status.cc common/logging.cc common/env.cc)
 LATENCY=(latency/byte_classes.cc latency/dyno_names.cc latency/router_line.cc latency/logplex.cc
          latency/ingest.cc latency/histogram.cc latency/latency_window.cc)
-SPEC=(spec/policy.cc spec/fields.cc spec/env.cc spec/suggest.cc spec/loader.cc spec/schema.cc)
-MODEL=(model/observation.cc model/status.cc model/codec.cc model/status_validation.cc)
+SPEC=(spec/policy.cc spec/fields.cc spec/env.cc spec/suggest.cc spec/loader.cc spec/schema.cc
+      spec/redis_url.cc)
+MODEL=(model/observation.cc model/status.cc model/codec.cc model/status_validation.cc model/report.cc)
 sources_of() {
   case "$1" in
-    router_line|logplex) echo "${LATENCY[*]} ${COMMON[*]}" ;;
+    router_line|logplex) echo "${LATENCY[*]} ${MODEL[*]} ${SPEC[*]} ${COMMON[*]}" ;;
     spec_loader) echo "${SPEC[*]} ${COMMON[*]}" ;;
     status_codec) echo "${MODEL[*]} ${SPEC[*]} ${COMMON[*]}" ;;
     heroku_json) echo "providers/heroku/heroku_json.cc ${MODEL[*]} ${SPEC[*]} ${COMMON[*]}" ;;
@@ -42,7 +43,7 @@ sources_of() {
 }
 libs_of() {
   case "$1" in
-    spec_loader|status_codec|heroku_json|drain_request) echo "-lyaml-cpp" ;;
+    *) echo "-lyaml-cpp" ;;
   esac
 }
 FLAGS=(-std=c++20 -O1 -g -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined
@@ -53,14 +54,26 @@ ALL_TARGETS=(router_line logplex spec_loader status_codec heroku_json drain_requ
 targets=("$@")
 [ ${#targets[@]} -eq 0 ] && targets=("${ALL_TARGETS[@]}")
 
+# Each source is compiled once into $OUT/obj (again only when it changed), then linked per target.
+object_of() {
+  local object="$OUT/obj/${1%.cc}.o"
+  if [ ! -f "$object" ] || [ "$1" -nt "$object" ]; then
+    mkdir -p "$(dirname "$object")"
+    "$CXX" "${FLAGS[@]}" -c "$1" -o "$object"
+  fi
+  echo "$object"
+}
+
 mkdir -p "$OUT"
 status=0
 for target in "${targets[@]}"; do
   echo "fuzz: building $target with $CXX"
-  sources=$(sources_of "$target")
-  # shellcheck disable=SC2086 # word lists on purpose
-  "$CXX" "${FLAGS[@]}" $sources "tests/fuzz/${target}_fuzz.cc" -o "$OUT/${target}_fuzz" \
-    $(libs_of "$target")
+  objects=()
+  for source in $(sources_of "$target") "tests/fuzz/${target}_fuzz.cc"; do
+    objects+=("$(object_of "$source")")
+  done
+  # shellcheck disable=SC2046 # a word list on purpose
+  "$CXX" "${FLAGS[@]}" "${objects[@]}" -o "$OUT/${target}_fuzz" $(libs_of "$target")
   corpus="$OUT/corpus-$target"
   mkdir -p "$corpus"
   cp -n tests/fuzz/corpus/"$target"/* "$corpus"/ 2>/dev/null || true

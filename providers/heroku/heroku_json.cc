@@ -14,6 +14,12 @@ Result<json> Parse(std::string_view body) {
   } catch (const json::parse_error& e) {
     return Status::Unavailable("malformed JSON from Heroku (at byte " + std::to_string(e.byte) +
                                " of " + std::to_string(body.size()) + ")");
+  } catch (const json::exception& e) {
+    // Not a syntax error but as fatal: a number beyond a double (found by the fuzzer). Its
+    // what() quotes the input, so only the error's id is told.
+    return Status::Unavailable("malformed JSON from Heroku (nlohmann::json error " +
+                               std::to_string(e.id) + " in " + std::to_string(body.size()) +
+                               " bytes)");
   }
 }
 

@@ -651,12 +651,22 @@ class FakeHeroku::Impl {
     if (fault && fault->kind == FaultKind::kError) {
       SetError(res, fault->status, fault->id, fault->message);
       if (fault->retry_after) res.set_header("Retry-After", *fault->retry_after);
-    } else if (fault && fault->kind == FaultKind::kMalformedJson) {
+    } else if (fault && (fault->kind == FaultKind::kMalformedJson ||
+                         fault->kind == FaultKind::kWrongShape)) {
+      Route(req, path, res);  // applied, as Heroku would, then answered with a bad body
       res.status = 200;
-      res.set_content("[{\"id\": \"01234567\", \"type\": \"web\", \"quantity\": ",
+      res.headers.erase("Next-Range");
+      res.set_content(fault->kind == FaultKind::kMalformedJson
+                          ? R"([{"id": "01234567", "type": "web", "quantity": )"
+                          : R"([{"id": 7, "type": ["web"], "quantity": "three", "name": null}])",
                       "application/json");
     } else {
       Route(req, path, res);
+      if (fault && fault->kind == FaultKind::kDropAfter) {
+        if (t_connection != nullptr) t_connection->Drop();
+        res.status = 500;  // never sent: the connection is gone, the change is made
+        return;
+      }
       // A body about to be cut must be sent, not revalidated away by a 304.
       const bool truncating = fault && fault->kind == FaultKind::kTruncate;
       if (req.method == "GET" && (res.status == 200 || res.status == 206) && !truncating) {
@@ -665,6 +675,7 @@ class FakeHeroku::Impl {
     }
     res.set_header("RateLimit-Remaining", std::to_string(rate_remaining_));
     if (fault && fault->kind == FaultKind::kTruncate) Truncate(res);
+    if (fault && fault->kind == FaultKind::kSlowBody) Trickle(res, fault->delay);
     if (fault && fault->kind == FaultKind::kStall) {
       stop_cv_.wait_for(lock, fault->delay, [&] { return stopping_; });
     }
@@ -729,6 +740,26 @@ class FakeHeroku::Impl {
                                sink.write(body->data(), body->size() / 2);
                                return false;  // close mid-body
                              });
+  }
+
+  // The body in (at most) 8 pieces spread over `delay` of wall time, outside the fake's lock.
+  void Trickle(httplib::Response& res, Duration delay) {
+    auto body = std::make_shared<std::string>(res.body.empty() ? std::string(64, ' ') : res.body);
+    const std::string type = res.get_header_value("Content-Type");
+    res.body.clear();
+    res.headers.erase("Content-Type");
+    const size_t pieces = std::min<size_t>(8, body->size());
+    const size_t piece = (body->size() + pieces - 1) / pieces;
+    const auto pause = delay / static_cast<int64_t>(pieces);
+    res.set_content_provider(
+        body->size(), type.empty() ? "application/json" : type,
+        [this, body, piece, pause](size_t offset, size_t, httplib::DataSink& sink) {
+          {
+            std::unique_lock lock(mu_);
+            if (stop_cv_.wait_for(lock, pause, [&] { return stopping_; })) return false;
+          }
+          return sink.write(body->data() + offset, std::min(piece, body->size() - offset));
+        });
   }
 
   void Route(const httplib::Request& req, const std::string& path, httplib::Response& res) {

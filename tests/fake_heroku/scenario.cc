@@ -87,8 +87,13 @@ FaultKind ReadFaultKind(const YAML::Node& node) {
   if (kind == "stall") return FaultKind::kStall;
   if (kind == "drop") return FaultKind::kDrop;
   if (kind == "truncate") return FaultKind::kTruncate;
+  if (kind == "drop-after") return FaultKind::kDropAfter;
+  if (kind == "slow-body") return FaultKind::kSlowBody;
   if (kind == "malformed-json") return FaultKind::kMalformedJson;
-  Fail(node, "unknown fault kind \"" + kind + "\" (error, slow, stall, drop, truncate, malformed-json)");
+  if (kind == "wrong-shape") return FaultKind::kWrongShape;
+  Fail(node, "unknown fault kind \"" + kind +
+                 "\" (error, slow, stall, drop, drop-after, truncate, slow-body, malformed-json, "
+                 "wrong-shape)");
 }
 
 Fault ReadFault(const YAML::Node& node, const std::string& path) {

@@ -59,8 +59,11 @@ enum class FaultKind {
   kStall,          // apply the request at once, then wait `delay` of wall time before answering
                    // (a write that took effect and whose answer a client gives up on)
   kDrop,           // close the connection without answering
+  kDropAfter,      // apply the request, then close the connection without answering
   kTruncate,       // announce the whole body, send half, close
-  kMalformedJson,  // answer 200 with a body that is not valid JSON
+  kSlowBody,       // apply the request, answer its headers, then trickle the body over `delay`
+  kMalformedJson,  // apply the request, answer 200 with a body that is not valid JSON
+  kWrongShape,     // apply the request, answer 200 with JSON of the wrong shape (wrong types)
 };
 
 struct Fault {
