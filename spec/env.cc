@@ -46,7 +46,9 @@ Result<std::string> ExpandVariables(std::string_view text, const EnvLookup& env)
     for (char n : name)
       valid = valid && IsNameChar(n);
     if (!valid) {
-      return Status::InvalidArgument("\"" + std::string(text.substr(i, close - i + 1)) +
+      std::string reference = "\"";  // not `"\"" + std::string(...)`: see spec/loader.cc Quote
+      reference.append(text.substr(i, close - i + 1));
+      return Status::InvalidArgument(reference +
                                      "\" is not a variable reference: ${NAME} takes letters, "
                                      "digits and '_' (write \"$$\" for a literal \"$\")");
     }

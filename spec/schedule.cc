@@ -27,7 +27,11 @@ std::vector<std::string_view> Split(std::string_view text, char separator) {
 }
 
 std::string QuotedPart(std::string_view text) {
-  return "\"" + std::string(text) + "\"";
+  // Appended, not `"\"" + std::string(...)`: GCC 12 reports a false -Wrestrict on that at -O3.
+  std::string quoted = "\"";
+  quoted.append(text);
+  quoted += '"';
+  return quoted;
 }
 
 std::optional<int> ParseInt(std::string_view text) {
