@@ -94,7 +94,8 @@ struct FormationLatency {
   std::string error;  // why the source could not observe; empty when it could (value unknown)
   std::vector<QueueLatency> queues{};  // sidekiq: each queue of the formation, by name; else empty
   std::optional<FormationLoad> load{};  // nullopt: the source cannot tell the load
-  std::string load_unknown_reason{};    // why `load` is unknown, from a source that measures it
+  // Why `load` is unknown, from a source that measures it (sidekiq); else empty.
+  std::string load_unknown_reason{};
 };
 
 // What a provider says of an app (providers::Provider::Observe).

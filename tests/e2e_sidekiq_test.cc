@@ -7,9 +7,8 @@
 #include <httplib.h>
 #include <signal.h>
 
-#include <thread>
-
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "providers/redis/redis_connection.h"
 #include "tests/support/fake_heroku_process.h"
@@ -149,9 +148,9 @@ std::optional<int> QuantityIn(const json& body, const std::string& type) {
 struct RunningDaemon {
   RunningDaemon(const World& w, const std::string& policy) {
     auto started = Subprocess::Start(
-        DynoherdBinary(), {.args = {"run", "-f", policy, "--state", w.state, "--listen",
-                                    "127.0.0.1:0"},
-                           .env = w.Env(w.RedisUrl())});
+        DynoherdBinary(),
+        {.args = {"run", "-f", policy, "--state", w.state, "--listen", "127.0.0.1:0"},
+         .env = w.Env(w.RedisUrl())});
     REQUIRE(started.ok());
     run.emplace(std::move(started).value());
     REQUIRE_MESSAGE(run->WaitForOutput("listen=http://", 30s), run->err());

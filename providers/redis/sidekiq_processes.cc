@@ -9,7 +9,8 @@
 namespace dynoherd::providers::redis {
 namespace {
 
-constexpr double kLastBeatEpochSeconds = 9.2e9;  // TimePoint counts nanoseconds in 64 bits: until 2262
+constexpr double kLastBeatEpochSeconds =
+    9.2e9;  // TimePoint counts nanoseconds in 64 bits: until 2262
 
 std::optional<int64_t> IntegerOf(const std::string& text) {
   int64_t value = 0;
@@ -125,8 +126,7 @@ Result<SidekiqProcesses> SidekiqProcessReader::Read(RedisConnection& redis) cons
   Result<std::vector<RedisReply>> hashes = redis.Pipeline(commands);
   if (!hashes.ok()) return hashes.status();
   for (size_t i = 0; i < identities.size(); ++i) {
-    Result<std::optional<SidekiqProcess>> process =
-        ProcessFrom(redis, identities[i], (*hashes)[i]);
+    Result<std::optional<SidekiqProcess>> process = ProcessFrom(redis, identities[i], (*hashes)[i]);
     if (!process.ok()) return process.status();
     if (*process) out.processes.push_back(std::move(**process));
   }

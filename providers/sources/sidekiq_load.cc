@@ -4,8 +4,8 @@
 #include <cmath>
 #include <set>
 
-#include "spec/fields.h"
 #include "providers/redis/sidekiq.h"
+#include "spec/fields.h"
 
 namespace dynoherd::providers::sources {
 namespace {
@@ -19,15 +19,17 @@ std::string OtherQueues(const redis::SidekiqProcess& process, const std::set<std
   return others;
 }
 
-std::string WholeSeconds(Duration d) { return FormatDuration(std::chrono::round<std::chrono::seconds>(d)); }
+std::string WholeSeconds(Duration d) {
+  return FormatDuration(std::chrono::round<std::chrono::seconds>(d));
+}
 
 }  // namespace
 
 Result<SidekiqLoadSample> FormationSample(const redis::SidekiqProcesses& sidekiq,
                                           const std::vector<std::string>& queues, int64_t queued,
                                           TimePoint now) {
-  const bool every_queue = std::find(queues.begin(), queues.end(),
-                                     redis::kAllSidekiqQueues) != queues.end();
+  const bool every_queue =
+      std::find(queues.begin(), queues.end(), redis::kAllSidekiqQueues) != queues.end();
   const std::set<std::string> mine(queues.begin(), queues.end());
   SidekiqLoadSample sample{.at = now, .processed = sidekiq.processed, .queued = queued};
   for (const redis::SidekiqProcess& process : sidekiq.processes) {
@@ -35,7 +37,8 @@ Result<SidekiqLoadSample> FormationSample(const redis::SidekiqProcesses& sidekiq
     if (!every_queue) {
       if (std::string others = OtherQueues(process, mine); !others.empty()) {
         return Status::FailedPrecondition(
-            "stat:processed counts the jobs of every Sidekiq process on this Redis, and process \"" +
+            "stat:processed counts the jobs of every Sidekiq process on this Redis, and process "
+            "\"" +
             process.identity + "\" also works " + others +
             ": this formation's throughput cannot be told apart");
       }
@@ -62,7 +65,8 @@ Result<model::FormationLoad> SidekiqLoadMeter::Add(const SidekiqLoadSample& samp
   }
   samples_.push_back(sample);
   // Keep one sample at least a window old, the base of the window's load.
-  while (samples_.size() > 2 && sample.at - samples_[1].at >= window_) samples_.pop_front();
+  while (samples_.size() > 2 && sample.at - samples_[1].at >= window_)
+    samples_.pop_front();
 
   const size_t minute = BaseFor(model::kLoadSpan);
   if (minute + 1 == samples_.size()) {
@@ -110,8 +114,8 @@ Result<model::FormationLoad> SidekiqLoadMeter::LoadSince(size_t from) const {
   if (finished == 0) {
     if (busy == 0 && arrivals == 0) return model::FormationLoad{0, 0, std::nullopt};  // idle
     return Status::Unavailable("no job finished in the last " + WholeSeconds(span) + " while " +
-                               spec::FormatNumber(std::round(busy * 10) / 10) + " threads were busy on average and " +
-                               std::to_string(now.queued) +
+                               spec::FormatNumber(std::round(busy * 10) / 10) +
+                               " threads were busy on average and " + std::to_string(now.queued) +
                                " jobs waited: a job's run time cannot be measured yet");
   }
   return model::FormationLoad{arrivals, busy / (finished / seconds), std::nullopt};

@@ -80,7 +80,7 @@ TEST_CASE("two reads 30s apart: arrivals = finished + queue growth, run time by 
   CHECK(load->arrivals_per_second == doctest::Approx(12.0));
   CHECK(load->service_seconds == doctest::Approx(1.0));
   CHECK(load->BusySlots() == doctest::Approx(12.0));  // 10 running, 2 more the backlog needs
-  CHECK_FALSE(load->window_busy_slots);                 // nothing older than the minute
+  CHECK_FALSE(load->window_busy_slots);               // nothing older than the minute
 }
 
 TEST_CASE("the load is over the newest minute; the window's, steadier, over the older reads") {

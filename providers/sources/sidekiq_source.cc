@@ -46,8 +46,8 @@ model::FormationLatency FormationLatencyOf(const std::vector<redis::SidekiqQueue
 }
 
 std::unique_ptr<SidekiqSource> SidekiqSource::Create(
-    const std::vector<const spec::FormationSpec*>& formations,
-    redis::RedisConnections& connections, bool reads_across_passes) {
+    const std::vector<const spec::FormationSpec*>& formations, redis::RedisConnections& connections,
+    bool reads_across_passes) {
   std::map<std::string, Reading> readings;
   for (const auto* f : formations) {
     Reading reading = Prepare(*f->latency, connections);

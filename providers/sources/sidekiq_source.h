@@ -66,9 +66,8 @@ class SidekiqSource final : public LatencySource {
   // The load of a formation whose queues were just read, into `latency` (or why not).
   static void MeasureLoad(Reading& reading, const std::vector<redis::SidekiqQueueLatency>& queues,
                           TimePoint now, model::FormationLatency& latency);
-  static Result<model::FormationLoad> ReadLoad(Reading& reading,
-                                               const std::vector<redis::SidekiqQueueLatency>& queues,
-                                               TimePoint now);
+  static Result<model::FormationLoad> ReadLoad(
+      Reading& reading, const std::vector<redis::SidekiqQueueLatency>& queues, TimePoint now);
 
   std::map<std::string, Reading> readings_;  // by formation type
 };

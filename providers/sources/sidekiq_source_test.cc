@@ -281,8 +281,7 @@ TEST_CASE("mode capacity: the load from the second read on, from the processes a
   // 30s later: 360 more finished (12/s, 36 of them failed: counted once), 60 more wait (2/s),
   // 6 and 10 threads busy on each of the two processes: 16 on average, 16 / 12 = 1.33s a job.
   sidekiq.Beat(kNow + 30s, 10, 360, 60);
-  std::map<std::string, model::FormationLatency> second =
-      source->Read(formations, {}, kNow + 30s);
+  std::map<std::string, model::FormationLatency> second = source->Read(formations, {}, kNow + 30s);
   const model::FormationLatency& latency = second.at("worker");
   REQUIRE_MESSAGE(latency.load, latency.load_unknown_reason);
   CHECK(latency.load->arrivals_per_second == doctest::Approx(14.0));

@@ -13,18 +13,18 @@ std::string Key(const std::string& key_namespace, const std::string& name) {
 
 std::vector<std::vector<std::string>> SidekiqHeartbeat(const SidekiqProcessReport& report) {
   const std::string hostname = report.identity.substr(0, report.identity.find(':'));
-  const std::string info = nlohmann::json{{"hostname", hostname},
-                                          {"started_at", 1795350000.25},
-                                          {"pid", 4},
-                                          {"tag", "shop"},
-                                          {"concurrency", report.concurrency},
-                                          {"queues", report.queues},
-                                          {"weights", {nlohmann::json::object()}},
-                                          {"labels", nlohmann::json::array()},
-                                          {"identity", report.identity},
-                                          {"version", "7.3.9"},
-                                          {"embedded", false}}
-                               .dump();
+  const std::string info = nlohmann::json{
+      {"hostname", hostname},
+      {"started_at", 1795350000.25},
+      {"pid", 4},
+      {"tag", "shop"},
+      {"concurrency", report.concurrency},
+      {"queues", report.queues},
+      {"weights", {nlohmann::json::object()}},
+      {"labels", nlohmann::json::array()},
+      {"identity", report.identity},
+      {"version", "7.3.9"},
+      {"embedded", false}}.dump();
   const std::string key = Key(report.key_namespace, report.identity);
   return {{"SADD", Key(report.key_namespace, "processes"), report.identity},
           {"HSET", key, "info", info, "busy", std::to_string(report.busy), "beat",
