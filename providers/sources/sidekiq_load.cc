@@ -113,9 +113,11 @@ Result<model::FormationLoad> SidekiqLoadMeter::LoadSince(size_t from) const {
   const double arrivals = std::max(0.0, (finished + growth) / seconds);
   if (finished == 0) {
     if (busy == 0 && arrivals == 0) return model::FormationLoad{0, 0, std::nullopt};  // idle
+    // "0 of 0 threads": no live process works these queues.
     return Status::Unavailable("no job finished in the last " + WholeSeconds(span) + " while " +
-                               spec::FormatNumber(std::round(busy * 10) / 10) +
-                               " threads were busy on average and " + std::to_string(now.queued) +
+                               spec::FormatNumber(std::round(busy * 10) / 10) + " of " +
+                               std::to_string(now.threads) + " threads were busy on average and " +
+                               std::to_string(now.queued) +
                                " jobs waited: a job's run time cannot be measured yet");
   }
   return model::FormationLoad{arrivals, busy / (finished / seconds), std::nullopt};

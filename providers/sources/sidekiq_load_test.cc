@@ -137,10 +137,18 @@ TEST_CASE("no job finished: idle is a load of 0, busy threads or a backlog are u
 
   SidekiqLoadMeter stuck(5min);
   (void)stuck.Add(Sample(0s, 500, 3, 2));
-  Result<model::FormationLoad> long_jobs = stuck.Add(Sample(30s, 500, 9, 2));
+  SidekiqLoadSample still = Sample(30s, 500, 9, 2);
+  still.threads = 20;
+  Result<model::FormationLoad> long_jobs = stuck.Add(still);
   CHECK(Message(long_jobs) ==
-        "no job finished in the last 30s while 2 threads were busy on average and 9 jobs "
+        "no job finished in the last 30s while 2 of 20 threads were busy on average and 9 jobs "
         "waited: a job's run time cannot be measured yet");
+
+  // No process works the queues: no thread, and a backlog that grows.
+  SidekiqLoadMeter nobody(5min);
+  (void)nobody.Add(Sample(0s, 500, 3, 0));
+  CHECK(Message(nobody.Add(Sample(30s, 500, 40, 0))).find("while 0 of 0 threads") !=
+        std::string::npos);
 }
 
 TEST_CASE("after Reset or a clock that went back, the next read is a first one") {
