@@ -378,7 +378,15 @@ TEST_CASE("run, mode capacity: one PATCH straight to what Sidekiq's load needs, 
   }
   CHECK(QuantityIn(scales.back(), "worker") == 2);
   CHECK(Contains(r.err, "capacity: the load needs 3 ("));
-  w.CheckNoSecret(r.out + r.err);
+
+  // `plan` reads Sidekiq once: no load, so a slow queue steps by one, as mode step does.
+  SidekiqBetweenPasses(w, {10, 10}, 120, 84, /*old_job=*/true);
+  ProcessResult plan = w.Run({"plan", "-f", policy}, w.RedisUrl());
+  INFO(plan.out);
+  CHECK(plan.exit_code == 2);
+  CHECK(Contains(plan.out, "scale 2 -> 3"));
+  CHECK(Contains(plan.out, "load unknown, one dyno at a time"));
+  w.CheckNoSecret(r.out + r.err + plan.out + plan.err);
 }
 
 TEST_CASE("run: one pass scales the slow formation and exports each queue on /metrics") {
