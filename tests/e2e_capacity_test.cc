@@ -394,13 +394,15 @@ TEST_CASE("run in mode capacity: /status and /metrics carry the estimate and the
   const std::string web = "{app=\"shop\",formation=\"web\",policy=\"shop-web\"}";
   CHECK(MetricValue(metrics->body, "dynoherd_formation_needed_quantity" + web) ==
         capacity["neededQuantity"].get<double>());
-  for (const auto& [name, key] : std::vector<std::pair<std::string, std::string>>{
+  // Not a structured binding: CHECK_MESSAGE captures it in a lambda, which Clang 14 refuses.
+  for (const std::pair<std::string, std::string>& metric :
+       std::vector<std::pair<std::string, std::string>>{
            {"dynoherd_formation_utilization_ratio", "utilization"},
            {"dynoherd_formation_arrivals_per_second", "arrivalsPerSecond"},
            {"dynoherd_formation_service_seconds", "serviceSeconds"}}) {
-    CHECK_MESSAGE(
-        MetricValue(metrics->body, name + web) == doctest::Approx(capacity[key].get<double>()),
-        name);
+    CHECK_MESSAGE(MetricValue(metrics->body, metric.first + web) ==
+                      doctest::Approx(capacity[metric.second].get<double>()),
+                  metric.first);
   }
   const std::string bound = "dynoherd_formation_bound_quantity{app=\"shop\",bound=\"";
   CHECK(MetricValue(metrics->body, bound + "min\",formation=\"web\",policy=\"shop-web\"}") == 2);
