@@ -95,6 +95,24 @@ Metrics::Metrics(const std::string& version)
       event_max_duration_(
           Build<prometheus::Gauge>(*registry_, "dynoherd_latency_event_max_duration_seconds",
                                    "The policy's maxDuration for latency events, when set.")),
+      needed_quantity_(Build<prometheus::Gauge>(
+          *registry_, "dynoherd_formation_needed_quantity",
+          "Autoscale mode capacity: dynos the observed load needs at targetUtilization.")),
+      utilization_(Build<prometheus::Gauge>(
+          *registry_, "dynoherd_formation_utilization_ratio",
+          "Autoscale mode capacity: busy slots, backlog included, over the formation's slots.")),
+      arrivals_(Build<prometheus::Gauge>(
+          *registry_, "dynoherd_formation_arrivals_per_second",
+          "Autoscale mode capacity: requests or jobs arriving, over the newest minute.")),
+      service_(Build<prometheus::Gauge>(
+          *registry_, "dynoherd_formation_service_seconds",
+          "Autoscale mode capacity: mean time one request or job holds a slot.")),
+      bound_quantity_(Build<prometheus::Gauge>(
+          *registry_, "dynoherd_formation_bound_quantity",
+          "The floor (bound=min) and ceiling (bound=max) in force: min/max or a schedule's.")),
+      schedule_info_(Build<prometheus::Gauge>(
+          *registry_, "dynoherd_formation_schedule_info",
+          "1 for the schedule whose floor and ceiling are in force; absent when none is open.")),
       restarts_total_(Build<prometheus::Counter>(*registry_, "dynoherd_dyno_restarts_total",
                                                  "Laggard dynos restarted or stopped.")),
       scale_changes_total_(Build<prometheus::Counter>(*registry_, "dynoherd_scale_changes_total",
@@ -174,6 +192,13 @@ void Metrics::RecordFormation(const FormationSample& s) {
   set(event_depth_, base, s.event_depth);
   set(event_duration_, base, s.event_active ? s.event_duration_seconds : 0);
   if (s.event_max_duration_seconds) set(event_max_duration_, base, *s.event_max_duration_seconds);
+  if (s.needed_quantity) set(needed_quantity_, base, *s.needed_quantity);
+  if (s.utilization) set(utilization_, base, *s.utilization);
+  if (s.arrivals_per_second) set(arrivals_, base, *s.arrivals_per_second);
+  if (s.service_seconds) set(service_, base, *s.service_seconds);
+  if (s.bound_min) set(bound_quantity_, with({{"bound", "min"}}), *s.bound_min);
+  if (s.bound_max) set(bound_quantity_, with({{"bound", "max"}}), *s.bound_max);
+  if (!s.schedule.empty()) set(schedule_info_, with({{"schedule", s.schedule}}), 1);
   for (const auto& d : s.dynos) {
     const std::pair<const char*, std::optional<double>> stats[] = {
         {"mean", d.mean}, {"p50", d.p50}, {"p95", d.p95}, {"p99", d.p99}};

@@ -55,6 +55,14 @@ struct FormationSample {
   int event_depth = 0;
   double event_duration_seconds = 0;
   std::optional<double> event_max_duration_seconds;
+  // Autoscale mode capacity, each absent while the load is unknown.
+  std::optional<int> needed_quantity;
+  std::optional<double> utilization;  // busy slots (backlog included) over the formation's slots
+  std::optional<double> arrivals_per_second;
+  std::optional<double> service_seconds;
+  // The floor and ceiling in force (min/max, or the open schedule's), and that schedule's name.
+  std::optional<int> bound_min, bound_max;
+  std::string schedule;               // empty: none is open
   std::vector<DynoSample> dynos;      // the full current set: others are removed
   std::vector<QueueSample> queues{};  // likewise
   std::vector<ConditionSample> conditions;
@@ -120,6 +128,12 @@ class Metrics {
   prometheus::Family<prometheus::Gauge>& event_depth_;
   prometheus::Family<prometheus::Gauge>& event_duration_;
   prometheus::Family<prometheus::Gauge>& event_max_duration_;
+  prometheus::Family<prometheus::Gauge>& needed_quantity_;
+  prometheus::Family<prometheus::Gauge>& utilization_;
+  prometheus::Family<prometheus::Gauge>& arrivals_;
+  prometheus::Family<prometheus::Gauge>& service_;
+  prometheus::Family<prometheus::Gauge>& bound_quantity_;
+  prometheus::Family<prometheus::Gauge>& schedule_info_;
   prometheus::Family<prometheus::Counter>& restarts_total_;
   prometheus::Family<prometheus::Counter>& scale_changes_total_;
   prometheus::Family<prometheus::Gauge>& condition_;

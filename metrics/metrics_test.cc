@@ -215,6 +215,40 @@ TEST_CASE("Sidekiq queues are exported with a queue label; unknown latencies and
   CHECK_FALSE(Has(m.Serialize(), "queue=\"broken\""));
 }
 
+TEST_CASE("the capacity estimate and the schedule in force go when they are no longer known") {
+  Metrics m("1");
+  FormationSample s = WebSample();
+  s.needed_quantity = 9;
+  s.utilization = 1.5;
+  s.arrivals_per_second = 30;
+  s.service_seconds = 0.4;
+  s.bound_min = 8;
+  s.schedule = "morning";
+  m.RecordFormation(s);
+  const std::string web = "{app=\"shop\",formation=\"web\",policy=\"shop-web\"} ";
+  std::string text = m.Serialize();
+  CHECK(Has(text, "dynoherd_formation_needed_quantity" + web + "9\n"));
+  CHECK(Has(text, "dynoherd_formation_utilization_ratio" + web + "1.5\n"));
+  CHECK(Has(text, "dynoherd_formation_arrivals_per_second" + web + "30\n"));
+  CHECK(Has(text, "dynoherd_formation_service_seconds" + web + "0.4\n"));
+  CHECK(Has(text,
+            "dynoherd_formation_bound_quantity{app=\"shop\",bound=\"min\",formation=\"web\","
+            "policy=\"shop-web\"} 8\n"));
+  CHECK_FALSE(Has(text, "bound=\"max\""));
+  CHECK(Has(text,
+            "dynoherd_formation_schedule_info{app=\"shop\",formation=\"web\",policy=\"shop-web\","
+            "schedule=\"morning\"} 1\n"));
+  // The load unknown and the schedule closed: no stale estimate, no schedule.
+  m.RecordFormation(WebSample());
+  text = m.Serialize();
+  for (const char* gone :
+       {"dynoherd_formation_needed_quantity{", "dynoherd_formation_utilization_ratio{",
+        "dynoherd_formation_arrivals_per_second{", "dynoherd_formation_service_seconds{",
+        "dynoherd_formation_bound_quantity{", "dynoherd_formation_schedule_info{"}) {
+    CHECK_MESSAGE(!Has(text, gone), gone);
+  }
+}
+
 TEST_CASE("the exposition passes promtool check metrics") {
   if (std::system("command -v promtool >/dev/null 2>&1") != 0) {
     MESSAGE("promtool not installed (Debian package prometheus); skipping the promtool check");
