@@ -257,13 +257,15 @@ Result<std::unique_ptr<app::Listener>> StartListener(app::ListenerOptions option
   sources.readiness = [&daemon, keeper] {
     return keeper ? app::LeaseReadiness(daemon.Ready(), *keeper) : daemon.Ready();
   };
-  sources.status_json = [&daemon, state_path, keeper, outage] {
-    std::vector<app::PolicySnapshot> policies =
-        outage ? outage->Mark(daemon.Snapshot()) : daemon.Snapshot();
-    std::string json = app::StatusJson(policies, state_path, daemon.Now());
+  // What the daemon knows, with the Degraded condition of a store out of reach.
+  auto snapshot = [&daemon, outage] {
+    return outage ? outage->Mark(daemon.Snapshot()) : daemon.Snapshot();
+  };
+  sources.status_json = [&daemon, state_path, keeper, snapshot] {
+    std::string json = app::StatusJson(snapshot(), state_path, daemon.Now());
     return keeper ? app::StatusJsonWithLeases(json, *keeper) : json;
   };
-  sources.live_page = [&daemon] { return app::RenderLivePage(daemon.Snapshot(), daemon.Now()); };
+  sources.live_page = [&daemon, snapshot] { return app::RenderLivePage(snapshot(), daemon.Now()); };
   const std::string listen = options.address;
   auto listener = app::Listener::Start(options, sources, *run.logger);
   if (!listener.ok() && listener.status().code() == Status::Code::kUnavailable &&
