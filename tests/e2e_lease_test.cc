@@ -465,8 +465,8 @@ TEST_CASE("a wall-clock jump of an hour either way (libfaketime): the lease kept
   REQUIRE(a.WaitHolder(a.token));
 
   int max_extra = 3;
-  for (const auto& [jump, expected] :
-       std::vector<std::pair<std::string, std::chrono::hours>>{{"+1h", 1h}, {"-1h", -1h}}) {
+  for (const std::chrono::hours expected : {1h, -1h}) {
+    const std::string jump = (expected > 0h ? "+" : "") + std::to_string(expected.count()) + "h";
     INFO("jump ", jump, "\n", a.process->err());
     const uint64_t renewals = a.Get("/status")["leases"][0]["renewals"];
     w.dir.Write("faketime", jump + "\n");
