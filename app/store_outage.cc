@@ -50,17 +50,22 @@ void StoreOutage::Update(const Status& round, const std::vector<PolicySnapshot>&
   ExportLocked(policies);
 }
 
+// Set again at every round, never cleared in between, so that no scrape sees a gap.
 void StoreOutage::ExportLocked(const std::vector<PolicySnapshot>& policies) {
-  ClearExportedLocked();
   if (!metrics_) return;
+  std::set<std::string> now;
   for (const PolicySnapshot& snapshot : policies) {
     std::vector<std::string> formations;
     for (const spec::FormationSpec& spec : snapshot.policy->formations)
       formations.push_back(spec.type);
     metrics_->OverrideCondition(snapshot.policy->name, snapshot.policy->app, formations,
                                 {std::string(model::kDegraded), "True"});
-    exported_.push_back(snapshot.policy->name);
+    now.insert(snapshot.policy->name);
   }
+  for (const std::string& policy : exported_) {
+    if (!now.contains(policy)) metrics_->ClearConditionOverride(policy);  // dropped by a reload
+  }
+  exported_ = std::move(now);
 }
 
 void StoreOutage::ClearExportedLocked() {

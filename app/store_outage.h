@@ -8,6 +8,7 @@
 
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -49,7 +50,7 @@ class StoreOutage {
 
   mutable std::mutex mu_;
   std::optional<model::Condition> degraded_;
-  std::vector<std::string> exported_;  // the policies whose metrics carry the condition
+  std::set<std::string> exported_;  // the policies whose metrics carry the condition
 };
 
 }  // namespace dynoherd::app

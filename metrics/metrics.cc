@@ -241,7 +241,12 @@ void Metrics::RefreshLocked(const std::string& policy, const std::string& app,
   }
   // A formation no pass of this process recorded: only the forced condition, while it lasts.
   const Labels base = {{"policy", policy}, {"app", app}, {"formation", formation}};
-  ReplaceGaugesLocked(*slot, ConditionGauges(base, OverriddenLocked(policy, {})));
+  auto o = overrides_.find(policy);
+  const bool forced = o != overrides_.end() &&
+                      std::find(o->second.formations.begin(), o->second.formations.end(),
+                                formation) != o->second.formations.end();
+  ReplaceGaugesLocked(*slot, forced ? ConditionGauges(base, {o->second.condition})
+                                    : std::vector<GaugeValue>{});
   if (slot->gauges.empty() && slot->counters.empty()) series_[policy].erase(formation);
 }
 
@@ -273,8 +278,12 @@ void Metrics::OverrideCondition(const std::string& policy, const std::string& ap
                                 const std::vector<std::string>& formations,
                                 const ConditionSample& condition) {
   std::lock_guard lock(mu_);
+  std::vector<std::string> touched = formations;  // and those a reload took out of the policy
+  if (auto o = overrides_.find(policy); o != overrides_.end()) {
+    touched.insert(touched.end(), o->second.formations.begin(), o->second.formations.end());
+  }
   overrides_[policy] = {app, formations, condition};
-  for (const std::string& formation : formations)
+  for (const std::string& formation : touched)
     RefreshLocked(policy, app, formation);
 }
 

@@ -213,6 +213,11 @@ TEST_CASE("a condition override replaces the recorded one while set, and shows i
   m.RecordFormation(web);
   CHECK(Has(m.Serialize(), web_degraded + "\"True\",type=\"Degraded\"} 1"));
 
+  // A reload took worker out of the policy: its forced series go with it.
+  m.OverrideCondition("shop-web", "shop", {"web"}, {"Degraded", "True"});
+  CHECK_FALSE(Has(m.Serialize(), "formation=\"worker\""));
+  CHECK(Has(m.Serialize(), web_degraded + "\"True\",type=\"Degraded\"} 1"));
+
   m.ClearConditionOverride("shop-web");
   text = m.Serialize();
   CHECK(Has(text, web_degraded + "\"False\",type=\"Degraded\"} 1"));
