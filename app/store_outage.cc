@@ -35,9 +35,14 @@ void MarkPolicy(PolicySnapshot& snapshot, const model::Condition& condition) {
 void StoreOutage::Update(const Status& round, const std::vector<PolicySnapshot>& policies) {
   std::lock_guard lock(mu_);
   if (round.ok()) {
+    if (degraded_) logger_.Info("the status store answers again", {{"store", store_}});
     degraded_.reset();
     ClearExportedLocked();
     return;
+  }
+  if (!degraded_) {
+    logger_.Warn("the status store is unreachable: acting on no policy, every one shown Degraded",
+                 {{"store", store_}, {"error", round.message()}});
   }
   const std::string message = "the status store " + store_ + " is unreachable (" +
                               round.message() +

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "app/daemon.h"
+#include "common/logging.h"
 #include "common/status.h"
 #include "common/time.h"
 #include "metrics/metrics.h"
@@ -25,9 +26,10 @@ inline constexpr std::string_view kStoreUnreachable = "StoreUnreachable";
 class StoreOutage {
  public:
   // `store` names the store without credentials (redis://host:port). `clock` stamps the
-  // condition's transition (the daemon's). `metrics` may be null.
-  StoreOutage(std::string store, const Clock& clock, metrics::Metrics* metrics)
-      : store_(std::move(store)), clock_(clock), metrics_(metrics) {}
+  // condition's transition (the daemon's). `logger` says when an outage starts and ends.
+  // `metrics` may be null.
+  StoreOutage(std::string store, const Clock& clock, Logger& logger, metrics::Metrics* metrics)
+      : store_(std::move(store)), clock_(clock), logger_(logger), metrics_(metrics) {}
 
   // After each lease round: `round` is OK when it reached the store; `policies` are the
   // daemon's now.
@@ -46,6 +48,7 @@ class StoreOutage {
 
   const std::string store_;
   const Clock& clock_;
+  Logger& logger_;
   metrics::Metrics* const metrics_;
 
   mutable std::mutex mu_;

@@ -36,7 +36,8 @@ const model::Condition* DegradedOf(const PolicySnapshot& snapshot, const std::st
 TEST_CASE("the store unreachable: every policy Degraded StoreUnreachable until a round reaches it") {
   ManualClock clock{TimePoint(std::chrono::seconds(1000))};
   metrics::Metrics metrics("1");
-  StoreOutage outage("redis://127.0.0.1:6390", clock, &metrics);
+  CapturingLogger logger;
+  StoreOutage outage("redis://127.0.0.1:6390", clock, logger, &metrics);
 
   // held: its last pass said Degraded False; standby: never passed here, no status.
   PolicySnapshot held = Snapshot("held", {"web"});
@@ -63,6 +64,9 @@ TEST_CASE("the store unreachable: every policy Degraded StoreUnreachable until a
         "the status store redis://127.0.0.1:6390 is unreachable (redis://127.0.0.1:6390: timed "
         "out): this replica neither acts on the policy nor knows whether another one does");
   CHECK(outage.Condition()->last_transition_time == TimePoint(std::chrono::seconds(1000)));
+  REQUIRE(logger.entries().size() == 1);  // once per outage, with the first error
+  CHECK(logger.entries()[0].level == LogLevel::kWarn);
+  CHECK(logger.entries()[0].Field("error") == "redis://127.0.0.1:6390: connection refused");
 
   const std::vector<PolicySnapshot> marked = outage.Mark(policies);
   for (const auto& [policy, formation] : std::vector<std::pair<int, std::string>>{
@@ -80,6 +84,7 @@ TEST_CASE("the store unreachable: every policy Degraded StoreUnreachable until a
 
   outage.Update(Status::Ok(), policies);
   CHECK_FALSE(outage.Condition());
+  CHECK(logger.Contains(LogLevel::kInfo, "the status store answers again"));
   CHECK(outage.Mark(policies)[0].status == held.status);
   CHECK_FALSE(Has(metrics.Serialize(), "dynoherd_condition"));
 }
@@ -87,7 +92,8 @@ TEST_CASE("the store unreachable: every policy Degraded StoreUnreachable until a
 TEST_CASE("a policy dropped during an outage loses its forced condition at the next round") {
   ManualClock clock{TimePoint(std::chrono::seconds(1000))};
   metrics::Metrics metrics("1");
-  StoreOutage outage("redis://127.0.0.1:6390", clock, &metrics);
+  NullLogger logger;
+  StoreOutage outage("redis://127.0.0.1:6390", clock, logger, &metrics);
   outage.Update(Status::Unavailable("down"), {Snapshot("a", {"web"}), Snapshot("b", {"web"})});
   CHECK(Has(metrics.Serialize(), "policy=\"b\""));
   outage.Update(Status::Unavailable("down"), {Snapshot("a", {"web"})});

@@ -363,7 +363,7 @@ int RunDaemon(const RunArgs& args) {
   std::optional<app::StoreOutage> outage;
   if (leases) {
     app::UseLeases(hooks, *leases->keeper, **store);
-    outage.emplace((*redis)->where, *run.clock, &metrics);
+    outage.emplace((*redis)->where, *run.clock, logger, &metrics);
   }
   Daemon daemon(daemon_options, *run.clock, std::move(hooks), logger, &metrics, store->get());
   const auto policy_count = static_cast<int64_t>(policies->size());

@@ -379,6 +379,7 @@ TEST_CASE("the store unreachable: Degraded on every replica, no write, /metrics 
   for (Replica* r : {&a, &b}) {
     INFO(r->process->err());
     REQUIRE(r->WaitDegraded(true));
+    CHECK(r->process->WaitForOutput("msg=\"the status store is unreachable", 10s));
     const json degraded = r->Degraded();
     CHECK(Contains(degraded["message"], "the status store " + w.store->Url() + " is unreachable"));
     CheckNoSecret(degraded.dump());
@@ -415,6 +416,7 @@ TEST_CASE("the store unreachable: Degraded on every replica, no write, /metrics 
   for (Replica* r : {&a, &b}) {
     INFO(r->process->err());
     CHECK(r->WaitDegraded(false));
+    CHECK(r->process->WaitForOutput("msg=\"the status store answers again\"", 10s));
     const std::string metrics = r->Get("/metrics").get<std::string>();
     CHECK(Contains(metrics, "dynoherd_lease_store_up 1"));
     CHECK_FALSE(Contains(metrics, kDegradedSeries + "\"True\",type=\"Degraded\"} 1"));
