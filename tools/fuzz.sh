@@ -22,58 +22,26 @@ if [ -z "$CXX" ]; then
   exit 1
 fi
 
-# Each target compiles only the code it exercises (and links what that code needs).
-COMMON=(common/time.cc common/status.cc common/logging.cc common/env.cc)
-LATENCY=(latency/byte_classes.cc latency/dyno_names.cc latency/router_line.cc latency/logplex.cc
-         latency/ingest.cc latency/histogram.cc latency/latency_window.cc)
-SPEC=(spec/policy.cc spec/fields.cc spec/env.cc spec/suggest.cc spec/loader.cc spec/schema.cc
-      spec/redis_url.cc)
-MODEL=(model/observation.cc model/status.cc model/codec.cc model/status_validation.cc model/report.cc)
-sources_of() {
-  case "$1" in
-    router_line|logplex) echo "${LATENCY[*]} ${MODEL[*]} ${SPEC[*]} ${COMMON[*]}" ;;
-    spec_loader) echo "${SPEC[*]} ${COMMON[*]}" ;;
-    status_codec) echo "${MODEL[*]} ${SPEC[*]} ${COMMON[*]}" ;;
-    heroku_json) echo "providers/heroku/heroku_json.cc ${MODEL[*]} ${SPEC[*]} ${COMMON[*]}" ;;
-    drain_request) echo "providers/sources/drain.cc providers/sources/http_fields.cc" \
-                        "providers/sources/router_log_common.cc ${LATENCY[*]} ${MODEL[*]}" \
-                        "${SPEC[*]} ${COMMON[*]}" ;;
-    *) echo "fuzz: unknown target $1" >&2; return 1 ;;
-  esac
-}
-libs_of() {
-  case "$1" in
-    *) echo "-lyaml-cpp" ;;
-  esac
-}
-FLAGS=(-std=c++20 -O1 -g -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined
-       -fno-sanitize-recover=undefined -I. -DDYNOHERD_VERSION=\"fuzz\")
+# The targets are CMake targets (tests/fuzz/CMakeLists.txt) linking the project's libraries, all
+# compiled with coverage instrumentation, ASan and UBSan.
+generator=()
+command -v ninja >/dev/null && generator=(-G Ninja)
+# shellcheck disable=SC2086 # CMAKE_FLAGS is a word list on purpose
+cmake -S . -B "$OUT" "${generator[@]}" \
+  -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER="$CXX" -DDYNOHERD_FUZZ=ON \
+  -DDYNOHERD_SANITIZE=ON -DDYNOHERD_BUILD_TESTS=ON ${CMAKE_FLAGS:-} >/dev/null
+
 # FUZZ_RUNS=N stops a target after N executions (whichever of it and FUZZ_SECONDS comes first).
 FUZZ_RUNS=${FUZZ_RUNS:--1}
 ALL_TARGETS=(router_line logplex spec_loader status_codec heroku_json drain_request)
 targets=("$@")
 [ ${#targets[@]} -eq 0 ] && targets=("${ALL_TARGETS[@]}")
 
-# Each source is compiled once into $OUT/obj (again only when it changed), then linked per target.
-object_of() {
-  local object="$OUT/obj/${1%.cc}.o"
-  if [ ! -f "$object" ] || [ "$1" -nt "$object" ]; then
-    mkdir -p "$(dirname "$object")"
-    "$CXX" "${FLAGS[@]}" -c "$1" -o "$object"
-  fi
-  echo "$object"
-}
-
-mkdir -p "$OUT"
 status=0
 for target in "${targets[@]}"; do
   echo "fuzz: building $target with $CXX"
-  objects=()
-  for source in $(sources_of "$target") "tests/fuzz/${target}_fuzz.cc"; do
-    objects+=("$(object_of "$source")")
-  done
-  # shellcheck disable=SC2046 # a word list on purpose
-  "$CXX" "${FLAGS[@]}" "${objects[@]}" -o "$OUT/${target}_fuzz" $(libs_of "$target")
+  cmake --build "$OUT" -j "${JOBS:-$(nproc)}" --target "${target}_fuzz"
+  ln -sf "tests/fuzz/${target}_fuzz" "$OUT/${target}_fuzz"
   corpus="$OUT/corpus-$target"
   mkdir -p "$corpus"
   cp -n tests/fuzz/corpus/"$target"/* "$corpus"/ 2>/dev/null || true
