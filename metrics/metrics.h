@@ -95,6 +95,15 @@ class Metrics {
   void CountRouterLines(const std::string& result, uint64_t n);  // parsed | ignored | malformed
   void CountSpecReloadError();
 
+  // While set, the formations of `policy` export `condition` in place of the condition of its
+  // type that their last pass recorded, and a formation no pass recorded exports that condition
+  // alone: a replica that cannot reach its shared store shows its policies Degraded without a
+  // pass (app/store_outage.h). Clearing it shows what the last pass recorded again.
+  void OverrideCondition(const std::string& policy, const std::string& app,
+                         const std::vector<std::string>& formations,
+                         const ConditionSample& condition);
+  void ClearConditionOverride(const std::string& policy);
+
   // Removes every series of formations of `policy` not in `formations`, or of the whole policy
   // when `formations` is empty (after a reload dropped it).
   void RetainFormations(const std::string& policy, const std::set<std::string>& formations);
@@ -105,7 +114,27 @@ class Metrics {
  private:
   using Labels = prometheus::Labels;
   struct FormationSeries;  // what one formation exported, to remove it later
+  struct GaugeValue {
+    prometheus::Family<prometheus::Gauge>* family;
+    Labels labels;
+    double value;
+  };
+  struct Override {
+    std::string app;
+    std::vector<std::string> formations;
+    ConditionSample condition;
+  };
 
+  std::vector<GaugeValue> FormationGauges(const FormationSample& sample) const;
+  std::vector<GaugeValue> ConditionGauges(const Labels& base,
+                                          const std::vector<ConditionSample>& conditions) const;
+  std::vector<ConditionSample> OverriddenLocked(const std::string& policy,
+                                                std::vector<ConditionSample> conditions) const;
+  // Exports `next` for the formation, removing what it exported before and is not in `next`.
+  void ReplaceGaugesLocked(FormationSeries& slot, std::vector<GaugeValue> next);
+  // Exports the formation's last sample (or nothing) with the policy's override applied.
+  void RefreshLocked(const std::string& policy, const std::string& app,
+                     const std::string& formation);
   void RemoveFormationLocked(const std::string& policy, const std::string& formation);
 
   std::shared_ptr<prometheus::Registry> registry_;
@@ -146,6 +175,7 @@ class Metrics {
   // policy -> formation -> the label sets it exported, per family
   std::map<std::string, std::map<std::string, std::unique_ptr<FormationSeries>>> series_;
   std::map<std::string, std::set<std::string>> policy_apps_;  // for counters labelled by app
+  std::map<std::string, Override> overrides_;                  // per policy
 };
 
 }  // namespace dynoherd::metrics

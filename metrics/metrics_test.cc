@@ -190,6 +190,42 @@ TEST_CASE("formations and policies dropped by a reload disappear, counters inclu
   CHECK(Has(text, "dynoherd_build_info"));
 }
 
+TEST_CASE("a condition override replaces the recorded one while set, and shows it again after") {
+  Metrics m("1");
+  FormationSample web = WebSample();
+  web.conditions.push_back({"Degraded", "False"});
+  m.RecordFormation(web);
+  const std::string web_degraded =
+      "dynoherd_condition{app=\"shop\",formation=\"web\",policy=\"shop-web\",status=";
+  const std::string worker_degraded =
+      "dynoherd_condition{app=\"shop\",formation=\"worker\",policy=\"shop-web\",status=";
+  CHECK(Has(m.Serialize(), web_degraded + "\"False\",type=\"Degraded\"} 1"));
+
+  m.OverrideCondition("shop-web", "shop", {"web", "worker"}, {"Degraded", "True"});
+  std::string text = m.Serialize();
+  CHECK(Has(text, web_degraded + "\"True\",type=\"Degraded\"} 1"));
+  CHECK(Has(text, web_degraded + "\"False\",type=\"Degraded\"} 0"));
+  CHECK(Has(text, "dynoherd_formation_quantity{app=\"shop\",formation=\"web\""));
+  // worker was never recorded: its forced condition alone, no quantity made up.
+  CHECK(Has(text, worker_degraded + "\"True\",type=\"Degraded\"} 1"));
+  CHECK_FALSE(Has(text, "dynoherd_formation_quantity{app=\"shop\",formation=\"worker\""));
+  // A pass recorded meanwhile (one in flight when the store went away) keeps the override.
+  m.RecordFormation(web);
+  CHECK(Has(m.Serialize(), web_degraded + "\"True\",type=\"Degraded\"} 1"));
+
+  // A reload took worker out of the policy: its forced series go with it.
+  m.OverrideCondition("shop-web", "shop", {"web"}, {"Degraded", "True"});
+  CHECK_FALSE(Has(m.Serialize(), "formation=\"worker\""));
+  CHECK(Has(m.Serialize(), web_degraded + "\"True\",type=\"Degraded\"} 1"));
+
+  m.ClearConditionOverride("shop-web");
+  text = m.Serialize();
+  CHECK(Has(text, web_degraded + "\"False\",type=\"Degraded\"} 1"));
+  CHECK_FALSE(Has(text, "formation=\"worker\""));
+  m.ClearConditionOverride("shop-web");  // nothing set: nothing changes
+  CHECK(m.Serialize() == text);
+}
+
 TEST_CASE("Sidekiq queues are exported with a queue label; unknown latencies and gone queues not") {
   Metrics m("1");
   FormationSample s = SidekiqSample();
