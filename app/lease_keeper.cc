@@ -209,16 +209,13 @@ void LeaseKeeper::TakeFree(size_t share, TickOutcome& outcome) {
   }
 }
 
-void LeaseKeeper::Start(std::function<void(const std::string& policy)> on_acquired) {
-  thread_ = std::thread([this, on_acquired = std::move(on_acquired)] {
+void LeaseKeeper::Start(std::function<void(const TickOutcome&)> after_tick) {
+  thread_ = std::thread([this, after_tick = std::move(after_tick)] {
     std::unique_lock lock(loop_mu_);
     while (!stop_) {
       lock.unlock();
-      TickOutcome outcome = Tick();
-      if (on_acquired) {
-        for (const std::string& policy : outcome.acquired)
-          on_acquired(policy);
-      }
+      const TickOutcome outcome = Tick();
+      if (after_tick) after_tick(outcome);
       lock.lock();
       // Real time: the leases live on the server's clock, whatever clock the passes use.
       loop_cv_.wait_for(lock, options_.renew_interval, [this] { return stop_; });

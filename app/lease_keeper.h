@@ -82,9 +82,9 @@ class LeaseKeeper {
   };
   TickOutcome Tick();
 
-  // Runs Tick every renew_interval on a thread of its own; `on_acquired` is told each policy
-  // taken (without the keeper's lock). Stop (or the destructor) ends it.
-  void Start(std::function<void(const std::string& policy)> on_acquired);
+  // Runs Tick every renew_interval on a thread of its own; `after_tick` is told each round's
+  // outcome (without the keeper's lock). Stop (or the destructor) ends it.
+  void Start(std::function<void(const TickOutcome&)> after_tick);
   void Stop();
   // Gives back every lease held (DEL if still ours) and leaves the live replicas.
   void ReleaseAll();

@@ -4,6 +4,7 @@
 
 #include <doctest/doctest.h>
 
+#include <atomic>
 #include <condition_variable>
 #include <mutex>
 #include <set>
@@ -62,6 +63,24 @@ std::string HolderOf(const LeaseKeeper& keeper, const std::string& policy) {
   }
   return "?";
 }
+
+class CountingProvider final : public providers::Provider {
+ public:
+  std::atomic<int> writes = 0;
+  Result<model::AppState> Observe(const std::string&) override { return model::AppState{}; }
+  Status Scale(const std::string&, const std::vector<providers::ScaleRequest>&) override {
+    ++writes;
+    return Status::Ok();
+  }
+  Status Restart(const std::string&, const std::string&) override {
+    ++writes;
+    return Status::Ok();
+  }
+  Status Stop(const std::string&, const std::string&) override {
+    ++writes;
+    return Status::Ok();
+  }
+};
 
 }  // namespace
 
@@ -197,23 +216,6 @@ TEST_CASE("the store unreachable: every lease dropped at once, the health says w
 }
 
 TEST_CASE("the fenced provider sends no write without the lease") {
-  class CountingProvider final : public providers::Provider {
-   public:
-    int writes = 0;
-    Result<model::AppState> Observe(const std::string&) override { return model::AppState{}; }
-    Status Scale(const std::string&, const std::vector<providers::ScaleRequest>&) override {
-      ++writes;
-      return Status::Ok();
-    }
-    Status Restart(const std::string&, const std::string&) override {
-      ++writes;
-      return Status::Ok();
-    }
-    Status Stop(const std::string&, const std::string&) override {
-      ++writes;
-      return Status::Ok();
-    }
-  };
   Cluster cluster;
   auto a = cluster.Keeper("a", {"checkout"}, {.ttl = 3s, .renew_interval = 1s});
   auto inner = std::make_shared<CountingProvider>();
@@ -290,4 +292,116 @@ TEST_CASE("the daemon passes only the policies it acts on; a lease taken makes o
   }
   daemon.RequestStop("test");
   loop.join();
+}
+
+// The keeper reads only its monotonic clock (MonotonicClock in the binary); the daemon and the
+// passes read the wall clock. Here each is a ManualClock, moved on its own.
+TEST_CASE("a wall-clock jump of an hour either way neither expires nor extends a held lease") {
+  Cluster cluster;  // cluster.clock: the keeper's monotonic clock
+  ManualClock wall(TimePoint(std::chrono::seconds(1'795'352'400)));
+  auto keeper = cluster.Keeper("a", {"checkout"}, {.ttl = 3s, .renew_interval = 1s});
+  auto store = providers::redis::RedisStateStore::Open(cluster.Connect(), {});
+  REQUIRE(store.ok());
+  auto platform = std::make_shared<CountingProvider>();
+  std::mutex mu;
+  std::condition_variable cv;
+  std::vector<Status> writes;  // what each pass's one scale returned
+  DaemonHooks hooks;
+  // A pass that scales once, through the runtime the daemon built (fenced by UseLeases).
+  hooks.pass = [&](const spec::Policy& policy, PolicyRuntime& runtime, const model::PolicyStatus*,
+                   std::mt19937_64&, const SaveStatus&) {
+    Status sent = runtime.provider->Scale(policy.app, {{"web", 3}});
+    std::lock_guard lock(mu);
+    writes.push_back(sent);
+    cv.notify_all();
+    PassResult result;
+    result.policy = policy.name;
+    result.app = policy.app;
+    result.status = sent;
+    return result;
+  };
+  hooks.build_runtime = [&](const spec::Policy&) -> Result<std::shared_ptr<PolicyRuntime>> {
+    auto runtime = std::make_shared<PolicyRuntime>();
+    runtime->provider = platform;
+    return runtime;
+  };
+  UseLeases(hooks, *keeper, **store);
+  const DaemonHooks leased = hooks;  // the same wrapped pass, to call by hand below
+  NullLogger logger;
+  Daemon daemon({}, wall, std::move(hooks), logger, nullptr, nullptr);
+  spec::Policy policy;
+  policy.name = "checkout";
+  policy.app = "shop";
+  policy.interval = 30s;
+  REQUIRE(daemon.Start({policy}).ok());
+  auto wait_writes = [&](size_t n) {
+    std::unique_lock lock(mu);
+    return cv.wait_for(lock, 10s, [&] { return writes.size() >= n; });
+  };
+
+  REQUIRE(keeper->Tick().acquired == std::vector<std::string>{"checkout"});
+  std::thread loop([&] { daemon.Run(); });
+  REQUIRE(wait_writes(1));
+  // An hour forward on the wall (NTP stepping a clock, a VM resumed with its clock set): the next
+  // pass is due at once, and the lease, judged on the monotonic clock, still holds.
+  wall.Advance(1h);
+  daemon.Wake();
+  REQUIRE(wait_writes(2));
+  {
+    std::lock_guard lock(mu);
+    CHECK(writes[0].ok());
+    CHECK(writes[1].ok());
+  }
+  CHECK(platform->writes == 2);
+  CHECK(keeper->Holds("checkout"));
+  daemon.RequestStop("test");
+  loop.join();
+
+  // Two hours back: the wall now reads an hour before the renewal. Still held, never longer.
+  wall.Advance(-2h);
+  CHECK(keeper->Fence("checkout").ok());
+  cluster.clock.Advance(1999ms);  // the trusted span is 3s - 1s after the renewal was sent
+  CHECK(keeper->Fence("checkout").ok());
+  cluster.clock.Advance(1ms);
+  CHECK_FALSE(keeper->Holds("checkout"));
+  // A monotonic jump past the span (the machine suspended, as by SIGSTOP): whatever the wall
+  // says, the pass stops before its write.
+  PolicyRuntime runtime;
+  runtime.provider = platform;
+  auto fenced = FencedRuntime(runtime, *keeper, "checkout");
+  std::mt19937_64 rng(1);
+  PassResult skipped = leased.pass(policy, *fenced, nullptr, rng, {});
+  CHECK(skipped.status.message().find("not renewed in time") != std::string::npos);
+  CHECK(platform->writes == 2);
+}
+
+TEST_CASE("a suspension during a pass, past the lease: the write after it is never sent") {
+  Cluster cluster;
+  auto keeper = cluster.Keeper("a", {"checkout"}, {.ttl = 3s, .renew_interval = 1s});
+  auto store = providers::redis::RedisStateStore::Open(cluster.Connect(), {});
+  REQUIRE(store.ok());
+  auto platform = std::make_shared<CountingProvider>();
+  DaemonHooks hooks;
+  Status second;
+  hooks.pass = [&](const spec::Policy& policy, PolicyRuntime& runtime, const model::PolicyStatus*,
+                   std::mt19937_64&, const SaveStatus&) {
+    CHECK(runtime.provider->Scale(policy.app, {{"web", 3}}).ok());
+    cluster.clock.Advance(5s);  // suspended between two writes, longer than the TTL
+    second = runtime.provider->Restart(policy.app, "web.1");
+    PassResult result;
+    result.policy = policy.name;
+    return result;
+  };
+  UseLeases(hooks, *keeper, **store);
+  REQUIRE(keeper->Tick().acquired.size() == 1);
+  spec::Policy policy;
+  policy.name = "checkout";
+  policy.app = "shop";
+  PolicyRuntime runtime;
+  runtime.provider = platform;
+  auto fenced = FencedRuntime(runtime, *keeper, "checkout");
+  std::mt19937_64 rng(1);
+  hooks.pass(policy, *fenced, nullptr, rng, {});
+  CHECK(second.message().find("the write was not sent") != std::string::npos);
+  CHECK(platform->writes == 1);
 }

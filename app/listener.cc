@@ -1,6 +1,5 @@
 #include "app/listener.h"
 
-#include <arpa/inet.h>
 #include <poll.h>
 #include <httplib.h>
 #include <netdb.h>
@@ -19,6 +18,8 @@
 #include <mutex>
 #include <thread>
 #include <vector>
+
+#include "common/socket_address.h"
 
 namespace dynoherd::app {
 
@@ -186,27 +187,6 @@ class ConnectionCount {
   std::map<std::string, size_t> by_client_;
 };
 
-// The address of the connection's peer, or its own.
-void AddressOf(int fd, bool peer, std::string& ip, int& port) {
-  sockaddr_storage addr{};
-  socklen_t len = sizeof addr;
-  ip.clear();
-  port = 0;
-  auto* a = reinterpret_cast<sockaddr*>(&addr);
-  if ((peer ? ::getpeername(fd, a, &len) : ::getsockname(fd, a, &len)) != 0) return;
-  char host[INET6_ADDRSTRLEN] = {0};
-  if (addr.ss_family == AF_INET) {
-    auto* in = reinterpret_cast<sockaddr_in*>(&addr);
-    inet_ntop(AF_INET, &in->sin_addr, host, sizeof host);
-    port = ntohs(in->sin_port);
-  } else if (addr.ss_family == AF_INET6) {
-    auto* in6 = reinterpret_cast<sockaddr_in6*>(&addr);
-    inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof host);
-    port = ntohs(in6->sin6_port);
-  }
-  ip = host;
-}
-
 // One connection as httplib reads and writes it, with the deadline cpp-httplib 0.11 lacks: its
 // own read timeout is per read, so a client trickling a header line every few seconds keeps its
 // connection, and a listener thread, for as long as it likes; and it has no hook between reading
@@ -264,10 +244,14 @@ class DeadlineStream final : public httplib::Stream {
   }
 
   void get_remote_ip_and_port(std::string& ip, int& port) const override {
-    AddressOf(fd_, /*peer=*/true, ip, port);
+    SocketAddress peer = AddressOf(fd_, SocketEnd::kPeer);
+    ip = std::move(peer.ip);
+    port = peer.port;
   }
   void get_local_ip_and_port(std::string& ip, int& port) const override {
-    AddressOf(fd_, /*peer=*/false, ip, port);
+    SocketAddress local = AddressOf(fd_, SocketEnd::kLocal);
+    ip = std::move(local.ip);
+    port = local.port;
   }
   socket_t socket() const override { return fd_; }
 
@@ -325,9 +309,8 @@ class GuardedServer final : public httplib::Server {
 
  private:
   bool process_and_close_socket(socket_t sock) override {
-    std::string client;  // the address without the port: "127.0.0.1", "::1"
-    int port = 0;
-    AddressOf(sock, /*peer=*/true, client, port);
+    // The address without the port: "127.0.0.1", "::1".
+    const std::string client = AddressOf(sock, SocketEnd::kPeer).ip;
     if (std::optional<std::string> refusal = count_.Admit(client)) {
       Refuse(sock, *refusal);
       return false;

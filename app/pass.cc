@@ -438,6 +438,15 @@ metrics::FormationSample FormationSampleOf(const spec::Policy& policy,
       s.event_max_duration_seconds = ToSeconds(*formation.autoscale->max_duration);
     }
   }
+  s.needed_quantity = plan.needed_quantity;
+  s.utilization = plan.utilization;
+  if (plan.needed_quantity && plan.load) {
+    s.arrivals_per_second = plan.load->arrivals_per_second;
+    s.service_seconds = plan.load->service_seconds;
+  }
+  s.bound_min = plan.min_quantity;
+  s.bound_max = plan.max_quantity;
+  s.schedule = plan.schedule;
   s.event_active = plan.in_event;
   s.event_depth = plan.event_depth;
   if (plan.in_event && plan.event_started_at) {

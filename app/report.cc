@@ -1,6 +1,7 @@
 #include "app/report.h"
 
 #include <algorithm>
+#include <cstdio>
 
 #include "model/codec.h"
 
@@ -74,6 +75,20 @@ model::VerdictReport VerdictReportOf(const reconciler::LaggardVerdict& v) {
   return {v.dyno, v.judged, v.slow, v.value, v.score, v.reference, v.reason};
 }
 
+model::CapacityReport CapacityReportOf(const reconciler::FormationPlan& f,
+                                       double target_utilization) {
+  model::CapacityReport out;
+  out.target_utilization = target_utilization;
+  if (f.load) {
+    out.arrivals_per_second = f.load->arrivals_per_second;
+    out.service_seconds = f.load->service_seconds;
+  }
+  out.queued_jobs = f.queued_jobs;
+  out.needed_quantity = f.needed_quantity;
+  out.utilization = f.utilization;
+  return out;
+}
+
 model::FormationReport FormationReportOf(const reconciler::FormationPlan& f,
                                          const spec::FormationSpec* spec,
                                          const model::Observation& observation) {
@@ -97,6 +112,10 @@ model::FormationReport FormationReportOf(const reconciler::FormationPlan& f,
     out.event = model::EventReport{f.in_event,    f.event_started_at, f.event_start_estimated,
                                    f.event_depth, f.max_depth,        f.event_exceeded_max_duration};
   }
+  if (spec && spec->autoscale && spec->autoscale->mode == spec::AutoscaleMode::kCapacity) {
+    out.capacity = CapacityReportOf(f, spec->TargetUtilization());
+  }
+  out.bounds = {f.min_quantity, f.max_quantity, UnlessEmpty(f.schedule)};
   if (spec && spec->laggards) {
     model::LaggardsReport& laggards = out.laggards.emplace();
     laggards.decided = f.laggards_decided;
@@ -204,6 +223,39 @@ void AddQueues(const std::string& type, const model::Observation& observation, B
   block.Add(type, "queues: " + model::QueuesText(it->second.queues));
 }
 
+// "31.2", "0.83": three significant digits.
+std::string Significant(double v) {
+  char buffer[32];
+  std::snprintf(buffer, sizeof buffer, v >= 100 ? "%.0f" : "%.3g", v);
+  return buffer;
+}
+
+// Mode capacity's estimate: "capacity: 66/s x 150ms needs 10 dynos (utilization 1.65 of the
+// slots there are)", with " + 14 queued jobs" for a Sidekiq backlog.
+void AddCapacity(const reconciler::FormationPlan& fp, Block& block) {
+  if (!fp.needed_quantity || !fp.load) return;
+  std::string text = "capacity: " + Significant(fp.load->arrivals_per_second) + "/s x " +
+                     FormatLatency(fp.load->service_seconds);
+  if (fp.queued_jobs > 0) text += " + " + std::to_string(fp.queued_jobs) + " queued jobs";
+  text += " needs " + std::to_string(*fp.needed_quantity) + " dynos";
+  if (fp.utilization) {
+    text += " (utilization " + Significant(*fp.utilization) + " of the slots there are)";
+  }
+  block.Add(fp.type, text);
+}
+
+// The floor and ceiling in force: "bounds: min 8, max 14 (schedule morning)".
+void AddBounds(const reconciler::FormationPlan& fp, Block& block) {
+  if (!fp.min_quantity && !fp.max_quantity) return;
+  std::string text = "bounds:";
+  if (fp.min_quantity) text += " min " + std::to_string(*fp.min_quantity);
+  if (fp.max_quantity) {
+    text += std::string(fp.min_quantity ? "," : "") + " max " + std::to_string(*fp.max_quantity);
+  }
+  text += fp.schedule.empty() ? " (the formation's)" : " (schedule " + fp.schedule + ")";
+  block.Add(fp.type, text);
+}
+
 std::string RenderPolicy(const PassResult& r) {
   std::string out = r.policy + " (app " + r.app + ")";
   if (Paused(r)) out += " [paused: actions are planned, not applied]";
@@ -229,6 +281,8 @@ std::string RenderPolicy(const PassResult& r) {
     block.Add("", note);
   for (const auto& fp : plan.formations) {
     AddQueues(fp.type, r.observation, block);
+    AddCapacity(fp, block);
+    AddBounds(fp, block);
     ExplainFormation(fp, block);
   }
   // An error that no action explains (e.g. the status could not be saved) still shows.

@@ -109,7 +109,7 @@ std::unique_ptr<providers::StateStore> OpenState(
       leases ? [keeper = leases->keeper.get()](std::string_view p) { return keeper->TokenFor(p); }
              : std::function<std::optional<std::string>(std::string_view)>());
   if (!store.ok()) {
-    log.Error("cannot open the state file", {{"error", store.status().message()}});
+    log.Error(CannotOpenStore(redis), {{"error", store.status().message()}});
     return nullptr;
   }
   return std::move(store).value();

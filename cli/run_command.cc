@@ -24,6 +24,7 @@
 #include "app/run_environment.h"
 #include "app/runtime.h"
 #include "app/status_page.h"
+#include "app/store_outage.h"
 #include "cli/commands.h"
 #include "cli/operator_options.h"
 #include "cli/policy_files.h"
@@ -171,15 +172,20 @@ Result<std::unique_ptr<ReplicaLeases>> RunLeases(const RunArgs& args, const Redi
   return leases;
 }
 
-// The lease rounds, once the daemon started: a lease taken makes its policy due at once.
-void StartLeases(app::LeaseKeeper& keeper, Daemon& daemon, const std::string& store,
-                 Logger& logger) {
+// The lease rounds, once the daemon started: a lease taken makes its policy due at once; a round
+// that cannot reach the store shows every policy Degraded until one does.
+void StartLeases(app::LeaseKeeper& keeper, Daemon& daemon, app::StoreOutage& outage,
+                 const std::string& store, Logger& logger) {
   logger.Info("sharing the policies through the store",
               {{"replica", keeper.token()},
                {"store", store},
                {"leaseTtl", FormatDuration(keeper.options().ttl)},
                {"leaseRenew", FormatDuration(keeper.options().renew_interval)}});
-  keeper.Start([&daemon](const std::string& policy) { daemon.PassSoon(policy); });
+  keeper.Start([&daemon, &outage](const app::LeaseKeeper::TickOutcome& round) {
+    for (const std::string& policy : round.acquired)
+      daemon.PassSoon(policy);
+    outage.Update(round.error, daemon.Snapshot());
+  });
 }
 
 // What the daemon calls: the pass, the runtimes, reloads of the same -f paths (which the
@@ -241,7 +247,8 @@ Result<std::unique_ptr<app::Listener>> StartListener(app::ListenerOptions option
                                                      app::Daemon& daemon,
                                                      const metrics::Metrics& metrics,
                                                      std::optional<std::string> state_path,
-                                                     const app::LeaseKeeper* keeper) {
+                                                     const app::LeaseKeeper* keeper,
+                                                     const app::StoreOutage* outage) {
   app::ListenerSources sources;
   // The process_* families only here: a one-shot's (reconcile --metrics-file) would be noise.
   sources.metrics_text = [&metrics, process = metrics::ProcessMetrics()] {
@@ -250,11 +257,15 @@ Result<std::unique_ptr<app::Listener>> StartListener(app::ListenerOptions option
   sources.readiness = [&daemon, keeper] {
     return keeper ? app::LeaseReadiness(daemon.Ready(), *keeper) : daemon.Ready();
   };
-  sources.status_json = [&daemon, state_path, keeper] {
-    std::string json = app::StatusJson(daemon.Snapshot(), state_path, daemon.Now());
+  // What the daemon knows, with the Degraded condition of a store out of reach.
+  auto snapshot = [&daemon, outage] {
+    return outage ? outage->Mark(daemon.Snapshot()) : daemon.Snapshot();
+  };
+  sources.status_json = [&daemon, state_path, keeper, snapshot] {
+    std::string json = app::StatusJson(snapshot(), state_path, daemon.Now());
     return keeper ? app::StatusJsonWithLeases(json, *keeper) : json;
   };
-  sources.live_page = [&daemon] { return app::RenderLivePage(daemon.Snapshot(), daemon.Now()); };
+  sources.live_page = [&daemon, snapshot] { return app::RenderLivePage(snapshot(), daemon.Now()); };
   const std::string listen = options.address;
   auto listener = app::Listener::Start(options, sources, *run.logger);
   if (!listener.ok() && listener.status().code() == Status::Code::kUnavailable &&
@@ -339,7 +350,7 @@ int RunDaemon(const RunArgs& args) {
                            return keeper->TokenFor(policy);
                          })
              : OpenRunState(*state_path, run, *policies);
-  if (!store.ok()) return fail("cannot open the state file", store.status());
+  if (!store.ok()) return fail(CannotOpenStore(*redis), store.status());
 
   app::RuntimeFactory factory(std::move(runtime_options).value(), *run.clock, *run.sleeper, logger,
                               &metrics);
@@ -349,7 +360,11 @@ int RunDaemon(const RunArgs& args) {
   daemon_options.first_pass_after_interval = run.first_pass_after_interval;
   daemon_options.shutdown_grace = *shutdown_grace;
   app::DaemonHooks hooks = MakeHooks(args, run, runner, factory);
-  if (leases) app::UseLeases(hooks, *leases->keeper, **store);
+  std::optional<app::StoreOutage> outage;
+  if (leases) {
+    app::UseLeases(hooks, *leases->keeper, **store);
+    outage.emplace((*redis)->where, *run.clock, logger, &metrics);
+  }
   Daemon daemon(daemon_options, *run.clock, std::move(hooks), logger, &metrics, store->get());
   const auto policy_count = static_cast<int64_t>(policies->size());
   if (Status s = daemon.Start(std::move(*policies)); !s.ok()) return fail("cannot start", s);
@@ -357,7 +372,7 @@ int RunDaemon(const RunArgs& args) {
   auto listener = StartListener(
       listener_options, run, daemon, metrics,
       state_is_temporary ? std::nullopt : std::optional<std::string>(*state_path),
-      leases ? leases->keeper.get() : nullptr);
+      leases ? leases->keeper.get() : nullptr, outage ? &*outage : nullptr);
   if (!listener.ok()) return fail("cannot listen", listener.status());
   // One handler for the daemon's life: it reads the factory's drain inboxes, which reloads keep
   // (a policy kept by a reload keeps its window) and drop with the policy (401 from then on, as
@@ -367,7 +382,7 @@ int RunDaemon(const RunArgs& args) {
   signals.Watch(daemon);
   const std::unique_ptr<providers::PolicyWatcher> watcher = WatchPolicyFiles(args, daemon, logger);
   LogRunning(args, run, (*listener)->address(), *state_path, policy_count);
-  if (leases) StartLeases(*leases->keeper, daemon, *state_path, logger);
+  if (leases) StartLeases(*leases->keeper, daemon, *outage, *state_path, logger);
 
   app::RunOutcome outcome = daemon.Run();
   if (leases) {

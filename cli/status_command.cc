@@ -38,7 +38,7 @@ int RunStatus(const StatusArgs& status_args) {
   Result<std::unique_ptr<providers::StateStore>> store =
       OpenStore(args, *redis, /*read_only=*/true);
   if (!store.ok()) {
-    session.logger().Error("cannot open the state file", {{"error", store.status().message()}});
+    session.logger().Error(CannotOpenStore(*redis), {{"error", store.status().message()}});
     return kExitError;
   }
 

@@ -122,4 +122,8 @@ std::string NewReplicaToken() {
          suffix;
 }
 
+const char* CannotOpenStore(const std::optional<RedisStore>& redis) {
+  return redis ? "cannot read the status store" : "cannot open the state file";
+}
+
 }  // namespace dynoherd::cli

@@ -49,6 +49,10 @@ Result<std::unique_ptr<providers::StateStore>> OpenStore(
     const OperatorArgs& args, const std::optional<RedisStore>& redis, bool read_only,
     std::function<std::optional<std::string>(std::string_view)> lease_token = {});
 
+// The log message of a store that cannot be opened: "cannot read the status store" for a Redis
+// (its error names it, redis://host:port), "cannot open the state file" for the file.
+const char* CannotOpenStore(const std::optional<RedisStore>& redis);
+
 // The lease options of the flags (run: fair share; reconcile: every policy).
 Result<app::LeaseOptions> LeaseOptionsOf(const StoreArgs& args, bool fair_share);
 

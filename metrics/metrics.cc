@@ -42,6 +42,7 @@ const char* const kConditionStatuses[] = {"True", "False", "Unknown"};
 struct Metrics::FormationSeries {
   std::set<std::pair<prometheus::Family<prometheus::Gauge>*, Labels>> gauges;
   std::set<std::pair<prometheus::Family<prometheus::Counter>*, Labels>> counters;
+  std::optional<FormationSample> last;  // what the last pass recorded, to show again
 };
 
 Metrics::Metrics(const std::string& version)
@@ -95,6 +96,24 @@ Metrics::Metrics(const std::string& version)
       event_max_duration_(
           Build<prometheus::Gauge>(*registry_, "dynoherd_latency_event_max_duration_seconds",
                                    "The policy's maxDuration for latency events, when set.")),
+      needed_quantity_(Build<prometheus::Gauge>(
+          *registry_, "dynoherd_formation_needed_quantity",
+          "Autoscale mode capacity: dynos the observed load needs at targetUtilization.")),
+      utilization_(Build<prometheus::Gauge>(
+          *registry_, "dynoherd_formation_utilization_ratio",
+          "Autoscale mode capacity: busy slots, backlog included, over the formation's slots.")),
+      arrivals_(Build<prometheus::Gauge>(
+          *registry_, "dynoherd_formation_arrivals_per_second",
+          "Autoscale mode capacity: requests or jobs arriving, over the newest minute.")),
+      service_(Build<prometheus::Gauge>(
+          *registry_, "dynoherd_formation_service_seconds",
+          "Autoscale mode capacity: mean time one request or job holds a slot.")),
+      bound_quantity_(Build<prometheus::Gauge>(
+          *registry_, "dynoherd_formation_bound_quantity",
+          "The floor (bound=min) and ceiling (bound=max) in force: min/max or a schedule's.")),
+      schedule_info_(Build<prometheus::Gauge>(
+          *registry_, "dynoherd_formation_schedule_info",
+          "1 for the schedule whose floor and ceiling are in force; absent when none is open.")),
       restarts_total_(Build<prometheus::Counter>(*registry_, "dynoherd_dyno_restarts_total",
                                                  "Laggard dynos restarted or stopped.")),
       scale_changes_total_(Build<prometheus::Counter>(*registry_, "dynoherd_scale_changes_total",
@@ -146,16 +165,29 @@ void Metrics::SetReconcileInterval(const std::string& policy, double interval_se
   reconcile_interval_.Add({{"policy", policy}}).Set(interval_seconds);
 }
 
-void Metrics::RecordFormation(const FormationSample& s) {
+std::vector<Metrics::GaugeValue> Metrics::ConditionGauges(
+    const Labels& base, const std::vector<ConditionSample>& conditions) const {
+  std::vector<GaugeValue> out;
+  for (const auto& c : conditions) {
+    for (const char* status : kConditionStatuses) {
+      Labels labels = base;
+      labels.insert({{"type", c.type}, {"status", status}});
+      out.push_back({&condition_, std::move(labels), c.status == status ? 1.0 : 0.0});
+    }
+  }
+  return out;
+}
+
+std::vector<Metrics::GaugeValue> Metrics::FormationGauges(const FormationSample& s) const {
   const Labels base = {{"policy", s.policy}, {"app", s.app}, {"formation", s.formation}};
   auto with = [&base](std::initializer_list<std::pair<const std::string, std::string>> extra) {
     Labels l = base;
     l.insert(extra);
     return l;
   };
-  std::vector<std::pair<prometheus::Family<prometheus::Gauge>*, std::pair<Labels, double>>> next;
+  std::vector<GaugeValue> next;
   auto set = [&next](prometheus::Family<prometheus::Gauge>& family, Labels labels, double value) {
-    next.push_back({&family, {std::move(labels), value}});
+    next.push_back({&family, std::move(labels), value});
   };
 
   set(formation_quantity_, base, s.observed_quantity);
@@ -174,6 +206,13 @@ void Metrics::RecordFormation(const FormationSample& s) {
   set(event_depth_, base, s.event_depth);
   set(event_duration_, base, s.event_active ? s.event_duration_seconds : 0);
   if (s.event_max_duration_seconds) set(event_max_duration_, base, *s.event_max_duration_seconds);
+  if (s.needed_quantity) set(needed_quantity_, base, *s.needed_quantity);
+  if (s.utilization) set(utilization_, base, *s.utilization);
+  if (s.arrivals_per_second) set(arrivals_, base, *s.arrivals_per_second);
+  if (s.service_seconds) set(service_, base, *s.service_seconds);
+  if (s.bound_min) set(bound_quantity_, with({{"bound", "min"}}), *s.bound_min);
+  if (s.bound_max) set(bound_quantity_, with({{"bound", "max"}}), *s.bound_max);
+  if (!s.schedule.empty()) set(schedule_info_, with({{"schedule", s.schedule}}), 1);
   for (const auto& d : s.dynos) {
     const std::pair<const char*, std::optional<double>> stats[] = {
         {"mean", d.mean}, {"p50", d.p50}, {"p95", d.p95}, {"p99", d.p99}};
@@ -186,37 +225,102 @@ void Metrics::RecordFormation(const FormationSample& s) {
     set(queue_size_, with({{"queue", q.queue}}), static_cast<double>(q.size));
     if (q.latency_seconds) set(queue_latency_, with({{"queue", q.queue}}), *q.latency_seconds);
   }
-  for (const auto& c : s.conditions) {
-    for (const char* status : kConditionStatuses) {
-      set(condition_, with({{"type", c.type}, {"status", status}}), c.status == status ? 1 : 0);
-    }
-  }
+  std::vector<GaugeValue> conditions = ConditionGauges(base, s.conditions);
+  next.insert(next.end(), conditions.begin(), conditions.end());
+  return next;
+}
 
+void Metrics::ReplaceGaugesLocked(FormationSeries& slot, std::vector<GaugeValue> next) {
+  std::set<std::pair<prometheus::Family<prometheus::Gauge>*, Labels>> now_present;
+  for (const GaugeValue& g : next)
+    now_present.insert({g.family, g.labels});
+  for (const auto& old : slot.gauges) {
+    if (!now_present.count(old)) RemoveSeries(*old.first, old.second);
+  }
+  for (const GaugeValue& g : next)
+    g.family->Add(g.labels).Set(g.value);
+  slot.gauges = std::move(now_present);
+}
+
+std::vector<ConditionSample> Metrics::OverriddenLocked(const std::string& policy,
+                                                       std::vector<ConditionSample> conditions) const {
+  auto o = overrides_.find(policy);
+  if (o == overrides_.end()) return conditions;
+  const ConditionSample& forced = o->second.condition;
+  auto same_type = [&forced](const ConditionSample& c) { return c.type == forced.type; };
+  conditions.erase(std::remove_if(conditions.begin(), conditions.end(), same_type),
+                   conditions.end());
+  conditions.push_back(forced);
+  return conditions;
+}
+
+void Metrics::RefreshLocked(const std::string& policy, const std::string& app,
+                            const std::string& formation) {
+  auto& slot = series_[policy][formation];
+  if (!slot) slot = std::make_unique<FormationSeries>();
+  if (slot->last) {
+    FormationSample shown = *slot->last;
+    shown.conditions = OverriddenLocked(policy, std::move(shown.conditions));
+    ReplaceGaugesLocked(*slot, FormationGauges(shown));
+    return;
+  }
+  // A formation no pass of this process recorded: only the forced condition, while it lasts.
+  const Labels base = {{"policy", policy}, {"app", app}, {"formation", formation}};
+  auto o = overrides_.find(policy);
+  const bool forced = o != overrides_.end() &&
+                      std::find(o->second.formations.begin(), o->second.formations.end(),
+                                formation) != o->second.formations.end();
+  ReplaceGaugesLocked(*slot, forced ? ConditionGauges(base, {o->second.condition})
+                                    : std::vector<GaugeValue>{});
+  if (slot->gauges.empty() && slot->counters.empty()) series_[policy].erase(formation);
+}
+
+void Metrics::RecordFormation(const FormationSample& s) {
   std::lock_guard lock(mu_);
   policy_apps_[s.policy].insert(s.app);
   auto& slot = series_[s.policy][s.formation];
   if (!slot) slot = std::make_unique<FormationSeries>();
-  std::set<std::pair<prometheus::Family<prometheus::Gauge>*, Labels>> now_present;
-  for (const auto& [family, labelled] : next)
-    now_present.insert({family, labelled.first});
-  for (const auto& old : slot->gauges) {
-    if (!now_present.count(old)) RemoveSeries(*old.first, old.second);
-  }
-  for (auto& [family, labelled] : next)
-    family->Add(labelled.first).Set(labelled.second);
-  slot->gauges = std::move(now_present);
+  slot->last = s;
+  RefreshLocked(s.policy, s.app, s.formation);
   // The action counters start at 0, so increase() sees a formation's first restart or scale too
   // (a series born at 1 has no earlier sample to rise from).
+  const Labels base = {{"policy", s.policy}, {"app", s.app}, {"formation", s.formation}};
   for (const char* action : {"restart", "stop"}) {
-    Labels labels = with({{"action", action}});
+    Labels labels = base;
+    labels.insert({"action", action});
     restarts_total_.Add(labels);
     slot->counters.insert({&restarts_total_, labels});
   }
   for (const char* direction : {"up", "down"}) {
-    Labels labels = with({{"direction", direction}});
+    Labels labels = base;
+    labels.insert({"direction", direction});
     scale_changes_total_.Add(labels);
     slot->counters.insert({&scale_changes_total_, labels});
   }
+}
+
+void Metrics::OverrideCondition(const std::string& policy, const std::string& app,
+                                const std::vector<std::string>& formations,
+                                const ConditionSample& condition) {
+  std::lock_guard lock(mu_);
+  std::vector<std::string> touched = formations;  // and those a reload took out of the policy
+  if (auto o = overrides_.find(policy); o != overrides_.end()) {
+    touched.insert(touched.end(), o->second.formations.begin(), o->second.formations.end());
+  }
+  overrides_[policy] = {app, formations, condition};
+  for (const std::string& formation : touched)
+    RefreshLocked(policy, app, formation);
+}
+
+void Metrics::ClearConditionOverride(const std::string& policy) {
+  std::lock_guard lock(mu_);
+  auto o = overrides_.find(policy);
+  if (o == overrides_.end()) return;
+  const Override cleared = std::move(o->second);
+  overrides_.erase(o);
+  for (const std::string& formation : cleared.formations)
+    RefreshLocked(policy, cleared.app, formation);
+  if (auto p = series_.find(policy); p != series_.end() && p->second.empty()) series_.erase(p);
 }
 
 void Metrics::CountRestart(const std::string& policy, const std::string& app,

@@ -55,6 +55,14 @@ struct FormationSample {
   int event_depth = 0;
   double event_duration_seconds = 0;
   std::optional<double> event_max_duration_seconds;
+  // Autoscale mode capacity, each absent while the load is unknown.
+  std::optional<int> needed_quantity;
+  std::optional<double> utilization;  // busy slots (backlog included) over the formation's slots
+  std::optional<double> arrivals_per_second;
+  std::optional<double> service_seconds;
+  // The floor and ceiling in force (min/max, or the open schedule's), and that schedule's name.
+  std::optional<int> bound_min, bound_max;
+  std::string schedule;               // empty: none is open
   std::vector<DynoSample> dynos;      // the full current set: others are removed
   std::vector<QueueSample> queues{};  // likewise
   std::vector<ConditionSample> conditions;
@@ -87,6 +95,15 @@ class Metrics {
   void CountRouterLines(const std::string& result, uint64_t n);  // parsed | ignored | malformed
   void CountSpecReloadError();
 
+  // While set, the formations of `policy` export `condition` in place of the condition of its
+  // type that their last pass recorded, and a formation no pass recorded exports that condition
+  // alone: a replica that cannot reach its shared store shows its policies Degraded without a
+  // pass (app/store_outage.h). Clearing it shows what the last pass recorded again.
+  void OverrideCondition(const std::string& policy, const std::string& app,
+                         const std::vector<std::string>& formations,
+                         const ConditionSample& condition);
+  void ClearConditionOverride(const std::string& policy);
+
   // Removes every series of formations of `policy` not in `formations`, or of the whole policy
   // when `formations` is empty (after a reload dropped it).
   void RetainFormations(const std::string& policy, const std::set<std::string>& formations);
@@ -97,7 +114,27 @@ class Metrics {
  private:
   using Labels = prometheus::Labels;
   struct FormationSeries;  // what one formation exported, to remove it later
+  struct GaugeValue {
+    prometheus::Family<prometheus::Gauge>* family;
+    Labels labels;
+    double value;
+  };
+  struct Override {
+    std::string app;
+    std::vector<std::string> formations;
+    ConditionSample condition;
+  };
 
+  std::vector<GaugeValue> FormationGauges(const FormationSample& sample) const;
+  std::vector<GaugeValue> ConditionGauges(const Labels& base,
+                                          const std::vector<ConditionSample>& conditions) const;
+  std::vector<ConditionSample> OverriddenLocked(const std::string& policy,
+                                                std::vector<ConditionSample> conditions) const;
+  // Exports `next` for the formation, removing what it exported before and is not in `next`.
+  void ReplaceGaugesLocked(FormationSeries& slot, std::vector<GaugeValue> next);
+  // Exports the formation's last sample (or nothing) with the policy's override applied.
+  void RefreshLocked(const std::string& policy, const std::string& app,
+                     const std::string& formation);
   void RemoveFormationLocked(const std::string& policy, const std::string& formation);
 
   std::shared_ptr<prometheus::Registry> registry_;
@@ -120,6 +157,12 @@ class Metrics {
   prometheus::Family<prometheus::Gauge>& event_depth_;
   prometheus::Family<prometheus::Gauge>& event_duration_;
   prometheus::Family<prometheus::Gauge>& event_max_duration_;
+  prometheus::Family<prometheus::Gauge>& needed_quantity_;
+  prometheus::Family<prometheus::Gauge>& utilization_;
+  prometheus::Family<prometheus::Gauge>& arrivals_;
+  prometheus::Family<prometheus::Gauge>& service_;
+  prometheus::Family<prometheus::Gauge>& bound_quantity_;
+  prometheus::Family<prometheus::Gauge>& schedule_info_;
   prometheus::Family<prometheus::Counter>& restarts_total_;
   prometheus::Family<prometheus::Counter>& scale_changes_total_;
   prometheus::Family<prometheus::Gauge>& condition_;
@@ -132,6 +175,7 @@ class Metrics {
   // policy -> formation -> the label sets it exported, per family
   std::map<std::string, std::map<std::string, std::unique_ptr<FormationSeries>>> series_;
   std::map<std::string, std::set<std::string>> policy_apps_;  // for counters labelled by app
+  std::map<std::string, Override> overrides_;                  // per policy
 };
 
 }  // namespace dynoherd::metrics

@@ -190,6 +190,42 @@ TEST_CASE("formations and policies dropped by a reload disappear, counters inclu
   CHECK(Has(text, "dynoherd_build_info"));
 }
 
+TEST_CASE("a condition override replaces the recorded one while set, and shows it again after") {
+  Metrics m("1");
+  FormationSample web = WebSample();
+  web.conditions.push_back({"Degraded", "False"});
+  m.RecordFormation(web);
+  const std::string web_degraded =
+      "dynoherd_condition{app=\"shop\",formation=\"web\",policy=\"shop-web\",status=";
+  const std::string worker_degraded =
+      "dynoherd_condition{app=\"shop\",formation=\"worker\",policy=\"shop-web\",status=";
+  CHECK(Has(m.Serialize(), web_degraded + "\"False\",type=\"Degraded\"} 1"));
+
+  m.OverrideCondition("shop-web", "shop", {"web", "worker"}, {"Degraded", "True"});
+  std::string text = m.Serialize();
+  CHECK(Has(text, web_degraded + "\"True\",type=\"Degraded\"} 1"));
+  CHECK(Has(text, web_degraded + "\"False\",type=\"Degraded\"} 0"));
+  CHECK(Has(text, "dynoherd_formation_quantity{app=\"shop\",formation=\"web\""));
+  // worker was never recorded: its forced condition alone, no quantity made up.
+  CHECK(Has(text, worker_degraded + "\"True\",type=\"Degraded\"} 1"));
+  CHECK_FALSE(Has(text, "dynoherd_formation_quantity{app=\"shop\",formation=\"worker\""));
+  // A pass recorded meanwhile (one in flight when the store went away) keeps the override.
+  m.RecordFormation(web);
+  CHECK(Has(m.Serialize(), web_degraded + "\"True\",type=\"Degraded\"} 1"));
+
+  // A reload took worker out of the policy: its forced series go with it.
+  m.OverrideCondition("shop-web", "shop", {"web"}, {"Degraded", "True"});
+  CHECK_FALSE(Has(m.Serialize(), "formation=\"worker\""));
+  CHECK(Has(m.Serialize(), web_degraded + "\"True\",type=\"Degraded\"} 1"));
+
+  m.ClearConditionOverride("shop-web");
+  text = m.Serialize();
+  CHECK(Has(text, web_degraded + "\"False\",type=\"Degraded\"} 1"));
+  CHECK_FALSE(Has(text, "formation=\"worker\""));
+  m.ClearConditionOverride("shop-web");  // nothing set: nothing changes
+  CHECK(m.Serialize() == text);
+}
+
 TEST_CASE("Sidekiq queues are exported with a queue label; unknown latencies and gone queues not") {
   Metrics m("1");
   FormationSample s = SidekiqSample();
@@ -213,6 +249,40 @@ TEST_CASE("Sidekiq queues are exported with a queue label; unknown latencies and
   s.queues.pop_back();
   m.RecordFormation(s);
   CHECK_FALSE(Has(m.Serialize(), "queue=\"broken\""));
+}
+
+TEST_CASE("the capacity estimate and the schedule in force go when they are no longer known") {
+  Metrics m("1");
+  FormationSample s = WebSample();
+  s.needed_quantity = 9;
+  s.utilization = 1.5;
+  s.arrivals_per_second = 30;
+  s.service_seconds = 0.4;
+  s.bound_min = 8;
+  s.schedule = "morning";
+  m.RecordFormation(s);
+  const std::string web = "{app=\"shop\",formation=\"web\",policy=\"shop-web\"} ";
+  std::string text = m.Serialize();
+  CHECK(Has(text, "dynoherd_formation_needed_quantity" + web + "9\n"));
+  CHECK(Has(text, "dynoherd_formation_utilization_ratio" + web + "1.5\n"));
+  CHECK(Has(text, "dynoherd_formation_arrivals_per_second" + web + "30\n"));
+  CHECK(Has(text, "dynoherd_formation_service_seconds" + web + "0.4\n"));
+  CHECK(Has(text,
+            "dynoherd_formation_bound_quantity{app=\"shop\",bound=\"min\",formation=\"web\","
+            "policy=\"shop-web\"} 8\n"));
+  CHECK_FALSE(Has(text, "bound=\"max\""));
+  CHECK(Has(text,
+            "dynoherd_formation_schedule_info{app=\"shop\",formation=\"web\",policy=\"shop-web\","
+            "schedule=\"morning\"} 1\n"));
+  // The load unknown and the schedule closed: no stale estimate, no schedule.
+  m.RecordFormation(WebSample());
+  text = m.Serialize();
+  for (const char* gone :
+       {"dynoherd_formation_needed_quantity{", "dynoherd_formation_utilization_ratio{",
+        "dynoherd_formation_arrivals_per_second{", "dynoherd_formation_service_seconds{",
+        "dynoherd_formation_bound_quantity{", "dynoherd_formation_schedule_info{"}) {
+    CHECK_MESSAGE(!Has(text, gone), gone);
+  }
 }
 
 TEST_CASE("the exposition passes promtool check metrics") {

@@ -362,6 +362,19 @@ json ToJson(const EventReport& e) {
           {"exceededMaxDuration", e.exceeded_max_duration}};
 }
 
+json ToJson(const CapacityReport& c) {
+  return {{"targetUtilization", c.target_utilization},
+          {"arrivalsPerSecond", OrNull(c.arrivals_per_second)},
+          {"serviceSeconds", OrNull(c.service_seconds)},
+          {"queuedJobs", c.queued_jobs},
+          {"neededQuantity", OrNull(c.needed_quantity)},
+          {"utilization", OrNull(c.utilization)}};
+}
+
+json ToJson(const BoundsReport& b) {
+  return {{"min", OrNull(b.min)}, {"max", OrNull(b.max)}, {"schedule", OrNull(b.schedule)}};
+}
+
 json ToJson(const LaggardsReport& l) {
   json verdicts = json::array();
   for (const auto& v : l.verdicts)
@@ -451,6 +464,20 @@ FormationReport ReadFormationReport(Reader& r) {
     e.Read("maxDepth", event.max_depth);
     e.Read("exceededMaxDuration", event.exceeded_max_duration);
   });
+  r.WithObject("capacity", [&f](Reader& c) {
+    CapacityReport& capacity = f.capacity.emplace();
+    c.Read("targetUtilization", capacity.target_utilization);
+    c.Read("arrivalsPerSecond", capacity.arrivals_per_second);
+    c.Read("serviceSeconds", capacity.service_seconds);
+    c.Read("queuedJobs", capacity.queued_jobs);
+    c.Read("neededQuantity", capacity.needed_quantity);
+    c.Read("utilization", capacity.utilization);
+  });
+  r.WithObject("bounds", [&f](Reader& b) {
+    b.Read("min", f.bounds.min);
+    b.Read("max", f.bounds.max);
+    b.Read("schedule", f.bounds.schedule);
+  });
   r.WithObject("laggards", [&f](Reader& l) {
     LaggardsReport& laggards = f.laggards.emplace();
     l.Read("decided", laggards.decided);
@@ -518,6 +545,8 @@ json ToJson(const FormationReport& f) {
           {"baseline", {{"kind", f.baseline_kind}, {"quantity", OrNull(f.baseline)}}},
           {"latency", OrNullJson(f.latency)},
           {"event", OrNullJson(f.event)},
+          {"capacity", OrNullJson(f.capacity)},
+          {"bounds", ToJson(f.bounds)},
           {"laggards", OrNullJson(f.laggards)},
           {"notes", f.notes},
           {"conditions", ArrayOf(f.conditions)},

@@ -63,6 +63,29 @@ struct EventReport {
   bool operator==(const EventReport&) const = default;
 };
 
+// Autoscale mode capacity: the load the pass measured and the dynos it needs at
+// targetUtilization (docs/decisions.md, "Capacity mode"). The load's members are nullopt when the
+// source cannot tell it (the formation then steps as mode step does).
+struct CapacityReport {
+  double target_utilization = 0;
+  std::optional<double> arrivals_per_second;  // requests or jobs, over the newest minute
+  std::optional<double> service_seconds;      // mean time one holds a slot
+  int64_t queued_jobs = 0;                    // Sidekiq: jobs waiting in the queues; else 0
+  std::optional<int> needed_quantity;
+  std::optional<double> utilization;  // busy slots (backlog included) over the formation's slots
+
+  bool operator==(const CapacityReport&) const = default;
+};
+
+// The floor and ceiling in force: the formation's min/max, or the open schedule's.
+struct BoundsReport {
+  std::optional<int> min;
+  std::optional<int> max;
+  std::optional<std::string> schedule;  // the open schedule's name; nullopt: none is open
+
+  bool operator==(const BoundsReport&) const = default;
+};
+
 struct LaggardsReport {
   bool decided = false;
   std::optional<std::string> no_verdict_reason;  // set when not decided
@@ -79,6 +102,8 @@ struct FormationReport {
   std::optional<int> baseline;
   std::optional<FormationLatencyReport> latency;  // nullopt: no latency configured
   std::optional<EventReport> event;               // nullopt: no autoscale
+  std::optional<CapacityReport> capacity;         // nullopt: not autoscale mode capacity
+  BoundsReport bounds;                            // all nullopt: none in force
   std::optional<LaggardsReport> laggards;         // nullopt: no laggards
   std::vector<std::string> notes;
   std::vector<Condition> conditions;

@@ -38,6 +38,17 @@ spec::FormationSpec CapacityWeb() {
   return f;
 }
 
+// A Sidekiq worker, baseline 2: events above 10s of queue latency, back at 5s.
+spec::FormationSpec SidekiqWorker() {
+  spec::FormationSpec f = CapacityWeb();
+  f.type = "worker";
+  f.quantity = 2;
+  f.latency->source = spec::LatencySourceKind::kSidekiq;
+  f.autoscale->latency_threshold = 10s;
+  f.autoscale->restored_threshold = 5s;
+  return f;
+}
+
 // One formation driven pass by pass: what is observed, applied as Heroku would, and saved.
 struct Driven {
   spec::Policy policy;
@@ -198,11 +209,114 @@ TEST_CASE(
   CHECK(more.actions[0].reason.ends_with("but latency says more: one more dyno"));
 }
 
-TEST_CASE("capacity: latency is the trigger: a busy but fast formation is not scaled") {
+TEST_CASE("capacity: a busy but fast formation that carries its load is not scaled") {
   Driven web(CapacityWeb(), 4);
-  web.Observe(0.5, 30);  // the estimate says 8, latency says the 4 cope
-  for (double t = 0; t <= 600; t += 60)
-    CHECK(web.Pass(At(t)).actions.empty());
+  web.Observe(0.5, 18);  // 7.2 busy of the 8 slots: the estimate says 5, latency says the 4 cope
+  for (double t = 0; t <= 600; t += 60) {
+    Plan plan = web.Pass(At(t));
+    CHECK(plan.actions.empty());
+    REQUIRE(plan.formations[0].utilization);
+    CHECK(*plan.formations[0].utilization == doctest::Approx(0.9));
+  }
+}
+
+TEST_CASE("capacity: a web formation past its slots still waits for latency") {
+  // Router service times include the wait in each dyno's own backlog: one slow dyno's queue
+  // pushes the estimate past the slots while its siblings idle, and that is a laggard's case.
+  Driven web(CapacityWeb(), 4);
+  web.Observe(0.5, 25);  // 10 busy of the 8 slots, latency fine
+  Plan plan = web.Pass(At(0));
+  CHECK(plan.actions.empty());
+  REQUIRE(plan.formations[0].utilization);
+  CHECK(*plan.formations[0].utilization == doctest::Approx(1.25));
+  CHECK_FALSE(plan.formations[0].in_event);
+}
+
+TEST_CASE("capacity: a Sidekiq backlog the workers cannot drain is a trigger before latency") {
+  Driven worker(SidekiqWorker(), 2);
+  // 2.4 jobs/s x 2s = 4.8 busy of the 4 slots, and 10 jobs waiting: 10 x 2s / 1m = 0.333 more.
+  worker.Observe(6, 2.4, 2);
+  worker.observation.latency["worker"].queues = {{"default", 10, 6.0, ""}};
+  Plan plan = worker.Pass(At(0));
+  CHECK(OnlyAction(plan) == "scale 2 -> 4");
+  CHECK(plan.actions[0].cause == ActionCause::kLatencyEvent);
+  CHECK(plan.actions[0].reason ==
+        "overload: utilization 1.28 of the 4 slots there are, p95 6s <= 10s; the load needs 4 "
+        "(2.4/s x 2s = 4.8 busy + 0.333 to drain 10 queued jobs in 1m of 2 x 75% per dyno)");
+  const Condition* event = FindCondition(plan.formations[0].conditions, kLatencyEvent);
+  REQUIRE(event);
+  CHECK(event->reason == "Overloaded");
+  // Carried: the queue drained, the load within the slots, held while it needs them.
+  worker.observation.latency["worker"].queues = {{"default", 0, 0.0, ""}};
+  worker.Observe(0, 2.4, 2);
+  Plan held = worker.Pass(At(60));
+  CHECK(held.actions.empty());
+  CHECK(held.formations[0].in_event);
+}
+
+TEST_CASE("capacity: the step also drains the jobs already queued within alertInterval") {
+  Driven worker(SidekiqWorker(), 2);
+  // 1.6 jobs/s x 2s = 3.2 busy of the 4 slots, and 45 jobs waiting: 45 x 2s / 1m = 1.5 more.
+  worker.Observe(12, 1.6, 2);
+  worker.observation.latency["worker"].queues = {{"default", 40, 12.0, ""},
+                                                 {"mailers", 5, 1.0, ""}};
+  Plan plan = worker.Pass(At(0));
+  CHECK(plan.formations[0].queued_jobs == 45);
+  REQUIRE(plan.formations[0].utilization);
+  CHECK(*plan.formations[0].utilization == doctest::Approx(1.175));
+  CHECK(OnlyAction(plan) == "scale 2 -> 4");
+  CHECK(plan.actions[0].reason ==
+        "latency event: p95 12s > 10s; the load needs 4 (1.6/s x 2s = 3.2 busy + 1.5 to drain 45 "
+        "queued jobs in 1m of 2 x 75% per dyno)");
+  // Drained: the arrivals alone need 3, down to it after restoreDelay.
+  worker.observation.latency["worker"].queues = {{"default", 0, 0.0, ""}, {"mailers", 0, 0.0, ""}};
+  worker.Observe(0, 1.6, 2);
+  CHECK(worker.Pass(At(60)).actions.empty());
+  CHECK(OnlyAction(worker.Pass(At(300))) == "scale 4 -> 3");
+}
+
+TEST_CASE("capacity: without a known load a backlog alone is no trigger") {
+  Driven worker(SidekiqWorker(), 2);
+  worker.Observe(6);
+  worker.observation.latency["worker"].queues = {{"default", 40, 6.0, ""}};
+  Plan plan = worker.Pass(At(0));
+  CHECK(plan.actions.empty());
+  CHECK_FALSE(plan.formations[0].utilization.has_value());
+}
+
+TEST_CASE("targetUtilization defaults to 0.75 of job times and 0.85 of router service times") {
+  spec::FormationSpec web = CapacityWeb();
+  web.autoscale->target_utilization.reset();
+  CHECK(web.TargetUtilization() == 0.85);
+  spec::FormationSpec worker = SidekiqWorker();
+  worker.autoscale->target_utilization.reset();
+  CHECK(worker.TargetUtilization() == 0.75);
+  worker.autoscale->target_utilization = 0.6;
+  CHECK(worker.TargetUtilization() == 0.6);
+}
+
+TEST_CASE("restore one dyno at a time (the simulator's heroku variant): one per alertInterval") {
+  spec::FormationSpec f = CapacityWeb();
+  f.autoscale->mode = spec::AutoscaleMode::kStep;
+  f.autoscale->restore_one_at_a_time = true;
+  Driven web(f, 4);
+  web.Observe(3.5);
+  CHECK(OnlyAction(web.Pass(At(0))) == "scale 4 -> 5");
+  CHECK(OnlyAction(web.Pass(At(60))) == "scale 5 -> 6");
+  CHECK(OnlyAction(web.Pass(At(120))) == "scale 6 -> 7");
+  web.Observe(0.5);
+  CHECK(web.Pass(At(180)).actions.empty());  // restoreDelay since the last change first
+  Plan first = web.Pass(At(420));
+  CHECK(OnlyAction(first) == "scale 7 -> 6");
+  CHECK(first.actions[0].cause == ActionCause::kRestored);
+  CHECK(first.actions[0].reason ==
+        "latency restored: p95 500ms <= 1s; one dyno at a time, 2 more to the baseline 4");
+  CHECK(first.formations[0].in_event);
+  CHECK(web.Pass(At(450)).actions.empty());
+  CHECK(OnlyAction(web.Pass(At(480))) == "scale 6 -> 5");
+  Plan last = web.Pass(At(540));
+  CHECK(OnlyAction(last) == "scale 5 -> 4");
+  CHECK_FALSE(last.formations[0].in_event);
 }
 
 TEST_CASE("capacity: a source that could not observe leaves the load unknown") {

@@ -89,6 +89,10 @@ struct FormationPlan {
   // nullopt when the source cannot tell the load (the pass then steps as mode step does).
   std::optional<model::FormationLoad> load;
   std::optional<int> needed_quantity;
+  // The slots the load and the backlog keep busy over those the formation has; nullopt without
+  // the load. 1 or more in a Sidekiq formation: a backlog it cannot drain, a trigger like latency.
+  std::optional<double> utilization;
+  int64_t queued_jobs = 0;  // Sidekiq: the jobs waiting in the formation's queues; else 0
 
   // Latency event, as it stands after this pass (only with autoscale).
   bool in_event = false;

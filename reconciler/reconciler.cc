@@ -92,6 +92,8 @@ void ReadFormationLatency(const spec::FormationSpec& spec, const FormationLatenc
   plan.latency_seconds = latency->error.empty() ? latency->value : std::nullopt;
   if (plan.latency_seconds) plan.load = latency->load;
   plan.latency_samples = latency->sample_count;
+  for (const QueueLatency& queue : latency->queues)
+    plan.queued_jobs += queue.size;
   if (!plan.latency_seconds) {
     plan.latency_unknown_reason = !latency->unknown_reason.empty() ? latency->unknown_reason
                                   : !latency->error.empty()        ? latency->error
@@ -180,29 +182,64 @@ class ScalePlanner {
     plan_.max_depth = autoscale().max_extra_workers;
     latency_value_ = plan_.latency_seconds;
     if (!capacity_mode() || !latency_value_ || !plan_.load) return;
-    needed_ = DynosFor(plan_.load->BusySlots());
-    sustained_needed_ = DynosFor(plan_.load->SustainedBusySlots());
+    const double backlog = BacklogSlots();
+    needed_ = DynosFor(plan_.load->BusySlots() + backlog);
+    sustained_needed_ = DynosFor(plan_.load->SustainedBusySlots() + backlog);
     plan_.needed_quantity = needed_;
+    if (q_ > 0) {
+      plan_.utilization = (plan_.load->BusySlots() + backlog) / (q_ * *autoscale().concurrency);
+      overloaded_ = SharedQueue() && *plan_.utilization >= 1;
+    }
+  }
+
+  // Whether the load is work waiting in one queue that every dyno takes from (Sidekiq): then
+  // utilization 1 or more is a backlog the formation cannot drain, a trigger before latency. A
+  // web formation's router service times include the wait in each dyno's own backlog, so one
+  // slow dyno's queue can push it past 1 while its siblings idle: latency stays the trigger there.
+  bool SharedQueue() const {
+    return spec_.latency && spec_.latency->source == spec::LatencySourceKind::kSidekiq;
+  }
+
+  // The slots that would drain the jobs already queued within alertInterval (by the time the
+  // next step may come), on top of those the arrivals keep busy: a backlog built before the step
+  // otherwise drains only at the margin between the new size and the arrivals, its jobs waiting
+  // far past the threshold. 0 for web, whose router service time already includes the wait in a
+  // dyno's backlog.
+  double BacklogSlots() const {
+    const double drain_seconds = ToSeconds(autoscale().alert_interval);
+    if (plan_.queued_jobs <= 0 || drain_seconds <= 0) return 0;
+    return static_cast<double>(plan_.queued_jobs) * plan_.load->service_seconds / drain_seconds;
   }
 
   // The dynos that carry `busy_slots` at targetUtilization.
   int DynosFor(double busy_slots) const {
-    const double per_dyno = *autoscale().concurrency * autoscale().target_utilization;
+    const double per_dyno = *autoscale().concurrency * spec_.TargetUtilization();
     return static_cast<int>(std::clamp(std::ceil(busy_slots / per_dyno - 1e-9), 1.0, 1e6));
   }
 
   // "the load needs 9 (31.2/s x 410ms = 12.8 busy of 2 x 75% per dyno)"; sustained: what a
-  // scale-down reads, the busier of the newest minute and the window.
+  // scale-down reads, the busier of the newest minute and the window. A backlog adds "+ 0.53 to
+  // drain 14 queued jobs in 1m".
   std::string NeededText(bool sustained = false) const {
     const model::FormationLoad& load = *plan_.load;
     const bool window = sustained && load.SustainedBusySlots() > load.BusySlots();
-    const std::string busy = window ? Rounded(load.SustainedBusySlots()) + " busy over the window"
-                                    : Rounded(load.arrivals_per_second) + "/s x " +
-                                          FormatLatency(load.service_seconds) + " = " +
-                                          Rounded(load.BusySlots()) + " busy";
+    std::string busy = window ? Rounded(load.SustainedBusySlots()) + " busy over the window"
+                              : Rounded(load.arrivals_per_second) + "/s x " +
+                                    FormatLatency(load.service_seconds) + " = " +
+                                    Rounded(load.BusySlots()) + " busy";
+    if (const double backlog = BacklogSlots(); backlog > 0) {
+      busy += " + " + Rounded(backlog) + " to drain " + std::to_string(plan_.queued_jobs) +
+              " queued jobs in " + FormatDuration(autoscale().alert_interval);
+    }
     return "the load needs " + std::to_string(sustained ? *sustained_needed_ : *needed_) + " (" +
            busy + " of " + std::to_string(*autoscale().concurrency) + " x " +
-           Rounded(autoscale().target_utilization * 100) + "% per dyno)";
+           Rounded(spec_.TargetUtilization() * 100) + "% per dyno)";
+  }
+
+  // "utilization 1.2 of the 4 slots there are"
+  std::string OverloadText() const {
+    return "utilization " + Rounded(*plan_.utilization) + " of the " +
+           std::to_string(q_ * *autoscale().concurrency) + " slots there are";
   }
 
   // The most dynos an event may reach: baseline + maxExtraWorkers, within the ceiling in force.
@@ -226,7 +263,7 @@ class ScalePlanner {
     in_event_ = was_in_event_;
     if (latency_value_) {
       above_ = *latency_value_ > high;
-      if (above_)
+      if (above_ || overloaded_)
         in_event_ = true;
       else if (*latency_value_ <= low)
         in_event_ = false;
@@ -261,6 +298,12 @@ class ScalePlanner {
         *baseline_ > 0 && q_ > *baseline_ && RestoreWait() > Duration(0)) {
       in_event_ = true;
       restore_pending_ = true;
+    }
+    // One dyno at a time: the event lasts until the last extra dyno is removed.
+    if (autoscale().restore_one_at_a_time && was_in_event_ && !in_event_ && latency_value_ &&
+        baseline_ && *baseline_ > 0 && q_ > *baseline_ + 1) {
+      in_event_ = true;
+      restoring_one_ = true;
     }
 
     if (!in_event_) return;
@@ -317,13 +360,19 @@ class ScalePlanner {
       if (q_ > cap) {
         Desire(cap);
         ScaleTo(cap, ActionCause::kCeiling, CeilingReason(b, cap));
-      } else if (above_) {
+      } else if (above_ || overloaded_) {
         PlanStep(b, cap);
       } else if (capacity_hold_) {
         PlanCapacityDown(b);
       } else if (restore_pending_) {
         Desire(q_);
         Note(RestorePendingText() + "; last change " + Ago(Elapsed(LastChangeAt(), now_)) + " ago");
+      } else if (restoring_one_) {
+        Desire(q_ - 1);
+        ScaleTo(q_ - 1, ActionCause::kRestored,
+                "latency restored: " + LatencyNow() +
+                    " <= " + Threshold(autoscale().restored_threshold) + "; one dyno at a time, " +
+                    std::to_string(q_ - 1 - b) + " more to the baseline " + std::to_string(b));
       } else if (needed_ && *sustained_needed_ < q_ && q_ > b + 1) {
         // Between the thresholds: fewer dynos may do, but the baseline waits for
         // restoredThreshold.
@@ -430,7 +479,9 @@ class ScalePlanner {
   // more dyno is added, as mode step would.
   void PlanCapacityStep(int b, int cap, int depth, Duration since) {
     const std::string why =
-        "latency event: " + LatencyNow() + " > " + Threshold(autoscale().latency_threshold);
+        above_ ? "latency event: " + LatencyNow() + " > " + Threshold(autoscale().latency_threshold)
+               : "overload: " + OverloadText() + ", " + LatencyNow() +
+                     " <= " + Threshold(autoscale().latency_threshold);
     if (*needed_ > q_) {
       const int to = std::min(std::max(*needed_, std::max(b, q_) + 1), cap);
       Desire(to);
@@ -523,11 +574,16 @@ class ScalePlanner {
       where = "latency unknown (" + plan_.latency_unknown_reason + "), the event continues";
     } else if (above_) {
       where = LatencyNow() + " > latencyThreshold " + Threshold(autoscale().latency_threshold);
+    } else if (overloaded_) {
+      where = "the load is more than the formation carries: " + OverloadText();
     } else if (capacity_hold_) {
       where = LatencyNow() + " <= restoredThreshold " + Threshold(autoscale().restored_threshold) +
               ", and " + NeededText(true);
     } else if (restore_pending_) {
       where = RestorePendingText();
+    } else if (restoring_one_) {
+      where = LatencyNow() + " <= restoredThreshold " + Threshold(autoscale().restored_threshold) +
+              ": back to the baseline one dyno at a time";
     } else {
       where = LatencyNow() + " > restoredThreshold " + Threshold(autoscale().restored_threshold);
     }
@@ -544,11 +600,14 @@ class ScalePlanner {
       c.reason = "ExceededMaxDuration";
       c.message = "the latency event has lasted " + Ago(lasted) + ", over maxDuration " +
                   FormatDuration(*autoscale().max_duration) + ": " + where;
-    } else if (restore_pending_) {
+    } else if (restore_pending_ || restoring_one_) {
       c.reason = "RestorePending";
       c.message = where;
     } else if (capacity_hold_) {
       c.reason = "LoadHigh";
+      c.message = where;
+    } else if (!above_ && overloaded_) {
+      c.reason = "Overloaded";
       c.message = where;
     } else {
       c.reason = "LatencyHigh";
@@ -567,11 +626,19 @@ class ScalePlanner {
     return at;
   }
 
-  // How much longer a scale-down to the baseline must wait; 0 when it may happen now.
+  // How much longer a scale-down to the baseline must wait; 0 when it may happen now. One dyno at
+  // a time, a removal after the first waits alertInterval.
   Duration RestoreWait() const {
     const Duration since = Elapsed(LastChangeAt(), now_);
-    const Duration delay = autoscale().restore_delay;
+    const Duration delay =
+        RemovedSinceLastStep() ? autoscale().alert_interval : autoscale().restore_delay;
     return since < delay ? delay - since : Duration(0);
+  }
+
+  // One dyno at a time: the formation changed after the event's last step up, so by a removal.
+  bool RemovedSinceLastStep() const {
+    return autoscale().restore_one_at_a_time && previous_ && previous_->event.last_step_at &&
+           formation_.updated_at > *previous_->event.last_step_at;
   }
 
   // "p50 225ms <= restoredThreshold 300ms; restoring in 1m40s (restoreDelay 5m)"
@@ -635,10 +702,12 @@ class ScalePlanner {
   const int q_;
 
   std::optional<double> latency_value_;
-  bool above_ = false;  // latency known and above latencyThreshold
+  bool above_ = false;       // latency known and above latencyThreshold
+  bool overloaded_ = false;  // mode capacity: the load and backlog need every slot there is
   bool was_in_event_ = false;
   bool in_event_ = false;
   bool restore_pending_ = false;  // latency is back, restoreDelay is not over: the event goes on
+  bool restoring_one_ = false;    // restore_one_at_a_time: one dyno off now, the event goes on
   std::optional<int> baseline_;   // within the bounds in force
   std::optional<int> captured_baseline_;  // as recorded, before the bounds
   std::optional<int> needed_;             // mode capacity: dynos the load needs; nullopt: unknown

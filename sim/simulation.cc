@@ -78,6 +78,7 @@ void PlayHerokuAutoscaling(const spec::Policy& policy, spec::FormationSpec& form
   }
   formation.autoscale->mode = spec::AutoscaleMode::kStep;
   formation.autoscale->restored_threshold = formation.autoscale->latency_threshold;
+  formation.autoscale->restore_one_at_a_time = true;
   formation.latency->statistic = spec::Statistic::kP95;
 }
 

@@ -425,7 +425,9 @@ const ObjectType& AutoscaleType() {
           Scalar<&AutoscaleSpec::target_utilization>(
               "targetUtilization", FieldKind::kNumber,
               "capacity only: the share of the dynos' capacity the load should use; the rest "
-              "absorbs bursts and drains queues.")
+              "absorbs bursts and drains queues. Default 0.75 with latency.source sidekiq (job "
+              "run times), 0.85 otherwise (router service times, which include the wait behind "
+              "busy threads).")
               .Above(0)
               .Max(1),
           Scalar<&AutoscaleSpec::concurrency>(

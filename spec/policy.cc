@@ -85,6 +85,11 @@ FormationSpec::Bounds FormationSpec::BoundsAt(TimePoint now) const {
   return bounds;
 }
 
+double FormationSpec::TargetUtilization() const {
+  if (autoscale->target_utilization) return *autoscale->target_utilization;
+  return latency && latency->source == LatencySourceKind::kSidekiq ? 0.75 : 0.85;
+}
+
 std::string_view Name(LaggardMethod v) {
   switch (v) {
     case LaggardMethod::kLeaveOneOut:

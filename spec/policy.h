@@ -106,10 +106,11 @@ struct AutoscaleSpec {
   // mode: step adds one dyno per alertInterval (amigo's rule); capacity jumps to the dynos the
   // observed load needs at targetUtilization (docs/decisions.md, "Capacity mode").
   AutoscaleMode mode = AutoscaleMode::kStep;
-  double target_utilization = 0.75;  // targetUtilization (capacity only)
-  std::optional<int> concurrency;    // concurrency: requests or jobs a dyno serves at once
-                                     // (capacity only; required there)
-  Duration latency_threshold{0};     // latencyThreshold (required)
+  // targetUtilization (capacity only); unset: FormationSpec::TargetUtilization's default.
+  std::optional<double> target_utilization;
+  std::optional<int> concurrency;  // concurrency: requests or jobs a dyno serves at once
+                                   // (capacity only; required there)
+  Duration latency_threshold{0};   // latencyThreshold (required)
   Duration restored_threshold{
       0};  // restoredThreshold; the loader fills latencyThreshold when omitted
   Duration alert_interval = 2min;        // alertInterval
@@ -118,6 +119,10 @@ struct AutoscaleSpec {
   // restoreDelay: no scale-down to the baseline until the formation's last change is this old
   // (docs/decisions.md, "restoreDelay"); 0s restores as soon as latency is back, as amigo did.
   Duration restore_delay = 5min;
+  // Not a spec field: the simulator's heroku variant sets it, as Heroku's own autoscaling removes
+  // one dyno per event. The restore then takes one dyno per alertInterval once the first has
+  // waited restoreDelay, instead of the whole way back at once.
+  bool restore_one_at_a_time = false;
 
   bool operator==(const AutoscaleSpec&) const = default;
 };
@@ -162,6 +167,12 @@ struct FormationSpec {
     const ScheduleSpec* schedule = nullptr;
   };
   Bounds BoundsAt(TimePoint now) const;
+
+  // autoscale.targetUtilization, or its default when unset: 0.75 of a Sidekiq job's run time,
+  // 0.85 of a web request's service time, which includes the wait behind a dyno's busy threads
+  // (about 0.75 of the bare time at that load: docs/decisions.md, "Capacity mode").
+  // REQUIRES: autoscale.
+  double TargetUtilization() const;
 
   bool operator==(const FormationSpec&) const = default;
 };

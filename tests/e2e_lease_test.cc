@@ -9,6 +9,8 @@
 #include <signal.h>
 
 #include <nlohmann/json.hpp>
+#include <cstdlib>
+#include <filesystem>
 #include <thread>
 
 #include "providers/redis/redis_connection.h"
@@ -60,6 +62,29 @@ struct Replica {
     const auto deadline = std::chrono::steady_clock::now() + 10s;
     while (std::chrono::steady_clock::now() < deadline) {
       if (Get("/status")["leases"][0]["holder"] == token) return true;
+      std::this_thread::sleep_for(20ms);
+    }
+    return false;
+  }
+
+  // The Degraded condition of the worker formation in /status (null when it has none).
+  json Degraded() const {
+    const json status = Get("/status")["policies"][0]["status"];
+    if (!status.is_object()) return nullptr;
+    for (const json& condition : status["formations"][0]["conditions"]) {
+      if (condition["type"] == "Degraded") return condition;
+    }
+    return nullptr;
+  }
+  // Polls /status until the Degraded condition is (or is no longer) StoreUnreachable, for at
+  // most 30 s: a paused Redis is noticed when a lease round's command times out.
+  bool WaitDegraded(bool unreachable) const {
+    const auto deadline = std::chrono::steady_clock::now() + 30s;
+    while (std::chrono::steady_clock::now() < deadline) {
+      const json degraded = Degraded();
+      const bool shown = degraded.is_object() && degraded["status"] == "True" &&
+                         degraded["reason"] == "StoreUnreachable";
+      if (shown == unreachable) return true;
       std::this_thread::sleep_for(20ms);
     }
     return false;
@@ -118,10 +143,19 @@ struct World {
     return static_cast<pid_t>(std::stol(info->text.substr(at + 11)));
   }
 
+  // A replica, once it started sharing the policies.
   Replica Start() const {
+    Replica replica = Launch();
+    AwaitSharing(replica);
+    return replica;
+  }
+
+  // The process only, at once; `extra_env` adds to its environment (libfaketime).
+  Replica Launch(const std::map<std::string, std::string>& extra_env = {}) const {
     std::map<std::string, std::string> env = fake->Env(kToken);
     env["REDIS_URL"] = UrlWithPassword(*queues, kStorePassword);
     env["DYNOHERD_STORE"] = UrlWithPassword(*store, kStorePassword);  // as from a Secret
+    env.insert(extra_env.begin(), extra_env.end());
     auto started = Subprocess::Start(
         DynoherdBinary(), {.args = {"run", "-f", policy, "--listen", "127.0.0.1:0", "--lease-ttl",
                                     "2s", "--lease-renew", "500ms"},
@@ -129,6 +163,11 @@ struct World {
     REQUIRE(started.ok());
     Replica replica;
     replica.process.emplace(std::move(started).value());
+    return replica;
+  }
+
+  // Waits for the replica's line saying it shares the policies; reads its token and port.
+  static void AwaitSharing(Replica& replica) {
     REQUIRE_MESSAGE(replica.process->WaitForOutput("msg=\"sharing the policies", 20s),
                     replica.process->err());
     const std::string& err = replica.process->err();
@@ -136,7 +175,6 @@ struct World {
     replica.token = err.substr(at, err.find_first_of(" \n", at) - at);
     const std::string listen = "listen=http://127.0.0.1:";
     replica.port = std::stoi(err.substr(err.find(listen) + listen.size()));
-    return replica;
   }
 
   // Polls the fake's formation until it is `quantity`, for at most `timeout`.
@@ -192,6 +230,9 @@ std::vector<std::string> WriterBlocks(const std::vector<World::Sent>& sent) {
   }
   return blocks;
 }
+
+const std::string kDegradedSeries =
+    "dynoherd_condition{app=\"shop\",formation=\"worker\",policy=\"shop-worker\",status=";
 
 void CheckNoSecret(const std::string& text) {
   CHECK_FALSE(Contains(text, kToken));
@@ -253,6 +294,36 @@ TEST_CASE("kill -9 the holder while scaled up: the other replica takes over and 
   CheckNoSecret(other.process->err() + other.process->out());
 }
 
+TEST_CASE("two replicas started at the same instant: one holder, the writes from it alone") {
+  World w;
+  w.SlowQueue();
+  // Both processes before either has looked at Redis: their first lease rounds race.
+  Replica a = w.Launch();
+  Replica b = w.Launch();
+  World::AwaitSharing(a);
+  World::AwaitSharing(b);
+  REQUIRE(a.token != b.token);
+  REQUIRE_MESSAGE(w.WaitQuantity(3), a.process->err(), b.process->err());
+  const std::vector<std::string> writers = WriterBlocks(w.SentAfter(0));
+  REQUIRE(writers.size() == 1);
+  const std::string holder = writers[0];
+  for (Replica* r : {&a, &b}) {
+    CHECK(r->WaitHolder(holder));
+    CHECK(r->Get("/status")["leases"][0]["heldHere"] == (r->token == holder));
+  }
+  // A changed policy reloaded by both: due at once on each; only the holder passes.
+  w.DrainQueue();
+  w.dir.Write("shop-worker.yaml", Policy(3));
+  for (Replica* r : {&a, &b})
+    REQUIRE(r->process->Signal(SIGHUP).ok());
+  REQUIRE_MESSAGE(w.WaitQuantity(2), a.process->err(), b.process->err());
+  CHECK(WriterBlocks(w.SentAfter(0)) == std::vector<std::string>{holder});
+  for (Replica* r : {&a, &b}) {
+    REQUIRE(r->process->Signal(SIGTERM).ok());
+    CHECK(r->process->Wait(20s).exit_code == 0);
+  }
+}
+
 TEST_CASE("SIGSTOP past the lease, then SIGCONT: the paused replica never acts again on it") {
   World w;
   w.SlowQueue();
@@ -290,38 +361,160 @@ TEST_CASE("SIGSTOP past the lease, then SIGCONT: the paused replica never acts a
   }
 }
 
-TEST_CASE("the store unreachable: no write without a lease, Degraded, /metrics still served") {
+TEST_CASE("the store unreachable: Degraded on every replica, no write, /metrics and /healthz served") {
   World w;
   w.SlowQueue();
   Replica a = w.Start();
-  REQUIRE_MESSAGE(w.WaitQuantity(3), a.process->err());
+  Replica b = w.Start();
+  REQUIRE_MESSAGE(w.WaitQuantity(3), a.process->err(), b.process->err());
+  const std::string holder = WriterBlocks(w.SentAfter(0)).at(0);
+  for (Replica* r : {&a, &b})
+    CHECK(r->WaitHolder(holder));
   const pid_t store_pid = w.StorePid();
   REQUIRE(kill(store_pid, SIGSTOP) == 0);
   const int64_t stopped_at = w.LastSeq();
   w.DrainQueue();  // a holder would restore now
-  REQUIRE_MESSAGE(a.process->WaitForOutput("msg=\"lease lost", 20s), a.process->err());
-  int status = 0;
-  const std::string metrics = a.Get("/metrics", &status).get<std::string>();
-  CHECK(status == 200);
-  CHECK(Contains(metrics, "dynoherd_lease_store_up 0"));
-  CHECK(Contains(metrics, "dynoherd_lease_held{policy=\"shop-worker\"} 0"));
-  CHECK(Contains(metrics, "dynoherd_lease_losses_total{policy=\"shop-worker\"} 1"));
-  const std::string ready = a.Get("/readyz", &status).get<std::string>();
-  CHECK(status == 503);
-  CHECK(Contains(ready, "the store is unreachable"));
-  CheckNoSecret(ready);
+
+  // The holder and the standby alike: neither may act, neither knows who does.
+  for (Replica* r : {&a, &b}) {
+    INFO(r->process->err());
+    REQUIRE(r->WaitDegraded(true));
+    CHECK(r->process->WaitForOutput("msg=\"the status store is unreachable", 10s));
+    const json degraded = r->Degraded();
+    CHECK(Contains(degraded["message"], "the status store " + w.store->Url() + " is unreachable"));
+    CheckNoSecret(degraded.dump());
+    int status = 0;
+    const std::string metrics = r->Get("/metrics", &status).get<std::string>();
+    CHECK(status == 200);
+    CHECK(Contains(metrics, "dynoherd_lease_store_up 0"));
+    CHECK(Contains(metrics, "dynoherd_lease_held{policy=\"shop-worker\"} 0"));
+    CHECK(Contains(metrics, kDegradedSeries + "\"True\",type=\"Degraded\"} 1"));
+    CHECK(Contains(metrics, kDegradedSeries + "\"False\",type=\"Degraded\"} 0"));
+    CheckNoSecret(metrics);
+    ProcessResult promtool =
+        RunProcess("/usr/bin/promtool", {.args = {"check", "metrics"}, .stdin_data = metrics});
+    INFO(promtool.out, promtool.err);
+    CHECK(promtool.exit_code == 0);
+    r->Get("/healthz", &status);
+    CHECK(status == 200);  // alive: a restart would not bring the store back
+    const std::string ready = r->Get("/readyz", &status).get<std::string>();
+    CHECK(status == 503);
+    CHECK(Contains(ready, "the store is unreachable"));
+    CheckNoSecret(ready);
+  }
+  CHECK((holder == a.token ? a : b).process->WaitForOutput("msg=\"lease lost", 10s));
   // Due at once by a reload, the pass is skipped: no lease.
   w.dir.Write("shop-worker.yaml", Policy(3));
-  REQUIRE(a.process->Signal(SIGHUP).ok());
-  REQUIRE(a.process->WaitForOutput("msg=\"policies reloaded\"", 20s));
-  CHECK(w.SentAfter(stopped_at).empty());
+  for (Replica* r : {&a, &b})
+    REQUIRE(r->process->Signal(SIGHUP).ok());
+  for (Replica* r : {&a, &b})
+    REQUIRE(r->process->WaitForOutput("msg=\"policies reloaded\"", 20s));
+  CHECK(w.SentAfter(stopped_at).empty());  // no Platform API request at all, reads included
 
-  REQUIRE(kill(store_pid, SIGCONT) == 0);  // the lease back, the restore follows
-  REQUIRE_MESSAGE(w.WaitQuantity(2), a.process->err());
-  CHECK(a.process->WaitForOutput("from=3 to=2 cause=restored", 10s));
+  REQUIRE(kill(store_pid, SIGCONT) == 0);  // a lease back, the restore follows
+  REQUIRE_MESSAGE(w.WaitQuantity(2), a.process->err(), b.process->err());
+  for (Replica* r : {&a, &b}) {
+    INFO(r->process->err());
+    CHECK(r->WaitDegraded(false));
+    CHECK(r->process->WaitForOutput("msg=\"the status store answers again\"", 10s));
+    const std::string metrics = r->Get("/metrics").get<std::string>();
+    CHECK(Contains(metrics, "dynoherd_lease_store_up 1"));
+    CHECK_FALSE(Contains(metrics, kDegradedSeries + "\"True\",type=\"Degraded\"} 1"));
+  }
+  const std::vector<std::string> writers = WriterBlocks(w.SentAfter(stopped_at));
+  REQUIRE(writers.size() == 1);  // the restore, by the one replica that took the lease back
+  CHECK((writers[0] == a.token ? a : b).process->WaitForOutput("from=3 to=2 cause=restored", 10s));
+  for (Replica* r : {&a, &b}) {
+    REQUIRE(r->process->Signal(SIGTERM).ok());
+    CHECK(r->process->Wait(20s).exit_code == 0);
+    CheckNoSecret(r->process->err());
+  }
+}
+
+// libfaketime (Debian's faketime package), when installed: the wall clock of one process moved
+// at will through a file it reads at every call, its monotonic clock left alone.
+std::string FakeTimeLibrary() {
+  const std::string path = "/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1";
+  return std::filesystem::exists(path) ? path : "";
+}
+
+// How far the replica's wall clock is from the test's, as its /status says (within a second).
+std::chrono::seconds WallOffset(const Replica& replica) {
+  const json status = replica.Get("/status");
+  const std::optional<TimePoint> at = ParseTimestamp(status["generatedAt"].get<std::string>());
+  REQUIRE(at);
+  return std::chrono::round<std::chrono::seconds>(*at - std::chrono::system_clock::now());
+}
+
+TEST_CASE("a wall-clock jump of an hour either way (libfaketime): the lease kept, no write") {
+  const std::string library = FakeTimeLibrary();
+  if (library.empty()) {
+    MESSAGE("libfaketime is not installed (apt-get install faketime): not run");
+    return;
+  }
+  World w;
+  w.Queues({{"SADD", "queues", "default"}});  // an empty queue: latency 0 whatever the clock
+  const std::string offset = w.dir.Write("faketime", "+0\n");
+  const char* asan = std::getenv("ASAN_OPTIONS");
+  Replica a = w.Launch({{"LD_PRELOAD", library},
+                        {"FAKETIME_TIMESTAMP_FILE", offset},
+                        {"FAKETIME_NO_CACHE", "1"},
+                        {"FAKETIME_DONT_FAKE_MONOTONIC", "1"},
+                        // ASan wants to be first to load; libfaketime is, here.
+                        {"ASAN_OPTIONS", std::string(asan ? asan : "") +
+                                             ":verify_asan_link_order=0"}});
+  World::AwaitSharing(a);
+  REQUIRE(a.WaitHolder(a.token));
+
+  int max_extra = 3;
+  for (const std::chrono::hours expected : {1h, -1h}) {
+    const std::string jump = (expected > 0h ? "+" : "") + std::to_string(expected.count()) + "h";
+    INFO("jump ", jump, "\n", a.process->err());
+    const uint64_t renewals = a.Get("/status")["leases"][0]["renewals"];
+    w.dir.Write("faketime", jump + "\n");
+    REQUIRE(std::chrono::abs(WallOffset(a) - expected) < 5s);
+    // A changed policy and SIGHUP: a pass at once, on the jumped clock.
+    w.dir.Write("shop-worker.yaml", Policy(max_extra++));
+    REQUIRE(a.process->Signal(SIGHUP).ok());
+    const auto deadline = std::chrono::steady_clock::now() + 20s;
+    bool passed = false;
+    bool renewed = false;
+    while (!(passed && renewed) && std::chrono::steady_clock::now() < deadline) {
+      const json status = a.Get("/status");
+      const json& last = status["policies"][0]["lastPass"];
+      const std::optional<TimePoint> finished =
+          last.is_object() ? ParseTimestamp(last["finishedAt"].get<std::string>()) : std::nullopt;
+      passed = finished && std::chrono::abs(*finished - (std::chrono::system_clock::now() +
+                                                         expected)) < 5min;
+      renewed = status["leases"][0]["renewals"].get<uint64_t>() >= renewals + 2;
+      std::this_thread::sleep_for(20ms);
+    }
+    CHECK(passed);
+    CHECK(renewed);  // renewals go on: neither expired nor stretched by the jump
+    const json lease = a.Get("/status")["leases"][0];
+    CHECK(lease["heldHere"] == true);
+    CHECK(lease["losses"] == 0);
+  }
+  CHECK_FALSE(Contains(a.process->err(), "lease lost"));
+  CHECK(WriterBlocks(w.SentAfter(0)).empty());  // reads only
+  CHECK_FALSE(w.SentAfter(0).empty());
   REQUIRE(a.process->Signal(SIGTERM).ok());
   CHECK(a.process->Wait(20s).exit_code == 0);
-  CheckNoSecret(a.process->err());
+}
+
+TEST_CASE("status --store with Redis down: a located error, exit 1, no password") {
+  auto started = RedisServer::Start({.password = kStorePassword});
+  REQUIRE_MESSAGE(started.ok(), started.status().message());
+  std::unique_ptr<RedisServer> store = std::move(started).value();
+  const std::string url = UrlWithPassword(*store, kStorePassword);
+  REQUIRE(store->Stop().ok());
+  ProcessResult status = RunProcess(DynoherdBinary(), {.args = {"status", "--store", url}});
+  INFO(status.err);
+  CHECK(status.exit_code == 1);
+  CHECK(Contains(status.err, "level=error msg=\"cannot read the status store\" error=\"" +
+                                 store->Url() + ": connection refused\""));
+  CHECK(status.out.empty());
+  CheckNoSecret(status.err);
 }
 
 TEST_CASE("reconcile takes the lease: exit 4 while a daemon holds it, then reconciles") {

@@ -301,7 +301,6 @@ spec:
         mode: capacity
         concurrency: 10
         latencyThreshold: 30s
-        alertInterval: 10s
         maxExtraWorkers: 6
         restoreDelay: 0s
 )";
@@ -339,30 +338,30 @@ void SidekiqBetweenPasses(const World& w, const std::vector<int>& busy, int fini
 // eight passes: this test takes about 75s, the time the daemon's own measure needs.
 TEST_CASE("run, mode capacity: one PATCH straight to what Sidekiq's load needs, down as it falls") {
   World w;
-  // 2 dynos of 10 threads, all busy; 12 jobs a second finish while 8.4 more a second pile up:
-  // 20.4 arrive, each holds a thread 20 / 12 = 1.67s: 34 threads busy, 5 dynos at 75%.
+  // 2 dynos of 10 threads, all busy; 12 jobs a second finish while 6 more a second pile up: 18
+  // arrive, each holds a thread 20 / 12 = 1.67s: 30 threads busy (and 2 or 3 more to drain the
+  // backlog within alertInterval), 5 dynos at 75%. Utilization 1.5 of the 20 threads there are:
+  // the Overloaded trigger, as soon as the reads span 20s.
   SidekiqBetweenPasses(w, {10, 10}, 0, 10);
   const std::string policy = w.dir.Write("capacity.yaml", CapacityPolicy());
   RunningDaemon daemon(w, policy);
   for (int pass = 1; pass <= 3; ++pass) {
     REQUIRE(daemon.WaitForPasses(pass, "shop-capacity"));
-    // The backlog's oldest job has waited past latencyThreshold before the 4th pass: the
-    // trigger, once the reads span 30s and the load is known.
-    SidekiqBetweenPasses(w, {10, 10}, 120, 10 + 84 * pass, /*old_job=*/pass == 3);
+    SidekiqBetweenPasses(w, {10, 10}, 120, 10 + 60 * pass);
   }
   REQUIRE(daemon.WaitForPasses(4, "shop-capacity"));
   CHECK(w.Scales().size() == 1);
 
   // Five dynos carry it: 20.4 a second finish, 34 threads busy, the backlog steady. Latency is
   // fine, the load still needs 5: held.
-  SidekiqBetweenPasses(w, {7, 7, 7, 7, 6}, 204, 262);
+  SidekiqBetweenPasses(w, {7, 7, 7, 7, 6}, 204, 190);
   REQUIRE(daemon.WaitForPasses(5, "shop-capacity"));
   CHECK(w.Scales().size() == 1);
 
   // The surge is over: 2 jobs a second of half a second each, the backlog worked off. The load
   // of the newest minute still holds some of the surge: 3 dynos first, then the baseline.
   for (int pass = 6; pass <= 8; ++pass) {
-    SidekiqBetweenPasses(w, {1, 0, 0, 0, 0}, 20, 10);
+    SidekiqBetweenPasses(w, {1, 0, 0, 0, 0}, 20, 0);
     REQUIRE(daemon.WaitForPasses(pass, "shop-capacity"));
   }
   ProcessResult r = daemon.Stop();
@@ -372,6 +371,7 @@ TEST_CASE("run, mode capacity: one PATCH straight to what Sidekiq's load needs, 
   REQUIRE(scales.size() >= 2);
   CHECK(QuantityIn(scales[0], "worker") == 5);  // not 3: the whole jump at once
   CHECK(Contains(r.err, "the load needs 5 ("));
+  CHECK(Contains(r.err, "reason=Overloaded"));
   // Down only as far as the load allowed at each pass, to the baseline at last.
   for (size_t i = 1; i < scales.size(); ++i) {
     CHECK(QuantityIn(scales[i], "worker") < QuantityIn(scales[i - 1], "worker"));

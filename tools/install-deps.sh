@@ -24,6 +24,7 @@ test=(
   prometheus   # promtool for the metrics and alert-rule tests, prometheus for the live scrape test
   python3      # the end-to-end harness helpers and the benchmark's baseline parser
   redis-server openssl  # the Redis tests run redis-server, plain and TLS with certificates made by openssl
+  faketime     # libfaketime: a replica's wall clock moved by an hour in e2e_lease_test
   python3-jsonschema python3-yaml  # tests check `dynoherd schema` with an independent 2020-12 validator
   curl
   chromium zlib1g-dev  # browser tests: pages in headless Chromium, its PNG screenshots decoded

@@ -1,6 +1,5 @@
 #include "tests/fake_heroku/fake_heroku.h"
 
-#include <arpa/inet.h>
 #include <httplib.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -21,6 +20,7 @@
 #include <set>
 #include <thread>
 
+#include "common/socket_address.h"
 #include "tests/fake_heroku/router_log.h"
 
 namespace dynoherd::fake_heroku {
@@ -92,10 +92,14 @@ class ConnectionStream final : public httplib::Stream {
   }
 
   void get_remote_ip_and_port(std::string& ip, int& port) const override {
-    Address(::getpeername, ip, port);
+    SocketAddress peer = AddressOf(fd_, SocketEnd::kPeer);
+    ip = std::move(peer.ip);
+    port = peer.port;
   }
   void get_local_ip_and_port(std::string& ip, int& port) const override {
-    Address(::getsockname, ip, port);
+    SocketAddress local = AddressOf(fd_, SocketEnd::kLocal);
+    ip = std::move(local.ip);
+    port = local.port;
   }
   socket_t socket() const override { return fd_; }
 
@@ -164,26 +168,6 @@ class ConnectionStream final : public httplib::Stream {
     body_left_ = content_length - body_here;
     raw_ = rest.substr(body_here);  // the start of a pipelined next request, if any
     return true;
-  }
-
-  template <typename Fn>
-  void Address(Fn fn, std::string& ip, int& port) const {
-    sockaddr_storage addr{};
-    socklen_t len = sizeof addr;
-    ip.clear();
-    port = 0;
-    if (fn(fd_, reinterpret_cast<sockaddr*>(&addr), &len) != 0) return;
-    char host[INET6_ADDRSTRLEN] = {0};
-    if (addr.ss_family == AF_INET) {
-      auto* in = reinterpret_cast<sockaddr_in*>(&addr);
-      inet_ntop(AF_INET, &in->sin_addr, host, sizeof host);
-      port = ntohs(in->sin_port);
-    } else if (addr.ss_family == AF_INET6) {
-      auto* in6 = reinterpret_cast<sockaddr_in6*>(&addr);
-      inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof host);
-      port = ntohs(in6->sin6_port);
-    }
-    ip = host;
   }
 
   int fd_;
