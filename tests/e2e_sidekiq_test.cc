@@ -351,6 +351,18 @@ TEST_CASE("run, mode capacity: one PATCH straight to what Sidekiq's load needs, 
   }
   REQUIRE(daemon.WaitForPasses(4, "shop-capacity"));
   CHECK(w.Scales().size() == 1);
+  // The 4th pass's load on /status, the reads 30s apart: whatever the span, the busy threads are
+  // 20 x (finished + queued) / finished = 30.
+  auto status = daemon.client->Get("/status");
+  REQUIRE(status);
+  const json capacity =
+      json::parse(status->body)["policies"][0]["lastPass"]["formations"][0]["capacity"];
+  INFO(capacity.dump());
+  const double arrivals = capacity["arrivalsPerSecond"].get<double>();
+  CHECK(arrivals == doctest::Approx(18).epsilon(0.05));
+  CHECK(arrivals * capacity["serviceSeconds"].get<double>() == doctest::Approx(30));
+  CHECK(capacity["queuedJobs"] == 190);
+  CHECK(capacity["neededQuantity"] == 5);
 
   // Five dynos carry it: 20.4 a second finish, 34 threads busy, the backlog steady. Latency is
   // fine, the load still needs 5: held.
@@ -381,11 +393,14 @@ TEST_CASE("run, mode capacity: one PATCH straight to what Sidekiq's load needs, 
 
   // `plan` reads Sidekiq once: no load, so a slow queue steps by one, as mode step does.
   SidekiqBetweenPasses(w, {10, 10}, 120, 84, /*old_job=*/true);
-  ProcessResult plan = w.Run({"plan", "-f", policy}, w.RedisUrl());
+  ProcessResult plan = w.Run({"plan", "-f", policy, "-o", "json"}, w.RedisUrl());
   INFO(plan.out);
   CHECK(plan.exit_code == 2);
-  CHECK(Contains(plan.out, "scale 2 -> 3"));
-  CHECK(Contains(plan.out, "load unknown, one dyno at a time"));
+  const json planned = json::parse(plan.out)["policies"][0];
+  CHECK(planned["actions"][0]["summary"] == "scale 2 -> 3");
+  CHECK(Contains(planned["actions"][0]["reason"].get<std::string>(),
+                 "load unknown, one dyno at a time"));
+  CHECK(planned["formations"][0]["capacity"]["arrivalsPerSecond"].is_null());
   w.CheckNoSecret(r.out + r.err + plan.out + plan.err);
 }
 
