@@ -168,8 +168,9 @@ Result<std::shared_ptr<providers::LatencySource>> RuntimeFactory::MakePrometheus
 
 Result<std::shared_ptr<providers::LatencySource>> RuntimeFactory::MakeSidekiqSource(
     const SourceContext& ctx) {
-  return std::shared_ptr<providers::LatencySource>(
-      providers::sources::SidekiqSource::Create(ctx.formations, redis_connections_));
+  return std::shared_ptr<providers::LatencySource>(providers::sources::SidekiqSource::Create(
+      ctx.formations, redis_connections_,
+      /*reads_across_passes=*/ctx.mode == RunMode::kDaemon));
 }
 
 DrainHandler RuntimeFactory::MakeDrainHandler() {

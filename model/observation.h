@@ -94,6 +94,8 @@ struct FormationLatency {
   std::string error;  // why the source could not observe; empty when it could (value unknown)
   std::vector<QueueLatency> queues{};  // sidekiq: each queue of the formation, by name; else empty
   std::optional<FormationLoad> load{};  // nullopt: the source cannot tell the load
+  // Why `load` is unknown, from a source that measures it (sidekiq); else empty.
+  std::string load_unknown_reason{};
 };
 
 // What a provider says of an app (providers::Provider::Observe).

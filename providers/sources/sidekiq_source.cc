@@ -46,11 +46,13 @@ model::FormationLatency FormationLatencyOf(const std::vector<redis::SidekiqQueue
 }
 
 std::unique_ptr<SidekiqSource> SidekiqSource::Create(
-    const std::vector<const spec::FormationSpec*>& formations,
-    redis::RedisConnections& connections) {
+    const std::vector<const spec::FormationSpec*>& formations, redis::RedisConnections& connections,
+    bool reads_across_passes) {
   std::map<std::string, Reading> readings;
   for (const auto* f : formations) {
-    readings.emplace(f->type, Prepare(*f->latency, connections));
+    Reading reading = Prepare(*f->latency, connections);
+    PrepareLoad(*f, reads_across_passes, reading);
+    readings.emplace(f->type, std::move(reading));
   }
   return std::unique_ptr<SidekiqSource>(new SidekiqSource(std::move(readings)));
 }
@@ -81,6 +83,61 @@ SidekiqSource::Reading SidekiqSource::Prepare(const spec::LatencySpec& latency,
   return reading;
 }
 
+void SidekiqSource::PrepareLoad(const spec::FormationSpec& formation, bool reads_across_passes,
+                                Reading& reading) {
+  if (!formation.autoscale || formation.autoscale->mode != spec::AutoscaleMode::kCapacity) return;
+  if (!reads_across_passes) {
+    reading.load_not_measured =
+        "sidekiq: the load is the change between two reads of a running `dynoherd run`; this "
+        "command reads once";
+    return;
+  }
+  Result<redis::SidekiqProcessReader> processes =
+      redis::SidekiqProcessReader::Create(formation.latency->key_namespace);
+  if (!processes.ok()) {
+    reading.load_not_measured = "sidekiq: " + processes.status().message();
+    return;
+  }
+  reading.queues = formation.latency->queues;
+  reading.processes.emplace(std::move(processes).value());
+  reading.meter.emplace(formation.latency->window);
+}
+
+void SidekiqSource::MeasureLoad(Reading& reading,
+                                const std::vector<redis::SidekiqQueueLatency>& queues,
+                                TimePoint now, model::FormationLatency& latency) {
+  if (!reading.meter) {
+    latency.load_unknown_reason = reading.load_not_measured;
+    return;
+  }
+  Result<model::FormationLoad> load = ReadLoad(reading, queues, now);
+  if (load.ok()) {
+    latency.load = *load;
+  } else {
+    latency.load_unknown_reason = "sidekiq: " + load.status().message();
+  }
+}
+
+Result<model::FormationLoad> SidekiqSource::ReadLoad(
+    Reading& reading, const std::vector<redis::SidekiqQueueLatency>& queues, TimePoint now) {
+  int64_t queued = 0;
+  for (const auto& queue : queues) {
+    if (!queue.status.ok()) {
+      return Status::Unavailable("the size of queue \"" + queue.queue + "\" is unknown");
+    }
+    queued += queue.size;
+  }
+  Result<redis::SidekiqProcesses> processes = reading.connection->With(
+      [&reading](redis::RedisConnection& redis) { return reading.processes->Read(redis); });
+  if (!processes.ok()) return processes.status();
+  Result<SidekiqLoadSample> sample = FormationSample(*processes, reading.queues, queued, now);
+  if (!sample.ok()) {
+    reading.meter->Reset();  // the counter's change since the last read is not the formation's
+    return sample.status();
+  }
+  return reading.meter->Add(*sample);
+}
+
 std::map<std::string, model::FormationLatency> SidekiqSource::Read(
     const std::vector<const spec::FormationSpec*>& formations, const model::AppState&,
     TimePoint now) {
@@ -92,7 +149,7 @@ std::map<std::string, model::FormationLatency> SidekiqSource::Read(
       latency.unknown_reason = "sidekiq: formation not configured for this source";
       continue;
     }
-    const Reading& reading = it->second;
+    Reading& reading = it->second;
     if (!reading.connection) {
       latency.unknown_reason = "sidekiq: " + reading.refused.message();
       continue;
@@ -106,6 +163,7 @@ std::map<std::string, model::FormationLatency> SidekiqSource::Read(
       continue;
     }
     latency = FormationLatencyOf(*queues);
+    MeasureLoad(reading, *queues, now, latency);
   }
   return out;
 }

@@ -8,6 +8,12 @@
 // database or namespace), or when one of its queues cannot be judged (the oldest job is not JSON or
 // has no enqueued_at). Unknown, the planner holds the formation and never scales it down; the
 // other formations are unaffected. Messages name the server, never its password.
+//
+// A formation in autoscale mode capacity also has its load measured between reads, from
+// Sidekiq's processes and its stat:processed counter (sidekiq_load.h): known from the second
+// read of a source that lives across passes (`run`); unknown, with the reason in
+// `load_unknown_reason`, when it cannot be measured. An unknown load never makes the latency
+// unknown: the planner then steps as mode step does.
 #pragma once
 
 #include <map>
@@ -18,6 +24,8 @@
 #include "providers/latency_source.h"
 #include "providers/redis/shared_connection.h"
 #include "providers/redis/sidekiq.h"
+#include "providers/redis/sidekiq_processes.h"
+#include "providers/sources/sidekiq_load.h"
 
 namespace dynoherd::providers::sources {
 
@@ -26,10 +34,12 @@ class SidekiqSource final : public LatencySource {
   // One reader per formation over the connection `connections` keeps for its Redis (shared with
   // other formations and policies naming the same one). A formation whose settings are refused
   // (a CA file that cannot be read) is not an error here: its latency is unknown at each Read,
-  // with the reason, and the others are read.
+  // with the reason, and the others are read. `reads_across_passes`: the source lives across
+  // passes (`run`), so the formations in mode capacity measure their load between its reads;
+  // false (`plan`, `reconcile`: one read), their load is unknown.
   static std::unique_ptr<SidekiqSource> Create(
       const std::vector<const spec::FormationSpec*>& formations,
-      redis::RedisConnections& connections);
+      redis::RedisConnections& connections, bool reads_across_passes = true);
 
   // Each formation's queues, read at `now`: one pipelined round trip per formation.
   std::map<std::string, model::FormationLatency> Read(
@@ -41,10 +51,23 @@ class SidekiqSource final : public LatencySource {
     std::shared_ptr<redis::SharedRedisConnection> connection;  // null when `refused`
     std::optional<redis::SidekiqQueueReader> reader;
     Status refused;  // why this formation cannot be read
+    // Mode capacity: the formation's queues, its load's reader and the samples it keeps, or why
+    // its load is not measured (one read only). Empty in mode step.
+    std::vector<std::string> queues;
+    std::optional<redis::SidekiqProcessReader> processes;
+    std::optional<SidekiqLoadMeter> meter;
+    std::string load_not_measured;
   };
   explicit SidekiqSource(std::map<std::string, Reading> readings)
       : readings_(std::move(readings)) {}
   static Reading Prepare(const spec::LatencySpec& latency, redis::RedisConnections& connections);
+  static void PrepareLoad(const spec::FormationSpec& formation, bool reads_across_passes,
+                          Reading& reading);
+  // The load of a formation whose queues were just read, into `latency` (or why not).
+  static void MeasureLoad(Reading& reading, const std::vector<redis::SidekiqQueueLatency>& queues,
+                          TimePoint now, model::FormationLatency& latency);
+  static Result<model::FormationLoad> ReadLoad(
+      Reading& reading, const std::vector<redis::SidekiqQueueLatency>& queues, TimePoint now);
 
   std::map<std::string, Reading> readings_;  // by formation type
 };

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "tests/support/redis_server.h"
+#include "tests/support/sidekiq_heartbeat.h"
 
 using namespace dynoherd;
 using namespace dynoherd::providers;
@@ -38,6 +39,16 @@ spec::FormationSpec Formation(const std::string& type, const std::string& url,
   f.latency->statistic = spec::Statistic::kMax;
   f.latency->url = url;
   f.latency->queues = std::move(queues);
+  return f;
+}
+
+// A formation in autoscale mode capacity: its load is measured between reads.
+spec::FormationSpec CapacityFormation(const std::string& type, const std::string& url,
+                                      std::vector<std::string> queues) {
+  spec::FormationSpec f = Formation(type, url, std::move(queues));
+  f.autoscale.emplace();
+  f.autoscale->mode = spec::AutoscaleMode::kCapacity;
+  f.autoscale->concurrency = 10;
   return f;
 }
 
@@ -231,4 +242,112 @@ TEST_CASE(
   CHECK(unknown.unknown_reason == "sidekiq: bad");
   CHECK(unknown.queues.size() == 2);
   CHECK(sources::FormationLatencyOf({}).value == 0.0);
+}
+
+namespace {
+
+// Plays Sidekiq for the load: two worker processes on `default`; at each beat they report their
+// busy threads, and flush what they finished, while clients push jobs.
+struct SidekiqPlay {
+  Fixture& redis;
+  void Beat(TimePoint at, int busy_each, int64_t finished, int pushed) {
+    for (const char* identity : {"worker.1:4:a3", "worker.2:4:b7"}) {
+      redis.Run(SidekiqHeartbeat(
+          {.identity = identity, .queues = {"default"}, .busy = busy_each, .beat = at}));
+    }
+    redis.Run(SidekiqFlush(finished, finished / 10));
+    for (int i = 0; i < pushed; ++i)
+      redis.Push("default", Job("default", at, true));
+  }
+};
+
+}  // namespace
+
+TEST_CASE("mode capacity: the load from the second read on, from the processes and the counter") {
+  Fixture redis;
+  SidekiqPlay sidekiq{redis};
+  sidekiq.Beat(kNow, 6, 1000, 4);
+  spec::FormationSpec worker = CapacityFormation("worker", redis.server->Url(), {"default"});
+  spec::FormationSpec stepper = Formation("stepper", redis.server->Url(), {"default"});
+  std::vector<const spec::FormationSpec*> formations = {&worker, &stepper};
+  auto source = sources::SidekiqSource::Create(formations, redis.connections);
+
+  std::map<std::string, model::FormationLatency> first = source->Read(formations, {}, kNow);
+  CHECK_FALSE(first.at("worker").load);
+  CHECK(first.at("worker").load_unknown_reason ==
+        "sidekiq: the load is the change between two reads at least 20s apart: this is the first");
+  CHECK(first.at("stepper").load_unknown_reason.empty());  // mode step: not measured at all
+
+  // 30s later: 360 more finished (12/s, 36 of them failed: counted once), 60 more wait (2/s),
+  // 6 and 10 threads busy on each of the two processes: 16 on average, 16 / 12 = 1.33s a job.
+  sidekiq.Beat(kNow + 30s, 10, 360, 60);
+  std::map<std::string, model::FormationLatency> second = source->Read(formations, {}, kNow + 30s);
+  const model::FormationLatency& latency = second.at("worker");
+  REQUIRE_MESSAGE(latency.load, latency.load_unknown_reason);
+  CHECK(latency.load->arrivals_per_second == doctest::Approx(14.0));
+  CHECK(latency.load->service_seconds == doctest::Approx(16.0 / 12.0));
+  CHECK(latency.load->BusySlots() == doctest::Approx(14.0 * 16.0 / 12.0));
+  CHECK(latency.value);  // the latency is read as ever
+  CHECK_FALSE(second.at("stepper").load);
+}
+
+TEST_CASE("mode capacity: one read only, a shared counter, and the latency unaffected") {
+  Fixture redis;
+  SidekiqPlay sidekiq{redis};
+  sidekiq.Beat(kNow, 2, 100, 1);
+  spec::FormationSpec worker = CapacityFormation("worker", redis.server->Url(), {"default"});
+  std::vector<const spec::FormationSpec*> formations = {&worker};
+
+  auto once = sources::SidekiqSource::Create(formations, redis.connections,
+                                             /*reads_across_passes=*/false);
+  model::FormationLatency one_shot = once->Read(formations, {}, kNow).at("worker");
+  CHECK_FALSE(one_shot.load);
+  CHECK(one_shot.load_unknown_reason.find("this command reads once") != std::string::npos);
+
+  auto source = sources::SidekiqSource::Create(formations, redis.connections);
+  (void)source->Read(formations, {}, kNow);
+  // A reports process on the same Redis: stat:processed counts its jobs too.
+  redis.Run(SidekiqHeartbeat(
+      {.identity = "reports.1:7:c9", .queues = {"reports"}, .busy = 1, .beat = kNow + 25s}));
+  sidekiq.Beat(kNow + 30s, 2, 100, 1);
+  model::FormationLatency shared = source->Read(formations, {}, kNow + 30s).at("worker");
+  CHECK_FALSE(shared.load);
+  CHECK(shared.load_unknown_reason.find("process \"reports.1:7:c9\" also works reports") !=
+        std::string::npos);
+  CHECK(shared.value);
+
+  // It stopped (no beat for 30s and more): the counter is the formation's again, from then on.
+  sidekiq.Beat(kNow + 60s, 2, 100, 1);
+  model::FormationLatency restarted = source->Read(formations, {}, kNow + 60s).at("worker");
+  CHECK(restarted.load_unknown_reason.find("this is the first") != std::string::npos);
+  sidekiq.Beat(kNow + 90s, 2, 90, 0);
+  model::FormationLatency measured = source->Read(formations, {}, kNow + 90s).at("worker");
+  REQUIRE_MESSAGE(measured.load, measured.load_unknown_reason);
+  CHECK(measured.load->arrivals_per_second == doctest::Approx(3.0));
+}
+
+TEST_CASE("mode capacity over TLS, in a namespace") {
+  Fixture redis({.tls = true});
+  auto beat = [&redis](TimePoint at, int64_t finished) {
+    redis.Run(SidekiqHeartbeat({.identity = "worker.1:4:a3",
+                                .queues = {"default"},
+                                .busy = 4,
+                                .beat = at,
+                                .key_namespace = "shop"}));
+    redis.Run(SidekiqFlush(finished, 0, "shop"));
+    redis.Run({{"SADD", "shop:queues", "default"}});
+  };
+  beat(kNow, 500);
+  spec::FormationSpec worker = CapacityFormation("worker", redis.server->Url(), {"default"});
+  worker.latency->tls_ca_file = redis.server->ca_file();
+  worker.latency->key_namespace = "shop";
+  std::vector<const spec::FormationSpec*> formations = {&worker};
+  auto source = sources::SidekiqSource::Create(formations, redis.connections);
+  (void)source->Read(formations, {}, kNow);
+  beat(kNow + 40s, 160);
+  model::FormationLatency latency = source->Read(formations, {}, kNow + 40s).at("worker");
+  INFO(latency.unknown_reason);
+  REQUIRE_MESSAGE(latency.load, latency.load_unknown_reason);
+  CHECK(latency.load->arrivals_per_second == doctest::Approx(4.0));
+  CHECK(latency.load->service_seconds == doctest::Approx(1.0));
 }
