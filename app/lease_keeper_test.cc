@@ -347,15 +347,17 @@ TEST_CASE("a wall-clock jump of an hour either way neither expires nor extends a
   wall.Advance(1h);
   daemon.Wake();
   REQUIRE(wait_writes(2));
-  {
-    std::lock_guard lock(mu);
-    CHECK(writes[0].ok());
-    CHECK(writes[1].ok());
-  }
-  CHECK(platform->writes == 2);
   CHECK(keeper->Holds("checkout"));
   daemon.RequestStop("test");
   loop.join();
+  // The pass after the jump may be followed at once by one more (the schedule catches up with the
+  // wall); every one of them was let through, and reached the platform.
+  const int sent = platform->writes;
+  {
+    std::lock_guard lock(mu);
+    for (const Status& write : writes) CHECK(write.ok());
+    CHECK(static_cast<size_t>(sent) == writes.size());
+  }
 
   // Two hours back: the wall now reads an hour before the renewal. Still held, never longer.
   wall.Advance(-2h);
@@ -372,7 +374,7 @@ TEST_CASE("a wall-clock jump of an hour either way neither expires nor extends a
   std::mt19937_64 rng(1);
   PassResult skipped = leased.pass(policy, *fenced, nullptr, rng, {});
   CHECK(skipped.status.message().find("not renewed in time") != std::string::npos);
-  CHECK(platform->writes == 2);
+  CHECK(platform->writes == sent);
 }
 
 TEST_CASE("a suspension during a pass, past the lease: the write after it is never sent") {
